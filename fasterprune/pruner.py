@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/pruner.html.md"""
 # %% auto #0
 __all__ = ['count_params', 'count_macs', 'output_layers', 'Pruner', 'PruneReport']
 
-# %% ../nbs/01_pruner.ipynb #25be2778
+# %% ../nbs/01_pruner.ipynb #ed37ab6a
 import math, difflib, warnings
 from dataclasses import dataclass, field
 import torch, torch.nn as nn
@@ -17,12 +17,12 @@ from torch_pruning.dependency import index_mapping as _tp_index_mapping
 from fastcore.basics import store_attr, ifnone, listify, patch
 from .criteria import Criteria, large_final
 
-# %% ../nbs/01_pruner.ipynb #c4459be7
+# %% ../nbs/01_pruner.ipynb #138821d6
 def count_params(model:nn.Module)->int:
     "Number of parameters of `model`"
     return sum(p.numel() for p in model.parameters())
 
-# %% ../nbs/01_pruner.ipynb #c0132180
+# %% ../nbs/01_pruner.ipynb #49a9525b
 def _layer_macs(m, inp, out):
     "MACs of one call of layer `m` (per batch), or 0 for layers that carry no compute of note"
     if isinstance(out, (tuple, list)): out = out[0]
@@ -48,7 +48,7 @@ class _MacCounter:
     def __exit__(self, *args):
         for h in self.hooks: h.remove()
 
-# %% ../nbs/01_pruner.ipynb #e57801d1
+# %% ../nbs/01_pruner.ipynb #51dfd86c
 def _forward(model, inputs):
     "Call `model` on `inputs`: a tensor, a tuple/list of positional inputs, or a dict of keyword inputs"
     if isinstance(inputs, dict): return model(**inputs)
@@ -60,7 +60,7 @@ def count_macs(model:nn.Module, example_inputs)->int:
     with torch.no_grad(), _MacCounter(model) as counter: _forward(model, example_inputs)
     return counter.macs
 
-# %% ../nbs/01_pruner.ipynb #3c450dab
+# %% ../nbs/01_pruner.ipynb #e498d1a1
 def _check_percent(ratio, what='pruning_ratio'):
     "Raise unless `ratio` is a number of percent in [0, 100)"
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or (isinstance(ratio, torch.Tensor)):
@@ -71,13 +71,41 @@ def _check_percent(ratio, what='pruning_ratio'):
         warnings.warn(f"{what}={ratio} removes less than 1% of filters: fasterprune ratios are percents (use 30 for 30%)")
     return float(ratio)
 
-# %% ../nbs/01_pruner.ipynb #ff09a6e4
+# %% ../nbs/01_pruner.ipynb #38a7139b
 def _kept(n_init:int, ratio:float)->int:
     "Filters kept out of `n_init` at `ratio` percent: `floor(n_init * (1 - ratio/100))`, exactly"
     from fractions import Fraction
     return math.floor(n_init * (1 - Fraction(ratio).limit_denominator(10**6) / 100))
 
-# %% ../nbs/01_pruner.ipynb #62124bce
+# %% ../nbs/01_pruner.ipynb #31a21e7c
+class _IndexExplosion(Exception): "torch-pruning's index mapping grew past any real layer: a misread reshape"
+
+class _guarded_tp:
+    "Within the context torch-pruning's reshape mappings fail fast instead of exhausting memory"
+    def __init__(self, dg=None, max_idxs=1<<21):
+        self.dg, self.max_idxs = dg, max_idxs  # with a graph: refresh its index maps once, not once per group
+    def __enter__(self):
+        self.saved = (_tp_index_mapping._FlattenIndexMapping.__call__, _tp_index_mapping.update_reshape_index_mapping,
+                      _tp_index_mapping.update_index_mapping)
+        call, update_reshape, update_all = self.saved
+        def guarded_call(mapping, idxs):
+            if not mapping.reverse and len(idxs) * mapping._stride > self.max_idxs:
+                raise _IndexExplosion(f"a reshape maps {len(idxs)} channels to {len(idxs) * mapping._stride} indices")
+            return call(mapping, idxs)
+        def safe_update_reshape(graph, node):
+            try: update_reshape(graph, node)
+            except ZeroDivisionError: pass  # shapes torch-pruning cannot infer: no mapping, the pruned-model check decides
+        _tp_index_mapping._FlattenIndexMapping.__call__ = guarded_call
+        _tp_index_mapping.update_reshape_index_mapping = safe_update_reshape
+        if self.dg is not None:
+            update_all(self.dg)
+            _tp_index_mapping.update_index_mapping = lambda graph: None
+        return self
+    def __exit__(self, *args):
+        (_tp_index_mapping._FlattenIndexMapping.__call__, _tp_index_mapping.update_reshape_index_mapping,
+         _tp_index_mapping.update_index_mapping) = self.saved
+
+# %% ../nbs/01_pruner.ipynb #4c514082
 def _default_inputs(model):
     "A batch of one 224x224 RGB image on the model's device"
     p = next(model.parameters())
@@ -90,31 +118,54 @@ def _describe(inputs):
     if isinstance(inputs, dict): return "{" + ", ".join(f"{k}: {_describe(v)}" for k,v in inputs.items()) + "}"
     return repr(inputs)
 
-def _trace(model, example_inputs, unwrapped_parameters=None):
-    "Build torch-pruning's `DependencyGraph` of `model`, leaving modes, buffers and RNG as they were; also return MACs"
-    modes = {m: m.training for m in model.modules()}
-    buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    counter = _MacCounter(model)
-    def forward_fn(model, inputs):
-        for m, mode in modes.items(): m.train(mode)  # torch-pruning switches to eval: trace the mode the user is in
-        with counter: return _forward(model, inputs)
-    devices = [d for d in {p.device for p in model.parameters()} if d.type == 'cuda']
-    try:
-        with torch.random.fork_rng(devices=devices), torch.enable_grad(), warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            dg = tp.DependencyGraph().build_dependency(model, example_inputs, forward_fn=forward_fn,
-                                                       unwrapped_parameters=unwrapped_parameters, verbose=False)
-    except Exception as e:
-        raise ValueError(f"The model's forward failed on example_inputs={_describe(example_inputs)}: "
-                         f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
-                         "(a tensor, or a tuple of tensors for models with several inputs).") from e
-    finally:
-        for m, mode in modes.items(): m.train(mode)
-        with torch.no_grad():
-            for b, saved in buffers: b.copy_(saved)
-    return dg, counter.macs
+def _shapes(out):
+    "Shapes of every tensor in a model's output"
+    return [tuple(o.shape) for o in tp.utils.flatten_as_list(out)]
 
-# %% ../nbs/01_pruner.ipynb #77decaab
+class _untouched:
+    "Within the context the model may run forwards: its modes, buffers and the random stream are restored after"
+    def __init__(self, model): self.model = model
+    def __enter__(self):
+        self.modes = {m: m.training for m in self.model.modules()}
+        self.buffers = [(b, b.detach().clone()) for b in self.model.buffers()]
+        devices = [d for d in {p.device for p in self.model.parameters()} if d.type == 'cuda']
+        self.rng = torch.random.fork_rng(devices=devices)
+        self.rng.__enter__()
+        return self
+    def restore_modes(self):
+        for m, mode in self.modes.items(): m.train(mode)
+    def __exit__(self, *args):
+        self.rng.__exit__(*args)
+        self.restore_modes()
+        with torch.no_grad():
+            for b, saved in self.buffers: b.copy_(saved)
+
+# %% ../nbs/01_pruner.ipynb #6925de93
+def _trace(model, example_inputs, unwrapped_parameters=None):
+    "torch-pruning's `DependencyGraph` of `model`, its MACs, output shapes and whether it was traced in training mode"
+    counter, res = _MacCounter(model), {}
+    with _untouched(model) as state:
+        def forward_fn(model, inputs):  # torch-pruning switched to eval: set the mode we trace in
+            if res['train']: model.train()
+            else: state.restore_modes()
+            with counter: out = _forward(model, inputs)
+            res['shapes'] = _shapes(out)
+            return out
+        for res['train'] in (True, False):
+            counter.macs = 0
+            try:
+                with torch.enable_grad(), warnings.catch_warnings(), _guarded_tp():
+                    warnings.simplefilter('ignore')
+                    dg = tp.DependencyGraph().build_dependency(model, example_inputs, forward_fn=forward_fn,
+                                                               unwrapped_parameters=unwrapped_parameters, verbose=False)
+                return dg, counter.macs, res['shapes'], res['train']
+            except Exception as e:
+                if res['train'] and not all(state.modes.values()): continue  # e.g. BatchNorm on a batch of 1: trace as the user set it
+                raise ValueError(f"The model's forward failed on example_inputs={_describe(example_inputs)}: "
+                                 f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
+                                 "(a tensor, or a tuple of tensors for models with several inputs).") from e
+
+# %% ../nbs/01_pruner.ipynb #045b8f79
 _CHANNEL_SETTERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.LSTM, nn.MultiheadAttention, nn.Parameter)
 
 def _sets_channels(module):
@@ -135,7 +186,7 @@ def output_layers(dg)->list:
         else: stack.extend(node.inputs)
     return found
 
-# %% ../nbs/01_pruner.ipynb #f417313a
+# %% ../nbs/01_pruner.ipynb #2f4a6471
 @dataclass(eq=False)
 class _Group:
     "A set of coupled layers that lose the same channels"
@@ -155,34 +206,46 @@ def _granularity(module, is_out):
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
     return 1
 
-# %% ../nbs/01_pruner.ipynb #f3236393
-class _refresh_index_mapping_once:
-    "Within the context, torch-pruning's index-mapping refresh runs once instead of once per group"
-    def __init__(self, dg): self.dg = dg
-    def __enter__(self):
-        self.saved = _tp_index_mapping.update_index_mapping
-        self.saved(self.dg)
-        _tp_index_mapping.update_index_mapping = lambda graph: None
-    def __exit__(self, *args): _tp_index_mapping.update_index_mapping = self.saved
+# %% ../nbs/01_pruner.ipynb #a9310b19
+def _shuffles_channels(node):
+    "Whether `node` is a transpose of dims 1 and 2: a channel shuffle over channel groups"
+    fn = node.grad_fn
+    if fn is None or 'TransposeBackward' not in type(fn).__name__: return False
+    return {getattr(fn, '_saved_dim0', None), getattr(fn, '_saved_dim1', None)} == {1, 2}
 
-def _collect_groups(dg, ignored, names)->list:
-    "Every prunable group of `dg` whose outputs avoid the `ignored` layers"
-    groups = []
-    with _refresh_index_mapping_once(dg):
-        for g in dg.get_all_groups(ignored_layers=list(ignored), root_module_types=(ops.TORCH_CONV, ops.TORCH_LINEAR)):
-            root = g[0].dep.target.module
-            n = dg.get_out_channels(root)
+def _collect_groups(dg, ignored, names, excluded=None)->tuple:
+    "Every prunable group of `dg` whose outputs avoid the `ignored` layers, and `{name: why}` of groups left out"
+    groups, skipped, seen = [], {}, set()
+    excluded = ifnone(excluded, {})
+    widths = [w for m in dg.module2node if isinstance(m, nn.Module) and (p := dg.get_pruner_of_module(m)) is not None
+              for w in (p.get_out_channels(m), p.get_in_channels(m)) if isinstance(w, int)]
+    with _guarded_tp(dg, max_idxs=4 * max(widths + [1024])):  # no real mapping is wider than the widest layer
+        for m in list(dg.module2node):
+            if m in seen or m in ignored or not isinstance(m, (ops.TORCH_CONV, ops.TORCH_LINEAR)): continue
+            layer_pruner = dg.get_pruner_of_module(m)
+            n = layer_pruner.get_out_channels(m)
+            name = names[m]
+            if name in excluded: continue
+            try: g = dg.get_pruning_group(m, layer_pruner.prune_out_channels, list(range(n)))
+            except _IndexExplosion as e:
+                seen.add(m); skipped[name] = f"torch-pruning cannot map channels through a reshape ({e})"; continue
+            except Exception as e:  # torch-pruning could not follow the channels: leave the group alone
+                seen.add(m); skipped[name] = f"torch-pruning could not build its group ({type(e).__name__}: {e})"; continue
+            outs = [dep.target.module for dep, _ in g if dg.is_out_channel_pruning_fn(dep.handler)]
+            seen.update(outs)
+            if any(o in ignored for o in outs): continue
+            if any(_shuffles_channels(dep.target) for dep, _ in g): skipped[name] = "its channels go through a channel shuffle"; continue
             members, gran = [], 1
             for dep, _ in g:
-                m = dep.target.module
-                is_out = dg.is_out_channel_pruning_fn(dep.handler)
-                if is_out and isinstance(m, nn.Module) and m in names and names[m] not in members: members.append(names[m])
-                if isinstance(m, nn.Module): gran = math.lcm(gran, _granularity(m, is_out))
-            if n is None or n < 2 or n % gran: continue
-            groups.append(_Group(root, names[root], list(g.items), n, gran, members))
-    return groups
+                t = dep.target.module
+                if not isinstance(t, nn.Module): continue
+                if dg.is_out_channel_pruning_fn(dep.handler) and t in names and names[t] not in members: members.append(names[t])
+                gran = math.lcm(gran, _granularity(t, dg.is_out_channel_pruning_fn(dep.handler)))
+            if n < 2 or n % gran: continue
+            groups.append(_Group(m, name, list(g.items), n, gran, members))
+    return groups, skipped
 
-# %% ../nbs/01_pruner.ipynb #0506d55b
+# %% ../nbs/01_pruner.ipynb #d59a481b
 def _scored_params(module, is_out, pruning_dim):
     "The `(name, param, dim)` of `module` that describe the channels a pruning function removes"
     if isinstance(module, nn.Parameter): return [(None, module, pruning_dim)]
@@ -200,7 +263,7 @@ def _scored_params(module, is_out, pruning_dim):
     if isinstance(module, nn.Embedding): return [('weight', module.weight, 1)]
     return []
 
-# %% ../nbs/01_pruner.ipynb #e118f7cd
+# %% ../nbs/01_pruner.ipynb #c31e7cab
 class Pruner:
     "Remove `pruning_ratio` percent of the filters of `model`, chosen by `criteria`, fixing every dependent layer"
     def __init__(self,
@@ -225,10 +288,11 @@ class Pruner:
                         for k, v in pruning_ratio.items()} if isinstance(pruning_ratio, dict) else None)
         self.pruning_ratio = None if self.ratios is not None else _check_percent(pruning_ratio)
         self._check_unsupported(model)
-        self.dg, self.macs_before = _trace(model, self.example_inputs)
+        self.dg, self.macs_before, self.out_shapes, self._traced_in_train = _trace(model, self.example_inputs)
         self.output_layers = output_layers(self.dg)
         self.ignored = {s for m in user_ignored + [o for o in self.output_layers if isinstance(o, nn.Module)] for s in m.modules()}
-        self._groups = _collect_groups(self.dg, self.ignored, self.names)
+        self.excluded = {}  # groups whose pruning broke the forward: {root name: why}
+        self._groups, self.skipped = _collect_groups(self.dg, self.ignored, self.names)
         if not self._groups:
             raise ValueError(f"Nothing in this {type(model).__name__} can be pruned: no conv or linear layer whose "
                              "output channels feed anything but the model's outputs or `ignored_layers`")
@@ -239,7 +303,7 @@ class Pruner:
         self.init_model = self._snapshot_init() if criteria.needs_init else None
         if verbose: print(self._summary())
 
-# %% ../nbs/01_pruner.ipynb #35219282
+# %% ../nbs/01_pruner.ipynb #aa13b699
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
 @patch
@@ -292,7 +356,7 @@ def _check_unsupported(self:Pruner, model):
                              "which fasterprune cannot prune through yet: prune the part of the model before it "
                              "separately, or replace it with single-layer `nn.LSTM`s")
 
-# %% ../nbs/01_pruner.ipynb #bc263ba6
+# %% ../nbs/01_pruner.ipynb #33b8444a
 @patch
 def _snapshot_init(self:Pruner):
     "A frozen copy of the model, pruned in step with it, for criteria that compare with the initial weights"
@@ -325,7 +389,7 @@ def _init_of(self:Pruner, owner, pname, p):
     init = getattr(self._init_modules.get(owner), pname, None)
     return init.to(p.device) if isinstance(init, torch.Tensor) and init.shape == p.shape else None
 
-# %% ../nbs/01_pruner.ipynb #27fefa97
+# %% ../nbs/01_pruner.ipynb #ba4929e6
 @patch
 def _target_ratio(self:Pruner, g:_Group, step:int)->float|None:
     "Percent of `g`'s initial channels pruned after `step` steps (None: `g` is left alone)"
@@ -393,7 +457,7 @@ def _global(self:Pruner, scored):
         if len(pos) > keep: plan[g] = chosen[gi][:len(pos) - keep]
     return plan
 
-# %% ../nbs/01_pruner.ipynb #94645ad4
+# %% ../nbs/01_pruner.ipynb #45f81a2a
 def _save_state(m):
     "What pruning may change in module `m`: its attributes, parameters, buffers, and copies of its lists"
     return (dict(m.__dict__), dict(m._parameters), dict(m._buffers),
@@ -406,7 +470,7 @@ def _restore_state(m, saved):
     m.__dict__.update(attrs)
     m.__dict__.update(_parameters=params, _buffers=buffers, **lists)
 
-# %% ../nbs/01_pruner.ipynb #204abcea
+# %% ../nbs/01_pruner.ipynb #f74b0ea8
 @patch
 def _layer_ops(self:Pruner, plan)->dict:
     "`{(node, pruning function): indices}`: every layer's share of the groups' `plan`"
@@ -448,35 +512,69 @@ def _run(self:Pruner, node, fn, idxs):
     if self.init_model is not None and name is not None: fn(self._init_modules[name], idxs)
 
 @patch
-def _apply(self:Pruner, plan):
-    "Apply `plan` to every coupled layer at once; on any error restore the model exactly and raise"
+def _execute(self:Pruner, plan):
+    "Prune every layer's share of `plan`; return what `_rollback` needs. A layer that fails rolls everything back"
     layer_ops = self._layer_ops(plan)
-    if not layer_ops: return
     touched = {n.module for n, _ in layer_ops if isinstance(n.module, nn.Module)}
     for n, _ in layer_ops:
         if n.type == ops.OPTYPE.PARAMETER: touched.add(self._owner(self.model, self.dg._param_to_name[n.module])[0])
     if self.init_model is not None: touched |= set(self._init_modules.values())
-    saved = {m: _save_state(m) for m in touched}
-    saved_graph = (dict(self.dg.module2node), dict(self.dg._param_to_name), {n: n.module for n, _ in layer_ops})
+    saved = ({m: _save_state(m) for m in touched}, dict(self.dg.module2node), dict(self.dg._param_to_name),
+             {n: n.module for n, _ in layer_ops})
     for (node, fn), idxs in layer_ops.items():
         try: self._run(node, fn, idxs)
         except Exception as e:
-            for m, s in saved.items(): _restore_state(m, s)
-            self.dg.module2node, self.dg._param_to_name = saved_graph[0], saved_graph[1]
-            for n, m in saved_graph[2].items(): n.module = m
+            self._rollback(saved)
             raise RuntimeError(f"Pruning failed at layer {node.name!r} ({type(e).__name__}: {e}); "
                                "the model was restored exactly as it was before this prune") from e
     _sync_attributes(self.model)
     if self.init_model is not None: _sync_attributes(self.init_model)
+    return saved
 
-# %% ../nbs/01_pruner.ipynb #436bdbad
+@patch
+def _rollback(self:Pruner, saved):
+    "Undo `_execute`: every touched layer and the graph's references get their old state back"
+    modules, self.dg.module2node, self.dg._param_to_name, node_modules = saved
+    for m, s in modules.items(): _restore_state(m, s)
+    for n, m in node_modules.items(): n.module = m
+    _sync_attributes(self.model)
+    if self.init_model is not None: _sync_attributes(self.init_model)
+
+# %% ../nbs/01_pruner.ipynb #c1036528
+@patch
+def _forward_ok(self:Pruner)->bool:
+    "Whether the model still runs on the example inputs and gives outputs of the original shapes"
+    with _untouched(self.model), torch.no_grad():
+        if self._traced_in_train: self.model.train()
+        try: return _shapes(_forward(self.model, self.example_inputs)) == self.out_shapes
+        except Exception: return False
+
+@patch
+def _apply(self:Pruner, plan)->list:
+    "Apply `plan` to every coupled layer at once; if the forward breaks, restore and return the groups to blame"
+    if not self._layer_ops(plan): return []
+    saved = self._execute(plan)
+    if self._forward_ok(): return []
+    self._rollback(saved)
+    broken = []
+    for g, positions in plan.items():
+        saved = self._execute({g: positions})
+        if not self._forward_ok(): broken.append(g)
+        self._rollback(saved)
+    if not broken or len(broken) == len(plan):
+        raise RuntimeError("The pruned model no longer runs on example_inputs (or its outputs changed shape); "
+                           "the model was restored exactly as it was. Pass the groups' layers in `ignored_layers` "
+                           f"to find the culprit: {', '.join(g.name for g in plan)}")
+    return broken
+
+# %% ../nbs/01_pruner.ipynb #5bb5b37d
 def _sync_attributes(model):
     "Update widths that torchvision models keep as plain attributes after their layers were pruned"
     from torchvision.models.vision_transformer import VisionTransformer
     for m in model.modules():
         if isinstance(m, VisionTransformer): m.hidden_dim = m.conv_proj.out_channels
 
-# %% ../nbs/01_pruner.ipynb #658406fc
+# %% ../nbs/01_pruner.ipynb #e309dd61
 @patch
 def prune_model(self:Pruner):
     "Prune the next step; with `iterative_steps=1` that is the whole `pruning_ratio`"
@@ -485,21 +583,28 @@ def prune_model(self:Pruner):
                       "are done. Build a new Pruner to prune further.")
         return
     plan = self._plan(self.current_step + 1)
-    self._apply(plan)
+    broken = self._apply(plan)
+    if broken:  # leave out what torch-pruning got wrong, and prune the rest to the target
+        for g in broken: self.excluded[g.name] = "pruning it broke the model's forward"
+        self._groups = [g for g in self._groups if g not in broken]
+        warnings.warn("Left unpruned, as pruning them breaks the forward (a construct torch-pruning does not "
+                      f"model): {', '.join(g.name for g in broken)}")
+        plan = self._plan(self.current_step + 1)
+        if self._apply(plan): raise RuntimeError("Pruning still breaks the forward; the model was restored")
     self.current_step += 1
     if plan: self._refresh()
 
 @patch
 def _refresh(self:Pruner):
     "Rebuild the groups after a prune: channel counts and index maps changed"
-    self._groups = _collect_groups(self.dg, self.ignored, self.names)
+    self._groups, self.skipped = _collect_groups(self.dg, self.ignored, self.names, self.excluded)
     for g in self._groups: self.n_init.setdefault(g.root, g.n)
 
 @patch
 def _ratio_text(self:Pruner):
     return f"{self.pruning_ratio:g}%" if self.ratios is None else f"{len(self.ratios)} per-layer ratios"
 
-# %% ../nbs/01_pruner.ipynb #c76547f5
+# %% ../nbs/01_pruner.ipynb #0e260d85
 def _widths(model)->dict:
     "`{name: (in, out)}` channels of every conv, linear and attention layer"
     res = {}
@@ -525,7 +630,7 @@ class PruneReport:
             lines.append(f"{what}: {b:,} -> {a:,} ({100*(1-a/max(b,1)):.1f}% fewer)")
         return '\n'.join(lines)
 
-# %% ../nbs/01_pruner.ipynb #5016403b
+# %% ../nbs/01_pruner.ipynb #90b4f164
 @patch
 def _channels(self:Pruner): return _widths(self.model)
 
