@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/pruner.html.md"""
 # %% auto #0
 __all__ = ['count_params', 'count_macs', 'output_layers', 'Pruner', 'PruneReport']
 
-# %% ../nbs/01_pruner.ipynb #ed37ab6a
+# %% ../nbs/01_pruner.ipynb #5a7e5842
 import math, difflib, warnings
 from dataclasses import dataclass, field
 import torch, torch.nn as nn
@@ -17,12 +17,12 @@ from torch_pruning.dependency import index_mapping as _tp_index_mapping
 from fastcore.basics import store_attr, ifnone, listify, patch
 from .criteria import Criteria, large_final
 
-# %% ../nbs/01_pruner.ipynb #138821d6
+# %% ../nbs/01_pruner.ipynb #c59504cd
 def count_params(model:nn.Module)->int:
     "Number of parameters of `model`"
     return sum(p.numel() for p in model.parameters())
 
-# %% ../nbs/01_pruner.ipynb #49a9525b
+# %% ../nbs/01_pruner.ipynb #33c2b21f
 def _layer_macs(m, inp, out):
     "MACs of one call of layer `m` (per batch), or 0 for layers that carry no compute of note"
     if isinstance(out, (tuple, list)): out = out[0]
@@ -48,7 +48,7 @@ class _MacCounter:
     def __exit__(self, *args):
         for h in self.hooks: h.remove()
 
-# %% ../nbs/01_pruner.ipynb #51dfd86c
+# %% ../nbs/01_pruner.ipynb #fc9409db
 def _forward(model, inputs):
     "Call `model` on `inputs`: a tensor, a tuple/list of positional inputs, or a dict of keyword inputs"
     if isinstance(inputs, dict): return model(**inputs)
@@ -60,7 +60,7 @@ def count_macs(model:nn.Module, example_inputs)->int:
     with torch.no_grad(), _MacCounter(model) as counter: _forward(model, example_inputs)
     return counter.macs
 
-# %% ../nbs/01_pruner.ipynb #e498d1a1
+# %% ../nbs/01_pruner.ipynb #9e8c346c
 def _check_percent(ratio, what='pruning_ratio'):
     "Raise unless `ratio` is a number of percent in [0, 100)"
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or (isinstance(ratio, torch.Tensor)):
@@ -71,13 +71,13 @@ def _check_percent(ratio, what='pruning_ratio'):
         warnings.warn(f"{what}={ratio} removes less than 1% of filters: fasterprune ratios are percents (use 30 for 30%)")
     return float(ratio)
 
-# %% ../nbs/01_pruner.ipynb #38a7139b
+# %% ../nbs/01_pruner.ipynb #de2aa3c9
 def _kept(n_init:int, ratio:float)->int:
     "Filters kept out of `n_init` at `ratio` percent: `floor(n_init * (1 - ratio/100))`, exactly"
     from fractions import Fraction
     return math.floor(n_init * (1 - Fraction(ratio).limit_denominator(10**6) / 100))
 
-# %% ../nbs/01_pruner.ipynb #31a21e7c
+# %% ../nbs/01_pruner.ipynb #a165a1be
 class _IndexExplosion(Exception): "torch-pruning's index mapping grew past any real layer: a misread reshape"
 
 class _guarded_tp:
@@ -105,7 +105,7 @@ class _guarded_tp:
         (_tp_index_mapping._FlattenIndexMapping.__call__, _tp_index_mapping.update_reshape_index_mapping,
          _tp_index_mapping.update_index_mapping) = self.saved
 
-# %% ../nbs/01_pruner.ipynb #4c514082
+# %% ../nbs/01_pruner.ipynb #d328a728
 def _default_inputs(model):
     "A batch of one 224x224 RGB image on the model's device"
     p = next(model.parameters())
@@ -140,7 +140,7 @@ class _untouched:
         with torch.no_grad():
             for b, saved in self.buffers: b.copy_(saved)
 
-# %% ../nbs/01_pruner.ipynb #6925de93
+# %% ../nbs/01_pruner.ipynb #1cbf214c
 def _trace(model, example_inputs, unwrapped_parameters=None):
     "torch-pruning's `DependencyGraph` of `model`, its MACs, output shapes and whether it was traced in training mode"
     counter, res = _MacCounter(model), {}
@@ -165,7 +165,7 @@ def _trace(model, example_inputs, unwrapped_parameters=None):
                                  f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
                                  "(a tensor, or a tuple of tensors for models with several inputs).") from e
 
-# %% ../nbs/01_pruner.ipynb #045b8f79
+# %% ../nbs/01_pruner.ipynb #bd99bd39
 _CHANNEL_SETTERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.LSTM, nn.MultiheadAttention, nn.Parameter)
 
 def _sets_channels(module):
@@ -186,7 +186,7 @@ def output_layers(dg)->list:
         else: stack.extend(node.inputs)
     return found
 
-# %% ../nbs/01_pruner.ipynb #2f4a6471
+# %% ../nbs/01_pruner.ipynb #0420df6d
 @dataclass(eq=False)
 class _Group:
     "A set of coupled layers that lose the same channels"
@@ -206,7 +206,7 @@ def _granularity(module, is_out):
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
     return 1
 
-# %% ../nbs/01_pruner.ipynb #a9310b19
+# %% ../nbs/01_pruner.ipynb #bf57c406
 def _shuffles_channels(node):
     "Whether `node` is a transpose of dims 1 and 2: a channel shuffle over channel groups"
     fn = node.grad_fn
@@ -245,7 +245,7 @@ def _collect_groups(dg, ignored, names, excluded=None)->tuple:
             groups.append(_Group(m, name, list(g.items), n, gran, members))
     return groups, skipped
 
-# %% ../nbs/01_pruner.ipynb #d59a481b
+# %% ../nbs/01_pruner.ipynb #83705818
 def _scored_params(module, is_out, pruning_dim):
     "The `(name, param, dim)` of `module` that describe the channels a pruning function removes"
     if isinstance(module, nn.Parameter): return [(None, module, pruning_dim)]
@@ -263,7 +263,7 @@ def _scored_params(module, is_out, pruning_dim):
     if isinstance(module, nn.Embedding): return [('weight', module.weight, 1)]
     return []
 
-# %% ../nbs/01_pruner.ipynb #c31e7cab
+# %% ../nbs/01_pruner.ipynb #3f6f153f
 class Pruner:
     "Remove `pruning_ratio` percent of the filters of `model`, chosen by `criteria`, fixing every dependent layer"
     def __init__(self,
@@ -303,7 +303,7 @@ class Pruner:
         self.init_model = self._snapshot_init() if criteria.needs_init else None
         if verbose: print(self._summary())
 
-# %% ../nbs/01_pruner.ipynb #aa13b699
+# %% ../nbs/01_pruner.ipynb #d1d72206
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
 @patch
@@ -356,7 +356,7 @@ def _check_unsupported(self:Pruner, model):
                              "which fasterprune cannot prune through yet: prune the part of the model before it "
                              "separately, or replace it with single-layer `nn.LSTM`s")
 
-# %% ../nbs/01_pruner.ipynb #33b8444a
+# %% ../nbs/01_pruner.ipynb #9690a6d1
 @patch
 def _snapshot_init(self:Pruner):
     "A frozen copy of the model, pruned in step with it, for criteria that compare with the initial weights"
@@ -389,7 +389,7 @@ def _init_of(self:Pruner, owner, pname, p):
     init = getattr(self._init_modules.get(owner), pname, None)
     return init.to(p.device) if isinstance(init, torch.Tensor) and init.shape == p.shape else None
 
-# %% ../nbs/01_pruner.ipynb #ba4929e6
+# %% ../nbs/01_pruner.ipynb #9ed73b8e
 @patch
 def _target_ratio(self:Pruner, g:_Group, step:int)->float|None:
     "Percent of `g`'s initial channels pruned after `step` steps (None: `g` is left alone)"
@@ -457,7 +457,7 @@ def _global(self:Pruner, scored):
         if len(pos) > keep: plan[g] = chosen[gi][:len(pos) - keep]
     return plan
 
-# %% ../nbs/01_pruner.ipynb #45f81a2a
+# %% ../nbs/01_pruner.ipynb #9eb3c518
 def _save_state(m):
     "What pruning may change in module `m`: its attributes, parameters, buffers, and copies of its lists"
     return (dict(m.__dict__), dict(m._parameters), dict(m._buffers),
@@ -470,7 +470,7 @@ def _restore_state(m, saved):
     m.__dict__.update(attrs)
     m.__dict__.update(_parameters=params, _buffers=buffers, **lists)
 
-# %% ../nbs/01_pruner.ipynb #f74b0ea8
+# %% ../nbs/01_pruner.ipynb #2b4a5d67
 @patch
 def _layer_ops(self:Pruner, plan)->dict:
     "`{(node, pruning function): indices}`: every layer's share of the groups' `plan`"
@@ -540,7 +540,7 @@ def _rollback(self:Pruner, saved):
     _sync_attributes(self.model)
     if self.init_model is not None: _sync_attributes(self.init_model)
 
-# %% ../nbs/01_pruner.ipynb #c1036528
+# %% ../nbs/01_pruner.ipynb #189028b3
 @patch
 def _forward_ok(self:Pruner)->bool:
     "Whether the model still runs on the example inputs and gives outputs of the original shapes"
@@ -567,14 +567,14 @@ def _apply(self:Pruner, plan)->list:
                            f"to find the culprit: {', '.join(g.name for g in plan)}")
     return broken
 
-# %% ../nbs/01_pruner.ipynb #5bb5b37d
+# %% ../nbs/01_pruner.ipynb #05871a79
 def _sync_attributes(model):
     "Update widths that torchvision models keep as plain attributes after their layers were pruned"
     from torchvision.models.vision_transformer import VisionTransformer
     for m in model.modules():
         if isinstance(m, VisionTransformer): m.hidden_dim = m.conv_proj.out_channels
 
-# %% ../nbs/01_pruner.ipynb #e309dd61
+# %% ../nbs/01_pruner.ipynb #243ec0c4
 @patch
 def prune_model(self:Pruner):
     "Prune the next step; with `iterative_steps=1` that is the whole `pruning_ratio`"
@@ -604,7 +604,7 @@ def _refresh(self:Pruner):
 def _ratio_text(self:Pruner):
     return f"{self.pruning_ratio:g}%" if self.ratios is None else f"{len(self.ratios)} per-layer ratios"
 
-# %% ../nbs/01_pruner.ipynb #0e260d85
+# %% ../nbs/01_pruner.ipynb #5c01fa6a
 def _widths(model)->dict:
     "`{name: (in, out)}` channels of every conv, linear and attention layer"
     res = {}
@@ -630,7 +630,7 @@ class PruneReport:
             lines.append(f"{what}: {b:,} -> {a:,} ({100*(1-a/max(b,1)):.1f}% fewer)")
         return '\n'.join(lines)
 
-# %% ../nbs/01_pruner.ipynb #90b4f164
+# %% ../nbs/01_pruner.ipynb #e5bed670
 @patch
 def _channels(self:Pruner): return _widths(self.model)
 
