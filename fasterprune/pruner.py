@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/pruner.html.md"""
 # %% auto #0
 __all__ = ['count_params', 'count_macs', 'output_layers', 'Pruner', 'PruneReport']
 
-# %% ../nbs/01_pruner.ipynb #5a7e5842
+# %% ../nbs/01_pruner.ipynb #36ef2281
 import math, difflib, warnings
 from dataclasses import dataclass, field
 import torch, torch.nn as nn
@@ -17,12 +17,12 @@ from torch_pruning.dependency import index_mapping as _tp_index_mapping
 from fastcore.basics import store_attr, ifnone, listify, patch
 from .criteria import Criteria, large_final
 
-# %% ../nbs/01_pruner.ipynb #c59504cd
+# %% ../nbs/01_pruner.ipynb #6cfc115b
 def count_params(model:nn.Module)->int:
     "Number of parameters of `model`"
     return sum(p.numel() for p in model.parameters())
 
-# %% ../nbs/01_pruner.ipynb #33c2b21f
+# %% ../nbs/01_pruner.ipynb #e2a4959c
 def _layer_macs(m, inp, out):
     "MACs of one call of layer `m` (per batch), or 0 for layers that carry no compute of note"
     if isinstance(out, (tuple, list)): out = out[0]
@@ -48,7 +48,7 @@ class _MacCounter:
     def __exit__(self, *args):
         for h in self.hooks: h.remove()
 
-# %% ../nbs/01_pruner.ipynb #fc9409db
+# %% ../nbs/01_pruner.ipynb #f303525f
 def _forward(model, inputs):
     "Call `model` on `inputs`: a tensor, a tuple/list of positional inputs, or a dict of keyword inputs"
     if isinstance(inputs, dict): return model(**inputs)
@@ -60,7 +60,7 @@ def count_macs(model:nn.Module, example_inputs)->int:
     with torch.no_grad(), _MacCounter(model) as counter: _forward(model, example_inputs)
     return counter.macs
 
-# %% ../nbs/01_pruner.ipynb #9e8c346c
+# %% ../nbs/01_pruner.ipynb #8364e60a
 def _check_percent(ratio, what='pruning_ratio'):
     "Raise unless `ratio` is a number of percent in [0, 100)"
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or (isinstance(ratio, torch.Tensor)):
@@ -71,13 +71,13 @@ def _check_percent(ratio, what='pruning_ratio'):
         warnings.warn(f"{what}={ratio} removes less than 1% of filters: fasterprune ratios are percents (use 30 for 30%)")
     return float(ratio)
 
-# %% ../nbs/01_pruner.ipynb #de2aa3c9
+# %% ../nbs/01_pruner.ipynb #df03be2d
 def _kept(n_init:int, ratio:float)->int:
     "Filters kept out of `n_init` at `ratio` percent: `floor(n_init * (1 - ratio/100))`, exactly"
     from fractions import Fraction
     return math.floor(n_init * (1 - Fraction(ratio).limit_denominator(10**6) / 100))
 
-# %% ../nbs/01_pruner.ipynb #a165a1be
+# %% ../nbs/01_pruner.ipynb #e5e2637f
 class _IndexExplosion(Exception): "torch-pruning's index mapping grew past any real layer: a misread reshape"
 
 class _guarded_tp:
@@ -105,7 +105,7 @@ class _guarded_tp:
         (_tp_index_mapping._FlattenIndexMapping.__call__, _tp_index_mapping.update_reshape_index_mapping,
          _tp_index_mapping.update_index_mapping) = self.saved
 
-# %% ../nbs/01_pruner.ipynb #d328a728
+# %% ../nbs/01_pruner.ipynb #504623a3
 def _default_inputs(model):
     "A batch of one 224x224 RGB image on the model's device"
     p = next(model.parameters())
@@ -140,7 +140,12 @@ class _untouched:
         with torch.no_grad():
             for b, saved in self.buffers: b.copy_(saved)
 
-# %% ../nbs/01_pruner.ipynb #1cbf214c
+# %% ../nbs/01_pruner.ipynb #c54a0459
+def _no_saved_activations():
+    "Within the context autograd keeps no tensors for backward: the traced graph holds shapes, not activations"
+    return torch.autograd.graph.saved_tensors_hooks(lambda t: None, lambda _: None)
+
+# %% ../nbs/01_pruner.ipynb #d1a8b587
 def _trace(model, example_inputs, unwrapped_parameters=None):
     "torch-pruning's `DependencyGraph` of `model`, its MACs, output shapes and whether it was traced in training mode"
     counter, res = _MacCounter(model), {}
@@ -154,7 +159,7 @@ def _trace(model, example_inputs, unwrapped_parameters=None):
         for res['train'] in (True, False):
             counter.macs = 0
             try:
-                with torch.enable_grad(), warnings.catch_warnings(), _guarded_tp():
+                with torch.enable_grad(), warnings.catch_warnings(), _guarded_tp(), _no_saved_activations():
                     warnings.simplefilter('ignore')
                     dg = tp.DependencyGraph().build_dependency(model, example_inputs, forward_fn=forward_fn,
                                                                unwrapped_parameters=unwrapped_parameters, verbose=False)
@@ -165,7 +170,7 @@ def _trace(model, example_inputs, unwrapped_parameters=None):
                                  f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
                                  "(a tensor, or a tuple of tensors for models with several inputs).") from e
 
-# %% ../nbs/01_pruner.ipynb #bd99bd39
+# %% ../nbs/01_pruner.ipynb #21e07a45
 _CHANNEL_SETTERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.LSTM, nn.MultiheadAttention, nn.Parameter)
 
 def _sets_channels(module):
@@ -186,7 +191,7 @@ def output_layers(dg)->list:
         else: stack.extend(node.inputs)
     return found
 
-# %% ../nbs/01_pruner.ipynb #0420df6d
+# %% ../nbs/01_pruner.ipynb #2eb260b5
 @dataclass(eq=False)
 class _Group:
     "A set of coupled layers that lose the same channels"
@@ -206,7 +211,7 @@ def _granularity(module, is_out):
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
     return 1
 
-# %% ../nbs/01_pruner.ipynb #bf57c406
+# %% ../nbs/01_pruner.ipynb #0d7b3ab4
 def _shuffles_channels(node):
     "Whether `node` is a transpose of dims 1 and 2: a channel shuffle over channel groups"
     fn = node.grad_fn
@@ -245,7 +250,7 @@ def _collect_groups(dg, ignored, names, excluded=None)->tuple:
             groups.append(_Group(m, name, list(g.items), n, gran, members))
     return groups, skipped
 
-# %% ../nbs/01_pruner.ipynb #83705818
+# %% ../nbs/01_pruner.ipynb #1a2e70a0
 def _scored_params(module, is_out, pruning_dim):
     "The `(name, param, dim)` of `module` that describe the channels a pruning function removes"
     if isinstance(module, nn.Parameter): return [(None, module, pruning_dim)]
@@ -263,7 +268,7 @@ def _scored_params(module, is_out, pruning_dim):
     if isinstance(module, nn.Embedding): return [('weight', module.weight, 1)]
     return []
 
-# %% ../nbs/01_pruner.ipynb #3f6f153f
+# %% ../nbs/01_pruner.ipynb #c5b5cb3b
 class Pruner:
     "Remove `pruning_ratio` percent of the filters of `model`, chosen by `criteria`, fixing every dependent layer"
     def __init__(self,
@@ -303,7 +308,7 @@ class Pruner:
         self.init_model = self._snapshot_init() if criteria.needs_init else None
         if verbose: print(self._summary())
 
-# %% ../nbs/01_pruner.ipynb #d1d72206
+# %% ../nbs/01_pruner.ipynb #5c89ebee
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
 @patch
@@ -356,7 +361,7 @@ def _check_unsupported(self:Pruner, model):
                              "which fasterprune cannot prune through yet: prune the part of the model before it "
                              "separately, or replace it with single-layer `nn.LSTM`s")
 
-# %% ../nbs/01_pruner.ipynb #9690a6d1
+# %% ../nbs/01_pruner.ipynb #9766268d
 @patch
 def _snapshot_init(self:Pruner):
     "A frozen copy of the model, pruned in step with it, for criteria that compare with the initial weights"
@@ -389,7 +394,7 @@ def _init_of(self:Pruner, owner, pname, p):
     init = getattr(self._init_modules.get(owner), pname, None)
     return init.to(p.device) if isinstance(init, torch.Tensor) and init.shape == p.shape else None
 
-# %% ../nbs/01_pruner.ipynb #9ed73b8e
+# %% ../nbs/01_pruner.ipynb #d8eaff7f
 @patch
 def _target_ratio(self:Pruner, g:_Group, step:int)->float|None:
     "Percent of `g`'s initial channels pruned after `step` steps (None: `g` is left alone)"
@@ -457,7 +462,7 @@ def _global(self:Pruner, scored):
         if len(pos) > keep: plan[g] = chosen[gi][:len(pos) - keep]
     return plan
 
-# %% ../nbs/01_pruner.ipynb #9eb3c518
+# %% ../nbs/01_pruner.ipynb #29324bf3
 def _save_state(m):
     "What pruning may change in module `m`: its attributes, parameters, buffers, and copies of its lists"
     return (dict(m.__dict__), dict(m._parameters), dict(m._buffers),
@@ -470,7 +475,7 @@ def _restore_state(m, saved):
     m.__dict__.update(attrs)
     m.__dict__.update(_parameters=params, _buffers=buffers, **lists)
 
-# %% ../nbs/01_pruner.ipynb #2b4a5d67
+# %% ../nbs/01_pruner.ipynb #471722a5
 @patch
 def _layer_ops(self:Pruner, plan)->dict:
     "`{(node, pruning function): indices}`: every layer's share of the groups' `plan`"
@@ -540,7 +545,7 @@ def _rollback(self:Pruner, saved):
     _sync_attributes(self.model)
     if self.init_model is not None: _sync_attributes(self.init_model)
 
-# %% ../nbs/01_pruner.ipynb #189028b3
+# %% ../nbs/01_pruner.ipynb #70da37b6
 @patch
 def _forward_ok(self:Pruner)->bool:
     "Whether the model still runs on the example inputs and gives outputs of the original shapes"
@@ -567,14 +572,14 @@ def _apply(self:Pruner, plan)->list:
                            f"to find the culprit: {', '.join(g.name for g in plan)}")
     return broken
 
-# %% ../nbs/01_pruner.ipynb #05871a79
+# %% ../nbs/01_pruner.ipynb #5e1c7ed6
 def _sync_attributes(model):
     "Update widths that torchvision models keep as plain attributes after their layers were pruned"
     from torchvision.models.vision_transformer import VisionTransformer
     for m in model.modules():
         if isinstance(m, VisionTransformer): m.hidden_dim = m.conv_proj.out_channels
 
-# %% ../nbs/01_pruner.ipynb #243ec0c4
+# %% ../nbs/01_pruner.ipynb #deb970d8
 @patch
 def prune_model(self:Pruner):
     "Prune the next step; with `iterative_steps=1` that is the whole `pruning_ratio`"
@@ -604,7 +609,7 @@ def _refresh(self:Pruner):
 def _ratio_text(self:Pruner):
     return f"{self.pruning_ratio:g}%" if self.ratios is None else f"{len(self.ratios)} per-layer ratios"
 
-# %% ../nbs/01_pruner.ipynb #5c01fa6a
+# %% ../nbs/01_pruner.ipynb #a2c7d973
 def _widths(model)->dict:
     "`{name: (in, out)}` channels of every conv, linear and attention layer"
     res = {}
@@ -630,7 +635,7 @@ class PruneReport:
             lines.append(f"{what}: {b:,} -> {a:,} ({100*(1-a/max(b,1)):.1f}% fewer)")
         return '\n'.join(lines)
 
-# %% ../nbs/01_pruner.ipynb #e5bed670
+# %% ../nbs/01_pruner.ipynb #e1889858
 @patch
 def _channels(self:Pruner): return _widths(self.model)
 
