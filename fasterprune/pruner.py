@@ -7,8 +7,9 @@ Docs: https://fasterprune.github.io/fasterprune/pruner.html.md"""
 # %% auto #0
 __all__ = ['count_params', 'count_macs', 'output_layers', 'Pruner', 'PruneReport']
 
-# %% ../nbs/01_pruner.ipynb #36ef2281
-import math, difflib, warnings
+# %% ../nbs/01_pruner.ipynb #e5dadaa5
+import copy, math, numbers, difflib, warnings
+from fractions import Fraction
 from dataclasses import dataclass, field
 import torch, torch.nn as nn
 import torch_pruning as tp
@@ -17,12 +18,12 @@ from torch_pruning.dependency import index_mapping as _tp_index_mapping
 from fastcore.basics import store_attr, ifnone, listify, patch
 from .criteria import Criteria, large_final
 
-# %% ../nbs/01_pruner.ipynb #6cfc115b
+# %% ../nbs/01_pruner.ipynb #0b3b4dc2
 def count_params(model:nn.Module)->int:
     "Number of parameters of `model`"
     return sum(p.numel() for p in model.parameters())
 
-# %% ../nbs/01_pruner.ipynb #e2a4959c
+# %% ../nbs/01_pruner.ipynb #2ad152d2
 def _layer_macs(m, inp, out):
     "MACs of one call of layer `m` (per batch), or 0 for layers that carry no compute of note"
     if isinstance(out, (tuple, list)): out = out[0]
@@ -48,7 +49,7 @@ class _MacCounter:
     def __exit__(self, *args):
         for h in self.hooks: h.remove()
 
-# %% ../nbs/01_pruner.ipynb #f303525f
+# %% ../nbs/01_pruner.ipynb #d4a2b961
 def _forward(model, inputs):
     "Call `model` on `inputs`: a tensor, a tuple/list of positional inputs, or a dict of keyword inputs"
     if isinstance(inputs, dict): return model(**inputs)
@@ -60,10 +61,10 @@ def count_macs(model:nn.Module, example_inputs)->int:
     with torch.no_grad(), _MacCounter(model) as counter: _forward(model, example_inputs)
     return counter.macs
 
-# %% ../nbs/01_pruner.ipynb #8364e60a
+# %% ../nbs/01_pruner.ipynb #f3e36bd9
 def _check_percent(ratio, what='pruning_ratio'):
     "Raise unless `ratio` is a number of percent in [0, 100)"
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or (isinstance(ratio, torch.Tensor)):
+    if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
         raise TypeError(f"{what} must be a number of percent (30 means 30% of filters), got {ratio!r}")
     if not math.isfinite(ratio) or not 0 <= ratio < 100:
         raise ValueError(f"{what} must be in [0, 100) percent (30 means 30% of filters), got {ratio}")
@@ -71,13 +72,12 @@ def _check_percent(ratio, what='pruning_ratio'):
         warnings.warn(f"{what}={ratio} removes less than 1% of filters: fasterprune ratios are percents (use 30 for 30%)")
     return float(ratio)
 
-# %% ../nbs/01_pruner.ipynb #df03be2d
+# %% ../nbs/01_pruner.ipynb #1cf3f1c9
 def _kept(n_init:int, ratio:float)->int:
     "Filters kept out of `n_init` at `ratio` percent: `floor(n_init * (1 - ratio/100))`, exactly"
-    from fractions import Fraction
     return math.floor(n_init * (1 - Fraction(ratio).limit_denominator(10**6) / 100))
 
-# %% ../nbs/01_pruner.ipynb #e5e2637f
+# %% ../nbs/01_pruner.ipynb #da0e02d9
 class _IndexExplosion(Exception): "torch-pruning's index mapping grew past any real layer: a misread reshape"
 
 class _guarded_tp:
@@ -105,7 +105,7 @@ class _guarded_tp:
         (_tp_index_mapping._FlattenIndexMapping.__call__, _tp_index_mapping.update_reshape_index_mapping,
          _tp_index_mapping.update_index_mapping) = self.saved
 
-# %% ../nbs/01_pruner.ipynb #504623a3
+# %% ../nbs/01_pruner.ipynb #4cc0c364
 def _default_inputs(model):
     "A batch of one 224x224 RGB image on the model's device"
     p = next(model.parameters())
@@ -140,12 +140,12 @@ class _untouched:
         with torch.no_grad():
             for b, saved in self.buffers: b.copy_(saved)
 
-# %% ../nbs/01_pruner.ipynb #c54a0459
+# %% ../nbs/01_pruner.ipynb #5929ed74
 def _no_saved_activations():
     "Within the context autograd keeps no tensors for backward: the traced graph holds shapes, not activations"
     return torch.autograd.graph.saved_tensors_hooks(lambda t: None, lambda _: None)
 
-# %% ../nbs/01_pruner.ipynb #d1a8b587
+# %% ../nbs/01_pruner.ipynb #07885943
 def _trace(model, example_inputs, unwrapped_parameters=None):
     "torch-pruning's `DependencyGraph` of `model`, its MACs, output shapes and whether it was traced in training mode"
     counter, res = _MacCounter(model), {}
@@ -170,7 +170,7 @@ def _trace(model, example_inputs, unwrapped_parameters=None):
                                  f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
                                  "(a tensor, or a tuple of tensors for models with several inputs).") from e
 
-# %% ../nbs/01_pruner.ipynb #21e07a45
+# %% ../nbs/01_pruner.ipynb #14c371dd
 _CHANNEL_SETTERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.LSTM, nn.MultiheadAttention, nn.Parameter)
 
 def _sets_channels(module):
@@ -191,7 +191,7 @@ def output_layers(dg)->list:
         else: stack.extend(node.inputs)
     return found
 
-# %% ../nbs/01_pruner.ipynb #2eb260b5
+# %% ../nbs/01_pruner.ipynb #f9de8eea
 @dataclass(eq=False)
 class _Group:
     "A set of coupled layers that lose the same channels"
@@ -211,7 +211,7 @@ def _granularity(module, is_out):
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
     return 1
 
-# %% ../nbs/01_pruner.ipynb #0d7b3ab4
+# %% ../nbs/01_pruner.ipynb #fa101f12
 def _shuffles_channels(node):
     "Whether `node` is a transpose of dims 1 and 2: a channel shuffle over channel groups"
     fn = node.grad_fn
@@ -250,7 +250,7 @@ def _collect_groups(dg, ignored, names, excluded=None)->tuple:
             groups.append(_Group(m, name, list(g.items), n, gran, members))
     return groups, skipped
 
-# %% ../nbs/01_pruner.ipynb #1a2e70a0
+# %% ../nbs/01_pruner.ipynb #5c20cc0c
 def _scored_params(module, is_out, pruning_dim):
     "The `(name, param, dim)` of `module` that describe the channels a pruning function removes"
     if isinstance(module, nn.Parameter): return [(None, module, pruning_dim)]
@@ -268,7 +268,7 @@ def _scored_params(module, is_out, pruning_dim):
     if isinstance(module, nn.Embedding): return [('weight', module.weight, 1)]
     return []
 
-# %% ../nbs/01_pruner.ipynb #c5b5cb3b
+# %% ../nbs/01_pruner.ipynb #85f78adc
 class Pruner:
     "Remove `pruning_ratio` percent of the filters of `model`, chosen by `criteria`, fixing every dependent layer"
     def __init__(self,
@@ -289,9 +289,9 @@ class Pruner:
         self.names = {m: n for n, m in model.named_modules()}
         by_name = dict(model.named_modules())
         user_ignored = [self._resolve(o, by_name, 'ignored_layers') for o in listify(ignored_layers)]
-        self.ratios = ({self._resolve(k, by_name, 'pruning_ratio'): _check_percent(v, f"pruning_ratio[{k!r}]")
-                        for k, v in pruning_ratio.items()} if isinstance(pruning_ratio, dict) else None)
-        self.pruning_ratio = None if self.ratios is not None else _check_percent(pruning_ratio)
+        self.ratios = ({self._resolve(k, by_name, 'pruning_ratio'): float(v) for k, v in pruning_ratio.items()}
+                       if isinstance(pruning_ratio, dict) else None)
+        self.pruning_ratio = None if self.ratios is not None else float(pruning_ratio)
         self._check_unsupported(model)
         self.dg, self.macs_before, self.out_shapes, self._traced_in_train = _trace(model, self.example_inputs)
         self.output_layers = output_layers(self.dg)
@@ -308,7 +308,7 @@ class Pruner:
         self.init_model = self._snapshot_init() if criteria.needs_init else None
         if verbose: print(self._summary())
 
-# %% ../nbs/01_pruner.ipynb #5c89ebee
+# %% ../nbs/01_pruner.ipynb #047764a9
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
 @patch
@@ -361,11 +361,10 @@ def _check_unsupported(self:Pruner, model):
                              "which fasterprune cannot prune through yet: prune the part of the model before it "
                              "separately, or replace it with single-layer `nn.LSTM`s")
 
-# %% ../nbs/01_pruner.ipynb #9766268d
+# %% ../nbs/01_pruner.ipynb #0f75c774
 @patch
 def _snapshot_init(self:Pruner):
     "A frozen copy of the model, pruned in step with it, for criteria that compare with the initial weights"
-    import copy
     self.init_model = copy.deepcopy(self.model).requires_grad_(False)
     self._init_modules = dict(self.init_model.named_modules())
     return self.init_model
@@ -394,7 +393,7 @@ def _init_of(self:Pruner, owner, pname, p):
     init = getattr(self._init_modules.get(owner), pname, None)
     return init.to(p.device) if isinstance(init, torch.Tensor) and init.shape == p.shape else None
 
-# %% ../nbs/01_pruner.ipynb #d8eaff7f
+# %% ../nbs/01_pruner.ipynb #9744904b
 @patch
 def _target_ratio(self:Pruner, g:_Group, step:int)->float|None:
     "Percent of `g`'s initial channels pruned after `step` steps (None: `g` is left alone)"
@@ -462,7 +461,7 @@ def _global(self:Pruner, scored):
         if len(pos) > keep: plan[g] = chosen[gi][:len(pos) - keep]
     return plan
 
-# %% ../nbs/01_pruner.ipynb #29324bf3
+# %% ../nbs/01_pruner.ipynb #92938af6
 def _save_state(m):
     "What pruning may change in module `m`: its attributes, parameters, buffers, and copies of its lists"
     return (dict(m.__dict__), dict(m._parameters), dict(m._buffers),
@@ -475,7 +474,7 @@ def _restore_state(m, saved):
     m.__dict__.update(attrs)
     m.__dict__.update(_parameters=params, _buffers=buffers, **lists)
 
-# %% ../nbs/01_pruner.ipynb #471722a5
+# %% ../nbs/01_pruner.ipynb #f990c792
 @patch
 def _layer_ops(self:Pruner, plan)->dict:
     "`{(node, pruning function): indices}`: every layer's share of the groups' `plan`"
@@ -545,7 +544,7 @@ def _rollback(self:Pruner, saved):
     _sync_attributes(self.model)
     if self.init_model is not None: _sync_attributes(self.init_model)
 
-# %% ../nbs/01_pruner.ipynb #70da37b6
+# %% ../nbs/01_pruner.ipynb #38680197
 @patch
 def _forward_ok(self:Pruner)->bool:
     "Whether the model still runs on the example inputs and gives outputs of the original shapes"
@@ -572,14 +571,13 @@ def _apply(self:Pruner, plan)->list:
                            f"to find the culprit: {', '.join(g.name for g in plan)}")
     return broken
 
-# %% ../nbs/01_pruner.ipynb #5e1c7ed6
+# %% ../nbs/01_pruner.ipynb #7e60a174
 def _sync_attributes(model):
     "Update widths that torchvision models keep as plain attributes after their layers were pruned"
-    from torchvision.models.vision_transformer import VisionTransformer
-    for m in model.modules():
-        if isinstance(m, VisionTransformer): m.hidden_dim = m.conv_proj.out_channels
+    for m in model.modules():  # by name: the pruner does not import torchvision
+        if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
 
-# %% ../nbs/01_pruner.ipynb #deb970d8
+# %% ../nbs/01_pruner.ipynb #a961dba6
 @patch
 def prune_model(self:Pruner):
     "Prune the next step; with `iterative_steps=1` that is the whole `pruning_ratio`"
@@ -609,7 +607,7 @@ def _refresh(self:Pruner):
 def _ratio_text(self:Pruner):
     return f"{self.pruning_ratio:g}%" if self.ratios is None else f"{len(self.ratios)} per-layer ratios"
 
-# %% ../nbs/01_pruner.ipynb #a2c7d973
+# %% ../nbs/01_pruner.ipynb #40df06a3
 def _widths(model)->dict:
     "`{name: (in, out)}` channels of every conv, linear and attention layer"
     res = {}
@@ -635,7 +633,7 @@ class PruneReport:
             lines.append(f"{what}: {b:,} -> {a:,} ({100*(1-a/max(b,1)):.1f}% fewer)")
         return '\n'.join(lines)
 
-# %% ../nbs/01_pruner.ipynb #e1889858
+# %% ../nbs/01_pruner.ipynb #69d17da1
 @patch
 def _channels(self:Pruner): return _widths(self.model)
 
@@ -644,15 +642,19 @@ def report(self:Pruner)->PruneReport:
     "Channels of every layer and totals of params and MACs, before pruning and now"
     now = self._channels()
     layers = [(n, b, now.get(n, (0, 0))) for n, b in self.channels_before.items()]
-    return PruneReport(layers, (self.params_before, count_params(self.model)),
-                       (self.macs_before, count_macs(self.model, self.example_inputs)))
+    with _untouched(self.model):  # count in the mode the MACs before were counted in
+        if self._traced_in_train: self.model.train()
+        macs = count_macs(self.model, self.example_inputs)
+    return PruneReport(layers, (self.params_before, count_params(self.model)), (self.macs_before, macs))
 
 @patch
 def _summary(self:Pruner)->str:
     "The one line the constructor prints"
     outs = ', '.join(self.names.get(o, self.dg._param_to_name.get(o, '?')) for o in self.output_layers)
+    left = len(self.skipped) + len(self.excluded)
     return (f"Pruner: {len(self._groups)} prunable groups ({sum(g.n for g in self._groups):,} channels), "
-            f"target {self._ratio_text()} {self.context}; output layer{'s' if len(self.output_layers) > 1 else ''} kept: {outs}")
+            f"target {self._ratio_text()} {self.context}; output layer{'s' if len(self.output_layers) > 1 else ''} kept: {outs}"
+            + (f"; {left} groups left alone (see `.skipped`)" if left else ""))
 
 @patch
 def __repr__(self:Pruner): return self._summary()
