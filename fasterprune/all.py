@@ -7,8 +7,9 @@ Docs: https://fasterprune.github.io/fasterprune/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #d23ed25e
+# %% ../nbs/99_all.ipynb #ffc48b8a
 from .criteria import *
 from .pruner import *
-from . import criteria as _criteria, pruner as _pruner
-__all__ = _criteria.__all__ + _pruner.__all__
+from .schedules import *
+from . import criteria as _criteria, pruner as _pruner, schedules as _schedules
+__all__ = _criteria.__all__ + _pruner.__all__ + _schedules.__all__
