@@ -7,9 +7,10 @@ Docs: https://fasterprune.github.io/fasterprune/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #ffc48b8a
+# %% ../nbs/99_all.ipynb #d79fdf98
 from .criteria import *
 from .pruner import *
 from .schedules import *
-from . import criteria as _criteria, pruner as _pruner, schedules as _schedules
-__all__ = _criteria.__all__ + _pruner.__all__ + _schedules.__all__
+from .callback import *
+from . import criteria as _criteria, pruner as _pruner, schedules as _schedules, callback as _callback
+__all__ = _criteria.__all__ + _pruner.__all__ + _schedules.__all__ + _callback.__all__

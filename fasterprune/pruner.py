@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/pruner.html.md"""
 # %% auto #0
 __all__ = ['count_params', 'count_macs', 'output_layers', 'Pruner', 'PruneReport', 'slice_state', 'update_optimizer']
 
-# %% ../nbs/01_pruner.ipynb #22bcc0fa
+# %% ../nbs/01_pruner.ipynb #6daac880
 import copy, math, numbers, difflib, warnings
 from fractions import Fraction
 from dataclasses import dataclass, field
@@ -18,12 +18,12 @@ from torch_pruning.dependency import index_mapping as _tp_index_mapping
 from fastcore.basics import store_attr, ifnone, listify, patch
 from .criteria import Criteria, large_final
 
-# %% ../nbs/01_pruner.ipynb #726efbc3
+# %% ../nbs/01_pruner.ipynb #015f19fc
 def count_params(model:nn.Module)->int:
     "Number of parameters of `model`"
     return sum(p.numel() for p in model.parameters())
 
-# %% ../nbs/01_pruner.ipynb #db70f0e1
+# %% ../nbs/01_pruner.ipynb #953ca816
 def _layer_macs(m, inp, out):
     "MACs of one call of layer `m` (per batch), or 0 for layers that carry no compute of note"
     if isinstance(out, (tuple, list)): out = out[0]
@@ -49,7 +49,7 @@ class _MacCounter:
     def __exit__(self, *args):
         for h in self.hooks: h.remove()
 
-# %% ../nbs/01_pruner.ipynb #11909c7b
+# %% ../nbs/01_pruner.ipynb #71fa2524
 def _forward(model, inputs):
     "Call `model` on `inputs`: a tensor, a tuple/list of positional inputs, or a dict of keyword inputs"
     if isinstance(inputs, dict): return model(**inputs)
@@ -61,7 +61,7 @@ def count_macs(model:nn.Module, example_inputs)->int:
     with torch.no_grad(), _MacCounter(model) as counter: _forward(model, example_inputs)
     return counter.macs
 
-# %% ../nbs/01_pruner.ipynb #a754e0b7
+# %% ../nbs/01_pruner.ipynb #5e5a0f8d
 def _check_percent(ratio, what='pruning_ratio'):
     "Raise unless `ratio` is a number of percent in [0, 100)"
     if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
@@ -72,12 +72,12 @@ def _check_percent(ratio, what='pruning_ratio'):
         warnings.warn(f"{what}={ratio} removes less than 1% of filters: fasterprune ratios are percents (use 30 for 30%)")
     return float(ratio)
 
-# %% ../nbs/01_pruner.ipynb #68b831b1
+# %% ../nbs/01_pruner.ipynb #4e453ace
 def _kept(n_init:int, ratio:float)->int:
     "Filters kept out of `n_init` at `ratio` percent: `floor(n_init * (1 - ratio/100))`, exactly"
     return math.floor(n_init * (1 - Fraction(ratio).limit_denominator(10**6) / 100))
 
-# %% ../nbs/01_pruner.ipynb #0724dd8f
+# %% ../nbs/01_pruner.ipynb #e01f0cc3
 class _IndexExplosion(Exception): "torch-pruning's index mapping grew past any real layer: a misread reshape"
 
 class _guarded_tp:
@@ -105,7 +105,7 @@ class _guarded_tp:
         (_tp_index_mapping._FlattenIndexMapping.__call__, _tp_index_mapping.update_reshape_index_mapping,
          _tp_index_mapping.update_index_mapping) = self.saved
 
-# %% ../nbs/01_pruner.ipynb #6ec07adc
+# %% ../nbs/01_pruner.ipynb #51493001
 def _default_inputs(model):
     "A batch of one 224x224 RGB image on the model's device"
     p = next(model.parameters())
@@ -140,12 +140,12 @@ class _untouched:
         with torch.no_grad():
             for b, saved in self.buffers: b.copy_(saved)
 
-# %% ../nbs/01_pruner.ipynb #951a25c3
+# %% ../nbs/01_pruner.ipynb #c5b76e67
 def _no_saved_activations():
     "Within the context autograd keeps no tensors for backward: the traced graph holds shapes, not activations"
     return torch.autograd.graph.saved_tensors_hooks(lambda t: None, lambda _: None)
 
-# %% ../nbs/01_pruner.ipynb #e825b5f2
+# %% ../nbs/01_pruner.ipynb #ad4e8acb
 def _trace(model, example_inputs, unwrapped_parameters=None):
     "torch-pruning's `DependencyGraph` of `model`, its MACs, output shapes and whether it was traced in training mode"
     counter, res = _MacCounter(model), {}
@@ -170,7 +170,7 @@ def _trace(model, example_inputs, unwrapped_parameters=None):
                                  f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
                                  "(a tensor, or a tuple of tensors for models with several inputs).") from e
 
-# %% ../nbs/01_pruner.ipynb #710fec00
+# %% ../nbs/01_pruner.ipynb #0ac3c0ba
 _CHANNEL_SETTERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.LSTM, nn.MultiheadAttention, nn.Parameter)
 
 def _sets_channels(module):
@@ -191,7 +191,7 @@ def output_layers(dg)->list:
         else: stack.extend(node.inputs)
     return found
 
-# %% ../nbs/01_pruner.ipynb #0c64145c
+# %% ../nbs/01_pruner.ipynb #68292697
 @dataclass(eq=False)
 class _Group:
     "A set of coupled layers that lose the same channels"
@@ -211,7 +211,7 @@ def _granularity(module, is_out):
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
     return 1
 
-# %% ../nbs/01_pruner.ipynb #b2345d12
+# %% ../nbs/01_pruner.ipynb #e57566dd
 def _shuffles_channels(node):
     "Whether `node` is a transpose of dims 1 and 2: a channel shuffle over channel groups"
     fn = node.grad_fn
@@ -250,7 +250,7 @@ def _collect_groups(dg, ignored, names, excluded=None)->tuple:
             groups.append(_Group(m, name, list(g.items), n, gran, members))
     return groups, skipped
 
-# %% ../nbs/01_pruner.ipynb #fcf7e54d
+# %% ../nbs/01_pruner.ipynb #887e185f
 def _scored_params(module, is_out, pruning_dim):
     "The `(name, param, dim)` of `module` that describe the channels a pruning function removes"
     if isinstance(module, nn.Parameter): return [(None, module, pruning_dim)]
@@ -268,7 +268,7 @@ def _scored_params(module, is_out, pruning_dim):
     if isinstance(module, nn.Embedding): return [('weight', module.weight, 1)]
     return []
 
-# %% ../nbs/01_pruner.ipynb #641cefd2
+# %% ../nbs/01_pruner.ipynb #31603990
 class Pruner:
     "Remove `pruning_ratio` percent of the filters of `model`, chosen by `criteria`, fixing every dependent layer"
     def __init__(self,
@@ -294,6 +294,7 @@ class Pruner:
         self.pruning_ratio = None if self.ratios is not None else float(pruning_ratio)
         self._check_unsupported(model)
         self.dg, self.macs_before, self.out_shapes, self._traced_in_train = _trace(model, self.example_inputs)
+        self.macs_now = self.macs_before
         self.output_layers = output_layers(self.dg)
         self.ignored = {s for m in user_ignored + [o for o in self.output_layers if isinstance(o, nn.Module)] for s in m.modules()}
         self.excluded = {}  # groups whose pruning broke the forward: {root name: why}
@@ -308,7 +309,7 @@ class Pruner:
         self.init_model = self._snapshot_init() if criteria.needs_init else None
         if verbose: print(self._summary())
 
-# %% ../nbs/01_pruner.ipynb #ee705c0d
+# %% ../nbs/01_pruner.ipynb #ad36f0d4
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
 @patch
@@ -361,7 +362,7 @@ def _check_unsupported(self:Pruner, model):
                              "which fasterprune cannot prune through yet: prune the part of the model before it "
                              "separately, or replace it with single-layer `nn.LSTM`s")
 
-# %% ../nbs/01_pruner.ipynb #01bbc80f
+# %% ../nbs/01_pruner.ipynb #c0f636f5
 @patch
 def _snapshot_init(self:Pruner):
     "A frozen copy of the model, pruned in step with it, for criteria that compare with the initial weights"
@@ -393,7 +394,7 @@ def _init_of(self:Pruner, owner, pname, p):
     init = getattr(self._init_modules.get(owner), pname, None)
     return init.to(p.device) if isinstance(init, torch.Tensor) and init.shape == p.shape else None
 
-# %% ../nbs/01_pruner.ipynb #b79cfc05
+# %% ../nbs/01_pruner.ipynb #60ed04ae
 @patch
 def _target_ratio(self:Pruner, g:_Group, fraction:float)->float|None:
     "Percent of `g`'s initial channels pruned at `fraction` of the target (None: `g` is left alone)"
@@ -427,12 +428,23 @@ def _plan(self:Pruner, fraction:float)->dict:
     return self._global(scored)
 
 @patch
+def _local_keep(self:Pruner, g, r)->int:
+    "Positions `g` keeps at `r` percent: `floor(n_init * (1 - r))` channels, within its bounds"
+    step, floor_units = self._bounds(g)
+    return max(floor_units, _kept(self.n_init[g.root], r) // g.granularity // step * step)
+
+@patch
 def _local(self:Pruner, g, r, pos):
     "Positions of `g` to prune so that it keeps `floor(n_init * (1 - r))` channels"
-    step, floor_units = self._bounds(g)
-    units = len(pos)
-    keep = max(floor_units, _kept(self.n_init[g.root], r) // g.granularity // step * step)
-    return torch.argsort(pos)[:max(units - keep, 0)].tolist()
+    return torch.argsort(pos)[:max(len(pos) - self._local_keep(g, r), 0)].tolist()
+
+@patch
+def targets(self:Pruner, fraction:float)->tuple:
+    "The integer channel targets at `fraction` of the target: a prune at two fractions differs only if these do"
+    rs = [(g, self._target_ratio(g, fraction)) for g in self._groups]
+    if self.context == 'local' or self.ratios is not None:
+        return tuple(self._local_keep(g, r) for g, r in rs if r is not None)
+    return (_kept(sum(self.n_init[g.root] for g in self._groups), self.pruning_ratio * fraction),)
 
 @patch
 def _global(self:Pruner, scored):
@@ -461,7 +473,7 @@ def _global(self:Pruner, scored):
         if len(pos) > keep: plan[g] = chosen[gi][:len(pos) - keep]
     return plan
 
-# %% ../nbs/01_pruner.ipynb #fe729204
+# %% ../nbs/01_pruner.ipynb #a095da07
 def _save_state(m):
     "What pruning may change in module `m`: its attributes, parameters, buffers, and copies of its lists"
     return (dict(m.__dict__), dict(m._parameters), dict(m._buffers),
@@ -474,7 +486,7 @@ def _restore_state(m, saved):
     m.__dict__.update(attrs)
     m.__dict__.update(_parameters=params, _buffers=buffers, **lists)
 
-# %% ../nbs/01_pruner.ipynb #938d05f8
+# %% ../nbs/01_pruner.ipynb #62d54a4c
 @patch
 def _layer_ops(self:Pruner, plan)->dict:
     "`{(node, pruning function): indices}`: every layer's share of the groups' `plan`"
@@ -544,14 +556,16 @@ def _rollback(self:Pruner, saved):
     _sync_attributes(self.model)
     if self.init_model is not None: _sync_attributes(self.init_model)
 
-# %% ../nbs/01_pruner.ipynb #8e7f9371
+# %% ../nbs/01_pruner.ipynb #8a9ac7a6
 @patch
 def _forward_ok(self:Pruner)->bool:
-    "Whether the model still runs on the example inputs and gives outputs of the original shapes"
-    with _untouched(self.model), torch.no_grad():
+    "Whether the model still runs on the example inputs and gives outputs of the original shapes; counts MACs"
+    with _untouched(self.model), torch.no_grad(), _MacCounter(self.model) as counter:
         if self._traced_in_train: self.model.train()
-        try: return _shapes(_forward(self.model, self.example_inputs)) == self.out_shapes
-        except Exception: return False
+        try: ok = _shapes(_forward(self.model, self.example_inputs)) == self.out_shapes
+        except Exception: ok = False
+    self.macs_now = counter.macs
+    return ok
 
 @patch
 def _apply(self:Pruner, plan)->list:
@@ -571,13 +585,13 @@ def _apply(self:Pruner, plan)->list:
                            f"to find the culprit: {', '.join(g.name for g in plan)}")
     return broken
 
-# %% ../nbs/01_pruner.ipynb #6c2d257d
+# %% ../nbs/01_pruner.ipynb #5e48ca07
 def _sync_attributes(model):
     "Update widths that torchvision models keep as plain attributes after their layers were pruned"
     for m in model.modules():  # by name: the pruner does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
 
-# %% ../nbs/01_pruner.ipynb #be85b6a6
+# %% ../nbs/01_pruner.ipynb #9745aa9f
 @patch
 def prune_model(self:Pruner):
     "Prune the next step; with `iterative_steps=1` that is the whole `pruning_ratio`"
@@ -616,7 +630,7 @@ def _refresh(self:Pruner):
 def _ratio_text(self:Pruner):
     return f"{self.pruning_ratio:g}%" if self.ratios is None else f"{len(self.ratios)} per-layer ratios"
 
-# %% ../nbs/01_pruner.ipynb #41d95c82
+# %% ../nbs/01_pruner.ipynb #6aac3be6
 def _widths(model)->dict:
     "`{name: (in, out)}` channels of every conv, linear and attention layer"
     res = {}
@@ -642,7 +656,7 @@ class PruneReport:
             lines.append(f"{what}: {b:,} -> {a:,} ({100*(1-a/max(b,1)):.1f}% fewer)")
         return '\n'.join(lines)
 
-# %% ../nbs/01_pruner.ipynb #6582d75c
+# %% ../nbs/01_pruner.ipynb #895044de
 @patch
 def _channels(self:Pruner): return _widths(self.model)
 
@@ -668,7 +682,7 @@ def _summary(self:Pruner)->str:
 @patch
 def __repr__(self:Pruner): return self._summary()
 
-# %% ../nbs/01_pruner.ipynb #a9cb1a2c
+# %% ../nbs/01_pruner.ipynb #e621049a
 class _recorded_param_changes:
     "Within the context every parameter torch-pruning shrinks is logged as `{new: (old, dim, kept indices)}`"
     def __enter__(self):
@@ -694,7 +708,7 @@ def _resolve_changes(log, model, before)->dict:
         if q is not p and q in before: changes[q] = (p, ops[::-1])
     return changes
 
-# %% ../nbs/01_pruner.ipynb #9bb81817
+# %% ../nbs/01_pruner.ipynb #85aa5d07
 def slice_state(t, old, ops):
     "Tensor `t` shaped like parameter `old`, cut down with the same index selections `ops` as `old` was"
     if not isinstance(t, torch.Tensor) or t.shape != old.shape: return t
