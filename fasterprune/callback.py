@@ -7,27 +7,26 @@ Docs: https://fasterprune.github.io/fasterprune/callback.html.md"""
 # %% auto #0
 __all__ = ['update_fastai_optimizer', 'PruneCallback']
 
-# %% ../nbs/04_callback.ipynb #65c8f3f6
+# %% ../nbs/04_callback.ipynb #bf332d8c
 import torch
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 from .criteria import Criteria, large_final
 from .schedules import Schedule, agp
-from .pruner import Pruner, slice_state, update_optimizer, count_params, _check_percent
+from .pruner import Pruner, slice_state, move_state, update_optimizer, count_params, _check_choices
 
-# %% ../nbs/04_callback.ipynb #37cad398
+# %% ../nbs/04_callback.ipynb #35e62ea2
 def update_fastai_optimizer(opt, changes:dict):
     "Point fastai's `Optimizer` (or an `OptimWrapper`) at the pruned parameters, slicing the state of kept channels"
     if hasattr(opt, 'param_lists'):
         for params in opt.param_lists:
             for i, p in enumerate(params):
                 if p in changes: params[i] = changes[p][0]
-        for old, (new, ops) in changes.items():
-            if old in opt.state: opt.state[new] = {k: slice_state(v, old, ops) for k, v in opt.state.pop(old).items()}
+        move_state(opt.state, changes)
     elif hasattr(opt, 'opt'): update_optimizer(opt.opt, changes)
     else: raise TypeError(f"Cannot update an optimizer of type {type(opt).__name__} after pruning")
 
-# %% ../nbs/04_callback.ipynb #39d891fc
+# %% ../nbs/04_callback.ipynb #7ccd700a
 class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters during training, following `schedule`"
     order, run_valid = 60, False  # after fastai's own after_batch work (Recorder), never during validation
@@ -41,11 +40,7 @@ class PruneCallback(Callback):
         if not isinstance(schedule, Schedule):
             if not callable(schedule): raise TypeError(f"schedule must be a Schedule or a function f(start, end, pos), got {schedule!r}")
             schedule = Schedule(schedule)
-        if isinstance(pruning_ratio, dict):
-            for k, v in pruning_ratio.items(): _check_percent(v, f"pruning_ratio[{k!r}]")
-        else: _check_percent(pruning_ratio)
-        if context not in ('local', 'global'): raise ValueError(f"context must be 'local' or 'global', got {context!r}")
-        if not isinstance(criteria, Criteria): raise TypeError(f"criteria must be a fasterprune Criteria such as `large_final`, got {criteria!r}")
+        _check_choices(pruning_ratio, context, criteria)
         store_attr('pruning_ratio,schedule,context,criteria')
         self.pruner_kwargs, self.history = pruner_kwargs, []
 
