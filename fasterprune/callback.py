@@ -7,15 +7,17 @@ Docs: https://fasterprune.github.io/fasterprune/callback.html.md"""
 # %% auto #0
 __all__ = ['update_fastai_optimizer', 'PruneCallback']
 
-# %% ../nbs/04_callback.ipynb #bf332d8c
+# %% ../nbs/04_callback.ipynb #df1f1ad1
 import torch
 from fastcore.basics import store_attr
+from fastcore.foundation import L
 from fastai.callback.core import Callback
+from fastai.learner import ValueMetric
 from .criteria import Criteria, large_final
 from .schedules import Schedule, agp
 from .pruner import Pruner, slice_state, move_state, update_optimizer, count_params, _check_choices
 
-# %% ../nbs/04_callback.ipynb #35e62ea2
+# %% ../nbs/04_callback.ipynb #81671d7b
 def update_fastai_optimizer(opt, changes:dict):
     "Point fastai's `Optimizer` (or an `OptimWrapper`) at the pruned parameters, slicing the state of kept channels"
     if hasattr(opt, 'param_lists'):
@@ -26,10 +28,10 @@ def update_fastai_optimizer(opt, changes:dict):
     elif hasattr(opt, 'opt'): update_optimizer(opt.opt, changes)
     else: raise TypeError(f"Cannot update an optimizer of type {type(opt).__name__} after pruning")
 
-# %% ../nbs/04_callback.ipynb #7ccd700a
+# %% ../nbs/04_callback.ipynb #e0fe3770
 class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters during training, following `schedule`"
-    order, run_valid = 60, False  # after fastai's own after_batch work (Recorder), never during validation
+    order, run_valid = 40, False  # before the Recorder, which then shows our columns; never during validation
     def __init__(self,
         pruning_ratio:float|dict, # Percent of filters to remove (30 = 30%), or `{layer name: percent}`
         schedule=agp, # A `Schedule`, or a function `f(start, end, pos)`
@@ -54,15 +56,33 @@ class PruneCallback(Callback):
         return xb[0] if len(xb) == 1 else tuple(xb)
 
     def before_fit(self):
-        self.pruner = Pruner(self.learn.model, self.pruning_ratio, self.context, self.criteria,
-                             example_inputs=self._example_inputs(), verbose=False, **self.pruner_kwargs)
-        self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
-        n_total = self.n_epoch * len(self.dls.train)
-        self.events, last = [], self.pruner.targets(0.)
-        for i in range(1, n_total + 1):  # once per fit: the iterations where some integer target changes
-            frac = self.schedule(i / n_total)
-            if (t := self.pruner.targets(frac)) != last: self.events.append((i, frac)); last = t
-        self._next = 0
+        if getattr(self, 'pruner', None) is None or self.pruner.model is not self.learn.model:
+            self.pruner = Pruner(self.learn.model, self.pruning_ratio, self.context, self.criteria,
+                                 example_inputs=self._example_inputs(), verbose=False, **self.pruner_kwargs)
+            self.fraction = 0.
+            self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
+        self.events, self._next, self._grad_sums = self._events(), 0, None
+        self._metrics = [ValueMetric(self.pruner.pct_removed, 'pruned %'), ValueMetric(self._n_params, 'params')]
+        self.learn.metrics = L(self.learn.metrics) + self._metrics
+
+    def _events(self)->list:
+        "`(iteration, fraction)` of this fit where some integer target changes: computed once, checked per batch"
+        if getattr(self.opt, 'frozen_idx', 0) > 0: return []  # a frozen body cannot recover: prune once unfrozen
+        n_total, start = self.n_epoch * len(self.dls.train), self.fraction
+        events, last = [], self.pruner.targets(start)
+        for i in range(1, n_total + 1):  # a later fit (fine_tune's second) goes on from where the last one stopped
+            frac = start + (1 - start) * self.schedule(i / n_total)
+            if (t := self.pruner.targets(frac)) != last: events.append((i, frac)); last = t
+        return events
+
+    def _n_params(self): return count_params(self.learn.model)
+
+    def after_backward(self):
+        if not (self.criteria.needs_grad and self._next < len(self.events)): return
+        if self._grad_sums is None:  # data-driven criteria sum the gradients of every batch between two prunes
+            self._grad_params = [p for p in self.learn.model.parameters() if p.requires_grad and p.grad is not None]
+            self._grad_sums = [torch.zeros_like(p) for p in self._grad_params]
+        torch._foreach_add_(self._grad_sums, [p.grad for p in self._grad_params])
 
     def after_batch(self):
         if self._next >= len(self.events) or self.train_iter < self.events[self._next][0]: return
@@ -72,8 +92,12 @@ class PruneCallback(Callback):
 
     def prune(self, fraction:float):
         "Prune to `fraction` of the target now, and carry the optimizer's state over"
-        self.pruner.prune_to(fraction)
+        grads = None if self._grad_sums is None else dict(zip(self._grad_params, self._grad_sums))
+        self.pruner.prune_to(fraction, grads=grads)
         if self.opt is not None: update_fastai_optimizer(self.opt, self.pruner.param_changes)
-        self.pruner.param_changes = None  # release the replaced parameters
+        self.pruner.param_changes, self._grad_sums, self.fraction = None, None, fraction  # release replaced tensors
         self.history.append(dict(iter=self.train_iter, fraction=fraction, params=count_params(self.learn.model),
                                  macs=self.pruner.macs_now))
+
+    def after_fit(self):
+        self.learn.metrics = L(m for m in self.learn.metrics if m not in self._metrics)

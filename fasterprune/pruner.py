@@ -8,7 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/pruner.html.md"""
 __all__ = ['count_params', 'count_macs', 'output_layers', 'Pruner', 'PruneReport', 'slice_state', 'move_state',
            'update_optimizer']
 
-# %% ../nbs/01_pruner.ipynb #4602a2d1
+# %% ../nbs/01_pruner.ipynb #7ba086de
 import copy, math, numbers, difflib, warnings
 from fractions import Fraction
 from dataclasses import dataclass, field
@@ -19,12 +19,12 @@ from torch_pruning.dependency import index_mapping as _tp_index_mapping
 from fastcore.basics import store_attr, ifnone, listify, patch
 from .criteria import Criteria, large_final
 
-# %% ../nbs/01_pruner.ipynb #e09dd4ef
+# %% ../nbs/01_pruner.ipynb #c9d24b8c
 def count_params(model:nn.Module)->int:
     "Number of parameters of `model`"
     return sum(p.numel() for p in model.parameters())
 
-# %% ../nbs/01_pruner.ipynb #4a376e1a
+# %% ../nbs/01_pruner.ipynb #9fd6b047
 def _layer_macs(m, inp, out):
     "MACs of one call of layer `m` (per batch), or 0 for layers that carry no compute of note"
     if isinstance(out, (tuple, list)): out = out[0]
@@ -50,7 +50,7 @@ class _MacCounter:
     def __exit__(self, *args):
         for h in self.hooks: h.remove()
 
-# %% ../nbs/01_pruner.ipynb #01a13943
+# %% ../nbs/01_pruner.ipynb #0ae7e97d
 def _forward(model, inputs):
     "Call `model` on `inputs`: a tensor, a tuple/list of positional inputs, or a dict of keyword inputs"
     if isinstance(inputs, dict): return model(**inputs)
@@ -62,7 +62,7 @@ def count_macs(model:nn.Module, example_inputs)->int:
     with torch.no_grad(), _MacCounter(model) as counter: _forward(model, example_inputs)
     return counter.macs
 
-# %% ../nbs/01_pruner.ipynb #3d0e76d8
+# %% ../nbs/01_pruner.ipynb #d1f56336
 def _check_percent(ratio, what='pruning_ratio'):
     "Raise unless `ratio` is a number of percent in [0, 100)"
     if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
@@ -73,12 +73,12 @@ def _check_percent(ratio, what='pruning_ratio'):
         warnings.warn(f"{what}={ratio} removes less than 1% of filters: fasterprune ratios are percents (use 30 for 30%)")
     return float(ratio)
 
-# %% ../nbs/01_pruner.ipynb #6ab414e9
+# %% ../nbs/01_pruner.ipynb #e43eb298
 def _kept(n_init:int, ratio:float)->int:
     "Filters kept out of `n_init` at `ratio` percent: `floor(n_init * (1 - ratio/100))`, exactly"
     return math.floor(n_init * (1 - Fraction(ratio).limit_denominator(10**6) / 100))
 
-# %% ../nbs/01_pruner.ipynb #a24393e8
+# %% ../nbs/01_pruner.ipynb #b325ec76
 class _IndexExplosion(Exception): "torch-pruning's index mapping grew past any real layer: a misread reshape"
 
 class _guarded_tp:
@@ -106,7 +106,7 @@ class _guarded_tp:
         (_tp_index_mapping._FlattenIndexMapping.__call__, _tp_index_mapping.update_reshape_index_mapping,
          _tp_index_mapping.update_index_mapping) = self.saved
 
-# %% ../nbs/01_pruner.ipynb #b54e90b8
+# %% ../nbs/01_pruner.ipynb #4d20dd6b
 def _default_inputs(model):
     "A batch of one 224x224 RGB image on the model's device"
     p = next(model.parameters())
@@ -141,16 +141,26 @@ class _untouched:
         with torch.no_grad():
             for b, saved in self.buffers: b.copy_(saved)
 
-# %% ../nbs/01_pruner.ipynb #e6ade538
+# %% ../nbs/01_pruner.ipynb #5cfd4fdf
 def _no_saved_activations():
     "Within the context autograd keeps no tensors for backward: the traced graph holds shapes, not activations"
     return torch.autograd.graph.saved_tensors_hooks(lambda t: None, lambda _: None)
 
-# %% ../nbs/01_pruner.ipynb #7f328eae
+# %% ../nbs/01_pruner.ipynb #8619ed46
+class _refrozen:
+    "On leaving the context, `params` get `requires_grad=False` back"
+    def __init__(self, params): self.params = params
+    def __enter__(self): return self
+    def __exit__(self, *args):
+        for p in self.params: p.requires_grad_(False)
+
+# %% ../nbs/01_pruner.ipynb #07fbc3a5
 def _trace(model, example_inputs, unwrapped_parameters=None):
     "torch-pruning's `DependencyGraph` of `model`, its MACs, output shapes and whether it was traced in training mode"
     counter, res = _MacCounter(model), {}
-    with _untouched(model) as state:
+    frozen = [p for p in model.parameters() if not p.requires_grad]
+    for p in frozen: p.requires_grad_(True)  # autograd does not see frozen layers (a fastai body under `freeze`)
+    with _untouched(model) as state, _refrozen(frozen):
         def forward_fn(model, inputs):  # torch-pruning switched to eval: set the mode we trace in
             if res['train']: model.train()
             else: state.restore_modes()
@@ -171,7 +181,7 @@ def _trace(model, example_inputs, unwrapped_parameters=None):
                                  f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
                                  "(a tensor, or a tuple of tensors for models with several inputs).") from e
 
-# %% ../nbs/01_pruner.ipynb #6f2075c5
+# %% ../nbs/01_pruner.ipynb #9391f1f2
 _CHANNEL_SETTERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.LSTM, nn.MultiheadAttention, nn.Parameter)
 
 def _sets_channels(module):
@@ -192,7 +202,7 @@ def output_layers(dg)->list:
         else: stack.extend(node.inputs)
     return found
 
-# %% ../nbs/01_pruner.ipynb #c5feb5c8
+# %% ../nbs/01_pruner.ipynb #d8cfb856
 @dataclass(eq=False)
 class _Group:
     "A set of coupled layers that lose the same channels"
@@ -212,7 +222,7 @@ def _granularity(module, is_out):
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
     return 1
 
-# %% ../nbs/01_pruner.ipynb #3a055299
+# %% ../nbs/01_pruner.ipynb #8e81f199
 def _shuffles_channels(node):
     "Whether `node` is a transpose of dims 1 and 2: a channel shuffle over channel groups"
     fn = node.grad_fn
@@ -251,7 +261,7 @@ def _collect_groups(dg, ignored, names, excluded=None)->tuple:
             groups.append(_Group(m, name, list(g.items), n, gran, members))
     return groups, skipped
 
-# %% ../nbs/01_pruner.ipynb #1a51735c
+# %% ../nbs/01_pruner.ipynb #6859eafd
 def _scored_params(module, is_out, pruning_dim):
     "The `(name, param, dim)` of `module` that describe the channels a pruning function removes"
     if isinstance(module, nn.Parameter): return [(None, module, pruning_dim)]
@@ -269,7 +279,7 @@ def _scored_params(module, is_out, pruning_dim):
     if isinstance(module, nn.Embedding): return [('weight', module.weight, 1)]
     return []
 
-# %% ../nbs/01_pruner.ipynb #2ca99de2
+# %% ../nbs/01_pruner.ipynb #6ea736f9
 class Pruner:
     "Remove `pruning_ratio` percent of the filters of `model`, chosen by `criteria`, fixing every dependent layer"
     def __init__(self,
@@ -306,11 +316,11 @@ class Pruner:
         self.n_init = {g.root: g.n for g in self._groups}
         self.params_before = count_params(model)
         self.channels_before = self._channels()
-        self.current_step = 0
+        self.current_step, self._grads, self.param_changes = 0, None, {}
         self.init_model = self._snapshot_init() if criteria.needs_init else None
         if verbose: print(self._summary())
 
-# %% ../nbs/01_pruner.ipynb #94c9759d
+# %% ../nbs/01_pruner.ipynb #5f1287ba
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
 def _check_choices(pruning_ratio, context, criteria):
@@ -367,7 +377,7 @@ def _check_unsupported(self:Pruner, model):
                              "which fasterprune cannot prune through yet: prune the part of the model before it "
                              "separately, or replace it with single-layer `nn.LSTM`s")
 
-# %% ../nbs/01_pruner.ipynb #9b219c53
+# %% ../nbs/01_pruner.ipynb #578cca60
 @patch
 def _snapshot_init(self:Pruner):
     "A frozen copy of the model, pruned in step with it, for criteria that compare with the initial weights"
@@ -388,7 +398,8 @@ def _scores(self:Pruner, g:_Group)->torch.Tensor:
             if self.criteria.needs_init:
                 owner = self.names.get(dep.target.module) if pname is not None else self.dg._param_to_name.get(p)
                 init = self._init_of(owner, pname, p)
-            s = self.criteria(p, dim=dim, init=init, grad=p.grad).cpu()
+            grad = p.grad if self._grads is None else self._grads.get(p)
+            s = self.criteria(p, dim=dim, init=init, grad=grad).cpu()
             scores.index_add_(0, torch.as_tensor(item.root_idxs, dtype=torch.long), s[torch.as_tensor(idxs, dtype=torch.long)])
     return scores
 
@@ -399,7 +410,7 @@ def _init_of(self:Pruner, owner, pname, p):
     init = getattr(self._init_modules.get(owner), pname, None)
     return init.to(p.device) if isinstance(init, torch.Tensor) and init.shape == p.shape else None
 
-# %% ../nbs/01_pruner.ipynb #fc04f88b
+# %% ../nbs/01_pruner.ipynb #73c4c679
 @patch
 def _target_ratio(self:Pruner, g:_Group, fraction:float)->float|None:
     "Percent of `g`'s initial channels pruned at `fraction` of the target (None: `g` is left alone)"
@@ -478,7 +489,7 @@ def _global(self:Pruner, scored):
         if len(pos) > keep: plan[g] = chosen[gi][:len(pos) - keep]
     return plan
 
-# %% ../nbs/01_pruner.ipynb #c2453a75
+# %% ../nbs/01_pruner.ipynb #bdd7a4c5
 def _save_state(m):
     "What pruning may change in module `m`: its attributes, parameters, buffers, and copies of its lists"
     return (dict(m.__dict__), dict(m._parameters), dict(m._buffers),
@@ -491,7 +502,7 @@ def _restore_state(m, saved):
     m.__dict__.update(attrs)
     m.__dict__.update(_parameters=params, _buffers=buffers, **lists)
 
-# %% ../nbs/01_pruner.ipynb #d0a9f161
+# %% ../nbs/01_pruner.ipynb #f992702a
 @patch
 def _layer_ops(self:Pruner, plan)->dict:
     "`{(node, pruning function): indices}`: every layer's share of the groups' `plan`"
@@ -561,7 +572,7 @@ def _rollback(self:Pruner, saved):
     _sync_attributes(self.model)
     if self.init_model is not None: _sync_attributes(self.init_model)
 
-# %% ../nbs/01_pruner.ipynb #b9f098fd
+# %% ../nbs/01_pruner.ipynb #6f6fc64c
 @patch
 def _forward_ok(self:Pruner)->bool:
     "Whether the model still runs on the example inputs and gives outputs of the original shapes; counts MACs"
@@ -590,13 +601,13 @@ def _apply(self:Pruner, plan)->list:
                            f"to find the culprit: {', '.join(g.name for g in plan)}")
     return broken
 
-# %% ../nbs/01_pruner.ipynb #c819bf94
+# %% ../nbs/01_pruner.ipynb #9d9d506b
 def _sync_attributes(model):
     "Update widths that torchvision models keep as plain attributes after their layers were pruned"
     for m in model.modules():  # by name: the pruner does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
 
-# %% ../nbs/01_pruner.ipynb #7ec2dc6c
+# %% ../nbs/01_pruner.ipynb #f8c41f24
 @patch
 def prune_model(self:Pruner):
     "Prune the next step; with `iterative_steps=1` that is the whole `pruning_ratio`"
@@ -608,20 +619,25 @@ def prune_model(self:Pruner):
     self.current_step += 1
 
 @patch
-def prune_to(self:Pruner, fraction:float):
-    "Prune until `fraction` (0 to 1) of the target is reached; `param_changes` then maps old to new parameters"
+def prune_to(self:Pruner,
+    fraction:float, # How far along the target, from 0 to 1
+    grads:dict=None, # `{parameter: gradient}` for criteria that need gradients, instead of `.grad` (e.g. accumulated)
+):
+    "Prune until `fraction` of the target is reached; `param_changes` then maps old to new parameters"
     if not 0 <= fraction <= 1: raise ValueError(f"fraction must be in [0, 1], got {fraction}")
-    before = set(self.model.parameters())
-    with _recorded_param_changes() as log:
-        plan = self._plan(fraction)
-        broken = self._apply(plan)
-        if broken:  # leave out what torch-pruning got wrong, and prune the rest to the target
-            for g in broken: self.excluded[g.name] = "pruning it broke the model's forward"
-            self._groups = [g for g in self._groups if g not in broken]
-            warnings.warn("Left unpruned, as pruning them breaks the forward (a construct torch-pruning does not "
-                          f"model): {', '.join(g.name for g in broken)}")
+    before, self._grads = set(self.model.parameters()), grads
+    try:
+        with _recorded_param_changes() as log:
             plan = self._plan(fraction)
-            if self._apply(plan): raise RuntimeError("Pruning still breaks the forward; the model was restored")
+            broken = self._apply(plan)
+            if broken:  # leave out what torch-pruning got wrong, and prune the rest to the target
+                for g in broken: self.excluded[g.name] = "pruning it broke the model's forward"
+                self._groups = [g for g in self._groups if g not in broken]
+                warnings.warn("Left unpruned, as pruning them breaks the forward (a construct torch-pruning does not "
+                              f"model): {', '.join(g.name for g in broken)}")
+                plan = self._plan(fraction)
+                if self._apply(plan): raise RuntimeError("Pruning still breaks the forward; the model was restored")
+    finally: self._grads = None
     self.param_changes = _resolve_changes(log, self.model, before)
     if plan: self._refresh()
 
@@ -632,10 +648,15 @@ def _refresh(self:Pruner):
     for g in self._groups: self.n_init.setdefault(g.root, g.n)
 
 @patch
+def pct_removed(self:Pruner)->float:
+    "Percent of the prunable channels removed so far"
+    return 100 * (1 - sum(g.n for g in self._groups) / max(sum(self.n_init[g.root] for g in self._groups), 1))
+
+@patch
 def _ratio_text(self:Pruner):
     return f"{self.pruning_ratio:g}%" if self.ratios is None else f"{len(self.ratios)} per-layer ratios"
 
-# %% ../nbs/01_pruner.ipynb #b098f2a5
+# %% ../nbs/01_pruner.ipynb #a62be5fa
 def _widths(model)->dict:
     "`{name: (in, out)}` channels of every conv, linear and attention layer"
     res = {}
@@ -661,7 +682,7 @@ class PruneReport:
             lines.append(f"{what}: {b:,} -> {a:,} ({100*(1-a/max(b,1)):.1f}% fewer)")
         return '\n'.join(lines)
 
-# %% ../nbs/01_pruner.ipynb #791d23d5
+# %% ../nbs/01_pruner.ipynb #9d0e9f6c
 @patch
 def _channels(self:Pruner): return _widths(self.model)
 
@@ -687,7 +708,7 @@ def _summary(self:Pruner)->str:
 @patch
 def __repr__(self:Pruner): return self._summary()
 
-# %% ../nbs/01_pruner.ipynb #a569bc9e
+# %% ../nbs/01_pruner.ipynb #923b646b
 class _recorded_param_changes:
     "Within the context every parameter torch-pruning shrinks is logged as `{new: (old, dim, kept indices)}`"
     def __enter__(self):
@@ -713,7 +734,7 @@ def _resolve_changes(log, model, before)->dict:
         if q is not p and q in before: changes[q] = (p, ops[::-1])
     return changes
 
-# %% ../nbs/01_pruner.ipynb #dae6320b
+# %% ../nbs/01_pruner.ipynb #b7e9eab7
 def slice_state(t, old, ops):
     "Tensor `t` shaped like parameter `old`, cut down with the same index selections `ops` as `old` was"
     if not isinstance(t, torch.Tensor) or t.shape != old.shape: return t
