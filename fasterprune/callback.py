@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/callback.html.md"""
 # %% auto #0
 __all__ = ['update_fastai_optimizer', 'PruneCallback']
 
-# %% ../nbs/04_callback.ipynb #4f869a87
+# %% ../nbs/04_callback.ipynb #f7388ee7
 import torch
 from fastcore.basics import store_attr
 from fastcore.foundation import L
@@ -15,9 +15,9 @@ from fastai.callback.core import Callback
 from fastai.learner import ValueMetric
 from .criteria import Criteria, large_final
 from .schedules import Schedule, agp
-from .pruner import Pruner, slice_state, move_state, update_optimizer, count_params, _check_choices
+from .pruner import Pruner, move_state, update_optimizer, count_params, _check_choices
 
-# %% ../nbs/04_callback.ipynb #02d7d0ef
+# %% ../nbs/04_callback.ipynb #a4c016aa
 def update_fastai_optimizer(opt, changes:dict):
     "Point fastai's `Optimizer` (or an `OptimWrapper`) at the pruned parameters, slicing the state of kept channels"
     if hasattr(opt, 'param_lists'):
@@ -28,7 +28,7 @@ def update_fastai_optimizer(opt, changes:dict):
     elif hasattr(opt, 'opt'): update_optimizer(opt.opt, changes)
     else: raise TypeError(f"Cannot update an optimizer of type {type(opt).__name__} after pruning")
 
-# %% ../nbs/04_callback.ipynb #d0f8c4f2
+# %% ../nbs/04_callback.ipynb #27381c9a
 class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters during training, following `schedule`"
     order, run_valid = 40, False  # before the Recorder, which then shows our columns; never during validation

@@ -8,7 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/pruner.html.md"""
 __all__ = ['count_params', 'count_macs', 'output_layers', 'Pruner', 'PruneReport', 'slice_state', 'move_state',
            'update_optimizer']
 
-# %% ../nbs/01_pruner.ipynb #dce83669
+# %% ../nbs/01_pruner.ipynb #b4d7b40a
 import copy, math, numbers, difflib, warnings
 from fractions import Fraction
 from dataclasses import dataclass, field
@@ -19,12 +19,12 @@ from torch_pruning.dependency import index_mapping as _tp_index_mapping
 from fastcore.basics import store_attr, ifnone, listify, patch
 from .criteria import Criteria, large_final
 
-# %% ../nbs/01_pruner.ipynb #d331e435
+# %% ../nbs/01_pruner.ipynb #4153ef28
 def count_params(model:nn.Module)->int:
     "Number of parameters of `model`"
     return sum(p.numel() for p in model.parameters())
 
-# %% ../nbs/01_pruner.ipynb #329fecc1
+# %% ../nbs/01_pruner.ipynb #8e8f1581
 def _layer_macs(m, inp, out):
     "MACs of one call of layer `m` (per batch), or 0 for layers that carry no compute of note"
     if isinstance(out, (tuple, list)): out = out[0]
@@ -50,7 +50,7 @@ class _MacCounter:
     def __exit__(self, *args):
         for h in self.hooks: h.remove()
 
-# %% ../nbs/01_pruner.ipynb #d70013e7
+# %% ../nbs/01_pruner.ipynb #4ae99137
 def _forward(model, inputs):
     "Call `model` on `inputs`: a tensor, a tuple/list of positional inputs, or a dict of keyword inputs"
     if isinstance(inputs, dict): return model(**inputs)
@@ -62,7 +62,7 @@ def count_macs(model:nn.Module, example_inputs)->int:
     with torch.no_grad(), _MacCounter(model) as counter: _forward(model, example_inputs)
     return counter.macs
 
-# %% ../nbs/01_pruner.ipynb #469dafb9
+# %% ../nbs/01_pruner.ipynb #d263ace8
 def _check_percent(ratio, what='pruning_ratio'):
     "Raise unless `ratio` is a number of percent in [0, 100)"
     if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
@@ -73,12 +73,12 @@ def _check_percent(ratio, what='pruning_ratio'):
         warnings.warn(f"{what}={ratio} removes less than 1% of filters: fasterprune ratios are percents (use 30 for 30%)")
     return float(ratio)
 
-# %% ../nbs/01_pruner.ipynb #22cec851
+# %% ../nbs/01_pruner.ipynb #acce832a
 def _kept(n_init:int, ratio:float)->int:
     "Filters kept out of `n_init` at `ratio` percent: `floor(n_init * (1 - ratio/100))`, exactly"
     return math.floor(n_init * (1 - Fraction(ratio).limit_denominator(10**6) / 100))
 
-# %% ../nbs/01_pruner.ipynb #6a65fd66
+# %% ../nbs/01_pruner.ipynb #b0690b25
 class _IndexExplosion(Exception): "torch-pruning's index mapping grew past any real layer: a misread reshape"
 
 class _guarded_tp:
@@ -106,7 +106,7 @@ class _guarded_tp:
         (_tp_index_mapping._FlattenIndexMapping.__call__, _tp_index_mapping.update_reshape_index_mapping,
          _tp_index_mapping.update_index_mapping) = self.saved
 
-# %% ../nbs/01_pruner.ipynb #d385e4c3
+# %% ../nbs/01_pruner.ipynb #5c58e5b0
 def _default_inputs(model):
     "A batch of one 224x224 RGB image on the model's device"
     p = next(model.parameters())
@@ -141,12 +141,12 @@ class _untouched:
         with torch.no_grad():
             for b, saved in self.buffers: b.copy_(saved)
 
-# %% ../nbs/01_pruner.ipynb #491275b9
+# %% ../nbs/01_pruner.ipynb #f92a3b66
 def _no_saved_activations():
     "Within the context autograd keeps no tensors for backward: the traced graph holds shapes, not activations"
     return torch.autograd.graph.saved_tensors_hooks(lambda t: None, lambda _: None)
 
-# %% ../nbs/01_pruner.ipynb #1c20d607
+# %% ../nbs/01_pruner.ipynb #64aad4ad
 class _refrozen:
     "On leaving the context, `params` get `requires_grad=False` back"
     def __init__(self, params): self.params = params
@@ -154,7 +154,7 @@ class _refrozen:
     def __exit__(self, *args):
         for p in self.params: p.requires_grad_(False)
 
-# %% ../nbs/01_pruner.ipynb #dfb4c8b8
+# %% ../nbs/01_pruner.ipynb #766f3d9f
 def _trace(model, example_inputs, unwrapped_parameters=None):
     "torch-pruning's `DependencyGraph` of `model`, its MACs, output shapes and whether it was traced in training mode"
     counter, res = _MacCounter(model), {}
@@ -181,7 +181,7 @@ def _trace(model, example_inputs, unwrapped_parameters=None):
                                  f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
                                  "(a tensor, or a tuple of tensors for models with several inputs).") from e
 
-# %% ../nbs/01_pruner.ipynb #d49bea29
+# %% ../nbs/01_pruner.ipynb #da8b7704
 _CHANNEL_SETTERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.LSTM, nn.MultiheadAttention, nn.Parameter)
 
 def _sets_channels(module):
@@ -202,7 +202,7 @@ def output_layers(dg)->list:
         else: stack.extend(node.inputs)
     return found
 
-# %% ../nbs/01_pruner.ipynb #c900fef6
+# %% ../nbs/01_pruner.ipynb #950ab2d8
 @dataclass(eq=False)
 class _Group:
     "A set of coupled layers that lose the same channels"
@@ -213,7 +213,7 @@ class _Group:
     granularity: int = 1 # Channels come in this many equal slices, pruned alike
     members: list = field(default_factory=list) # Names of layers whose outputs the group prunes
 
-def _granularity(module, is_out):
+def _granularity(module):
     "Number of equal slices `module`'s channels come in (1 when channels can be pruned freely)"
     if isinstance(module, nn.modules.conv._ConvNd):
         if module.groups == module.out_channels: return 1  # depthwise: each channel is its own slice
@@ -222,7 +222,7 @@ def _granularity(module, is_out):
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
     return 1
 
-# %% ../nbs/01_pruner.ipynb #30dc76b3
+# %% ../nbs/01_pruner.ipynb #3c0e357b
 def _shuffles_channels(node):
     "Whether `node` is a transpose of dims 1 and 2: a channel shuffle over channel groups"
     fn = node.grad_fn
@@ -256,12 +256,12 @@ def _collect_groups(dg, ignored, names, excluded=None)->tuple:
                 t = dep.target.module
                 if not isinstance(t, nn.Module): continue
                 if dg.is_out_channel_pruning_fn(dep.handler) and t in names and names[t] not in members: members.append(names[t])
-                gran = math.lcm(gran, _granularity(t, dg.is_out_channel_pruning_fn(dep.handler)))
+                gran = math.lcm(gran, _granularity(t))
             if n < 2 or n % gran: continue
             groups.append(_Group(m, name, list(g.items), n, gran, members))
     return groups, skipped
 
-# %% ../nbs/01_pruner.ipynb #f500ffdd
+# %% ../nbs/01_pruner.ipynb #0317181c
 def _scored_params(module, is_out, pruning_dim):
     "The `(name, param, dim)` of `module` that describe the channels a pruning function removes"
     if isinstance(module, nn.Parameter): return [(None, module, pruning_dim)]
@@ -279,7 +279,7 @@ def _scored_params(module, is_out, pruning_dim):
     if isinstance(module, nn.Embedding): return [('weight', module.weight, 1)]
     return []
 
-# %% ../nbs/01_pruner.ipynb #d02a2aef
+# %% ../nbs/01_pruner.ipynb #363b59aa
 class Pruner:
     "Remove `pruning_ratio` percent of the filters of `model`, chosen by `criteria`, fixing every dependent layer"
     def __init__(self,
@@ -320,7 +320,7 @@ class Pruner:
         self.init_model = self._snapshot_init() if criteria.needs_init else None
         if verbose: print(self._summary())
 
-# %% ../nbs/01_pruner.ipynb #164847c7
+# %% ../nbs/01_pruner.ipynb #662c3a5b
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
 def _check_choices(pruning_ratio, context, criteria):
@@ -377,7 +377,7 @@ def _check_unsupported(self:Pruner, model):
                              "which fasterprune cannot prune through yet: prune the part of the model before it "
                              "separately, or replace it with single-layer `nn.LSTM`s")
 
-# %% ../nbs/01_pruner.ipynb #860def17
+# %% ../nbs/01_pruner.ipynb #a96f634d
 @patch
 def _snapshot_init(self:Pruner):
     "A frozen copy of the model, pruned in step with it, for criteria that compare with the initial weights"
@@ -410,7 +410,7 @@ def _init_of(self:Pruner, owner, pname, p):
     init = getattr(self._init_modules.get(owner), pname, None)
     return init.to(p.device) if isinstance(init, torch.Tensor) and init.shape == p.shape else None
 
-# %% ../nbs/01_pruner.ipynb #03b073a1
+# %% ../nbs/01_pruner.ipynb #77fa6d19
 @patch
 def _target_ratio(self:Pruner, g:_Group, fraction:float)->float|None:
     "Percent of `g`'s initial channels pruned at `fraction` of the target (None: `g` is left alone)"
@@ -491,7 +491,7 @@ def _global(self:Pruner, scored):
         if len(pos) > keep: plan[g] = chosen[gi][:len(pos) - keep]
     return plan
 
-# %% ../nbs/01_pruner.ipynb #4fd370d6
+# %% ../nbs/01_pruner.ipynb #3bdcf2d0
 def _save_state(m):
     "What pruning may change in module `m`: its attributes, parameters, buffers, and copies of its lists"
     return (dict(m.__dict__), dict(m._parameters), dict(m._buffers),
@@ -504,7 +504,7 @@ def _restore_state(m, saved):
     m.__dict__.update(attrs)
     m.__dict__.update(_parameters=params, _buffers=buffers, **lists)
 
-# %% ../nbs/01_pruner.ipynb #8ff3a1be
+# %% ../nbs/01_pruner.ipynb #1da86f70
 @patch
 def _layer_ops(self:Pruner, plan)->dict:
     "`{(node, pruning function): indices}`: every layer's share of the groups' `plan`"
@@ -574,7 +574,7 @@ def _rollback(self:Pruner, saved):
     _sync_attributes(self.model)
     if self.init_model is not None: _sync_attributes(self.init_model)
 
-# %% ../nbs/01_pruner.ipynb #26478ca7
+# %% ../nbs/01_pruner.ipynb #7318b596
 @patch
 def _forward_ok(self:Pruner)->bool:
     "Whether the model still runs on the example inputs and gives outputs of the original shapes; counts MACs"
@@ -603,13 +603,13 @@ def _apply(self:Pruner, plan)->list:
                            f"to find the culprit: {', '.join(g.name for g in plan)}")
     return broken
 
-# %% ../nbs/01_pruner.ipynb #14fbb272
+# %% ../nbs/01_pruner.ipynb #94dc6709
 def _sync_attributes(model):
     "Update widths that torchvision models keep as plain attributes after their layers were pruned"
     for m in model.modules():  # by name: the pruner does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
 
-# %% ../nbs/01_pruner.ipynb #b56d199f
+# %% ../nbs/01_pruner.ipynb #47da241f
 @patch
 def prune_model(self:Pruner):
     "Prune the next step; with `iterative_steps=1` that is the whole `pruning_ratio`"
@@ -658,7 +658,7 @@ def pct_removed(self:Pruner)->float:
 def _ratio_text(self:Pruner):
     return f"{self.pruning_ratio:g}%" if self.ratios is None else f"{len(self.ratios)} per-layer ratios"
 
-# %% ../nbs/01_pruner.ipynb #fb286591
+# %% ../nbs/01_pruner.ipynb #b9200fd1
 def _widths(model)->dict:
     "`{name: (in, out)}` channels of every conv, linear and attention layer"
     res = {}
@@ -684,7 +684,7 @@ class PruneReport:
             lines.append(f"{what}: {b:,} -> {a:,} ({100*(1-a/max(b,1)):.1f}% fewer)")
         return '\n'.join(lines)
 
-# %% ../nbs/01_pruner.ipynb #c6491d94
+# %% ../nbs/01_pruner.ipynb #61b26d34
 @patch
 def _channels(self:Pruner): return _widths(self.model)
 
@@ -710,7 +710,7 @@ def _summary(self:Pruner)->str:
 @patch
 def __repr__(self:Pruner): return self._summary()
 
-# %% ../nbs/01_pruner.ipynb #814dbafb
+# %% ../nbs/01_pruner.ipynb #77bd8ba4
 class _recorded_param_changes:
     "Within the context every parameter torch-pruning shrinks is logged as `{new: (old, dim, kept indices)}`"
     def __enter__(self):
@@ -736,7 +736,7 @@ def _resolve_changes(log, model, before)->dict:
         if q is not p and q in before: changes[q] = (p, ops[::-1])
     return changes
 
-# %% ../nbs/01_pruner.ipynb #d7e5e01c
+# %% ../nbs/01_pruner.ipynb #bc0e0338
 def slice_state(t, old, ops):
     "Tensor `t` shaped like parameter `old`, cut down with the same index selections `ops` as `old` was"
     if not isinstance(t, torch.Tensor) or t.shape != old.shape: return t
