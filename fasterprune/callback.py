@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/callback.html.md"""
 # %% auto #0
 __all__ = ['update_fastai_optimizer', 'PruneCallback']
 
-# %% ../nbs/04_callback.ipynb #f7388ee7
+# %% ../nbs/04_callback.ipynb #2c9472e9
 import torch
 from fastcore.basics import store_attr
 from fastcore.foundation import L
@@ -17,7 +17,7 @@ from .criteria import Criteria, large_final
 from .schedules import Schedule, agp
 from .pruner import Pruner, move_state, update_optimizer, count_params, _check_choices
 
-# %% ../nbs/04_callback.ipynb #a4c016aa
+# %% ../nbs/04_callback.ipynb #ee7282b4
 def update_fastai_optimizer(opt, changes:dict):
     "Point fastai's `Optimizer` (or an `OptimWrapper`) at the pruned parameters, slicing the state of kept channels"
     if hasattr(opt, 'param_lists'):
@@ -28,7 +28,7 @@ def update_fastai_optimizer(opt, changes:dict):
     elif hasattr(opt, 'opt'): update_optimizer(opt.opt, changes)
     else: raise TypeError(f"Cannot update an optimizer of type {type(opt).__name__} after pruning")
 
-# %% ../nbs/04_callback.ipynb #27381c9a
+# %% ../nbs/04_callback.ipynb #83463b52
 class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters during training, following `schedule`"
     order, run_valid = 40, False  # before the Recorder, which then shows our columns; never during validation
@@ -101,3 +101,13 @@ class PruneCallback(Callback):
 
     def after_fit(self):
         self.learn.metrics = L(m for m in self.learn.metrics if m not in self._metrics)
+
+    def plot_history(self, ax=None):
+        "Parameters and MACs over training iterations, as fractions of the unpruned model's"
+        import matplotlib.pyplot as plt
+        if ax is None: _, ax = plt.subplots(figsize=(5, 3))
+        h = self.history
+        its = [e['iter'] for e in h]
+        for key in ('params', 'macs'): ax.step(its, [e[key] / h[0][key] for e in h], where='post', label=key)
+        ax.set_xlabel('training iteration'); ax.set_ylabel('fraction of the unpruned model'); ax.legend()
+        return ax
