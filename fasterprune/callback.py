@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/callback.html.md"""
 # %% auto #0
 __all__ = ['update_fastai_optimizer', 'PruneCallback']
 
-# %% ../nbs/04_callback.ipynb #2c9472e9
+# %% ../nbs/04_callback.ipynb #945bdd8b
 import torch
 from fastcore.basics import store_attr
 from fastcore.foundation import L
@@ -17,7 +17,7 @@ from .criteria import Criteria, large_final
 from .schedules import Schedule, agp
 from .pruner import Pruner, move_state, update_optimizer, count_params, _check_choices
 
-# %% ../nbs/04_callback.ipynb #ee7282b4
+# %% ../nbs/04_callback.ipynb #39f1febc
 def update_fastai_optimizer(opt, changes:dict):
     "Point fastai's `Optimizer` (or an `OptimWrapper`) at the pruned parameters, slicing the state of kept channels"
     if hasattr(opt, 'param_lists'):
@@ -28,7 +28,7 @@ def update_fastai_optimizer(opt, changes:dict):
     elif hasattr(opt, 'opt'): update_optimizer(opt.opt, changes)
     else: raise TypeError(f"Cannot update an optimizer of type {type(opt).__name__} after pruning")
 
-# %% ../nbs/04_callback.ipynb #83463b52
+# %% ../nbs/04_callback.ipynb #dba81f77
 class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters during training, following `schedule`"
     order, run_valid = 40, False  # before the Recorder, which then shows our columns; never during validation
@@ -47,7 +47,7 @@ class PruneCallback(Callback):
         self.pruner_kwargs, self.history = pruner_kwargs, []
 
     def _example_inputs(self):
-        "One real training batch's inputs, on the model's device"
+        "The inputs of one real training batch, on the data's device (where fastai put the model)"
         if self.dls is None or not len(self.dls.train): raise ValueError("PruneCallback needs training data: the learner's `dls.train` is empty")
         b = self.dls.train.one_batch()
         try: n_inp = self.dls.n_inp
@@ -86,7 +86,6 @@ class PruneCallback(Callback):
 
     def after_batch(self):
         if self._next >= len(self.events) or self.train_iter < self.events[self._next][0]: return
-        while self._next + 1 < len(self.events) and self.train_iter >= self.events[self._next + 1][0]: self._next += 1
         self.prune(self.events[self._next][1])
         self._next += 1
 

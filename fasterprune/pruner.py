@@ -8,7 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/pruner.html.md"""
 __all__ = ['count_params', 'count_macs', 'output_layers', 'Pruner', 'PruneReport', 'slice_state', 'move_state',
            'update_optimizer']
 
-# %% ../nbs/01_pruner.ipynb #b4d7b40a
+# %% ../nbs/01_pruner.ipynb #deb7ed6f
 import copy, math, numbers, difflib, warnings
 from fractions import Fraction
 from dataclasses import dataclass, field
@@ -19,12 +19,12 @@ from torch_pruning.dependency import index_mapping as _tp_index_mapping
 from fastcore.basics import store_attr, ifnone, listify, patch
 from .criteria import Criteria, large_final
 
-# %% ../nbs/01_pruner.ipynb #4153ef28
+# %% ../nbs/01_pruner.ipynb #5e11ce38
 def count_params(model:nn.Module)->int:
     "Number of parameters of `model`"
     return sum(p.numel() for p in model.parameters())
 
-# %% ../nbs/01_pruner.ipynb #8e8f1581
+# %% ../nbs/01_pruner.ipynb #a4f1fd0b
 def _layer_macs(m, inp, out):
     "MACs of one call of layer `m` (per batch), or 0 for layers that carry no compute of note"
     if isinstance(out, (tuple, list)): out = out[0]
@@ -50,7 +50,7 @@ class _MacCounter:
     def __exit__(self, *args):
         for h in self.hooks: h.remove()
 
-# %% ../nbs/01_pruner.ipynb #4ae99137
+# %% ../nbs/01_pruner.ipynb #d63e2143
 def _forward(model, inputs):
     "Call `model` on `inputs`: a tensor, a tuple/list of positional inputs, or a dict of keyword inputs"
     if isinstance(inputs, dict): return model(**inputs)
@@ -62,7 +62,7 @@ def count_macs(model:nn.Module, example_inputs)->int:
     with torch.no_grad(), _MacCounter(model) as counter: _forward(model, example_inputs)
     return counter.macs
 
-# %% ../nbs/01_pruner.ipynb #d263ace8
+# %% ../nbs/01_pruner.ipynb #6443cc06
 def _check_percent(ratio, what='pruning_ratio'):
     "Raise unless `ratio` is a number of percent in [0, 100)"
     if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
@@ -73,12 +73,12 @@ def _check_percent(ratio, what='pruning_ratio'):
         warnings.warn(f"{what}={ratio} removes less than 1% of filters: fasterprune ratios are percents (use 30 for 30%)")
     return float(ratio)
 
-# %% ../nbs/01_pruner.ipynb #acce832a
+# %% ../nbs/01_pruner.ipynb #d6c310f3
 def _kept(n_init:int, ratio:float)->int:
     "Filters kept out of `n_init` at `ratio` percent: `floor(n_init * (1 - ratio/100))`, exactly"
     return math.floor(n_init * (1 - Fraction(ratio).limit_denominator(10**6) / 100))
 
-# %% ../nbs/01_pruner.ipynb #b0690b25
+# %% ../nbs/01_pruner.ipynb #7ad75f36
 class _IndexExplosion(Exception): "torch-pruning's index mapping grew past any real layer: a misread reshape"
 
 class _guarded_tp:
@@ -106,7 +106,7 @@ class _guarded_tp:
         (_tp_index_mapping._FlattenIndexMapping.__call__, _tp_index_mapping.update_reshape_index_mapping,
          _tp_index_mapping.update_index_mapping) = self.saved
 
-# %% ../nbs/01_pruner.ipynb #5c58e5b0
+# %% ../nbs/01_pruner.ipynb #9cfdfcd2
 def _default_inputs(model):
     "A batch of one 224x224 RGB image on the model's device"
     p = next(model.parameters())
@@ -141,12 +141,12 @@ class _untouched:
         with torch.no_grad():
             for b, saved in self.buffers: b.copy_(saved)
 
-# %% ../nbs/01_pruner.ipynb #f92a3b66
+# %% ../nbs/01_pruner.ipynb #266212e8
 def _no_saved_activations():
     "Within the context autograd keeps no tensors for backward: the traced graph holds shapes, not activations"
     return torch.autograd.graph.saved_tensors_hooks(lambda t: None, lambda _: None)
 
-# %% ../nbs/01_pruner.ipynb #64aad4ad
+# %% ../nbs/01_pruner.ipynb #24aa1d14
 class _refrozen:
     "On leaving the context, `params` get `requires_grad=False` back"
     def __init__(self, params): self.params = params
@@ -154,8 +154,8 @@ class _refrozen:
     def __exit__(self, *args):
         for p in self.params: p.requires_grad_(False)
 
-# %% ../nbs/01_pruner.ipynb #766f3d9f
-def _trace(model, example_inputs, unwrapped_parameters=None):
+# %% ../nbs/01_pruner.ipynb #8ff1f9b8
+def _trace(model, example_inputs):
     "torch-pruning's `DependencyGraph` of `model`, its MACs, output shapes and whether it was traced in training mode"
     counter, res = _MacCounter(model), {}
     frozen = [p for p in model.parameters() if not p.requires_grad]
@@ -173,7 +173,7 @@ def _trace(model, example_inputs, unwrapped_parameters=None):
                 with torch.enable_grad(), warnings.catch_warnings(), _guarded_tp(), _no_saved_activations():
                     warnings.simplefilter('ignore')
                     dg = tp.DependencyGraph().build_dependency(model, example_inputs, forward_fn=forward_fn,
-                                                               unwrapped_parameters=unwrapped_parameters, verbose=False)
+                                                               verbose=False)
                 return dg, counter.macs, res['shapes'], res['train']
             except Exception as e:
                 if res['train'] and not all(state.modes.values()): continue  # e.g. BatchNorm on a batch of 1: trace as the user set it
@@ -181,7 +181,7 @@ def _trace(model, example_inputs, unwrapped_parameters=None):
                                  f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
                                  "(a tensor, or a tuple of tensors for models with several inputs).") from e
 
-# %% ../nbs/01_pruner.ipynb #da8b7704
+# %% ../nbs/01_pruner.ipynb #028b2561
 _CHANNEL_SETTERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.LSTM, nn.MultiheadAttention, nn.Parameter)
 
 def _sets_channels(module):
@@ -202,7 +202,7 @@ def output_layers(dg)->list:
         else: stack.extend(node.inputs)
     return found
 
-# %% ../nbs/01_pruner.ipynb #950ab2d8
+# %% ../nbs/01_pruner.ipynb #6be3812f
 @dataclass(eq=False)
 class _Group:
     "A set of coupled layers that lose the same channels"
@@ -222,7 +222,7 @@ def _granularity(module):
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
     return 1
 
-# %% ../nbs/01_pruner.ipynb #3c0e357b
+# %% ../nbs/01_pruner.ipynb #2e4600fb
 def _shuffles_channels(node):
     "Whether `node` is a transpose of dims 1 and 2: a channel shuffle over channel groups"
     fn = node.grad_fn
@@ -261,7 +261,7 @@ def _collect_groups(dg, ignored, names, excluded=None)->tuple:
             groups.append(_Group(m, name, list(g.items), n, gran, members))
     return groups, skipped
 
-# %% ../nbs/01_pruner.ipynb #0317181c
+# %% ../nbs/01_pruner.ipynb #6a030647
 def _scored_params(module, is_out, pruning_dim):
     "The `(name, param, dim)` of `module` that describe the channels a pruning function removes"
     if isinstance(module, nn.Parameter): return [(None, module, pruning_dim)]
@@ -279,7 +279,7 @@ def _scored_params(module, is_out, pruning_dim):
     if isinstance(module, nn.Embedding): return [('weight', module.weight, 1)]
     return []
 
-# %% ../nbs/01_pruner.ipynb #363b59aa
+# %% ../nbs/01_pruner.ipynb #f4c9575d
 class Pruner:
     "Remove `pruning_ratio` percent of the filters of `model`, chosen by `criteria`, fixing every dependent layer"
     def __init__(self,
@@ -315,12 +315,12 @@ class Pruner:
                              "output channels feed anything but the model's outputs or `ignored_layers`")
         self.n_init = {g.root: g.n for g in self._groups}
         self.params_before = count_params(model)
-        self.channels_before = self._channels()
+        self.channels_before = _widths(model)
         self.current_step, self._grads, self.param_changes = 0, None, {}
         self.init_model = self._snapshot_init() if criteria.needs_init else None
         if verbose: print(self._summary())
 
-# %% ../nbs/01_pruner.ipynb #662c3a5b
+# %% ../nbs/01_pruner.ipynb #2c074313
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
 def _check_choices(pruning_ratio, context, criteria):
@@ -377,7 +377,7 @@ def _check_unsupported(self:Pruner, model):
                              "which fasterprune cannot prune through yet: prune the part of the model before it "
                              "separately, or replace it with single-layer `nn.LSTM`s")
 
-# %% ../nbs/01_pruner.ipynb #a96f634d
+# %% ../nbs/01_pruner.ipynb #8e675b32
 @patch
 def _snapshot_init(self:Pruner):
     "A frozen copy of the model, pruned in step with it, for criteria that compare with the initial weights"
@@ -410,7 +410,7 @@ def _init_of(self:Pruner, owner, pname, p):
     init = getattr(self._init_modules.get(owner), pname, None)
     return init.to(p.device) if isinstance(init, torch.Tensor) and init.shape == p.shape else None
 
-# %% ../nbs/01_pruner.ipynb #77fa6d19
+# %% ../nbs/01_pruner.ipynb #13469c8d
 @patch
 def _target_ratio(self:Pruner, g:_Group, fraction:float)->float|None:
     "Percent of `g`'s initial channels pruned at `fraction` of the target (None: `g` is left alone)"
@@ -491,7 +491,7 @@ def _global(self:Pruner, scored):
         if len(pos) > keep: plan[g] = chosen[gi][:len(pos) - keep]
     return plan
 
-# %% ../nbs/01_pruner.ipynb #3bdcf2d0
+# %% ../nbs/01_pruner.ipynb #79b1ee0c
 def _save_state(m):
     "What pruning may change in module `m`: its attributes, parameters, buffers, and copies of its lists"
     return (dict(m.__dict__), dict(m._parameters), dict(m._buffers),
@@ -504,7 +504,7 @@ def _restore_state(m, saved):
     m.__dict__.update(attrs)
     m.__dict__.update(_parameters=params, _buffers=buffers, **lists)
 
-# %% ../nbs/01_pruner.ipynb #1da86f70
+# %% ../nbs/01_pruner.ipynb #88d74775
 @patch
 def _layer_ops(self:Pruner, plan)->dict:
     "`{(node, pruning function): indices}`: every layer's share of the groups' `plan`"
@@ -518,8 +518,7 @@ def _layer_ops(self:Pruner, plan)->dict:
             if idxs: layer_ops.setdefault((item.dep.target, item.dep.handler), set()).update(idxs)
     return {k: sorted(v) for k, v in layer_ops.items()}
 
-@patch
-def _owner(self:Pruner, model, param_name):
+def _owner(model, param_name):
     "The module holding parameter `param_name` of `model`, and the attribute name"
     owner, _, attr = param_name.rpartition('.')
     return model.get_submodule(owner), attr
@@ -532,13 +531,13 @@ def _run(self:Pruner, node, fn, idxs):
         old = node.module
         name = self.dg._param_to_name.pop(old)
         new = fn(old, idxs)
-        owner, attr = self._owner(self.model, name)
+        owner, attr = _owner(self.model, name)
         setattr(owner, attr, new)
         self.dg._param_to_name[new] = name
         self.dg.module2node[new] = self.dg.module2node.pop(old)
         node.module = new
         if self.init_model is not None:
-            owner, attr = self._owner(self.init_model, name)
+            owner, attr = _owner(self.init_model, name)
             setattr(owner, attr, fn(getattr(owner, attr), idxs))
         return
     fn(node.module, idxs)
@@ -551,7 +550,7 @@ def _execute(self:Pruner, plan):
     layer_ops = self._layer_ops(plan)
     touched = {n.module for n, _ in layer_ops if isinstance(n.module, nn.Module)}
     for n, _ in layer_ops:
-        if n.type == ops.OPTYPE.PARAMETER: touched.add(self._owner(self.model, self.dg._param_to_name[n.module])[0])
+        if n.type == ops.OPTYPE.PARAMETER: touched.add(_owner(self.model, self.dg._param_to_name[n.module])[0])
     if self.init_model is not None: touched |= set(self._init_modules.values())
     saved = ({m: _save_state(m) for m in touched}, dict(self.dg.module2node), dict(self.dg._param_to_name),
              {n: n.module for n, _ in layer_ops})
@@ -574,7 +573,7 @@ def _rollback(self:Pruner, saved):
     _sync_attributes(self.model)
     if self.init_model is not None: _sync_attributes(self.init_model)
 
-# %% ../nbs/01_pruner.ipynb #7318b596
+# %% ../nbs/01_pruner.ipynb #73eae111
 @patch
 def _forward_ok(self:Pruner)->bool:
     "Whether the model still runs on the example inputs and gives outputs of the original shapes; counts MACs"
@@ -603,13 +602,13 @@ def _apply(self:Pruner, plan)->list:
                            f"to find the culprit: {', '.join(g.name for g in plan)}")
     return broken
 
-# %% ../nbs/01_pruner.ipynb #94dc6709
+# %% ../nbs/01_pruner.ipynb #c7dd0e1f
 def _sync_attributes(model):
     "Update widths that torchvision models keep as plain attributes after their layers were pruned"
     for m in model.modules():  # by name: the pruner does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
 
-# %% ../nbs/01_pruner.ipynb #47da241f
+# %% ../nbs/01_pruner.ipynb #ae313bfe
 @patch
 def prune_model(self:Pruner):
     "Prune the next step; with `iterative_steps=1` that is the whole `pruning_ratio`"
@@ -658,7 +657,7 @@ def pct_removed(self:Pruner)->float:
 def _ratio_text(self:Pruner):
     return f"{self.pruning_ratio:g}%" if self.ratios is None else f"{len(self.ratios)} per-layer ratios"
 
-# %% ../nbs/01_pruner.ipynb #b9200fd1
+# %% ../nbs/01_pruner.ipynb #bce5c1fb
 def _widths(model)->dict:
     "`{name: (in, out)}` channels of every conv, linear and attention layer"
     res = {}
@@ -684,14 +683,11 @@ class PruneReport:
             lines.append(f"{what}: {b:,} -> {a:,} ({100*(1-a/max(b,1)):.1f}% fewer)")
         return '\n'.join(lines)
 
-# %% ../nbs/01_pruner.ipynb #61b26d34
-@patch
-def _channels(self:Pruner): return _widths(self.model)
-
+# %% ../nbs/01_pruner.ipynb #eb8882de
 @patch
 def report(self:Pruner)->PruneReport:
     "Channels of every layer and totals of params and MACs, before pruning and now"
-    now = self._channels()
+    now = _widths(self.model)
     layers = [(n, b, now.get(n, (0, 0))) for n, b in self.channels_before.items()]
     with _untouched(self.model):  # count in the mode the MACs before were counted in
         if self._traced_in_train: self.model.train()
@@ -710,7 +706,7 @@ def _summary(self:Pruner)->str:
 @patch
 def __repr__(self:Pruner): return self._summary()
 
-# %% ../nbs/01_pruner.ipynb #77bd8ba4
+# %% ../nbs/01_pruner.ipynb #180135c0
 class _recorded_param_changes:
     "Within the context every parameter torch-pruning shrinks is logged as `{new: (old, dim, kept indices)}`"
     def __enter__(self):
@@ -736,7 +732,7 @@ def _resolve_changes(log, model, before)->dict:
         if q is not p and q in before: changes[q] = (p, ops[::-1])
     return changes
 
-# %% ../nbs/01_pruner.ipynb #bc0e0338
+# %% ../nbs/01_pruner.ipynb #eb7e6989
 def slice_state(t, old, ops):
     "Tensor `t` shaped like parameter `old`, cut down with the same index selections `ops` as `old` was"
     if not isinstance(t, torch.Tensor) or t.shape != old.shape: return t
