@@ -8,10 +8,11 @@ Docs: https://fasterprune.github.io/fasterprune/callback.html.md"""
 __all__ = ['update_fastai_optimizer', 'PruneCallback']
 
 # %% ../nbs/04_callback.ipynb #945bdd8b
-import torch
+import torch, numpy as np
 from fastcore.basics import store_attr
 from fastcore.foundation import L
 from fastai.callback.core import Callback
+from fastai.callback.tracker import TrackerCallback
 from fastai.learner import ValueMetric
 from .criteria import Criteria, large_final
 from .schedules import Schedule, agp
@@ -55,15 +56,22 @@ class PruneCallback(Callback):
         xb = b[:n_inp]
         return xb[0] if len(xb) == 1 else tuple(xb)
 
+    def _check_learner(self):
+        "Raise for learner set-ups the callback cannot keep consistent, before anything changes"
+        if any(type(cb).__name__ == 'NonNativeMixedPrecision' for cb in self.learn.cbs):
+            raise ValueError("PruneCallback cannot prune under `to_non_native_fp16`: its fp32 master copies of the weights "
+                             "would keep the old shapes. Use PyTorch's mixed precision instead: `learn.to_fp16()`")
+
     def before_fit(self):
+        self._check_learner()
         if getattr(self, 'pruner', None) is None or self.pruner.model is not self.learn.model:
             self.pruner = Pruner(self.learn.model, self.pruning_ratio, self.context, self.criteria,
                                  example_inputs=self._example_inputs(), verbose=False, **self.pruner_kwargs)
             self.fraction = 0.
             self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
-        self.events, self._next, self._grad_sums = self._events(), 0, None
-        self._metrics = [ValueMetric(self.pruner.pct_removed, 'pruned %'), ValueMetric(self._n_params, 'params')]
-        self.learn.metrics = L(self.learn.metrics) + self._metrics
+        self.events, self._next, self._grad_params, self._grad_sums = self._events(), 0, None, None
+        self._columns = [ValueMetric(self.pruner.pct_removed, 'pruned %'), ValueMetric(self._n_params, 'params')]
+        self.learn.metrics = L(self.learn.metrics) + self._columns
 
     def _events(self)->list:
         "`(iteration, fraction)` of this fit where some integer target changes: computed once, checked per batch"
@@ -77,9 +85,13 @@ class PruneCallback(Callback):
 
     def _n_params(self): return count_params(self.learn.model)
 
-    def after_backward(self):
-        if not (self.criteria.needs_grad and self._next < len(self.events)): return
-        if self._grad_sums is None:  # data-driven criteria sum the gradients of every batch between two prunes
+    def before_batch(self): self._stepped = True
+    def after_cancel_step(self): self._stepped = False  # e.g. mixed precision skipped a step on an overflow
+
+    def after_step(self):
+        "Data-driven criteria sum the gradients of every optimizer step between two prunes (unscaled, accumulated)"
+        if not (self.criteria.needs_grad and self._stepped and self._next < len(self.events)): return
+        if self._grad_sums is None:
             self._grad_params = [p for p in self.learn.model.parameters() if p.requires_grad and p.grad is not None]
             self._grad_sums = [torch.zeros_like(p) for p in self._grad_params]
         torch._foreach_add_(self._grad_sums, [p.grad for p in self._grad_params])
@@ -94,12 +106,21 @@ class PruneCallback(Callback):
         grads = None if self._grad_sums is None else dict(zip(self._grad_params, self._grad_sums))
         self.pruner.prune_to(fraction, grads=grads)
         if self.opt is not None: update_fastai_optimizer(self.opt, self.pruner.param_changes)
-        self.pruner.param_changes, self._grad_sums, self.fraction = None, None, fraction  # release replaced tensors
+        self.pruner.param_changes, self._grad_params, self._grad_sums = None, None, None  # release replaced tensors
+        self.fraction = fraction
         self.history.append(dict(iter=self.train_iter, fraction=fraction, params=count_params(self.learn.model),
                                  macs=self.pruner.macs_now))
 
+    def before_epoch(self): self._next_at_epoch_start = self._next
+
+    def after_epoch(self):
+        "While the model changes size, fastai's trackers (saving, early stopping, LR on plateau) restart each epoch"
+        if self._next > self._next_at_epoch_start or self._next < len(self.events):
+            for cb in self.learn.cbs:
+                if isinstance(cb, TrackerCallback): cb.best = float('inf') if cb.comp == np.less else -float('inf')
+
     def after_fit(self):
-        self.learn.metrics = L(m for m in self.learn.metrics if m not in self._metrics)
+        self.learn.metrics = L(m for m in self.learn.metrics if m not in self._columns)
 
     def plot_history(self, ax=None):
         "Parameters and MACs over training iterations, as fractions of the unpruned model's"

@@ -10,6 +10,7 @@ __all__ = ['count_params', 'count_macs', 'output_layers', 'Pruner', 'PruneReport
 
 # %% ../nbs/01_pruner.ipynb #deb7ed6f
 import copy, math, numbers, difflib, warnings
+from functools import partial
 from fractions import Fraction
 from dataclasses import dataclass, field
 import torch, torch.nn as nn
@@ -81,14 +82,37 @@ def _kept(n_init:int, ratio:float)->int:
 # %% ../nbs/01_pruner.ipynb #7ad75f36
 class _IndexExplosion(Exception): "torch-pruning's index mapping grew past any real layer: a misread reshape"
 
+def _update_concat_mapping(graph, cat_node, tp_update):
+    "Index maps of a concatenation from the channel counts recorded in the trace (`_recorded_concats`)"
+    segments = getattr(cat_node.module, 'fp_segments', None)  # per joined tensor: its node, or None outside the graph
+    if segments is None: return tp_update(graph, cat_node)
+    offsets = [0]
+    for size in cat_node.module.concat_sizes: offsets.append(offsets[-1] + size)
+    cat_node.module.offsets = offsets
+    for j, in_node in enumerate(segments):
+        if in_node is None: continue
+        for dep in cat_node.dependencies:
+            if dep.target is in_node: dep.index_mapping[1] = _tp_index_mapping._ConcatIndexMapping(offsets[j:j+2], reverse=True)
+        for dep in in_node.dependencies:
+            if dep.target is cat_node: dep.index_mapping[1] = _tp_index_mapping._ConcatIndexMapping(offsets[j:j+2], reverse=False)
+
+def _add_and_merge(group, dep, idxs):
+    "torch-pruning's `Group.add_and_merge`, keeping every `(index, root index)` pair: several root channels may share an index"
+    for i, (_dep, _idxs) in enumerate(group._group):
+        if _dep.target == dep.target and _dep.handler == dep.handler:
+            group._group[i] = tp._helpers.GroupItem(dep=_dep, idxs=list(dict.fromkeys(_idxs + idxs)))
+            return
+    group.add_dep(dep, idxs)
+
 class _guarded_tp:
     "Within the context torch-pruning's reshape mappings fail fast instead of exhausting memory"
     def __init__(self, dg=None, max_idxs=1<<21):
         self.dg, self.max_idxs = dg, max_idxs  # with a graph: refresh its index maps once, not once per group
     def __enter__(self):
         self.saved = (_tp_index_mapping._FlattenIndexMapping.__call__, _tp_index_mapping.update_reshape_index_mapping,
-                      _tp_index_mapping.update_index_mapping)
-        call, update_reshape, update_all = self.saved
+                      _tp_index_mapping.update_index_mapping, _tp_index_mapping.update_concat_index_mapping,
+                      tp.dependency.group.Group.add_and_merge)
+        call, update_reshape, update_all, update_concat, _ = self.saved
         def guarded_call(mapping, idxs):
             if not mapping.reverse and len(idxs) * mapping._stride > self.max_idxs:
                 raise _IndexExplosion(f"a reshape maps {len(idxs)} channels to {len(idxs) * mapping._stride} indices")
@@ -98,13 +122,16 @@ class _guarded_tp:
             except ZeroDivisionError: pass  # shapes torch-pruning cannot infer: no mapping, the pruned-model check decides
         _tp_index_mapping._FlattenIndexMapping.__call__ = guarded_call
         _tp_index_mapping.update_reshape_index_mapping = safe_update_reshape
+        _tp_index_mapping.update_concat_index_mapping = partial(_update_concat_mapping, tp_update=update_concat)
+        tp.dependency.group.Group.add_and_merge = _add_and_merge
         if self.dg is not None:
             update_all(self.dg)
             _tp_index_mapping.update_index_mapping = lambda graph: None
         return self
     def __exit__(self, *args):
         (_tp_index_mapping._FlattenIndexMapping.__call__, _tp_index_mapping.update_reshape_index_mapping,
-         _tp_index_mapping.update_index_mapping) = self.saved
+         _tp_index_mapping.update_index_mapping, _tp_index_mapping.update_concat_index_mapping,
+         tp.dependency.group.Group.add_and_merge) = self.saved
 
 # %% ../nbs/01_pruner.ipynb #9cfdfcd2
 def _default_inputs(model):
@@ -146,6 +173,81 @@ def _no_saved_activations():
     "Within the context autograd keeps no tensors for backward: the traced graph holds shapes, not activations"
     return torch.autograd.graph.saved_tensors_hooks(lambda t: None, lambda _: None)
 
+# %% ../nbs/01_pruner.ipynb #63a5f983
+_CATS = (torch.cat, torch.concat, torch.concatenate)
+
+class _recorded_concats(torch.overrides.TorchFunctionMode):
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor)`"
+    def __init__(self):
+        super().__init__()
+        self.sizes = {}
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if func in _CATS and isinstance(out, torch.Tensor) and out.grad_fn is not None and out.dim() > 1:
+            tensors = args[0] if args else kwargs['tensors']
+            dim = (args[1] if len(args) > 1 else kwargs.get('dim', kwargs.get('axis', 0))) % out.dim()
+            self.sizes[out.grad_fn] = (dim, [t.shape[dim] for t in tensors])
+        return out
+
+def _fix_concats(dg, sizes):
+    "Give torch-pruning's channel concatenations the channel counts recorded in the trace"
+    for node in dg.module2node.values():
+        if node.type != ops.OPTYPE.CONCAT or node.grad_fn not in sizes: continue
+        dim, chs = sizes[node.grad_fn]
+        fns = [f for f, _ in node.grad_fn.next_functions]
+        if dim != 1 or len(fns) != len(chs): continue
+        width = tp.dependency.shape_infer.infer_in_channels_recursively(dg, node, [0])
+        if width is not None and width != sum(chs): continue  # dim 1 is not the channels here (ViT joins tokens)
+        by_fn = {n.grad_fn: n for n in node.inputs}
+        segments = [by_fn.get(f) if f is not None else None for f in fns]
+        placed = [n for n in segments if n is not None]
+        if len(placed) != len(set(placed)) or set(placed) != set(node.inputs): continue  # a tensor joined twice: leave it to torch-pruning
+        node.module.concat_sizes, node.module.fp_segments = list(chs), segments
+
+class _PixelShuffleMapping:
+    "Channel indices through a pixel (un)shuffle: `stride` consecutive channels on the wide side are one on the narrow side"
+    def __init__(self, stride, to_narrow): self.stride, self.to_narrow = stride, to_narrow
+    def __call__(self, idxs):
+        H = tp._helpers._HybridIndex  # unlike torch-pruning's flatten map, keep every root index: they must go together
+        if self.to_narrow: return list(dict.fromkeys(H(idx=i.idx // self.stride, root_idx=i.root_idx) for i in idxs))
+        return list(dict.fromkeys(H(idx=k, root_idx=i.root_idx) for i in idxs for k in range(i.idx * self.stride, (i.idx + 1) * self.stride)))
+
+def _map_pixel_shuffles(dg):
+    "Index maps through `pixel_shuffle` (channel `c` out is `c*r*r...c*r*r+r*r-1` in) and `pixel_unshuffle`"
+    for node in dg.module2node.values():
+        kind = type(node.grad_fn).__name__
+        if kind not in ('PixelShuffleBackward0', 'PixelUnshuffleBackward0'): continue
+        shuffle = kind == 'PixelShuffleBackward0'
+        stride = (node.grad_fn._saved_upscale_factor if shuffle else node.grad_fn._saved_downscale_factor) ** 2
+        for in_node in node.inputs:
+            for dep in in_node.dependencies:
+                if dep.target is node: dep.index_mapping[0] = _PixelShuffleMapping(stride, to_narrow=shuffle)
+            for dep in node.dependencies:
+                if dep.target is in_node: dep.index_mapping[0] = _PixelShuffleMapping(stride, to_narrow=not shuffle)
+
+# %% ../nbs/01_pruner.ipynb #4b978700
+class _FnInfo:
+    "The name and saved sizes of a traced autograd node, without the node and the tensors it holds"
+    def __init__(self, fn):
+        self._name = fn.name()
+        for attr in dir(fn):
+            if not attr.startswith('_saved_'): continue
+            try: value = getattr(fn, attr)
+            except Exception: continue  # a saved tensor: not kept by the trace, not read by torch-pruning
+            if isinstance(value, (int, float, bool, str, tuple, list)) and not any(isinstance(v, torch.Tensor) for v in listify(value)):
+                setattr(self, attr, value)
+    def name(self): return self._name
+    def __repr__(self): return self._name
+
+def _release_trace(dg):
+    "Replace the traced autograd nodes in `dg` by `_FnInfo`s, so that the traced parameters can be freed"
+    for node in dg.module2node.values():
+        if node.grad_fn is None or isinstance(node.grad_fn, _FnInfo): continue
+        node.grad_fn = _FnInfo(node.grad_fn)
+        if isinstance(node.module, ops._SliceOp): node.module.grad_fn = node.grad_fn
+    dg.unwrapped_parameters = None  # only read while building
+
 # %% ../nbs/01_pruner.ipynb #24aa1d14
 class _refrozen:
     "On leaving the context, `params` get `requires_grad=False` back"
@@ -157,14 +259,14 @@ class _refrozen:
 # %% ../nbs/01_pruner.ipynb #8ff1f9b8
 def _trace(model, example_inputs):
     "torch-pruning's `DependencyGraph` of `model`, its MACs, output shapes and whether it was traced in training mode"
-    counter, res = _MacCounter(model), {}
+    counter, res, concats = _MacCounter(model), {}, _recorded_concats()
     frozen = [p for p in model.parameters() if not p.requires_grad]
     for p in frozen: p.requires_grad_(True)  # autograd does not see frozen layers (a fastai body under `freeze`)
     with _untouched(model) as state, _refrozen(frozen):
         def forward_fn(model, inputs):  # torch-pruning switched to eval: set the mode we trace in
             if res['train']: model.train()
             else: state.restore_modes()
-            with counter: out = _forward(model, inputs)
+            with counter, concats: out = _forward(model, inputs)
             res['shapes'] = _shapes(out)
             return out
         for res['train'] in (True, False):
@@ -174,6 +276,9 @@ def _trace(model, example_inputs):
                     warnings.simplefilter('ignore')
                     dg = tp.DependencyGraph().build_dependency(model, example_inputs, forward_fn=forward_fn,
                                                                verbose=False)
+                _fix_concats(dg, concats.sizes)
+                _map_pixel_shuffles(dg)
+                _release_trace(dg)
                 return dg, counter.macs, res['shapes'], res['train']
             except Exception as e:
                 if res['train'] and not all(state.modes.values()): continue  # e.g. BatchNorm on a batch of 1: trace as the user set it
@@ -210,8 +315,11 @@ class _Group:
     name: str # Name of `root` in the model
     items: list # torch-pruning's `(dep, idxs)` items, each with `root_idxs`
     n: int # Current number of channels
-    granularity: int = 1 # Channels come in this many equal slices, pruned alike
+    units: torch.Tensor # `(positions, granularity)` root channels pruned together, one row per prunable position
     members: list = field(default_factory=list) # Names of layers whose outputs the group prunes
+    fixed: int = 0 # Channels that can never go (they reach a tensor outside the graph, such as the input)
+    @property
+    def granularity(self): return self.units.shape[1]  # channels per position
 
 def _granularity(module):
     "Number of equal slices `module`'s channels come in (1 when channels can be pruned freely)"
@@ -223,10 +331,38 @@ def _granularity(module):
     return 1
 
 # %% ../nbs/01_pruner.ipynb #2e4600fb
+def _units(g, n, slices):
+    "Root channels of group `g` pruned together, one row per position, and how many channels can never go"
+    fixed, shared = set(), []
+    for item in g.items:
+        idxs, roots = item.idxs, item.root_idxs
+        segments = getattr(item.dep.target.module, 'fp_segments', None)
+        if segments is not None and None in segments:  # channels that come from outside the graph cannot be pruned
+            offsets = item.dep.target.module.offsets
+            outside = [range(offsets[j], offsets[j+1]) for j, s in enumerate(segments) if s is None]
+            fixed.update(r for i, r in zip(idxs, roots) if any(i in o for o in outside))
+        if len(set(idxs)) < len(idxs):  # several root channels become one here (a pixel shuffle): they go together
+            by_idx = {}
+            for i, r in zip(idxs, roots): by_idx.setdefault(i, []).append(r)
+            shared += [rs for rs in by_idx.values() if len(rs) > 1]
+    units = torch.arange(n).view(slices, -1).T  # a slice of a grouped conv or a head loses the same positions
+    if not fixed and not shared: return units, 0
+    parent = list(range(n))
+    def find(i):
+        while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
+        return i
+    for rs in units.tolist() + shared:
+        for r in rs[1:]: parent[find(r)] = find(rs[0])
+    classes = {}
+    for r in range(n): classes.setdefault(find(r), []).append(r)
+    kept = [rs for rs in classes.values() if fixed.isdisjoint(rs)]
+    if not kept or len({len(rs) for rs in kept}) > 1: return None, 0
+    return torch.tensor(kept), n - sum(map(len, kept))
+
 def _shuffles_channels(node):
     "Whether `node` is a transpose of dims 1 and 2: a channel shuffle over channel groups"
     fn = node.grad_fn
-    if fn is None or 'TransposeBackward' not in type(fn).__name__: return False
+    if fn is None or 'TransposeBackward' not in fn.name(): return False
     return {getattr(fn, '_saved_dim0', None), getattr(fn, '_saved_dim1', None)} == {1, 2}
 
 def _collect_groups(dg, ignored, names, excluded=None)->tuple:
@@ -258,7 +394,10 @@ def _collect_groups(dg, ignored, names, excluded=None)->tuple:
                 if dg.is_out_channel_pruning_fn(dep.handler) and t in names and names[t] not in members: members.append(names[t])
                 gran = math.lcm(gran, _granularity(t))
             if n < 2 or n % gran: continue
-            groups.append(_Group(m, name, list(g.items), n, gran, members))
+            units, fixed = _units(g, n, gran)
+            if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"; continue
+            if len(units) < 2: continue
+            groups.append(_Group(m, name, list(g.items), n, units, members, fixed))
     return groups, skipped
 
 # %% ../nbs/01_pruner.ipynb #6a030647
@@ -425,7 +564,7 @@ def _target_ratio(self:Pruner, g:_Group, fraction:float)->float|None:
 def _bounds(self:Pruner, g:_Group):
     "Unit size (channels per prunable position) and fewest positions `g` may keep"
     step = math.lcm(g.granularity, self.round_to or 1) // g.granularity
-    n_init = self.n_init[g.root] // g.granularity
+    n_init = (self.n_init[g.root] - g.fixed) // g.granularity
     floor_units = step
     if self.max_pruning_ratio is not None: floor_units = max(floor_units, math.ceil(n_init * (1 - self.max_pruning_ratio/100)))
     return step, floor_units
@@ -437,7 +576,7 @@ def _plan(self:Pruner, fraction:float)->dict:
     for g in self._groups:
         r = self._target_ratio(g, fraction)
         if r is None: continue
-        try: pos = self._scores(g).view(g.granularity, -1).sum(0)  # one score per position within a slice
+        try: pos = self._scores(g)[g.units].sum(1)  # one score per position: the channels that go together
         except IndexError as e:  # torch-pruning's index maps no longer match the layer: leave the group alone
             self.excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"; continue
         scored.append((g, r, pos))
@@ -449,7 +588,7 @@ def _plan(self:Pruner, fraction:float)->dict:
 def _local_keep(self:Pruner, g, r)->int:
     "Positions `g` keeps at `r` percent: `floor(n_init * (1 - r))` channels, within its bounds"
     step, floor_units = self._bounds(g)
-    return max(floor_units, _kept(self.n_init[g.root], r) // g.granularity // step * step)
+    return max(floor_units, (_kept(self.n_init[g.root], r) - g.fixed) // g.granularity // step * step)
 
 @patch
 def _local(self:Pruner, g, r, pos):
@@ -469,7 +608,7 @@ def _global(self:Pruner, scored):
     "Positions to prune across all groups: the lowest mean-normalized scores, `r` percent of all channels"
     r = scored[0][1]
     total_init = sum(self.n_init[g.root] for g, _, _ in scored)
-    to_remove = sum(len(pos) * g.granularity for g, _, pos in scored) - _kept(total_init, r)
+    to_remove = sum(len(pos) * g.granularity + g.fixed for g, _, pos in scored) - _kept(total_init, r)
     if to_remove <= 0: return {}
     cands = []
     for gi, (g, _, pos) in enumerate(scored):
@@ -511,8 +650,7 @@ def _layer_ops(self:Pruner, plan)->dict:
     layer_ops = {}
     for g, positions in plan.items():
         if not len(positions): continue
-        slice_len = g.n // g.granularity
-        root_idxs = {p + k*slice_len for p in positions for k in range(g.granularity)}
+        root_idxs = set(g.units[positions].flatten().tolist())
         for item in g.items:
             idxs = [i for i, r in zip(item.idxs, item.root_idxs) if r in root_idxs]
             if idxs: layer_ops.setdefault((item.dep.target, item.dep.handler), set()).update(idxs)
