@@ -13,6 +13,7 @@ from fastcore.basics import store_attr
 from fastcore.foundation import L
 from fastai.callback.core import Callback
 from fastai.callback.tracker import TrackerCallback
+from fastai.callback.fp16 import NonNativeMixedPrecision
 from fastai.learner import ValueMetric
 from .criteria import Criteria, large_final
 from .schedules import Schedule, agp
@@ -33,6 +34,7 @@ def update_fastai_optimizer(opt, changes:dict):
 class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters during training, following `schedule`"
     order, run_valid = 40, False  # before the Recorder, which then shows our columns; never during validation
+    n_example = 4  # samples of a real batch to trace and check with: the shapes matter, not the batch size
     def __init__(self,
         pruning_ratio:float|dict, # Percent of filters to remove (30 = 30%), or `{layer name: percent}`
         schedule=agp, # A `Schedule`, or a function `f(start, end, pos)`
@@ -48,17 +50,17 @@ class PruneCallback(Callback):
         self.pruner_kwargs, self.history = pruner_kwargs, []
 
     def _example_inputs(self):
-        "The inputs of one real training batch, on the data's device (where fastai put the model)"
+        "The inputs of the first `n_example` samples of a real training batch, on the data's device (where fastai put the model)"
         if self.dls is None or not len(self.dls.train): raise ValueError("PruneCallback needs training data: the learner's `dls.train` is empty")
         b = self.dls.train.one_batch()
         try: n_inp = self.dls.n_inp
         except AttributeError: n_inp = 1 if len(b) == 1 else len(b) - 1  # fastai's own default, as in `Learner._split`
-        xb = b[:n_inp]
+        xb = [x[:self.n_example] if isinstance(x, torch.Tensor) and x.dim() else x for x in b[:n_inp]]
         return xb[0] if len(xb) == 1 else tuple(xb)
 
     def _check_learner(self):
         "Raise for learner set-ups the callback cannot keep consistent, before anything changes"
-        if any(type(cb).__name__ == 'NonNativeMixedPrecision' for cb in self.learn.cbs):
+        if any(isinstance(cb, NonNativeMixedPrecision) for cb in self.learn.cbs):
             raise ValueError("PruneCallback cannot prune under `to_non_native_fp16`: its fp32 master copies of the weights "
                              "would keep the old shapes. Use PyTorch's mixed precision instead: `learn.to_fp16()`")
 

@@ -229,9 +229,9 @@ def _map_pixel_shuffles(dg):
 # %% ../nbs/01_pruner.ipynb #4b978700
 class _FnInfo:
     "The name and saved sizes of a traced autograd node, without the node and the tensors it holds"
-    def __init__(self, fn):
+    def __init__(self, fn, saved=True):
         self._name = fn.name()
-        for attr in dir(fn):
+        for attr in dir(fn) if saved else []:
             if not attr.startswith('_saved_'): continue
             try: value = getattr(fn, attr)
             except Exception: continue  # a saved tensor: not kept by the trace, not read by torch-pruning
@@ -244,7 +244,7 @@ def _release_trace(dg):
     "Replace the traced autograd nodes in `dg` by `_FnInfo`s, so that the traced parameters can be freed"
     for node in dg.module2node.values():
         if node.grad_fn is None or isinstance(node.grad_fn, _FnInfo): continue
-        node.grad_fn = _FnInfo(node.grad_fn)
+        node.grad_fn = _FnInfo(node.grad_fn, saved=not isinstance(node.module, nn.Module))  # sizes are read for ops only
         if isinstance(node.module, ops._SliceOp): node.module.grad_fn = node.grad_fn
     dg.unwrapped_parameters = None  # only read while building
 
@@ -572,16 +572,15 @@ def _bounds(self:Pruner, g:_Group):
 @patch
 def _plan(self:Pruner, fraction:float)->dict:
     "`{group: positions of its root to prune}` to reach `fraction` of the target"
-    scored = []
+    scored, local = [], self.context == 'local' or self.ratios is not None
     for g in self._groups:
         r = self._target_ratio(g, fraction)
-        if r is None: continue
+        if r is None or (local and self._local_keep(g, r) >= len(g.units)): continue  # nothing to prune in `g` now
         try: pos = self._scores(g)[g.units].sum(1)  # one score per position: the channels that go together
         except IndexError as e:  # torch-pruning's index maps no longer match the layer: leave the group alone
             self.excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"; continue
         scored.append((g, r, pos))
-    if self.context == 'local' or self.ratios is not None:
-        return {g: self._local(g, r, pos) for g, r, pos in scored}
+    if local: return {g: self._local(g, r, pos) for g, r, pos in scored}
     return self._global(scored)
 
 @patch
