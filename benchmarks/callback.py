@@ -2,16 +2,21 @@
 
 1. Fit time, `fit_one_cycle`, same data, model and seed: no callback, the callback at 0%, the callback with agp to
    50%. On scikit-learn's digits with a small CNN (tiny: per-batch Python overhead dominates) and on resnet18 with
-   synthetic 32x32 images (where the compute a pruned model saves shows).
+   synthetic 32x32 images, a short fit of 48 batches and, with `--long`, a fit of 1000 batches. A prune event
+   happens whenever some layer's integer target changes: at most 256 times for resnet18 at 50% (its widest layers
+   lose 256 filters), on most batches of a short fit but on a quarter of the long one.
 2. On resnet18, resnet50 and a fastai U-Net on resnet18 (synthetic 64x64 images): milliseconds spent in the
    callback per batch without a prune event, and per prune event.
-3. Peak memory (max RSS, each run in its own process) of a 4-epoch resnet18 fit: without the callback, with one
-   prune event (`one_shot`), with the prune events of one epoch (`lin` over the first 25%) and of four epochs
-   (`lin` over all of it): memory must not grow with the number of events.
+3. Memory of a 4-epoch resnet18 fit, each run in its own process: the peak resident memory during the fit above
+   the memory before it (sampled every 2 ms), without the callback, with one prune event (`one_shot`), with the
+   prune events of one epoch (`lin` over the first 25%) and of four epochs (`lin` over all of it). The peak grows
+   with the events because the allocator keeps freed blocks of the old sizes; so the last line trims the
+   allocator (glibc's `malloc_trim`) after every event of the 4-epoch run and reports the memory in use after the
+   first and the last: if nothing leaked, it falls as the model shrinks.
 
-    python benchmarks/callback.py [--epochs 5] [--repeats 3] [--skip time,events,memory]
+    python benchmarks/callback.py [--epochs 5] [--repeats 3] [--long] [--skip time,events,memory]
 """
-import argparse, multiprocessing, resource, statistics, time, warnings
+import argparse, ctypes, gc, multiprocessing, statistics, threading, time, warnings
 import torch, torch.nn as nn
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
@@ -53,17 +58,18 @@ def timed_fit(make_learner, epochs, cbs):
     return time.perf_counter() - t
 
 def time_table(args):
-    setups = {'digits CNN': (digits_learner, args.epochs),
-              'resnet18 32x32': (lambda: resnet18_learner(n=512, size=32, bs=32), 3)}
-    for setup, (make, epochs) in setups.items():
-        runs = {'no callback': [], 'callback, 0%': [], 'callback, agp to 50%': []}
-        for _ in range(args.repeats):  # interleaved
-            runs['no callback'].append(timed_fit(make, epochs, []))
-            runs['callback, 0%'].append(timed_fit(make, epochs, [PruneCallback(0, agp)]))
-            runs['callback, agp to 50%'].append(timed_fit(make, epochs, [PruneCallback(50, agp)]))
+    setups = {'digits CNN': (digits_learner, args.epochs, args.repeats),
+              'resnet18 32x32, 48 batches': (lambda: resnet18_learner(n=512, size=32, bs=32), 3, args.repeats)}
+    if args.long: setups['resnet18 32x32, 1000 batches'] = (lambda: resnet18_learner(n=2000, size=32, bs=16), 8, 1)
+    for setup, (make, epochs, repeats) in setups.items():
+        configs = {'no callback': lambda: [], 'callback, 0%': lambda: [PruneCallback(0, agp)],
+                   'callback, agp to 50%': lambda: [PruneCallback(50, agp)]}
+        runs = {k: [] for k in configs}
+        for i in range(repeats):  # interleaved, in a rotating order: the first fit of a round tends to be slower
+            for k in list(configs)[i % 3:] + list(configs)[:i % 3]: runs[k].append(timed_fit(make, epochs, configs[k]()))
         base = statistics.median(runs['no callback'])
-        print(f"\n{setup + f' fit, {epochs} epochs':<28}{'seconds':>9}{'ratio':>7}")
-        for k, v in runs.items(): print(f"{k:<28}{statistics.median(v):>9.2f}{statistics.median(v)/base:>7.2f}")
+        print(f"\n{setup:<30}{'seconds':>9}{'ratio':>7}")
+        for k, v in runs.items(): print(f"{k:<30}{statistics.median(v):>9.2f}{statistics.median(v)/base:>7.2f}")
 
 class Timer(PruneCallback):
     "PruneCallback that times its own after_batch"
@@ -87,17 +93,25 @@ def events_table():
         print(f"{arch:<14}{len(cb.quiet)+len(cb.events_t):>8}{len(cb.events_t):>7}{1000*statistics.mean(cb.quiet):>16.3f}"
               f"{1000*statistics.mean(cb.events_t):>10.0f}" + (f"  ({left} groups left alone)" if left else ""))
 
+def rss_mb():
+    with open('/proc/self/status') as f: return next(int(l.split()[1]) for l in f if l.startswith('VmRSS')) / 1024
+
 def peak_memory(schedule, queue):
-    "In a fresh process: fit resnet18 for 4 epochs with `schedule` (None: no callback); report max RSS and events"
+    "In a fresh process: fit resnet18 for 4 epochs with `schedule` (None: no callback); report the peak RSS above the start"
     warnings.simplefilter('ignore')
     learn = resnet18_learner()
     cbs = [] if schedule is None else [PruneCallback(50, schedule)]
+    start, peak, done = rss_mb(), [0.], threading.Event()
+    def sample():
+        while not done.is_set(): peak[0] = max(peak[0], rss_mb()); time.sleep(0.002)
+    sampler = threading.Thread(target=sample); sampler.start()
     with learn.no_bar(), learn.no_logging(): learn.fit(4, 1e-3, cbs=cbs)
-    queue.put((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, len(cbs[0].history) - 1 if cbs else 0))
+    done.set(); sampler.join()
+    queue.put((peak[0] - start, len(cbs[0].history) - 1 if cbs else 0))
 
 def memory_table():
     ctx = multiprocessing.get_context('spawn')
-    print(f"\n{'resnet18 fit, 4 epochs':<30}{'events':>7}{'peak RSS MB':>13}{'ratio':>7}")
+    print(f"\n{'resnet18 fit, 4 epochs':<30}{'events':>7}{'peak MB above start':>20}{'ratio':>7}")
     base = None
     for label, schedule in (('no callback', None), ('one_shot to 50%', one_shot),
                             ('lin to 50% in 1 epoch', Schedule(sched_lin, end_pct=0.25)), ('lin to 50% in 4 epochs', lin)):
@@ -105,12 +119,29 @@ def memory_table():
         proc = ctx.Process(target=peak_memory, args=(schedule, queue))
         proc.start(); rss, events = queue.get(); proc.join()
         base = base or rss
-        print(f"{label:<30}{events:>7}{rss:>13.0f}{rss/base:>7.2f}")
+        print(f"{label:<30}{events:>7}{rss:>20.0f}{rss/base:>7.2f}")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=memory_after_events, args=(queue,))
+    proc.start(); first, last, events = queue.get(); proc.join()
+    print(f"in use after event 1 and event {events} of the 4-epoch lin run, allocator trimmed: {first:.0f} MB, {last:.0f} MB")
+
+def memory_after_events(queue):
+    "In a fresh process: the resident memory after the first and the last prune event, freed blocks returned to the OS"
+    warnings.simplefilter('ignore')
+    libc, in_use = ctypes.CDLL('libc.so.6'), []
+    class Measured(PruneCallback):
+        def prune(self, fraction):
+            super().prune(fraction)
+            gc.collect(); libc.malloc_trim(0); in_use.append(rss_mb())
+    learn = resnet18_learner()
+    with learn.no_bar(), learn.no_logging(): learn.fit(4, 1e-3, cbs=Measured(50, lin))
+    queue.put((in_use[0], in_use[-1], len(in_use)))
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--epochs', type=int, default=5, help='epochs of the digits fit')
     ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument('--long', action='store_true', help='add a 1000-batch resnet18 fit (about 3 minutes, run once)')
     ap.add_argument('--skip', default='', help='comma-separated parts to skip: time, events, memory')
     args = ap.parse_args()
     skip = args.skip.split(',')
