@@ -30,6 +30,16 @@ def update_fastai_optimizer(opt, changes:dict):
     elif hasattr(opt, 'opt'): update_optimizer(opt.opt, changes)
     else: raise TypeError(f"Cannot update an optimizer of type {type(opt).__name__} after pruning")
 
+# %% ../nbs/04_callback.ipynb #16843f27
+def _batch_inputs(dls, n:int):
+    "The inputs of the first `n` samples of a real training batch of `dls`, on the data's device (where fastai put the model)"
+    if dls is None or not len(dls.train): raise ValueError("PruneCallback needs training data: the learner's `dls.train` is empty")
+    b = dls.train.one_batch()
+    try: n_inp = dls.n_inp
+    except AttributeError: n_inp = 1 if len(b) == 1 else len(b) - 1  # fastai's own default, as in `Learner._split`
+    xb = [x[:n] if isinstance(x, torch.Tensor) and x.dim() else x for x in b[:n_inp]]
+    return xb[0] if len(xb) == 1 else tuple(xb)
+
 # %% ../nbs/04_callback.ipynb #dba81f77
 class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters during training, following `schedule`"
@@ -49,14 +59,7 @@ class PruneCallback(Callback):
         store_attr('pruning_ratio,schedule,context,criteria')
         self.pruner_kwargs, self.history = pruner_kwargs, []
 
-    def _example_inputs(self):
-        "The inputs of the first `n_example` samples of a real training batch, on the data's device (where fastai put the model)"
-        if self.dls is None or not len(self.dls.train): raise ValueError("PruneCallback needs training data: the learner's `dls.train` is empty")
-        b = self.dls.train.one_batch()
-        try: n_inp = self.dls.n_inp
-        except AttributeError: n_inp = 1 if len(b) == 1 else len(b) - 1  # fastai's own default, as in `Learner._split`
-        xb = [x[:self.n_example] if isinstance(x, torch.Tensor) and x.dim() else x for x in b[:n_inp]]
-        return xb[0] if len(xb) == 1 else tuple(xb)
+    def _example_inputs(self): return _batch_inputs(self.dls, self.n_example)
 
     def _check_learner(self):
         "Raise for learner set-ups the callback cannot keep consistent, before anything changes"
@@ -133,3 +136,31 @@ class PruneCallback(Callback):
         for key in ('params', 'macs'): ax.step(its, [e[key] / h[0][key] for e in h], where='post', label=key)
         ax.set_xlabel('training iteration'); ax.set_ylabel('fraction of the unpruned model'); ax.legend()
         return ax
+
+# %% ../nbs/04_callback.ipynb #a9a3fdae
+from fastcore.basics import patch
+from fastai.learner import Learner
+from fastcore.xtras import join_path_file
+from .persist import load_pruned
+
+_fastai_load = getattr(Learner.load, '_unpruned_load', Learner.load)
+
+def _fastai_state(file):
+    "The model state in a `learn.save` file, read as fastai reads it"
+    from fastai.learner import L
+    np_core = getattr(np, '_core', None) or np.core  # numpy 2 moved it
+    safe = [L, np_core.multiarray.scalar, np.dtype, *[getattr(np.dtypes, dt) for dt in np.dtypes.__all__]]
+    with torch.serialization.safe_globals(safe): state = torch.load(file, map_location='cpu', weights_only=True)
+    return state['model'] if set(state) == {'model', 'opt'} else state
+
+@patch
+def load(self:Learner, file, device=None, **kwargs):
+    "fastai's `Learner.load`, which also loads a pruned model's checkpoint into the unpruned architecture"
+    state = _fastai_state(join_path_file(file, self.path/self.model_dir, ext='.pth'))
+    model = getattr(self.model, 'module', self.model)  # DistributedDataParallel wraps it
+    own = model.state_dict()
+    if any(k in own and own[k].shape != v.shape for k, v in state.items()):
+        load_pruned(model, state, example_inputs=_batch_inputs(self.dls, PruneCallback.n_example), strict=kwargs.get('strict', True))
+        self.opt = None  # fastai's load makes a new one, over the reshaped parameters
+    return _fastai_load(self, file, device=device, **kwargs)
+Learner.load._unpruned_load = _fastai_load

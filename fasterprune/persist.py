@@ -15,7 +15,7 @@ from .pruner import Pruner
 # %% ../nbs/05_persist.ipynb #dfaed007
 def _state_dict(source):
     "The model state in `source`: a state_dict, or the path of one (also fastai's `learn.save` files)"
-    if isinstance(source, (str, os.PathLike)): source = torch.load(source, map_location='cpu', weights_only=False)
+    if isinstance(source, (str, os.PathLike)): source = torch.load(source, map_location='cpu', weights_only=True)
     if not isinstance(source, dict): raise TypeError(f"source must be a state_dict or the path of a saved one, got {type(source).__name__}")
     if 'model' in source and isinstance(source['model'], dict): source = source['model']  # `learn.save(..., with_opt=True)`
     return source
