@@ -13,5 +13,6 @@ from .pruner import *
 from .schedules import *
 from .callback import *
 from .persist import *
-from . import criteria as _criteria, pruner as _pruner, schedules as _schedules, callback as _callback, persist as _persist
-__all__ = _criteria.__all__ + _pruner.__all__ + _schedules.__all__ + _callback.__all__ + _persist.__all__
+from .deploy import *
+from . import criteria as _criteria, pruner as _pruner, schedules as _schedules, callback as _callback, persist as _persist, deploy as _deploy
+__all__ = _criteria.__all__ + _pruner.__all__ + _schedules.__all__ + _callback.__all__ + _persist.__all__ + _deploy.__all__
