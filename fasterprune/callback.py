@@ -75,6 +75,7 @@ class PruneCallback(Callback):
             self.fraction = 0.
             self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
         self.events, self._next, self._grad_params, self._grad_sums = self._events(), 0, None, None
+        self._remove_columns(self.learn)  # left by a fit that ended in an error
         self._columns = [ValueMetric(self.pruner.pct_removed, 'pruned %'), ValueMetric(self._n_params, 'params')]
         self.learn.metrics = L(self.learn.metrics) + self._columns
 
@@ -88,7 +89,18 @@ class PruneCallback(Callback):
             if (t := self.pruner.targets(frac)) != last: events.append((i, frac)); last = t
         return events
 
-    def _n_params(self): return count_params(self.learn.model)
+    def _n_params(self): return count_params(self.pruner.model)
+
+    def _remove_columns(self, learn):
+        if learn is not None and getattr(self, '_columns', None): learn.metrics = L(m for m in learn.metrics if m not in self._columns)
+
+    @property
+    def learn(self): return self.__dict__.get('_learn')
+    @learn.setter
+    def learn(self, learn):
+        "fastai detaches a fit's callbacks even when the fit fails: our columns go with us"
+        if learn is None: self._remove_columns(self.learn)
+        self.__dict__['_learn'] = learn
 
     def before_batch(self): self._stepped = True
     def after_cancel_step(self): self._stepped = False  # e.g. mixed precision skipped a step on an overflow
@@ -125,7 +137,7 @@ class PruneCallback(Callback):
                 if isinstance(cb, TrackerCallback): cb.best = float('inf') if cb.comp == np.less else -float('inf')
 
     def after_fit(self):
-        self.learn.metrics = L(m for m in self.learn.metrics if m not in self._columns)
+        self._remove_columns(self.learn)
 
     def plot_history(self, ax=None):
         "Parameters and MACs over training iterations, as fractions of the unpruned model's"

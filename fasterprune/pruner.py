@@ -693,8 +693,9 @@ def _execute(self:Pruner, plan):
              {n: n.module for n, _ in layer_ops})
     for (node, fn), idxs in layer_ops.items():
         try: self._run(node, fn, idxs)
-        except Exception as e:
+        except BaseException as e:  # an interrupt (Ctrl-C) half way must not leave a half-pruned model either
             self._rollback(saved)
+            if not isinstance(e, Exception): raise
             raise RuntimeError(f"Pruning failed at layer {node.name!r} ({type(e).__name__}: {e}); "
                                "the model was restored exactly as it was before this prune") from e
     _sync_attributes(self.model)
