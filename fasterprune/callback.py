@@ -33,7 +33,8 @@ def update_fastai_optimizer(opt, changes:dict):
 # %% ../nbs/04_callback.ipynb #16843f27
 def _batch_inputs(dls, n:int):
     "The inputs of the first `n` samples of a real training batch of `dls`, on the data's device (where fastai put the model)"
-    if dls is None or not len(dls.train): raise ValueError("PruneCallback needs training data: the learner's `dls.train` is empty")
+    if dls is None or not len(dls.train):
+        raise ValueError("fasterprune traces the model on a batch of the learner's training data, but `dls.train` is empty")
     b = dls.train.one_batch()
     try: n_inp = dls.n_inp
     except AttributeError: n_inp = 1 if len(b) == 1 else len(b) - 1  # fastai's own default, as in `Learner._split`
@@ -159,7 +160,6 @@ _fastai_load = getattr(Learner.load, '_unpruned_load', Learner.load)
 
 def _fastai_state(file):
     "The model state in a `learn.save` file, read as fastai reads it"
-    from fastai.learner import L
     np_core = getattr(np, '_core', None) or np.core  # numpy 2 moved it
     safe = [L, np_core.multiarray.scalar, np.dtype, *[getattr(np.dtypes, dt) for dt in np.dtypes.__all__]]
     with torch.serialization.safe_globals(safe): state = torch.load(file, map_location='cpu', weights_only=True)
