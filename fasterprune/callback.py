@@ -14,7 +14,7 @@ from fastcore.foundation import L
 from fastai.callback.core import Callback
 from fastai.callback.tracker import TrackerCallback
 from fastai.callback.fp16 import NonNativeMixedPrecision
-from fastai.learner import ValueMetric
+from fastai.learner import ValueMetric, SkipToEpoch
 from .criteria import Criteria, large_final
 from .schedules import Schedule, agp
 from .pruner import Pruner, move_state, update_optimizer, count_params, _check_choices
@@ -75,19 +75,33 @@ class PruneCallback(Callback):
                                  example_inputs=self._example_inputs(), verbose=False, **self.pruner_kwargs)
             self.fraction = 0.
             self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
+            if self._start_epoch(): self._measure_from_unpruned()
         self.events, self._next, self._grad_params, self._grad_sums = self._events(), 0, None, None
         self._remove_columns(self.learn)  # left by a fit that ended in an error
         self._columns = [ValueMetric(self.pruner.pct_removed, 'pruned %'), ValueMetric(self._n_params, 'params')]
         self.learn.metrics = L(self.learn.metrics) + self._columns
 
+    def _start_epoch(self)->int:
+        "The epoch a resumed fit (`fit(..., start_epoch=k)`) starts at: fastai skips the ones before"
+        return next((cb._skip_to for cb in self.learn.cbs if isinstance(cb, SkipToEpoch)), 0)
+
+    def _measure_from_unpruned(self):
+        "A fit resumed from a checkpoint of a pruning run: measure the target against the widths the model was built with"
+        widths = getattr(self.learn.model, 'unpruned_widths', None)
+        if widths is None: raise ValueError("PruneCallback resumes a pruning run (start_epoch > 0) from a checkpoint loaded with "
+                                            "`learn.load` (or `load_pruned`), which records the model's unpruned widths; load it first")
+        for g in self.pruner._groups:
+            if g.name in widths: self.pruner.n_init[g.root] = widths[g.name]
+
     def _events(self)->list:
         "`(iteration, fraction)` of this fit where some integer target changes: computed once, checked per batch"
         if getattr(self.opt, 'frozen_idx', 0) > 0: return []  # a frozen body cannot recover: prune once unfrozen
-        n_total, start = self.n_epoch * len(self.dls.train), self.fraction
+        n_batches, start = len(self.dls.train), self.fraction
+        n_total, skipped = self.n_epoch * n_batches, self._start_epoch() * n_batches
         events, last = [], self.pruner.targets(start)
-        for i in range(1, n_total + 1):  # a later fit (fine_tune's second) goes on from where the last one stopped
+        for i in range(skipped + 1, n_total + 1):  # a later fit (fine_tune's second) goes on from where the last one stopped
             frac = start + (1 - start) * self.schedule(i / n_total)
-            if (t := self.pruner.targets(frac)) != last: events.append((i, frac)); last = t
+            if (t := self.pruner.targets(frac)) != last: events.append((i - skipped, frac)); last = t
         return events
 
     def _n_params(self): return count_params(self.pruner.model)
@@ -174,5 +188,6 @@ def load(self:Learner, file, device=None, **kwargs):
     if any(k in own and own[k].shape != v.shape for k, v in state.items()):
         load_pruned(model, state, example_inputs=_batch_inputs(self.dls, PruneCallback.n_example), strict=kwargs.get('strict', True))
         self.opt = None  # fastai's load makes a new one, over the reshaped parameters
+        if model is not self.model: self.model.unpruned_widths = model.unpruned_widths
     return _fastai_load(self, file, device=device, **kwargs)
 Learner.load._unpruned_load = _fastai_load

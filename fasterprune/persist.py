@@ -52,6 +52,7 @@ def load_pruned(
     "Reshape `model` to the channel counts of the pruned checkpoint `source` and load it"
     sd = _state_dict(source)
     pruner = Pruner(model, 0, example_inputs=example_inputs, verbose=False)
+    unpruned = {g.name: g.n for g in pruner._groups}
     plan = _widths_plan(pruner, sd)
     saved = pruner._execute(plan) if plan else None
     try:
@@ -63,4 +64,5 @@ def load_pruned(
         raise RuntimeError(f"Could not load the checkpoint into this {type(model).__name__}; the model is as it was. "
                            f"{type(e).__name__}: {e}") from e
     model.load_state_dict(sd, strict=strict)
+    model.unpruned_widths = unpruned  # what a resumed pruning run measures its target against
     return model
