@@ -168,21 +168,14 @@ class PruneCallback(Callback):
 from fastcore.basics import patch
 from fastai.learner import Learner
 from fastcore.xtras import join_path_file
-from .persist import load_pruned
+from .persist import load_pruned, _state_dict
 
 _fastai_load = getattr(Learner.load, '_unpruned_load', Learner.load)
-
-def _fastai_state(file):
-    "The model state in a `learn.save` file, read as fastai reads it"
-    np_core = getattr(np, '_core', None) or np.core  # numpy 2 moved it
-    safe = [L, np_core.multiarray.scalar, np.dtype, *[getattr(np.dtypes, dt) for dt in np.dtypes.__all__]]
-    with torch.serialization.safe_globals(safe): state = torch.load(file, map_location='cpu', weights_only=True)
-    return state['model'] if set(state) == {'model', 'opt'} else state
 
 @patch
 def load(self:Learner, file, device=None, **kwargs):
     "fastai's `Learner.load`, which also loads a pruned model's checkpoint into the unpruned architecture"
-    state = _fastai_state(join_path_file(file, self.path/self.model_dir, ext='.pth'))
+    state = _state_dict(join_path_file(file, self.path/self.model_dir, ext='.pth'))
     model = getattr(self.model, 'module', self.model)  # DistributedDataParallel wraps it
     own = model.state_dict()
     if any(k in own and own[k].shape != v.shape for k, v in state.items()):

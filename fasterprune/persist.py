@@ -9,13 +9,20 @@ __all__ = ['load_pruned']
 
 # %% ../nbs/05_persist.ipynb #475eee59
 import os
-import torch, torch.nn as nn
+import numpy as np, torch, torch.nn as nn
+from fastcore.foundation import L
 from .pruner import Pruner
 
 # %% ../nbs/05_persist.ipynb #dfaed007
+def _load_weights(path):
+    "`torch.load` with `weights_only=True`, allowing what fastai's `learn.save` files also hold (its optimizer state)"
+    np_core = getattr(np, '_core', None) or np.core  # numpy 2 moved it
+    safe = [L, np_core.multiarray.scalar, np.dtype, *[getattr(np.dtypes, dt) for dt in np.dtypes.__all__]]
+    with torch.serialization.safe_globals(safe): return torch.load(path, map_location='cpu', weights_only=True)
+
 def _state_dict(source):
     "The model state in `source`: a state_dict, or the path of one (also fastai's `learn.save` files)"
-    if isinstance(source, (str, os.PathLike)): source = torch.load(source, map_location='cpu', weights_only=True)
+    if isinstance(source, (str, os.PathLike)): source = _load_weights(source)
     if not isinstance(source, dict): raise TypeError(f"source must be a state_dict or the path of a saved one, got {type(source).__name__}")
     if 'model' in source and isinstance(source['model'], dict): source = source['model']  # `learn.save(..., with_opt=True)`
     return source

@@ -216,7 +216,7 @@ class _PixelShuffleMapping:
 def _map_pixel_shuffles(dg):
     "Index maps through `pixel_shuffle` (channel `c` out is `c*r*r...c*r*r+r*r-1` in) and `pixel_unshuffle`"
     for node in dg.module2node.values():
-        kind = type(node.grad_fn).__name__
+        kind = node.grad_fn.name() if node.grad_fn is not None else None
         if kind not in ('PixelShuffleBackward0', 'PixelUnshuffleBackward0'): continue
         shuffle = kind == 'PixelShuffleBackward0'
         stride = (node.grad_fn._saved_upscale_factor if shuffle else node.grad_fn._saved_downscale_factor) ** 2
