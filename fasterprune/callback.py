@@ -17,6 +17,7 @@ from fastai.callback.fp16 import NonNativeMixedPrecision
 from fastai.learner import ValueMetric, SkipToEpoch
 from .criteria import Criteria, large_final
 from .schedules import Schedule, agp
+import difflib
 from .pruner import Pruner, count_params, _check_choices, _interrupts_deferred
 
 # %% ../nbs/04_callback.ipynb #16843f27
@@ -31,6 +32,20 @@ def _batch_inputs(dls, n:int):
     return xb[0] if len(xb) == 1 else tuple(xb)
 
 # %% ../nbs/04_callback.ipynb #dba81f77
+_PRUNER_KWARGS = ('ignored_layers', 'round_to', 'max_pruning_ratio', 'example_inputs', 'verbose')
+
+def _check_pruner_kwargs(kwargs):
+    "Raise for an argument `PruneCallback` cannot pass on to its `Pruner`, when the callback is created"
+    for k in kwargs:
+        if k == 'iterative_steps':
+            raise TypeError("PruneCallback prunes along its `schedule`, not in `iterative_steps`: for n equal steps pass "
+                            "`schedule=iterative(n)`")
+        if k not in _PRUNER_KWARGS:
+            close = difflib.get_close_matches(k, _PRUNER_KWARGS + ('pruning_ratio', 'schedule', 'context', 'criteria'), n=1)
+            raise TypeError(f"PruneCallback got an unexpected argument {k!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
+                            f"besides pruning_ratio, schedule, context and criteria it takes the Pruner arguments "
+                            f"{', '.join(_PRUNER_KWARGS)}")
+
 class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters during training, following `schedule`"
     order, run_valid = 40, False  # before the Recorder, which then shows our columns; never during validation
@@ -40,12 +55,13 @@ class PruneCallback(Callback):
         schedule=agp, # A `Schedule`, or a function `f(start, end, pos)`
         context:str='local', # 'local' or 'global', as in `Pruner`
         criteria:Criteria=large_final, # Which filters to keep
-        **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`...
+        **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`
     ):
         if not isinstance(schedule, Schedule):
             if not callable(schedule): raise TypeError(f"schedule must be a Schedule or a function f(start, end, pos), got {schedule!r}")
             schedule = Schedule(schedule)
-        _check_choices(pruning_ratio, context, criteria)
+        _check_pruner_kwargs(pruner_kwargs)
+        _check_choices(pruning_ratio, context, criteria, pruner_kwargs.get('round_to'), pruner_kwargs.get('max_pruning_ratio'))
         store_attr('pruning_ratio,schedule,context,criteria')
         self.pruner_kwargs, self.history = pruner_kwargs, []
 
@@ -60,8 +76,9 @@ class PruneCallback(Callback):
     def before_fit(self):
         self._check_learner()
         if getattr(self, 'pruner', None) is None or self.pruner.model is not self.learn.model:
-            self.pruner = Pruner(self.learn.model, self.pruning_ratio, self.context, self.criteria,
-                                 example_inputs=self._example_inputs(), verbose=False, **self.pruner_kwargs)
+            kwargs = {'verbose': False, **self.pruner_kwargs}
+            if kwargs.get('example_inputs') is None: kwargs['example_inputs'] = self._example_inputs()
+            self.pruner = Pruner(self.learn.model, self.pruning_ratio, self.context, self.criteria, **kwargs)
             self.fraction = 0.
             self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
             if self._start_epoch(): self._measure_from_unpruned()

@@ -464,8 +464,8 @@ class Pruner:
 # %% ../nbs/01_pruner.ipynb #2c074313
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
-def _check_choices(pruning_ratio, context, criteria):
-    "Raise a clear error for a bad ratio, context or criteria (shared with `PruneCallback`)"
+def _check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_ratio=None):
+    "Raise a clear error for a bad ratio, context, criteria, `round_to` or `max_pruning_ratio` (shared with `PruneCallback`)"
     if isinstance(pruning_ratio, dict):
         if not pruning_ratio: raise ValueError("pruning_ratio is an empty dict: name at least one layer, e.g. {'layer1.0.conv1': 30}")
         for k, v in pruning_ratio.items(): _check_percent(v, f"pruning_ratio[{k!r}]")
@@ -474,8 +474,12 @@ def _check_choices(pruning_ratio, context, criteria):
         raise ValueError(f"context must be 'local' (every group loses the same share) or 'global' (importance "
                          f"compared across the model), got {context!r}")
     if not isinstance(criteria, Criteria):
-        raise TypeError(f"criteria must be a fasterprune Criteria such as `large_final`, got {criteria!r}; "
+        got = f"the function {criteria.__name__}" if callable(criteria) and hasattr(criteria, '__name__') else repr(criteria)
+        raise TypeError(f"criteria must be a fasterprune Criteria such as `large_final`, got {got}; "
                         "wrap your own function with `Criteria(f)`")
+    if round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
+        raise ValueError(f"round_to must be None or a whole number >= 1, got {round_to!r}")
+    if max_pruning_ratio is not None: _check_percent(max_pruning_ratio, 'max_pruning_ratio')
 
 @patch
 def _check_args(self:Pruner, model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
@@ -490,12 +494,9 @@ def _check_args(self:Pruner, model, pruning_ratio, context, criteria, iterative_
     if any(p.is_meta for p in params):
         raise ValueError("The model is on the meta device: materialize it first (e.g. `model.to_empty(device='cpu')` "
                          "and load its weights)")
-    _check_choices(pruning_ratio, context, criteria)
+    _check_choices(pruning_ratio, context, criteria, round_to, max_pruning_ratio)
     if isinstance(iterative_steps, bool) or not isinstance(iterative_steps, int) or iterative_steps < 1:
         raise ValueError(f"iterative_steps must be a whole number >= 1, got {iterative_steps!r}")
-    if round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
-        raise ValueError(f"round_to must be None or a whole number >= 1, got {round_to!r}")
-    if max_pruning_ratio is not None: _check_percent(max_pruning_ratio, 'max_pruning_ratio')
     if example_inputs is not None: _check_inputs(example_inputs, params[0].device)
     if not isinstance(verbose, bool): raise TypeError(f"verbose must be True or False, got {verbose!r}")
 
@@ -520,6 +521,9 @@ def _resolve(self:Pruner, key, by_name, what):
         return key
     if not isinstance(key, str): raise TypeError(f"{what} keys must be layer names or modules, got {key!r}")
     if key in by_name and key != '': return by_name[key]
+    owner, _, attr = key.rpartition('.')
+    if owner in by_name and attr in by_name[owner]._parameters:
+        raise ValueError(f"{what}: {key!r} is a parameter; name its layer instead: {owner!r}")
     ratio = lambda n: difflib.SequenceMatcher(None, key, n).ratio()
     close = sorted((n for n in by_name if n and ratio(n) > 0.6), key=lambda n: (-ratio(n), n))[:5]
     hint = f"; nearest names: {', '.join(close)}" if close else "; see `dict(model.named_modules())` for the names"
@@ -949,8 +953,8 @@ def _param_lists(opt)->tuple:
     if isinstance(opt, torch.optim.Optimizer): return [g['params'] for g in opt.param_groups], opt.state
     if hasattr(opt, 'param_lists') and hasattr(opt, 'state'): return list(opt.param_lists), opt.state  # fastai's Optimizer
     if hasattr(opt, 'opt'): return _param_lists(opt.opt)  # fastai's OptimWrapper around a PyTorch optimizer
-    raise TypeError(f"Cannot carry the state of a {type(opt).__name__} over to the pruned parameters: "
-                    "pass a torch.optim.Optimizer or a fastai Optimizer")
+    raise TypeError("Cannot carry the optimizer's state over to the pruned parameters: it takes a torch.optim.Optimizer "
+                    f"or a fastai Optimizer, got a {type(opt).__name__!r}")
 
 def _staged_update(opt, changes:dict):
     "Work out `opt`'s update for `changes` without touching it; return the function that applies it (assignments only)"
