@@ -1,0 +1,79 @@
+"""Latency of pruned torchvision models against the unpruned ones, in PyTorch and in onnxruntime, in one run.
+
+Each model is pruned (a deep copy per configuration) and every configuration is timed with `fasterprune.latency`
+(eval mode, no gradients, warm-up, median of `--runs` forwards), in rotating order over `--rounds` rounds; the
+table gives the median over rounds as a ratio to the unpruned model timed in the same rounds.
+
+    python benchmarks/latency.py [--models resnet18,resnet50,mobilenet_v2,densenet121] [--size 224] [--bs 1] [--onnx]
+
+"/8" in the table marks `round_to=8`: every group keeps a multiple of 8 channels.
+"""
+import argparse, copy, statistics, tempfile, time, warnings
+from pathlib import Path
+import torch, torchvision
+from fasterprune.all import *
+
+def onnx_session(model, x):
+    "An onnxruntime session running `model` exported with the default exporter, and its input name"
+    import onnxruntime as ort
+    path = Path(tempfile.mkdtemp())/'model.onnx'
+    torch.onnx.export(model.eval(), (x,), path, dynamo=True, verbose=False)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = torch.get_num_threads()
+    session = ort.InferenceSession(str(path), opts)
+    return session, session.get_inputs()[0].name
+
+def ort_latency(session_name, x, n_runs, n_warmup=3):
+    session, name = session_name
+    feed = {name: x.numpy()}
+    for _ in range(n_warmup): session.run(None, feed)
+    times = []
+    for _ in range(n_runs):
+        start = time.perf_counter(); session.run(None, feed); times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--models', default='resnet18,resnet50,mobilenet_v2,densenet121')
+    ap.add_argument('--configs', default='30:local,30:local:8,50:local,50:global,50:global:8',
+                    help='ratio:context[:round_to] of each pruned model')
+    ap.add_argument('--size', type=int, default=224)
+    ap.add_argument('--bs', type=int, default=1)
+    ap.add_argument('--runs', type=int, default=10)
+    ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--onnx', action='store_true', help='also time the exported models in onnxruntime')
+    args = ap.parse_args()
+    warnings.simplefilter('ignore')
+    configs = [(float(r), c, int(rt[0]) if rt else None) for r, c, *rt in (s.split(':') for s in args.configs.split(','))]
+    print(f"{torch.get_num_threads()} threads, input {args.bs}x3x{args.size}x{args.size}, median of {args.runs} runs, "
+          f"median of {args.rounds} rounds\n")
+    head = f"{'model':<14}{'pruned':<16}{'params':>9}{'MACs':>8}{'torch ms':>10}{'ratio':>8}"
+    if args.onnx: head += f"{'ort ms':>9}{'ratio':>8}"
+    print(head)
+    for name in args.models.split(','):
+        torch.manual_seed(0)
+        base = getattr(torchvision.models, name)(weights=None).eval()
+        x = torch.randn(args.bs, 3, args.size, args.size)
+        models = {'-': base}
+        for r, c, rt in configs:
+            m = copy.deepcopy(base)
+            Pruner(m, r, c, example_inputs=x, round_to=rt, verbose=False).prune_model()
+            models[f"{r:g}% {c}" + (f" /{rt}" if rt else "")] = m.eval()
+        sessions = {k: onnx_session(m, x) for k, m in models.items()} if args.onnx else {}
+        times = {k: [] for k in models}
+        ort_times = {k: [] for k in models}
+        keys = list(models)
+        for i in range(args.rounds):
+            for k in keys[i % len(keys):] + keys[:i % len(keys)]:  # rotate the order: no configuration always goes first
+                times[k].append(latency(models[k], x, n_runs=args.runs))
+                if args.onnx: ort_times[k].append(ort_latency(sessions[k], x, args.runs))
+        p0, m0 = count_params(base), count_macs(base, x)
+        t0 = statistics.median(times['-'])
+        o0 = statistics.median(ort_times['-']) if args.onnx else None
+        for k, m in models.items():
+            t = statistics.median(times[k])
+            row = (f"{name:<14}{k:<16}{count_params(m)/p0:>9.2f}{count_macs(m, x)/m0:>8.2f}{1000*t:>10.1f}{t/t0:>8.2f}")
+            if args.onnx:
+                o = statistics.median(ort_times[k])
+                row += f"{1000*o:>9.1f}{o/o0:>8.2f}"
+            print(row, flush=True)
