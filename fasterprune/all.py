@@ -14,5 +14,6 @@ from .schedules import *
 from .callback import *
 from .persist import *
 from .deploy import *
-from . import criteria as _criteria, pruner as _pruner, schedules as _schedules, callback as _callback, persist as _persist, deploy as _deploy
-__all__ = _criteria.__all__ + _pruner.__all__ + _schedules.__all__ + _callback.__all__ + _persist.__all__ + _deploy.__all__
+from .demo import *
+from . import criteria as _criteria, pruner as _pruner, schedules as _schedules, callback as _callback, persist as _persist, deploy as _deploy, demo as _demo
+__all__ = _criteria.__all__ + _pruner.__all__ + _schedules.__all__ + _callback.__all__ + _persist.__all__ + _deploy.__all__ + _demo.__all__

@@ -35,7 +35,10 @@ def _widths_plan(pruner, sd)->dict:
         if w is None: continue
         saved = w.shape[1 if getattr(g.root, 'transposed', False) else 0]
         if saved == g.n: continue
-        if saved > g.n or (saved - g.fixed) % g.granularity or saved <= g.fixed:
+        if saved > g.n:
+            raise ValueError(f"The checkpoint has {saved} channels for layer {g.name!r}, more than this model's {g.n}: a model "
+                             "cannot grow back. Load it into a model built at its original size (e.g. a new learner)")
+        if (saved - g.fixed) % g.granularity or saved <= g.fixed:
             raise ValueError(f"The checkpoint has {saved} channels for layer {g.name!r}, which this model cannot have: it has "
                              f"{g.n}, pruned in steps of {g.granularity}. Is it the same architecture?")
         plan[g] = list(range((saved - g.fixed) // g.granularity, len(g.units)))
