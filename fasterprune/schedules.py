@@ -31,8 +31,8 @@ def sched_agp(start, end, pos):
     return end + (start - end) * (1 - pos) ** 3
 
 def sched_iterative(start, end, pos, n_steps=3):
-    "`n_steps` equal steps, the last one at `pos=1`"
-    return start + (end - start) * math.floor(pos * n_steps + 1e-9) / n_steps
+    "`n_steps` equal steps at `pos` = 0, 1/n_steps, ...: each is followed by an equal share of training"
+    return start + (end - start) * min(math.floor(pos * n_steps + 1e-9) + 1, n_steps) / n_steps
 
 # %% ../nbs/03_schedules.ipynb #9031e5ff
 class Schedule:
