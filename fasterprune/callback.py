@@ -9,6 +9,8 @@ __all__ = ['PruneCallback']
 
 # %% ../nbs/04_callback.ipynb #945bdd8b
 import torch, numpy as np
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
 from fastcore.basics import store_attr
 from fastcore.foundation import L
 from fastai.callback.core import Callback
@@ -25,7 +27,9 @@ def _batch_inputs(dls, n:int):
     "The inputs of the first `n` samples of a real training batch of `dls`, on the data's device (where fastai put the model)"
     if dls is None or not len(dls.train):
         raise ValueError("fasterprune traces the model on a batch of the learner's training data, but `dls.train` is empty")
-    b = dls.train.one_batch()
+    train = dls.train
+    if type(train).__name__ == 'DistributedDL': train = train.dl  # its batches take every rank: read the loader it wraps
+    b = train.one_batch()
     try: n_inp = dls.n_inp
     except AttributeError: n_inp = 1 if len(b) == 1 else len(b) - 1  # fastai's own default, as in `Learner._split`
     xb = [x[:n] if isinstance(x, torch.Tensor) and x.dim() else x for x in b[:n_inp]]
@@ -73,15 +77,21 @@ class PruneCallback(Callback):
             raise ValueError("PruneCallback cannot prune under `to_non_native_fp16`: its fp32 master copies of the weights "
                              "would keep the old shapes. Use PyTorch's mixed precision instead: `learn.to_fp16()`")
 
+    def _model(self):
+        "The learner's model, unwrapped from `DistributedDataParallel`"
+        model = self.learn.model
+        return model.module if isinstance(model, DDP) else model
+
     def before_fit(self):
         self._check_learner()
-        if getattr(self, 'pruner', None) is None or self.pruner.model is not self.learn.model:
+        if getattr(self, 'pruner', None) is None or self.pruner.model is not self._model():
             kwargs = {'verbose': False, **self.pruner_kwargs}
             if kwargs.get('example_inputs') is None: kwargs['example_inputs'] = self._example_inputs()
-            self.pruner = Pruner(self.learn.model, self.pruning_ratio, self.context, self.criteria, **kwargs)
+            self.pruner = Pruner(self._model(), self.pruning_ratio, self.context, self.criteria, **kwargs)
             self.fraction = 0.
             self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
             if self._start_epoch(): self._measure_from_unpruned()
+        self.pruner.sync_plan = self._rank0_plan if isinstance(self.learn.model, DDP) else None
         self.events, self._next, self._grad_params, self._grad_sums = self._events(), 0, None, None
         self._remove_columns(self.learn)  # left by a fit that ended in an error
         self._columns = [ValueMetric(self.pruner.pct_removed, 'pruned %'), ValueMetric(self._n_params, 'params')]
@@ -93,7 +103,7 @@ class PruneCallback(Callback):
 
     def _measure_from_unpruned(self):
         "A fit resumed from a checkpoint of a pruning run: measure the target against the widths the model was built with"
-        widths = getattr(self.learn.model, 'unpruned_widths', None)
+        widths = getattr(self._model(), 'unpruned_widths', None)
         if widths is None: raise ValueError("PruneCallback resumes a pruning run (start_epoch > 0) from a checkpoint loaded with "
                                             "`learn.load` (or `load_pruned`), which records the model's unpruned widths; load it first")
         for g in self.pruner._groups:
@@ -144,10 +154,31 @@ class PruneCallback(Callback):
         "Prune to `fraction` of the target now, and carry the optimizer's state over"
         grads = None if self._grad_sums is None else dict(zip(self._grad_params, self._grad_sums))
         self.pruner.prune_to(fraction, grads=grads, optimizer=self.opt)
+        if isinstance(self.learn.model, DDP): self._rewrap()
         self.pruner.param_changes, self._grad_params, self._grad_sums = None, None, None  # release replaced tensors
         self.fraction = fraction
         self.history.append(dict(iter=self.train_iter, fraction=fraction, params=count_params(self.learn.model),
                                  macs=self.pruner.macs_now))
+
+    def _rank0_plan(self, plan):
+        "Under DDP every rank prunes the channels rank 0 chose (a `random` criterion, or ties, could differ)"
+        groups = self.pruner._groups
+        obj = [{groups.index(g): [int(p) for p in positions] for g, positions in plan.items()}]
+        device = torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else None
+        dist.broadcast_object_list(obj, src=0, device=device)
+        return {groups[i]: positions for i, positions in obj[0].items()}
+
+    def _rewrap(self):
+        "DDP holds the parameters it was built with: wrap the pruned model anew, as the old wrapper was (all ranks prune at the same batch)"
+        old = self.learn.model
+        new = DDP(old.module, device_ids=old.device_ids, output_device=old.output_device, process_group=old.process_group,
+                  broadcast_buffers=old.broadcast_buffers, bucket_cap_mb=old.bucket_bytes_cap / 2**20,
+                  find_unused_parameters=old.find_unused_parameters, gradient_as_bucket_view=old.gradient_as_bucket_view,
+                  static_graph=old.static_graph)
+        self.learn.model = new
+        for cb in self.learn.cbs:  # Accelerate's list of prepared models would keep the old wrapper and its parameters alive
+            models = getattr(getattr(cb, 'accelerator', None), '_models', None)
+            if isinstance(models, list): models[:] = [new if m is old else m for m in models]
 
     def before_epoch(self): self._next_at_epoch_start = self._next
 

@@ -458,6 +458,7 @@ class Pruner:
         self.params_before = count_params(model)
         self.channels_before = _widths(model)
         self.current_step, self._grads, self.param_changes = 0, None, {}
+        self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
         self.init_model = self._snapshot_init() if criteria.needs_init else None
         if verbose: print(self._summary())
 
@@ -617,8 +618,8 @@ def _plan(self:Pruner, fraction:float)->dict:
         except IndexError as e:  # torch-pruning's index maps no longer match the layer: leave the group alone
             self.excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"; continue
         scored.append((g, r, pos))
-    if local: return {g: self._local(g, r, pos) for g, r, pos in scored}
-    return self._global(scored)
+    plan = {g: self._local(g, r, pos) for g, r, pos in scored} if local else self._global(scored)
+    return plan if self.sync_plan is None else self.sync_plan(plan)
 
 @patch
 def _local_keep(self:Pruner, g, r)->int:
