@@ -89,11 +89,10 @@ def args_table(signature:str)->str:
 _sig_block = re.compile(r'```python\n((?:def|class) \w[\s\S]*?)\n```')
 
 def render_showdoc(text, md):
-    "A `show_doc` entry: its markdown, plus a table of the arguments under the signature"
-    tables = [args_table(m.group(1)) for m in _sig_block.finditer(text)]
+    "A `show_doc` entry: its markdown, plus a table of the arguments under its signature"
+    sig = _sig_block.search(text)
     out = render_markdown(text, md)
-    for t in tables:
-        if t: out = re.sub(r'(</code></pre>)(?![\s\S]*?<table class="args">)', r'\1' + t.replace('\\', r'\\'), out, count=1)
+    if sig: out = out.replace('</code></pre>', '</code></pre>' + args_table(sig.group(1)), 1)
     return f'<div class="showdoc">{out}</div>'
 
 # ---------------------------------------------------------------- pages
