@@ -244,4 +244,8 @@ d = { 'settings': { 'branch': 'main',
                                        'fasterprune.schedules.sched_one_shot': ( 'schedules.html#sched_one_shot',
                                                                                  'fasterprune/schedules.py'),
                                        'fasterprune.schedules.warmup_prune_finetune': ( 'schedules.html#warmup_prune_finetune',
-                                                                                        'fasterprune/schedules.py')}}}
+                                                                                        'fasterprune/schedules.py')},
+            'fasterprune.sensitivity': { 'fasterprune.sensitivity.plot_sensitivity': ( 'sensitivity.html#plot_sensitivity',
+                                                                                       'fasterprune/sensitivity.py'),
+                                         'fasterprune.sensitivity.sensitivity': ( 'sensitivity.html#sensitivity',
+                                                                                  'fasterprune/sensitivity.py')}}}

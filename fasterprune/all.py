@@ -15,5 +15,7 @@ from .callback import *
 from .persist import *
 from .deploy import *
 from .demo import *
-from . import criteria as _criteria, pruner as _pruner, schedules as _schedules, callback as _callback, persist as _persist, deploy as _deploy, demo as _demo
-__all__ = _criteria.__all__ + _pruner.__all__ + _schedules.__all__ + _callback.__all__ + _persist.__all__ + _deploy.__all__ + _demo.__all__
+from .sensitivity import *
+from . import criteria as _criteria, pruner as _pruner, schedules as _schedules, callback as _callback, persist as _persist, deploy as _deploy, demo as _demo, sensitivity as _sensitivity
+__all__ = (_criteria.__all__ + _pruner.__all__ + _schedules.__all__ + _callback.__all__ + _persist.__all__ + _deploy.__all__
+           + _demo.__all__ + _sensitivity.__all__)

@@ -436,7 +436,7 @@ class Pruner:
         self._check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
                          example_inputs, verbose)
         store_attr('model,context,criteria,iterative_steps,round_to,max_pruning_ratio,verbose')
-        self.example_inputs = ifnone(example_inputs, _default_inputs(model))
+        self.example_inputs = example_inputs if example_inputs is not None else _default_inputs(model)  # drawn only when needed
         self.names = {m: n for n, m in model.named_modules()}
         by_name = dict(model.named_modules())
         user_ignored = [self._resolve(o, by_name, 'ignored_layers') for o in listify(ignored_layers)]
