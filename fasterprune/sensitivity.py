@@ -8,7 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/sensitivity.html.md"""
 __all__ = ['sensitivity', 'plot_sensitivity']
 
 # %% ../nbs/12_sensitivity.ipynb #78f48286
-import math, torch, torch.nn as nn, pandas as pd
+import math, torch.nn as nn, pandas as pd
 from .criteria import Criteria, large_final
 from .pruner import Pruner, _untouched, _check_percent
 
@@ -29,11 +29,10 @@ def sensitivity(
     with _untouched(model):
         base = float(metric(model))
         for g in pruner._groups:
-            scores = pruner._scores(g)[g.units].sum(1)
+            scores = pruner._scores(g)[g.units].sum(1)  # one per position, as `_plan` scores them
             row = {'group': g.name, 'channels': g.n}
             for r in ratios:
-                positions = torch.argsort(scores)[:max(len(scores) - pruner._local_keep(g, r), 0)].tolist()
-                saved = pruner._execute({g: positions})
+                saved = pruner._execute({g: pruner._local(g, r, scores)})  # the positions a local prune at `r` removes
                 try:
                     ok = pruner._forward_ok()
                     row[r] = float(metric(model)) if ok else math.nan
