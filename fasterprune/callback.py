@@ -45,28 +45,31 @@ def _check_pruner_kwargs(kwargs):
             raise TypeError("PruneCallback prunes along its `schedule`, not in `iterative_steps`: for n equal steps pass "
                             "`schedule=iterative(n)`")
         if k not in _PRUNER_KWARGS:
-            close = difflib.get_close_matches(k, _PRUNER_KWARGS + ('pruning_ratio', 'schedule', 'context', 'criteria'), n=1)
+            close = difflib.get_close_matches(k, _PRUNER_KWARGS + ('pruning_ratio', 'macs_ratio', 'speed_up', 'schedule', 'context', 'criteria'), n=1)
             raise TypeError(f"PruneCallback got an unexpected argument {k!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
-                            f"besides pruning_ratio, schedule, context and criteria it takes the Pruner arguments "
+                            f"besides pruning_ratio (or macs_ratio, speed_up), schedule, context and criteria it takes the Pruner arguments "
                             f"{', '.join(_PRUNER_KWARGS)}")
 
 class PruneCallback(Callback):
-    "Prune `pruning_ratio` percent of the filters during training, following `schedule`"
+    "Prune `pruning_ratio` percent of the filters (or `macs_ratio` percent of the MACs) during training, following `schedule`"
     order, run_valid = 40, False  # before the Recorder, which then shows our columns; never during validation
     n_example = 4  # samples of a real batch to trace and check with: the shapes matter, not the batch size
     def __init__(self,
-        pruning_ratio:float|dict, # Percent of filters to remove (30 = 30%), or `{layer name: percent}`
+        pruning_ratio:float|dict=None, # Percent of filters to remove (30 = 30%), or `{layer name: percent}`
         schedule=agp, # A `Schedule`, or a function `f(start, end, pos)`
         context:str='local', # 'local' or 'global', as in `Pruner`
         criteria:Criteria=large_final, # Which filters to keep
+        macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the MACs to remove; the schedule then runs in MACs
+        speed_up:float=None, # Instead of `pruning_ratio`: divide the MACs by this factor (2 = half)
         **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`
     ):
         if not isinstance(schedule, Schedule):
             if not callable(schedule): raise TypeError(f"schedule must be a Schedule or a function f(start, end, pos), got {schedule!r}")
             schedule = Schedule(schedule)
         _check_pruner_kwargs(pruner_kwargs)
-        _check_choices(pruning_ratio, context, criteria, pruner_kwargs.get('round_to'), pruner_kwargs.get('max_pruning_ratio'))
-        store_attr('pruning_ratio,schedule,context,criteria')
+        _check_choices(pruning_ratio, context, criteria, pruner_kwargs.get('round_to'), pruner_kwargs.get('max_pruning_ratio'),
+                       macs_ratio, speed_up)
+        store_attr('pruning_ratio,schedule,context,criteria,macs_ratio,speed_up')
         self.pruner_kwargs, self.history = pruner_kwargs, []
 
     def _example_inputs(self): return _batch_inputs(self.dls, self.n_example)
@@ -87,7 +90,8 @@ class PruneCallback(Callback):
         if getattr(self, 'pruner', None) is None or self.pruner.model is not self._model():
             kwargs = {'verbose': False, **self.pruner_kwargs}
             if kwargs.get('example_inputs') is None: kwargs['example_inputs'] = self._example_inputs()
-            self.pruner = Pruner(self._model(), self.pruning_ratio, self.context, self.criteria, **kwargs)
+            self.pruner = Pruner(self._model(), self.pruning_ratio, self.context, self.criteria, macs_ratio=self.macs_ratio,
+                                 speed_up=self.speed_up, **kwargs)
             self.fraction = 0.
             self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
             if self._start_epoch(): self._measure_from_unpruned()
@@ -108,6 +112,7 @@ class PruneCallback(Callback):
                                             "`learn.load` (or `load_pruned`), which records the model's unpruned widths; load it first")
         for g in self.pruner._groups:
             if g.name in widths: self.pruner.n_init[g.root] = widths[g.name]
+        self.pruner.macs_before = getattr(self._model(), 'unpruned_macs', self.pruner.macs_before)
 
     def _events(self)->list:
         "`(iteration, fraction)` of this fit where some integer target changes: computed once, checked per batch"
@@ -218,6 +223,6 @@ def load(self:Learner, file, device=None, **kwargs):
     if any(k in own and own[k].shape != v.shape for k, v in state.items()):
         load_pruned(model, state, example_inputs=_batch_inputs(self.dls, PruneCallback.n_example), strict=kwargs.get('strict', True))
         self.opt = None  # fastai's load makes a new one, over the reshaped parameters
-        if model is not self.model: self.model.unpruned_widths = model.unpruned_widths
+        if model is not self.model: self.model.unpruned_widths, self.model.unpruned_macs = model.unpruned_widths, model.unpruned_macs
     return _fastai_load(self, file, device=device, **kwargs)
 Learner.load._unpruned_load = _fastai_load

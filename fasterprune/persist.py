@@ -74,5 +74,5 @@ def load_pruned(
         raise RuntimeError(f"Could not load the checkpoint into this {type(model).__name__}; the model is as it was. "
                            f"{type(e).__name__}: {e}") from e
     model.load_state_dict(sd, strict=strict)
-    model.unpruned_widths = unpruned  # what a resumed pruning run measures its target against
+    model.unpruned_widths, model.unpruned_macs = unpruned, pruner.macs_before  # what a resumed pruning run measures its target against
     return model

@@ -8,7 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/pruner.html.md"""
 __all__ = ['count_params', 'count_macs', 'output_layers', 'Pruner', 'PruneReport', 'slice_state', 'update_optimizer']
 
 # %% ../nbs/01_pruner.ipynb #deb7ed6f
-import copy, math, numbers, difflib, warnings, signal, threading
+import copy, math, numbers, difflib, warnings, signal, threading, bisect
 from functools import partial
 from fractions import Fraction
 from dataclasses import dataclass, field
@@ -25,25 +25,44 @@ def count_params(model:nn.Module)->int:
     return sum(p.numel() for p in model.parameters())
 
 # %% ../nbs/01_pruner.ipynb #a4f1fd0b
-def _layer_macs(m, inp, out):
-    "MACs of one call of layer `m` (per batch), or 0 for layers that carry no compute of note"
+_NORMS = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
+
+def _io(m)->tuple:
+    "`(in, out)` channels of a conv, linear, norm or attention layer"
+    if isinstance(m, nn.modules.conv._ConvNd): return m.in_channels, m.out_channels
+    if isinstance(m, nn.Linear): return m.in_features, m.out_features
+    if isinstance(m, nn.MultiheadAttention): return m.embed_dim, m.embed_dim
+    c = m.num_channels if isinstance(m, nn.GroupNorm) else m.normalized_shape[-1] if isinstance(m, nn.LayerNorm) else m.num_features
+    return c, c
+
+def _mac_terms(m, inp, out)->tuple:
+    "MACs of one call of layer `m` (per batch), and `(a, b, c)` such that they are `a*in*out + b*out + c*out**2` of its channels"
     if isinstance(out, (tuple, list)): out = out[0]
-    if not isinstance(out, torch.Tensor): return 0
+    if not isinstance(out, torch.Tensor): return 0, None
     if isinstance(m, nn.modules.conv._ConvNd):
-        return out.numel() * (m.in_channels // m.groups) * math.prod(m.kernel_size)
-    if isinstance(m, nn.Linear): return out.numel() * m.in_features
+        macs = out.numel() * (m.in_channels // m.groups) * math.prod(m.kernel_size)
+        if m.groups == m.in_channels > 1: return macs, (0, macs / m.out_channels, 0)  # depthwise: one input per channel
+        return macs, (macs / (m.in_channels * m.out_channels), 0, 0)
+    if isinstance(m, nn.Linear): return out.numel() * m.in_features, (out.numel() / m.out_features, 0, 0)
     if isinstance(m, nn.MultiheadAttention):
         q = inp[0] if inp else out
         tokens = q.numel() // q.shape[-1]
         seq = q.shape[0] if not m.batch_first else q.shape[1]
-        return tokens * 4 * m.embed_dim * m.embed_dim + 2 * tokens * seq * m.embed_dim
-    if isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)): return out.numel()
-    return 0
+        return tokens * 4 * m.embed_dim * m.embed_dim + 2 * tokens * seq * m.embed_dim, (0, 2 * tokens * seq, 4 * tokens)
+    if isinstance(m, _NORMS): return out.numel(), (0, out.numel() / _io(m)[1], 0)
+    return 0, None
+
+def _layer_macs(m, inp, out)->int:
+    "MACs of one call of layer `m` (per batch), or 0 for layers that carry no compute of note"
+    return _mac_terms(m, inp, out)[0]
 
 class _MacCounter:
-    "Context manager that sums `_layer_macs` over every layer call of `model`"
-    def __init__(self, model): self.model,self.macs = model,0
-    def _hook(self, m, inp, out): self.macs += _layer_macs(m, inp, out)
+    "Context manager that sums `_layer_macs` over every layer call of `model`, and each layer's `_mac_terms` in `terms`"
+    def __init__(self, model): self.model,self.macs,self.terms = model,0,{}
+    def _hook(self, m, inp, out):
+        macs, terms = _mac_terms(m, inp, out)
+        self.macs += macs
+        if terms is not None: self.terms[m] = tuple(map(sum, zip(self.terms.get(m, (0, 0, 0)), terms)))
     def __enter__(self):
         self.hooks = [m.register_forward_hook(self._hook) for m in self.model.modules()]
         return self
@@ -63,15 +82,27 @@ def count_macs(model:nn.Module, example_inputs)->int:
     return counter.macs
 
 # %% ../nbs/01_pruner.ipynb #6443cc06
-def _check_percent(ratio, what='pruning_ratio'):
+def _check_percent(ratio, what='pruning_ratio', of='filters'):
     "Raise unless `ratio` is a number of percent in [0, 100)"
     if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
-        raise TypeError(f"{what} must be a number of percent (30 means 30% of filters), got {ratio!r}")
+        raise TypeError(f"{what} must be a number of percent (30 means 30% of {of}), got {ratio!r}")
     if not math.isfinite(ratio) or not 0 <= ratio < 100:
-        raise ValueError(f"{what} must be in [0, 100) percent (30 means 30% of filters), got {ratio}")
+        raise ValueError(f"{what} must be in [0, 100) percent (30 means 30% of {of}), got {ratio}")
     if 0 < ratio < 1:
-        warnings.warn(f"{what}={ratio} removes less than 1% of filters: fasterprune ratios are percents (use 30 for 30%)")
+        warnings.warn(f"{what}={ratio} removes less than 1% of {of}: fasterprune ratios are percents (use 30 for 30%)")
     return float(ratio)
+
+def _check_target(pruning_ratio, macs_ratio, speed_up)->float|None:
+    "Raise unless exactly one target is given; the percent of MACs to remove, or None for a filter target"
+    given = [n for n, v in (('pruning_ratio', pruning_ratio), ('macs_ratio', macs_ratio), ('speed_up', speed_up)) if v is not None]
+    if len(given) != 1:
+        raise TypeError("Give one target: pruning_ratio (percent of filters), macs_ratio (percent of MACs) or speed_up "
+                        f"(MACs divided by it), got {' and '.join(given) if given else 'none'}")
+    if macs_ratio is not None: return _check_percent(macs_ratio, 'macs_ratio', of='MACs')
+    if speed_up is None: return None
+    if isinstance(speed_up, bool) or not isinstance(speed_up, numbers.Real) or not math.isfinite(speed_up) or speed_up < 1:
+        raise ValueError(f"speed_up must be a number >= 1, the factor MACs are divided by (2 removes half of them), got {speed_up!r}")
+    return 100 * (1 - 1 / speed_up)
 
 # %% ../nbs/01_pruner.ipynb #d6c310f3
 def _kept(n_init:int, ratio:float)->int:
@@ -270,7 +301,7 @@ def _trace(model, example_inputs):
             res['shapes'] = _shapes(out)
             return out
         for res['train'] in (True, False):
-            counter.macs = 0
+            counter.macs, counter.terms = 0, {}
             try:
                 with torch.enable_grad(), warnings.catch_warnings(), _guarded_tp(), _no_saved_activations():
                     warnings.simplefilter('ignore')
@@ -279,6 +310,7 @@ def _trace(model, example_inputs):
                 _fix_concats(dg, concats.sizes)
                 _map_pixel_shuffles(dg)
                 _release_trace(dg)
+                dg.mac_terms = counter.terms  # each layer's MACs as a function of its channels: for MACs targets
                 return dg, counter.macs, res['shapes'], res['train']
             except Exception as e:
                 if res['train'] and not all(state.modes.values()): continue  # e.g. BatchNorm on a batch of 1: trace as the user set it
@@ -423,7 +455,7 @@ class Pruner:
     "Remove `pruning_ratio` percent of the filters of `model`, chosen by `criteria`, fixing every dependent layer"
     def __init__(self,
         model:nn.Module, # The model to prune, in place
-        pruning_ratio:float|dict, # Percent of filters to remove (30 = 30%), or `{layer name or module: percent}`
+        pruning_ratio:float|dict=None, # Percent of filters to remove (30 = 30%), or `{layer name or module: percent}`
         context:str='local', # 'local': every group loses the same share; 'global': importance compared across groups
         criteria:Criteria=large_final, # Scores the filters; the highest are kept
         iterative_steps:int=1, # Reach the target in this many calls of `prune_model`, along a linear ramp
@@ -431,18 +463,21 @@ class Pruner:
         example_inputs=None, # Inputs for tracing: a tensor or a tuple of tensors; default one 224x224 RGB image
         round_to:int=None, # Keep a multiple of this many channels in every group (e.g. 8 for fast kernels)
         max_pruning_ratio:float=None, # No group loses more than this percent of its filters (default: all but one)
+        macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the model's MACs to remove (50 = half)
+        speed_up:float=None, # Instead of `pruning_ratio`: divide the model's MACs by this factor (2 = half)
         verbose:bool=True, # Print one line about what is protected
     ):
         self._check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
-                         example_inputs, verbose)
-        store_attr('model,context,criteria,iterative_steps,round_to,max_pruning_ratio,verbose')
+                         example_inputs, verbose, macs_ratio, speed_up)
+        store_attr('model,context,criteria,iterative_steps,round_to,max_pruning_ratio,speed_up,verbose')
+        self.macs_ratio = _check_target(pruning_ratio, macs_ratio, speed_up)  # percent of MACs to remove, or None
         self.example_inputs = example_inputs if example_inputs is not None else _default_inputs(model)  # drawn only when needed
         self.names = {m: n for n, m in model.named_modules()}
         by_name = dict(model.named_modules())
         user_ignored = [self._resolve(o, by_name, 'ignored_layers') for o in listify(ignored_layers)]
         self.ratios = ({self._resolve(k, by_name, 'pruning_ratio'): float(v) for k, v in pruning_ratio.items()}
                        if isinstance(pruning_ratio, dict) else None)
-        self.pruning_ratio = None if self.ratios is not None else float(pruning_ratio)
+        self.pruning_ratio = float(pruning_ratio) if isinstance(pruning_ratio, numbers.Real) else None
         self._check_unsupported(model)
         self.dg, self.macs_before, self.out_shapes, self._traced_in_train = _trace(model, self.example_inputs)
         self.macs_now = self.macs_before
@@ -455,6 +490,7 @@ class Pruner:
                              "output channels feed anything but the model's outputs or `ignored_layers`")
         if self.ratios is not None: self._check_ratio_keys()
         self.n_init = {g.root: g.n for g in self._groups}
+        if self.macs_ratio is not None: self._check_reachable()
         self.params_before = count_params(model)
         self.channels_before = _widths(model)
         self.current_step, self._grads, self.param_changes = 0, None, {}
@@ -465,12 +501,13 @@ class Pruner:
 # %% ../nbs/01_pruner.ipynb #2c074313
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
-def _check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_ratio=None):
-    "Raise a clear error for a bad ratio, context, criteria, `round_to` or `max_pruning_ratio` (shared with `PruneCallback`)"
+def _check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_ratio=None, macs_ratio=None, speed_up=None):
+    "Raise a clear error for a bad target, context, criteria, `round_to` or `max_pruning_ratio` (shared with `PruneCallback`)"
+    _check_target(pruning_ratio, macs_ratio, speed_up)
     if isinstance(pruning_ratio, dict):
         if not pruning_ratio: raise ValueError("pruning_ratio is an empty dict: name at least one layer, e.g. {'layer1.0.conv1': 30}")
         for k, v in pruning_ratio.items(): _check_percent(v, f"pruning_ratio[{k!r}]")
-    else: _check_percent(pruning_ratio)
+    elif pruning_ratio is not None: _check_percent(pruning_ratio)
     if context not in ('local', 'global'):
         raise ValueError(f"context must be 'local' (every group loses the same share) or 'global' (importance "
                          f"compared across the model), got {context!r}")
@@ -484,7 +521,7 @@ def _check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_
 
 @patch
 def _check_args(self:Pruner, model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
-                example_inputs=None, verbose=True):
+                example_inputs=None, verbose=True, macs_ratio=None, speed_up=None):
     "Raise a clear error for any bad argument, before the model is touched"
     if not isinstance(model, nn.Module): raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     params = list(model.parameters())
@@ -495,7 +532,7 @@ def _check_args(self:Pruner, model, pruning_ratio, context, criteria, iterative_
     if any(p.is_meta for p in params):
         raise ValueError("The model is on the meta device: materialize it first (e.g. `model.to_empty(device='cpu')` "
                          "and load its weights)")
-    _check_choices(pruning_ratio, context, criteria, round_to, max_pruning_ratio)
+    _check_choices(pruning_ratio, context, criteria, round_to, max_pruning_ratio, macs_ratio, speed_up)
     if isinstance(iterative_steps, bool) or not isinstance(iterative_steps, int) or iterative_steps < 1:
         raise ValueError(f"iterative_steps must be a whole number >= 1, got {iterative_steps!r}")
     if example_inputs is not None: _check_inputs(example_inputs, params[0].device)
@@ -610,16 +647,22 @@ def _bounds(self:Pruner, g:_Group):
 @patch
 def _plan(self:Pruner, fraction:float)->dict:
     "`{group: positions of its root to prune}` to reach `fraction` of the target"
-    scored, local = [], self.context == 'local' or self.ratios is not None
-    for g in self._groups:
-        r = self._target_ratio(g, fraction)
-        if r is None or (local and self._local_keep(g, r) >= len(g.units)): continue  # nothing to prune in `g` now
-        try: pos = self._scores(g)[g.units].sum(1)  # one score per position: the channels that go together
-        except IndexError as e:  # torch-pruning's index maps no longer match the layer: leave the group alone
-            self.excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"; continue
-        scored.append((g, r, pos))
-    plan = {g: self._local(g, r, pos) for g, r, pos in scored} if local else self._global(scored)
+    if self.macs_ratio is not None: plan = self._macs_plan(fraction)
+    else:
+        scored, local = [], self.context == 'local' or self.ratios is not None
+        for g in self._groups:
+            r = self._target_ratio(g, fraction)
+            if r is None or (local and self._local_keep(g, r) >= len(g.units)): continue  # nothing to prune in `g` now
+            if (pos := self._positions(g)) is not None: scored.append((g, r, pos))
+        plan = {g: self._local(g, r, pos) for g, r, pos in scored} if local else self._global(scored)
     return plan if self.sync_plan is None else self.sync_plan(plan)
+
+@patch
+def _positions(self:Pruner, g)->torch.Tensor|None:
+    "One score per prunable position of `g` (the channels that go together), or None if `g` had to be left alone"
+    try: return self._scores(g)[g.units].sum(1)
+    except IndexError as e:  # torch-pruning's index maps no longer match the layer: leave the group alone
+        self.excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
 
 @patch
 def _local_keep(self:Pruner, g, r)->int:
@@ -635,6 +678,8 @@ def _local(self:Pruner, g, r, pos):
 @patch
 def targets(self:Pruner, fraction:float)->tuple:
     "The integer channel targets at `fraction` of the target: a prune at two fractions differs only if these do"
+    if self.macs_ratio is not None:  # about one event per channel's worth of MACs
+        return (math.floor(fraction * self.macs_ratio / 100 * sum(self.n_init[g.root] for g in self._groups)),)
     rs = [(g, self._target_ratio(g, fraction)) for g in self._groups]
     if self.context == 'local' or self.ratios is not None:
         return tuple(self._local_keep(g, r) for g, r in rs if r is not None)
@@ -666,6 +711,92 @@ def _global(self:Pruner, scored):
         keep = min(len(pos), math.ceil(left[gi] / step) * step)  # a multiple of `step` positions: prune a little less
         if len(pos) > keep: plan[g] = chosen[gi][:len(pos) - keep]
     return plan
+
+# %% ../nbs/01_pruner.ipynb #b03d97df
+@patch
+def _losses(self:Pruner, g:_Group, order:torch.Tensor)->list:
+    "Per layer of `g` that has MACs: `(layer, is_out, channels it loses when the first k positions of `order` go, for every k)`"
+    pos_of = torch.full((g.n,), -1, dtype=torch.long)
+    pos_of[g.units.flatten()] = torch.arange(len(g.units)).repeat_interleave(g.granularity)
+    rank = torch.empty(len(order), dtype=torch.long)
+    rank[order] = torch.arange(len(order))
+    res = []
+    for item in g.items:
+        m = item.dep.target.module
+        if m not in self.dg.mac_terms: continue
+        p, idxs = pos_of[torch.as_tensor(item.root_idxs, dtype=torch.long)], torch.as_tensor(item.idxs, dtype=torch.long)
+        pairs = torch.unique(torch.stack([rank[p[p >= 0]], idxs[p >= 0]]), dim=1)  # a channel shared by a unit's roots counts once
+        lost = torch.bincount(pairs[0], minlength=len(order)).cumsum(0)
+        res.append((m, self.dg.is_out_channel_pruning_fn(item.dep.handler), [0] + lost.tolist()))
+    return res
+
+@patch
+def _estimate_macs(self:Pruner, losses:list, removed:list)->float:
+    "MACs of the model once the `i`-th group loses the first `removed[i]` positions of the order `losses[i]` was built with"
+    lost = {}
+    for ls, k in zip(losses, removed):
+        if not k: continue
+        for m, is_out, cum in ls: lost.setdefault(m, [0, 0])[is_out] += cum[k]
+    saved = 0.
+    for m, (li, lo) in lost.items():
+        a, b, c = self.dg.mac_terms[m]
+        i, o = _io(m)
+        if not a: lo = max(li, lo)  # one width (norms, depthwise convs, attention): either side's channels are its channels
+        saved += a*i*o + b*o + c*o*o - (a*(i-li)*(o-lo) + b*(o-lo) + c*(o-lo)**2)
+    return self.macs_now - saved
+
+def _first(lo:int, hi:int, ok)->int:
+    "The smallest `k` in `[lo, hi]` with `ok(k)`, for `ok` false then true; `hi` if none"
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid): hi = mid
+        else: lo = mid + 1
+    return lo
+
+@patch
+def _macs_plan(self:Pruner, fraction:float)->dict:
+    "`{group: positions to prune}`: the fewest positions, in score order, that bring the MACs down to `fraction` of the target"
+    target = self.macs_before * (1 - fraction * self.macs_ratio / 100)
+    self.planned_macs = self.macs_now
+    if self.macs_now <= target: return {}
+    scored = [(g, pos) for g in self._groups if (pos := self._positions(g)) is not None]
+    orders = [torch.argsort(pos, stable=True) for _, pos in scored]
+    losses = [self._losses(g, o) for (g, _), o in zip(scored, orders)]
+    sizes = [len(pos) for _, pos in scored]
+    limits = [n - self._bounds(g)[1] for (g, _), n in zip(scored, sizes)]  # positions each group may lose
+    if self.context == 'local':  # the smallest common ratio that reaches the target
+        at = lambda r: [max(n - self._local_keep(g, r), 0) for (g, _), n in zip(scored, sizes)]
+        k = _first(0, 10**6, lambda k: self._estimate_macs(losses, at(k / 10**4)) <= target)
+        removed = at(k / 10**4)
+    else:  # one order across groups, by mean-normalized score; take its shortest prefix that reaches the target
+        norms = [(pos / pos.abs().mean().clamp_min(1e-12)).tolist() for _, pos in scored]
+        cands = sorted((s, gi, i) for gi, ns in enumerate(norms) for i, s in enumerate(ns))
+        taken, where, n_taken = [0] * len(scored), [[] for _ in scored], 0
+        for _, gi, _ in cands:  # `where[gi]`: lengths of the order at which group `gi` loses one more position
+            if taken[gi] < limits[gi]: taken[gi] += 1; n_taken += 1; where[gi].append(n_taken)
+        steps = [self._bounds(g)[0] for g, _ in scored]
+        def at(k):  # positions each group loses with the first `k` of the order, kept a multiple of `step`
+            return [n - min(n, math.ceil((n - bisect.bisect_right(w, k)) / st) * st) for n, w, st in zip(sizes, where, steps)]
+        k = _first(0, n_taken, lambda k: self._estimate_macs(losses, at(k)) <= target)
+        removed = at(k)
+    self.planned_macs = self._estimate_macs(losses, removed)
+    if self.planned_macs > target + 0.5:
+        warnings.warn(f"The MACs target cannot be reached: pruning every group to its minimum leaves {self.planned_macs:,.0f} MACs "
+                      f"of {self.macs_before:,} ({100 * (1 - self.planned_macs / self.macs_before):.1f}% fewer)")
+    return {g: o[:k].tolist() for (g, _), o, k in zip(scored, orders, removed) if k}
+
+@patch
+def _check_reachable(self:Pruner):
+    "Raise if the MACs target needs more than pruning every group down to its minimum"
+    losses = [self._losses(g, torch.arange(len(g.units))) for g in self._groups]
+    lowest = self._estimate_macs(losses, [len(g.units) - self._bounds(g)[1] for g in self._groups])
+    most = math.floor(1000 * (1 - lowest / self.macs_before)) / 10
+    if most < self.macs_ratio:
+        asked, best = ((f"speed_up={self.speed_up:g}", f"speed_up={math.floor(100 / (100 - most) * 100) / 100:g}")
+                       if self.speed_up is not None else (f"macs_ratio={self.macs_ratio:g}", f"macs_ratio={most:g}"))
+        raise ValueError(f"{asked} cannot be reached: pruning every group down to its last channels removes {most:g}% of "
+                         "the MACs; the rest is in layers that are never pruned (the output layers, `ignored_layers`, "
+                         f"`max_pruning_ratio`, groups left alone). Ask for at most {best}")
 
 # %% ../nbs/01_pruner.ipynb #79b1ee0c
 def _save_state(m):
@@ -728,7 +859,7 @@ def _execute(self:Pruner, plan):
         if n.type == ops.OPTYPE.PARAMETER: touched.add(_owner(self.model, self.dg._param_to_name[n.module])[0])
     if self.init_model is not None: touched |= set(self._init_modules.values())
     saved = ({m: _save_state(m) for m in touched}, dict(self.dg.module2node), dict(self.dg._param_to_name),
-             {n: n.module for n, _ in layer_ops})
+             {n: n.module for n, _ in layer_ops}, self.macs_now)
     for (node, fn), idxs in layer_ops.items():
         try: self._run(node, fn, idxs)
         except BaseException as e:  # an interrupt (Ctrl-C) half way must not leave a half-pruned model either
@@ -743,7 +874,7 @@ def _execute(self:Pruner, plan):
 @patch
 def _rollback(self:Pruner, saved):
     "Undo `_execute`: every touched layer and the graph's references get their old state back"
-    modules, self.dg.module2node, self.dg._param_to_name, node_modules = saved
+    modules, self.dg.module2node, self.dg._param_to_name, node_modules, self.macs_now = saved
     for m, s in modules.items(): _restore_state(m, s)
     for n, m in node_modules.items(): n.module = m
     _sync_attributes(self.model)
@@ -865,6 +996,8 @@ def pct_removed(self:Pruner)->float:
 
 @patch
 def _ratio_text(self:Pruner):
+    if self.speed_up is not None: return f"{self.speed_up:g}x fewer MACs"
+    if self.macs_ratio is not None: return f"{self.macs_ratio:g}% of MACs"
     return f"{self.pruning_ratio:g}%" if self.ratios is None else f"{len(self.ratios)} per-layer ratios"
 
 # %% ../nbs/01_pruner.ipynb #bce5c1fb
