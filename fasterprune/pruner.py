@@ -76,9 +76,27 @@ def _forward(model, inputs):
     if isinstance(inputs, (tuple, list)): return model(*inputs)
     return model(inputs)
 
+class _untouched:
+    "Within the context the model may run forwards: its modes, buffers and the random stream are restored after"
+    def __init__(self, model): self.model = model
+    def __enter__(self):
+        self.modes = {m: m.training for m in self.model.modules()}
+        self.buffers = [(b, b.detach().clone()) for b in self.model.buffers()]
+        devices = [d for d in {p.device for p in self.model.parameters()} if d.type == 'cuda']
+        self.rng = torch.random.fork_rng(devices=devices)
+        self.rng.__enter__()
+        return self
+    def restore_modes(self):
+        for m, mode in self.modes.items(): m.train(mode)
+    def __exit__(self, *args):
+        self.rng.__exit__(*args)
+        self.restore_modes()
+        with torch.no_grad():
+            for b, saved in self.buffers: b.copy_(saved)
+
 def count_macs(model:nn.Module, example_inputs)->int:
     "MACs of one forward pass of `model` on `example_inputs`, counted over convs, linears, attention and norms"
-    with torch.no_grad(), _MacCounter(model) as counter: _forward(model, example_inputs)
+    with _untouched(model), torch.no_grad(), _MacCounter(model) as counter: _forward(model, example_inputs)  # BatchNorm statistics stay
     return counter.macs
 
 # %% ../nbs/01_pruner.ipynb #6443cc06
@@ -180,24 +198,6 @@ def _describe(inputs):
 def _shapes(out):
     "Shapes of every tensor in a model's output"
     return [tuple(o.shape) for o in tp.utils.flatten_as_list(out)]
-
-class _untouched:
-    "Within the context the model may run forwards: its modes, buffers and the random stream are restored after"
-    def __init__(self, model): self.model = model
-    def __enter__(self):
-        self.modes = {m: m.training for m in self.model.modules()}
-        self.buffers = [(b, b.detach().clone()) for b in self.model.buffers()]
-        devices = [d for d in {p.device for p in self.model.parameters()} if d.type == 'cuda']
-        self.rng = torch.random.fork_rng(devices=devices)
-        self.rng.__enter__()
-        return self
-    def restore_modes(self):
-        for m, mode in self.modes.items(): m.train(mode)
-    def __exit__(self, *args):
-        self.rng.__exit__(*args)
-        self.restore_modes()
-        with torch.no_grad():
-            for b, saved in self.buffers: b.copy_(saved)
 
 # %% ../nbs/01_pruner.ipynb #266212e8
 def _no_saved_activations():
