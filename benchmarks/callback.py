@@ -14,9 +14,12 @@
    allocator (glibc's `malloc_trim`) after every event of the 4-epoch run and reports the memory in use after the
    first and the last: if nothing leaked, it falls as the model shrinks.
 
-    python benchmarks/callback.py [--epochs 5] [--repeats 3] [--long] [--skip time,events,memory]
+   With `--macs`, the events are measured again with filters and with a MACs target (`speed_up=2`), both ranked
+   globally: a MACs target plans with each layer's MACs as a function of its channels.
+
+    python benchmarks/callback.py [--epochs 5] [--repeats 3] [--long] [--macs] [--skip time,events,memory]
 """
-import argparse, ctypes, gc, multiprocessing, statistics, threading, time, warnings
+import argparse, ctypes, gc, math, multiprocessing, statistics, threading, time, warnings
 import torch, torch.nn as nn
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
@@ -79,19 +82,22 @@ class Timer(PruneCallback):
         super().after_batch()
         (self.events_t if self._next != n else self.quiet).append(time.perf_counter() - t)
 
-def events_table():
+TARGETS = {'50% filters': dict(pruning_ratio=50), '2x fewer MACs': dict(speed_up=2)}
+
+def events_table(targets=('50% filters',), context='local'):
     from fastai.vision.learner import unet_learner
-    print(f"\n{'model':<14}{'batches':>8}{'events':>7}{'ms/batch quiet':>16}{'ms/event':>10}")
+    print(f"\n{'model':<14}{'target':<15}{'batches':>8}{'events':>7}{'ms/batch quiet':>16}{'ms/event':>10}   ({context})")
     learners = {'resnet18': resnet18_learner,
                 'resnet50': lambda: Learner(image_dls(), tvm.resnet50(weights=None, num_classes=10), loss_func=CrossEntropyLossFlat()),
                 'unet resnet18': lambda: unet_learner(image_dls(masks=True), tvm.resnet18, pretrained=False, n_out=3,
                                                       loss_func=CrossEntropyLossFlat(axis=1))}
     for arch, make in learners.items():
-        learn, cb = make(), Timer(50, agp)
-        with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
-        left = len(cb.pruner.skipped) + len(cb.pruner.excluded)
-        print(f"{arch:<14}{len(cb.quiet)+len(cb.events_t):>8}{len(cb.events_t):>7}{1000*statistics.mean(cb.quiet):>16.3f}"
-              f"{1000*statistics.mean(cb.events_t):>10.0f}" + (f"  ({left} groups left alone)" if left else ""))
+        for target in targets:
+            learn, cb = make(), Timer(schedule=agp, context=context, **TARGETS[target])
+            with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
+            left = len(cb.pruner.skipped) + len(cb.pruner.excluded)
+            print(f"{arch:<14}{target:<15}{len(cb.quiet)+len(cb.events_t):>8}{len(cb.events_t):>7}{1000*statistics.mean(cb.quiet or [math.nan]):>16.3f}"
+                  f"{1000*statistics.mean(cb.events_t):>10.0f}" + (f"  ({left} groups left alone)" if left else ""))
 
 def rss_mb():
     with open('/proc/self/status') as f: return next(int(l.split()[1]) for l in f if l.startswith('VmRSS')) / 1024
@@ -143,9 +149,12 @@ if __name__ == '__main__':
     ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--long', action='store_true', help='add a 1000-batch resnet18 fit (about 3 minutes, run once)')
     ap.add_argument('--skip', default='', help='comma-separated parts to skip: time, events, memory')
+    ap.add_argument('--macs', action='store_true', help='events: also a MACs target (speed_up=2), filters and MACs ranked globally')
     args = ap.parse_args()
     skip = args.skip.split(',')
     warnings.simplefilter('ignore')
     if 'time' not in skip: time_table(args)
-    if 'events' not in skip: events_table()
+    if 'events' not in skip:
+        events_table()
+        if args.macs: events_table(tuple(TARGETS), context='global')
     if 'memory' not in skip: memory_table()

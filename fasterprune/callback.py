@@ -99,6 +99,7 @@ class PruneCallback(Callback):
         self.events, self._next, self._grad_params, self._grad_sums = self._events(), 0, None, None
         self._remove_columns(self.learn)  # left by a fit that ended in an error
         self._columns = [ValueMetric(self.pruner.pct_removed, 'pruned %'), ValueMetric(self._n_params, 'params')]
+        if self.pruner.macs_ratio is not None: self._columns.append(ValueMetric(self._pct_macs, 'MACs removed %'))
         self.learn.metrics = L(self.learn.metrics) + self._columns
 
     def _start_epoch(self)->int:
@@ -126,6 +127,7 @@ class PruneCallback(Callback):
         return events
 
     def _n_params(self): return count_params(self.pruner.model)
+    def _pct_macs(self): return 100 * (1 - self.pruner.macs_now / self.pruner.macs_before)
 
     def _remove_columns(self, learn):
         if learn is not None and getattr(self, '_columns', None): learn.metrics = L(m for m in learn.metrics if m not in self._columns)

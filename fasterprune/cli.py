@@ -44,7 +44,8 @@ def _parser()->argparse.ArgumentParser:
                        description="Prune MODEL, a torchvision model name (e.g. resnet18, untrained) or a file saved with "
                                    "torch.save(model); print what changed and save the pruned model with torch.save.")
     q.add_argument('model', help="a torchvision model name, or the path of a model saved with torch.save(model)")
-    q.add_argument('--ratio', type=_percent, default=30, help="percent of filters to remove (default: 30)")
+    q.add_argument('--ratio', type=_percent, default=None, help="percent of filters to remove (default: 30)")
+    q.add_argument('--speed-up', type=float, default=None, help="instead of --ratio: divide the MACs by this factor, e.g. 2")
     q.add_argument('--context', choices=('local', 'global'), default='local', help="default: local")
     q.add_argument('--criteria', choices=[c for c in _CRITERIA if c not in _NEED_TRAINING], default='large_final',
                    help="default: large_final (movement and taylor need training: use PruneCallback)")
@@ -77,8 +78,9 @@ def prune_command(args):
     from fasterprune.pruner import Pruner
     model = _load_model(args.model)
     x = torch.randn(*args.input_shape)
-    pruner = Pruner(model, args.ratio, args.context, getattr(C, args.criteria), example_inputs=x,
-                    round_to=args.round_to, verbose=False)
+    ratio = 30 if args.ratio is None and args.speed_up is None else args.ratio
+    pruner = Pruner(model, ratio, args.context, getattr(C, args.criteria), example_inputs=x,
+                    round_to=args.round_to, speed_up=args.speed_up, verbose=False)
     pruner.prune_model()
     r = pruner.report()
     print(f"{args.model}: {r.params[0]:,} -> {r.params[1]:,} parameters ({r.params[1]/r.params[0]:.2f}), "

@@ -452,7 +452,7 @@ def _scored_params(module, is_out, pruning_dim):
 
 # %% ../nbs/01_pruner.ipynb #f4c9575d
 class Pruner:
-    "Remove `pruning_ratio` percent of the filters of `model`, chosen by `criteria`, fixing every dependent layer"
+    "Remove `pruning_ratio` percent of the filters of `model` (or `macs_ratio` percent of its MACs), chosen by `criteria`, fixing every dependent layer"
     def __init__(self,
         model:nn.Module, # The model to prune, in place
         pruning_ratio:float|dict=None, # Percent of filters to remove (30 = 30%), or `{layer name or module: percent}`

@@ -132,8 +132,8 @@ def sensitivity_ratios(
     **pruner_kwargs, # The `criteria`, `round_to`... `sensitivity` was called with
 )->dict: # `{layer name: percent}`, for `Pruner` or `PruneCallback`
     "Per-layer ratios from a sensitivity `table` that remove `target` percent of `by` while losing the least metric"
-    _check_percent(target, 'target', of=by)
     if by not in ('macs', 'params', 'filters'): raise ValueError(f"by must be 'macs', 'params' or 'filters', got {by!r}")
+    _check_percent(target, 'target', of={'macs': 'MACs', 'params': 'parameters'}.get(by, by))
     if 'ratios' not in table.attrs: raise ValueError("table must be what `sensitivity` returned (it records its ratios and metric)")
     if _is_learner(model):
         if example_inputs is None: example_inputs = _learner_inputs(model)
