@@ -480,7 +480,7 @@ class Pruner:
         self.pruning_ratio = float(pruning_ratio) if isinstance(pruning_ratio, numbers.Real) else None
         self._check_unsupported(model)
         self.dg, self.macs_before, self.out_shapes, self._traced_in_train = _trace(model, self.example_inputs)
-        self.macs_now = self.macs_before
+        self.macs_now = self.planned_macs = self.macs_before  # MACs now, and those the last plan will leave
         self.output_layers = output_layers(self.dg)
         self.ignored = {s for m in user_ignored + [o for o in self.output_layers if isinstance(o, nn.Module)] for s in m.modules()}
         self.excluded = {}  # groups whose pruning broke the forward: {root name: why}
