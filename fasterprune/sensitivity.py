@@ -109,7 +109,7 @@ def plot_sensitivity(table:pd.DataFrame, ax=None):
     ratios = [c for c in table.columns if not isinstance(c, str)]
     for name, row in table.iterrows(): ax.plot([0] + ratios, [table.attrs['unpruned']] + [row[r] for r in ratios], marker='o', label=name)
     ax.axhline(table.attrs['unpruned'], ls='--', c='grey')
-    ax.set_xlabel('percent of the group\'s filters removed'); ax.set_ylabel('metric'); ax.legend(fontsize='small')
+    ax.set_xlabel('percent of the group\'s filters removed'); ax.set_ylabel(table.attrs.get('metric', 'metric')); ax.legend(fontsize='small')
     return ax
 
 # %% ../nbs/12_sensitivity.ipynb #8d373e79
