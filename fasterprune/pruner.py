@@ -685,6 +685,11 @@ def targets(self:Pruner, fraction:float)->tuple:
         return tuple(self._local_keep(g, r) for g, r in rs if r is not None)
     return (_kept(sum(self.n_init[g.root] for g in self._groups), self.pruning_ratio * fraction),)
 
+def _ranked(positions:list)->list:
+    "`(score, group index, position)` of every position of every group, lowest first; scores divided by their group's mean"
+    return sorted((s, gi, i) for gi, pos in enumerate(positions)
+                  for i, s in enumerate((pos / pos.abs().mean().clamp_min(1e-12)).tolist()))
+
 @patch
 def _global(self:Pruner, scored):
     "Positions to prune across all groups: the lowest mean-normalized scores, `r` percent of all channels"
@@ -692,11 +697,7 @@ def _global(self:Pruner, scored):
     total_init = sum(self.n_init[g.root] for g, _, _ in scored)
     to_remove = sum(len(pos) * g.granularity + g.fixed for g, _, pos in scored) - _kept(total_init, r)
     if to_remove <= 0: return {}
-    cands = []
-    for gi, (g, _, pos) in enumerate(scored):
-        norm = pos / pos.abs().mean().clamp_min(1e-12)
-        cands += [(s, gi, i) for i, s in enumerate(norm.tolist())]
-    cands.sort()
+    cands = _ranked([pos for _, _, pos in scored])
     left = {gi: len(pos) for gi, (_, _, pos) in enumerate(scored)}
     floors = {gi: self._bounds(g)[1] for gi, (g, _, _) in enumerate(scored)}
     chosen = {gi: [] for gi in left}
@@ -769,8 +770,7 @@ def _macs_plan(self:Pruner, fraction:float)->dict:
         k = _first(0, 10**6, lambda k: self._estimate_macs(losses, at(k / 10**4)) <= target)
         removed = at(k / 10**4)
     else:  # one order across groups, by mean-normalized score; take its shortest prefix that reaches the target
-        norms = [(pos / pos.abs().mean().clamp_min(1e-12)).tolist() for _, pos in scored]
-        cands = sorted((s, gi, i) for gi, ns in enumerate(norms) for i, s in enumerate(ns))
+        cands = _ranked([pos for _, pos in scored])
         taken, where, n_taken = [0] * len(scored), [[] for _ in scored], 0
         for _, gi, _ in cands:  # `where[gi]`: lengths of the order at which group `gi` loses one more position
             if taken[gi] < limits[gi]: taken[gi] += 1; n_taken += 1; where[gi].append(n_taken)

@@ -56,10 +56,13 @@ class _learner_untouched:
             for rng, st in rngs: rng.setstate(st)
         random.setstate(self.rng[0]); np.random.set_state(self.rng[1])
 
-def _learner_inputs(learn):
-    "A few samples of a training batch of `learn`, as `PruneCallback` traces with, leaving the data loaders' random state as it was"
-    from fasterprune.callback import _batch_inputs, PruneCallback
-    with _learner_untouched(learn): return _batch_inputs(learn.dls, PruneCallback.n_example)
+def _unwrap(o, example_inputs)->tuple:
+    "`(learner or None, model, example_inputs)` for a learner or a model; a learner's default inputs are a few samples of a training batch"
+    if not _is_learner(o): return None, o, example_inputs
+    if example_inputs is None:
+        from fasterprune.callback import _batch_inputs, PruneCallback
+        with _learner_untouched(o): example_inputs = _batch_inputs(o.dls, PruneCallback.n_example)  # the loaders' random state stays
+    return o, getattr(o.model, 'module', o.model), example_inputs  # unwrapped from DistributedDataParallel
 
 def sensitivity(
     model, # A fastai `Learner`, or a model; either is left exactly as it was
@@ -73,11 +76,9 @@ def sensitivity(
     "The metric with each prunable group of `model` pruned alone at each of `ratios`"
     ratios = sorted(ratios)
     for r in ratios: _check_percent(r, 'ratios')
-    learn, name = None, getattr(metric, '__name__', 'metric')
-    if _is_learner(model):
-        learn, model = model, getattr(model.model, 'module', model.model)  # unwrap DistributedDataParallel
-        if not callable(metric): metric, name = _learner_metric(learn, metric)
-        if example_inputs is None: example_inputs = _learner_inputs(learn)
+    name = getattr(metric, '__name__', 'metric')
+    learn, model, example_inputs = _unwrap(model, example_inputs)
+    if learn is not None and not callable(metric): metric, name = _learner_metric(learn, metric)
     elif not callable(metric): raise TypeError(f"metric must be a function of the model returning a number, got {metric!r}")
     if higher_is_better is None: higher_is_better = not any(w in name.lower() for w in ('loss', 'error'))
     pruner = Pruner(model, max(ratios), criteria=criteria, example_inputs=example_inputs, verbose=False, **pruner_kwargs)
@@ -135,9 +136,7 @@ def sensitivity_ratios(
     if by not in ('macs', 'params', 'filters'): raise ValueError(f"by must be 'macs', 'params' or 'filters', got {by!r}")
     _check_percent(target, 'target', of={'macs': 'MACs', 'params': 'parameters'}.get(by, by))
     if 'ratios' not in table.attrs: raise ValueError("table must be what `sensitivity` returned (it records its ratios and metric)")
-    if _is_learner(model):
-        if example_inputs is None: example_inputs = _learner_inputs(model)
-        model = getattr(model.model, 'module', model.model)
+    _, model, example_inputs = _unwrap(model, example_inputs)
     if by != 'filters' and model is None: raise ValueError(f"by={by!r} measures the model: pass `model=` (the one the table was measured on)")
     curves, n = _loss_curves(table), table['channels'].to_dict()
     filters = lambda rs: 100 * sum(n[g] - _kept(n[g], r) for g, r in rs.items()) / sum(n.values())
