@@ -2,11 +2,14 @@
 
 1. Fit time, `fit_one_cycle`, same data, model and seed: no callback, the callback at 0%, the callback with agp to
    50%. On scikit-learn's digits with a small CNN (tiny: per-batch Python overhead dominates) and on resnet18 with
-   synthetic 32x32 images, a short fit of 48 batches and, with `--long`, a fit of 1000 batches. A prune event
+   synthetic 32x32 images, short fits of 24 and 48 batches and, with `--long`, a fit of 1000 batches. A prune event
    happens whenever some layer's integer target changes: at most 256 times for resnet18 at 50% (its widest layers
    lose 256 filters), on most batches of a short fit but on a quarter of the long one.
 2. On resnet18, resnet50 and a fastai U-Net on resnet18 (synthetic 64x64 images): milliseconds spent in the
-   callback per batch without a prune event, and per prune event.
+   callback per batch without a prune event, and per prune event, next to the copies the event cannot avoid:
+   every parameter it replaces, its gradient and its optimizer state, cut down to the kept channels. 'copies in
+   it' is the time the event spent in those copies (`index_select`), 'copies alone' the same copies made again
+   right after the event, on distinct tensors (the floor); 'event/alone' is the ratio of the event to the floor.
 3. Memory of a 4-epoch resnet18 fit, each run in its own process: the peak resident memory during the fit above
    the memory before it (sampled every 2 ms), without the callback, with one prune event (`one_shot`), with the
    prune events of one epoch (`lin` over the first 25%) and of four epochs (`lin` over all of it). The peak grows
@@ -30,6 +33,7 @@ from fastai.losses import CrossEntropyLossFlat
 from sklearn.datasets import load_digits
 import torchvision.models as tvm
 from fasterprune.all import *
+from fasterprune.all import slice_state
 
 def digits_learner():
     X, y = load_digits(return_X_y=True)
@@ -62,6 +66,7 @@ def timed_fit(make_learner, epochs, cbs):
 
 def time_table(args):
     setups = {'digits CNN': (digits_learner, args.epochs, args.repeats),
+              'resnet18 32x32, 24 batches': (lambda: resnet18_learner(n=256, size=32, bs=32), 3, args.repeats),
               'resnet18 32x32, 48 batches': (lambda: resnet18_learner(n=512, size=32, bs=32), 3, args.repeats)}
     if args.long: setups['resnet18 32x32, 1000 batches'] = (lambda: resnet18_learner(n=2000, size=32, bs=16), 8, 1)
     for setup, (make, epochs, repeats) in setups.items():
@@ -75,29 +80,64 @@ def time_table(args):
         for k, v in runs.items(): print(f"{k:<30}{statistics.median(v):>9.2f}{statistics.median(v)/base:>7.2f}")
 
 class Timer(PruneCallback):
-    "PruneCallback that times its own after_batch"
-    def before_fit(self): super().before_fit(); self.quiet, self.events_t = [], []
+    "PruneCallback that times its own after_batch, and in each prune event the tensor copies it cannot avoid"
+    def before_fit(self): super().before_fit(); self.quiet, self.events_t, self.copies_t, self.floor_t = [], [], [], []
     def after_batch(self):
         n, t = self._next, time.perf_counter()
+        COPIES[0] = 0.
         super().after_batch()
-        (self.events_t if self._next != n else self.quiet).append(time.perf_counter() - t)
+        if self._next == n: self.quiet.append(time.perf_counter() - t); return
+        self.events_t.append(time.perf_counter() - t); self.copies_t.append(COPIES[0])
+        self.floor_t.append(copy_floor(self._changes, self.opt))
+    def prune(self, fraction):
+        prune_to = self.pruner.prune_to
+        def kept(*args, **kwargs): prune_to(*args, **kwargs); self._changes = self.pruner.param_changes  # the callback drops them
+        self.pruner.prune_to = kept
+        try: super().prune(fraction)
+        finally: del self.pruner.prune_to
+
+COPIES = [0.]  # seconds spent in index_select since the last reset: the copies of parameters, gradients and optimizer state
+def _timed(f):
+    def g(*args, **kwargs):
+        t = time.perf_counter(); res = f(*args, **kwargs); COPIES[0] += time.perf_counter() - t
+        return res
+    return g
+
+def copy_floor(changes, opt):
+    "Seconds to copy, with the kept indices, every tensor an event replaced (parameter, gradient, optimizer state), alone"
+    state = opt.state  # a fastai Optimizer's per-parameter state
+    work = []
+    for old, (new, ops) in changes.items():
+        n_state = sum(1 for v in state.get(new, {}).values() if isinstance(v, torch.Tensor) and v.shape == new.shape)
+        work += ([(old.detach(), old, ops)] + ([(old.grad, old, ops)] if old.grad is not None else [])
+                 + [(old.detach().clone(), old, ops) for _ in range(n_state)])  # distinct tensors, as in the event
+    t = time.perf_counter()
+    for w, old, ops in work: slice_state(w, old, ops)
+    return time.perf_counter() - t
 
 TARGETS = {'50% filters': dict(pruning_ratio=50), '2x fewer MACs': dict(speed_up=2)}
 
 def events_table(targets=('50% filters',), context='local'):
+    "Per prune event: its cost, the index_select copies inside it, and the same copies made alone (the floor)"
     from fastai.vision.learner import unet_learner
-    print(f"\n{'model':<14}{'target':<15}{'batches':>8}{'events':>7}{'ms/batch quiet':>16}{'ms/event':>10}   ({context})")
+    print(f"\n{'model':<14}{'target':<15}{'batches':>8}{'events':>7}{'ms/batch quiet':>16}{'ms/event':>10}{'copies in it':>13}"
+          f"{'copies alone':>13}{'event/alone':>12}   ({context})")
     learners = {'resnet18': resnet18_learner,
                 'resnet50': lambda: Learner(image_dls(), tvm.resnet50(weights=None, num_classes=10), loss_func=CrossEntropyLossFlat()),
                 'unet resnet18': lambda: unet_learner(image_dls(masks=True), tvm.resnet18, pretrained=False, n_out=3,
                                                       loss_func=CrossEntropyLossFlat(axis=1))}
-    for arch, make in learners.items():
-        for target in targets:
-            learn, cb = make(), Timer(schedule=agp, context=context, **TARGETS[target])
-            with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
-            left = len(cb.pruner.skipped) + len(cb.pruner.excluded)
-            print(f"{arch:<14}{target:<15}{len(cb.quiet)+len(cb.events_t):>8}{len(cb.events_t):>7}{1000*statistics.mean(cb.quiet or [math.nan]):>16.3f}"
-                  f"{1000*statistics.mean(cb.events_t):>10.0f}" + (f"  ({left} groups left alone)" if left else ""))
+    isel, tisel = torch.index_select, torch.Tensor.index_select
+    torch.index_select, torch.Tensor.index_select = _timed(isel), _timed(tisel)
+    try:
+        for arch, make in learners.items():
+            for target in targets:
+                learn, cb = make(), Timer(schedule=agp, context=context, **TARGETS[target])
+                with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
+                left = len(cb.pruner.skipped) + len(cb.pruner.excluded)
+                ev, cp, fl = (1000 * statistics.mean(v) for v in (cb.events_t, cb.copies_t, cb.floor_t))
+                print(f"{arch:<14}{target:<15}{len(cb.quiet)+len(cb.events_t):>8}{len(cb.events_t):>7}{1000*statistics.mean(cb.quiet or [math.nan]):>16.3f}"
+                      f"{ev:>10.1f}{cp:>13.1f}{fl:>13.1f}{ev/fl:>12.2f}" + (f"  ({left} groups left alone)" if left else ""))
+    finally: torch.index_select, torch.Tensor.index_select = isel, tisel
 
 def rss_mb():
     with open('/proc/self/status') as f: return next(int(l.split()[1]) for l in f if l.startswith('VmRSS')) / 1024

@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/counting.html.md"""
 
 # %% auto #0
 __all__ = ['NORMS', 'count_params', 'run_forward', 'untouched', 'layer_io', 'mac_terms', 'MacCounter', 'count_macs',
-           'layer_widths', 'output_shapes', 'describe_inputs']
+           'macs_from_terms', 'layer_widths', 'output_shapes', 'describe_inputs']
 
 # %% ../nbs/02_counting.ipynb #10c96d21
 import math
@@ -90,13 +90,22 @@ def count_macs(model:nn.Module, example_inputs)->int:
     with untouched(model), torch.no_grad(), MacCounter(model) as counter: run_forward(model, example_inputs)  # BatchNorm statistics stay
     return counter.macs
 
-# %% ../nbs/02_counting.ipynb #b429efcc
+# %% ../nbs/02_counting.ipynb #61b666ed
+def macs_from_terms(terms:dict)->int:
+    "MACs of one forward from each layer's `(a, b, c)` terms (see `MacCounter`) and its current channel counts"
+    total = 0.
+    for m, (a, b, c) in terms.items():
+        i, o = layer_io(m)
+        total += a*i*o + b*o + c*o*o
+    return round(total)
+
+# %% ../nbs/02_counting.ipynb #2e439192
 def layer_widths(model:nn.Module)->dict:
     "`{name: (in, out)}` channels of every conv, linear and attention layer"
     return {n: layer_io(m) for n, m in model.named_modules()
             if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear, nn.MultiheadAttention))}
 
-# %% ../nbs/02_counting.ipynb #cfa01c9b
+# %% ../nbs/02_counting.ipynb #8815b270
 def output_shapes(out)->list:
     "Shapes of every tensor in a model's output, in order, through tuples, lists and dicts"
     if isinstance(out, torch.Tensor): return [tuple(out.shape)]

@@ -38,7 +38,9 @@ class Criteria:
                              "`loss.backward()` before pruning, or use `PruneCallback`, which prunes right after a backward pass")
         with torch.no_grad():
             scores = self.f(weight.detach(), None if init is None else init.detach(), None if grad is None else grad.detach())
-            scores = scores.float().movedim(dim, 0).reshape(weight.shape[dim], -1).sum(1)
+            scores, d = scores.float(), dim % scores.dim()
+            if d + 1 < scores.dim(): scores = scores.flatten(d + 1).sum(-1)  # the dims after `dim` first: contiguous, no copy
+            if d > 0: scores = scores.flatten(0, d - 1).sum(0)
             return scores if self.post is None else self.post(scores)
 
     def __repr__(self): return f"Criteria({self.name})"

@@ -157,18 +157,14 @@ def _build_graph(model, example_inputs, forward_fn):
 # %% ../nbs/03_graph.ipynb #b7f4048a
 class IndexExplosion(Exception): "torch-pruning's index mapping grew past any real layer: a misread reshape"
 
+_INERT = (ops.OPTYPE.ELEMENTWISE, ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND)  # ops whose torch-pruning pruner does nothing
+
 _CHANNEL_SETTERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.LSTM, nn.MultiheadAttention, nn.Parameter)
 
 def _sets_channels(module):
     "Whether `module` decides the number of channels it outputs (a depthwise conv only passes them on)"
     if not isinstance(module, _CHANNEL_SETTERS): return False
     return not (isinstance(module, nn.modules.conv._ConvNd) and module.groups == module.out_channels > 1)
-
-def _shuffles_channels(node):
-    "Whether `node` is a transpose of dims 1 and 2: a channel shuffle over channel groups"
-    fn = node.grad_fn
-    if fn is None or 'TransposeBackward' not in fn.name(): return False
-    return {getattr(fn, '_saved_dim0', None), getattr(fn, '_saved_dim1', None)} == {1, 2}
 
 @dataclass(eq=False)
 class Coupling:
@@ -177,16 +173,18 @@ class Coupling:
     handler: object # torch-pruning's pruning function for these channels
     name: str # The layer's (or parameter's) name in the model
     is_out: bool # Whether these are the layer's output channels (else its inputs)
-    idxs: list # The layer's channel indices
-    root_idxs: list # For each of `idxs`, the root channel it follows
+    idxs: torch.Tensor # The layer's channel indices (a LongTensor)
+    root_idxs: torch.Tensor # For each of `idxs`, the root channel it follows
     fixed_roots: set # Root channels that reach a tensor from outside the graph here: they can never go
-    shuffles: bool # Whether the channels go through a channel shuffle here
+    size: int # One more than the largest of `idxs`: how far the layer's indices reach
     @property
     def module(self): return self.node.module # The layer (a module, or a parameter)
     @property
     def key(self): return self.node, self.handler # What `Graph.prune_layer` takes
     @property
     def pruning_dim(self): return self.node.pruning_dim # The dimension a parameter's channels are on
+    @property
+    def inert(self)->bool: return self.node.type in _INERT # Pruning it changes nothing: an op that passes channels through
 
 # %% ../nbs/03_graph.ipynb #9df2502d
 class Graph:
@@ -298,24 +296,69 @@ def couplings(self:Graph, layer:nn.Module)->list:
         hybrid = pairs and isinstance(pairs[0], _HybridIndex)
         idxs, roots = ([i.idx for i in pairs], [i.root_idx for i in pairs]) if hybrid else (list(pairs), list(pairs))
         name = dg._module2name.get(node.module) if isinstance(node.module, nn.Module) else dg._param_to_name.get(node.module)
-        res.append(Coupling(node, handler, name, dg.is_out_channel_pruning_fn(handler), idxs, roots,
-                            _outside_roots(node, idxs, roots), _shuffles_channels(node)))
+        res.append(Coupling(node, handler, name, dg.is_out_channel_pruning_fn(handler), torch.tensor(idxs, dtype=torch.long),
+                            torch.tensor(roots, dtype=torch.long), _outside_roots(node, idxs, roots), max(idxs) + 1))
     return res
 
-# %% ../nbs/03_graph.ipynb #ad440736
-def _pruning_fn(handler, pruning_dim, log):
+# %% ../nbs/03_graph.ipynb #bd71489a
+def _replaced(weight, keep_idxs, dim, log=None):
+    "A new parameter of the `keep_idxs` of `weight` along `dim`, with its gradient and `requires_grad`, logged in `log`"
+    keep = torch.as_tensor(keep_idxs, dtype=torch.long, device=weight.device)
+    new = nn.Parameter(weight.detach().index_select(dim, keep), requires_grad=weight.requires_grad)  # a frozen layer stays frozen
+    if weight.grad is not None: new.grad = weight.grad.index_select(dim, keep)
+    if log is not None: log[new] = (weight, dim, keep)
+    return new
+
+def _keep(n:int, idxs:list)->torch.Tensor:
+    "The indices of `range(n)` not in `idxs`, in order"
+    mask = torch.ones(n, dtype=torch.bool)
+    mask[idxs] = False
+    return mask.nonzero().squeeze(1)
+
+def _conv(layer, idxs, log, out:bool):
+    "torch-pruning's `ConvPruner` for an ungrouped convolution, with one index tensor for all its parameters"
+    keep = _keep(layer.out_channels if out else layer.in_channels, idxs)
+    if out: layer.out_channels = len(keep)
+    else: layer.in_channels = len(keep)
+    layer.weight = _replaced(layer.weight, keep, int(out == layer.transposed), log)  # (out, in, ...); transposed: (in, out, ...)
+    if out and layer.bias is not None: layer.bias = _replaced(layer.bias, keep, 0, log)
+
+def _linear(layer, idxs, log, out:bool):
+    "torch-pruning's `LinearPruner`, with one index tensor for all its parameters"
+    keep = _keep(layer.out_features if out else layer.in_features, idxs)
+    if out: layer.out_features = len(keep)
+    else: layer.in_features = len(keep)
+    layer.weight = _replaced(layer.weight, keep, 0 if out else 1, log)
+    if out and layer.bias is not None: layer.bias = _replaced(layer.bias, keep, 0, log)
+
+def _batchnorm(layer, idxs, log, out:bool):
+    "torch-pruning's `BatchnormPruner`, with index tensors instead of Python lists for the running statistics"
+    keep = _keep(layer.num_features, idxs)
+    layer.num_features = len(keep)
+    if layer.track_running_stats:
+        layer.running_mean, layer.running_var = (b.index_select(0, keep.to(b.device)) for b in (layer.running_mean, layer.running_var))
+    if layer.affine: layer.weight, layer.bias = _replaced(layer.weight, keep, 0, log), _replaced(layer.bias, keep, 0, log)
+
+_FAST = {tp_function.ConvPruner: _conv, tp_function.LinearPruner: _linear, tp_function.BatchnormPruner: _batchnorm}
+
+def _tp_pruning_fn(handler, pruning_dim, log):
     "A copy of torch-pruning's pruning function `handler` for dimension `pruning_dim` that logs the parameters it replaces"
     pruner = copy.copy(handler.__self__)
     pruner.pruning_dim = pruning_dim
-    if log is not None and hasattr(pruner, '_prune_parameter_and_grad'):  # ops (additions, concatenations) hold no parameters
-        replace = handler.__self__._prune_parameter_and_grad
-        def recorded(weight, keep_idxs, dim):
-            new = replace(weight, keep_idxs, dim)
-            new.requires_grad_(weight.requires_grad)  # a frozen layer stays frozen
-            log[new] = (weight, dim, torch.as_tensor(keep_idxs, dtype=torch.long))
-            return new
-        pruner._prune_parameter_and_grad = recorded
+    if hasattr(pruner, '_prune_parameter_and_grad'):  # ops (additions, concatenations) hold no parameters
+        pruner._prune_parameter_and_grad = lambda weight, keep_idxs, dim: _replaced(weight, keep_idxs, dim, log)
     return handler.__func__.__get__(pruner)
+
+def _pruning_fn(handler, pruning_dim, log):
+    "The pruning function for `handler`: ours for ungrouped convs, linear layers and BatchNorm, else a copy of torch-pruning's"
+    tp_fn, fast = _tp_pruning_fn(handler, pruning_dim, log), _FAST.get(type(handler.__self__))
+    if fast is None: return tp_fn
+    out = handler.__func__.__name__ == 'prune_out_channels'
+    def pruned(layer, idxs):
+        if getattr(layer, 'groups', 1) != 1: return tp_fn(layer, idxs)  # grouped convs keep torch-pruning's rules
+        fast(layer, idxs, log, out)
+        return layer
+    return pruned
 
 def _owner(model, param_name):
     "The module holding parameter `param_name` of `model`, and the attribute name"

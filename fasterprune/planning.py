@@ -141,7 +141,7 @@ def macs_losses(g, order:torch.Tensor, mac_terms:dict)->list:
     res = []
     for c in g.couplings:
         if c.module not in mac_terms: continue
-        p, idxs = pos_of[torch.as_tensor(c.root_idxs, dtype=torch.long)], torch.as_tensor(c.idxs, dtype=torch.long)
+        p, idxs = pos_of[c.root_idxs], c.idxs
         pairs = torch.unique(torch.stack([rank[p[p >= 0]], idxs[p >= 0]]), dim=1)  # a channel shared by a unit's roots counts once
         lost = torch.bincount(pairs[0], minlength=len(order)).cumsum(0)
         res.append((c.module, c.is_out, [0] + lost.tolist()))

@@ -12,9 +12,9 @@ import copy, math, numbers, difflib, warnings
 import torch, torch.nn as nn
 from fastcore.basics import store_attr, listify, noop
 from .criteria import Criteria, large_final
-from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs
+from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms
 from .graph import Graph
-from .groups import collect_groups, group_scores, position_scores
+from .groups import collect_groups, renumber_groups, group_scores, position_scores
 from .planning import (Target, Plan, check_percent, check_target, groups_to_score, plan_filters, plan_macs,
                                   integer_targets, most_macs_removed)
 from .transaction import apply_plan, check_forward, interrupts_deferred, Check
@@ -150,6 +150,7 @@ class Pruner:
         if self.macs_ratio is not None: self._check_reachable()
         self.params_before, self.channels_before = count_params(model), layer_widths(model)
         self.current_step, self.param_changes = 0, {}
+        self.verified = set()  # roots of the groups a checked forward has shown to prune cleanly
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
         self.init_model = copy.deepcopy(model).requires_grad_(False) if criteria.needs_init else None  # pruned in step
         self._init_modules = dict(self.init_model.named_modules()) if self.init_model is not None else {}
@@ -194,6 +195,8 @@ class Pruner:
         "Apply `plan` and check the model: `(applied, check, [])`, or `(None, None, groups that break the forward)`"
         if not plan: return None, None, []
         applied = apply_plan(self.model, self.graph, plan.removals, self.init_model)
+        if all(g.root in self.verified for g in plan.removals):  # each group pruned cleanly before: count, do not run
+            return applied, Check(True, macs_from_terms(self.graph.mac_terms)), []
         check = check_forward(self.model, self.example_inputs, self.graph)
         if check.ok: return applied, check, []
         applied.rollback()
@@ -208,9 +211,16 @@ class Pruner:
                                f"to find the culprit: {', '.join(g.name for g in plan.removals)}")
         return None, None, broken
 
-    def refresh_groups(self, excluded:dict=None)->tuple:
-        "`(groups, skipped)` of the model as it is now: channel counts and index maps change with every prune"
-        return collect_groups(self.graph, self.ignored, self.names, self.excluded if excluded is None else excluded)
+    def refresh_groups(self,
+        applied=None, # What the last prune removed (`apply_plan`'s result): the groups are renumbered from it
+        excluded:dict=None, # `{root name: why}` of groups to leave out (default: `excluded`)
+    )->tuple: # `(groups, skipped)`
+        "The groups of the model as it is now: channel counts and indices change with every prune"
+        excluded = self.excluded if excluded is None else excluded
+        if applied is not None:
+            groups = renumber_groups([g for g in self.groups if g.name not in excluded], applied.removals, applied.ops)
+            if groups is not None: return groups, self.skipped
+        return collect_groups(self.graph, self.ignored, self.names, excluded)
 
     # --- the prune ---
     def prune_to(self,
@@ -237,7 +247,7 @@ class Pruner:
             try:
                 changes = applied.param_changes(before) if applied is not None else {}
                 update = staged_update(optimizer, changes) if optimizer is not None else noop
-                regrouped = self.refresh_groups(excluded) if applied is not None else (groups, self.skipped)
+                regrouped = self.refresh_groups(applied, excluded) if applied is not None else (groups, self.skipped)
             except BaseException:  # the model, the pruner and the optimizer stay as they were
                 if applied is not None: applied.rollback()
                 raise
@@ -251,6 +261,7 @@ class Pruner:
         "Take the model as pruned: its groups, what was left out, and its MACs"
         self.groups, self.skipped = regrouped
         self.excluded = excluded
+        self.verified |= {g.root for g in plan.removals}
         for g in self.groups: self.n_init.setdefault(g.root, g.n)
         if check is not None: self.macs_now = check.macs
         if plan.macs is not None: self.planned_macs = plan.macs
@@ -347,7 +358,8 @@ class Trial:
     def macs(self)->int: return self.check.macs # MACs of the model as the plan leaves it
     def commit(self):
         "Keep the plan: the pruner takes the model as it now is"
-        if self.applied is not None: self.pruner._commit(self.pruner.refresh_groups(), self.pruner.excluded, self.check, self.plan)
+        p = self.pruner
+        if self.applied is not None: p._commit(p.refresh_groups(self.applied), p.excluded, self.check, self.plan)
         self.committed = True
     def __exit__(self, *args):
         if not self.committed and self.applied is not None: self.applied.rollback()

@@ -12,6 +12,7 @@ __all__ = ['layer_ops', 'save_state', 'restore_state', 'resolve_changes', 'Appli
 import signal, threading
 from dataclasses import dataclass
 import torch, torch.nn as nn
+from fastcore.basics import store_attr
 from .counting import MacCounter, run_forward, untouched, output_shapes
 from .graph import Graph, sync_attributes
 
@@ -21,11 +22,11 @@ def layer_ops(removals:dict)->dict:
     ops = {}
     for g, positions in removals.items():
         if not len(positions): continue
-        root_idxs = set(g.units[positions].flatten().tolist())
+        roots = g.units[torch.as_tensor(positions, dtype=torch.long)].flatten()
         for c in g.couplings:
-            idxs = [i for i, r in zip(c.idxs, c.root_idxs) if r in root_idxs]
-            if idxs: ops.setdefault(c.key, set()).update(idxs)
-    return {k: sorted(v) for k, v in ops.items()}
+            idxs = c.idxs[torch.isin(c.root_idxs, roots)]
+            if len(idxs): ops.setdefault(c.key, []).append(idxs)
+    return {k: torch.cat(v).unique().tolist() for k, v in ops.items()}  # sorted, each index once
 
 # %% ../nbs/06_transaction.ipynb #abc660c0
 def save_state(m:nn.Module)->tuple:
@@ -52,9 +53,9 @@ def resolve_changes(log:dict, model:nn.Module, before:set)->dict:
     return changes
 
 class Applied:
-    "A plan applied to a model: what undoes it, and the log of the parameters it replaced"
-    def __init__(self, model, graph, states, graph_state, twin=None):
-        self.model,self.graph,self.states,self.graph_state,self.twin = model,graph,states,graph_state,twin
+    "A plan applied to a model: what it removed from each layer (`ops`), what undoes it, and the parameters it replaced"
+    def __init__(self, model, graph, removals, ops, states, graph_state, twin=None):
+        store_attr('model,graph,removals,ops,states,graph_state,twin')
         self.log = {}
     def rollback(self):
         "Give every touched layer and the graph their old state back"
@@ -76,7 +77,7 @@ def apply_plan(
     ops = layer_ops(removals)
     touched = {graph.layer_of(k, model) for k in ops}
     if twin is not None: touched |= set(twin.modules())
-    applied = Applied(model, graph, {m: save_state(m) for m in touched}, graph.snapshot(ops), twin)
+    applied = Applied(model, graph, removals, ops, {m: save_state(m) for m in touched}, graph.snapshot(ops), twin)
     for key, idxs in ops.items():
         try: graph.prune_layer(key, idxs, model, applied.log, twin)
         except BaseException as e:  # an interrupt (Ctrl-C) half way must not leave a half-pruned model either
