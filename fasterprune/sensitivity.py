@@ -62,8 +62,8 @@ def _unwrap(o, example_inputs)->tuple:
     "`(learner or None, model, example_inputs)` for a learner or a model; a learner's default inputs are a few samples of a training batch"
     if not _is_learner(o): return None, o, example_inputs
     if example_inputs is None:
-        from fasterprune.callback import _batch_inputs, PruneCallback
-        with _learner_untouched(o): example_inputs = _batch_inputs(o.dls, PruneCallback.n_example)  # the loaders' random state stays
+        from fasterprune.callback import batch_inputs, PruneCallback
+        with _learner_untouched(o): example_inputs = batch_inputs(o.dls, PruneCallback.n_example)  # the loaders' random state stays
     return o, getattr(o.model, 'module', o.model), example_inputs  # unwrapped from DistributedDataParallel
 
 def sensitivity(
