@@ -88,7 +88,7 @@ class Plan:
 # %% ../nbs/05_planning.ipynb #154d98ec
 def groups_to_score(groups:list, target:Target, fraction:float, n_init:dict)->list:
     "The groups a plan at `fraction` of `target` needs scores for"
-    if target.macs_ratio is not None or not target.local: return [g for g in groups if target.macs_ratio is not None or target.ratio(g, fraction) is not None]
+    if target.macs_ratio is not None or not target.local: return list(groups)  # one ranking across every group
     return [g for g in groups if (r := target.ratio(g, fraction)) is not None and target.keep(g, n_init, r) < len(g.units)]
 
 def ranked(positions:list)->list:
