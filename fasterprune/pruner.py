@@ -21,9 +21,7 @@ from .transaction import apply_plan, check_forward, interrupts_deferred, Check
 from .optimizer import param_lists, staged_update
 from .report import PruneReport
 
-# %% ../nbs/09_pruner.ipynb #db1654f4
-_UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
-
+# %% ../nbs/09_pruner.ipynb #6e9e5b9b
 def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_ratio=None, macs_ratio=None, speed_up=None):
     "Raise a clear error for a bad target, context, criteria, `round_to` or `max_pruning_ratio`"
     check_target(pruning_ratio, macs_ratio, speed_up)
@@ -42,7 +40,9 @@ def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_r
         raise ValueError(f"round_to must be None or a whole number >= 1, got {round_to!r}")
     if max_pruning_ratio is not None: check_percent(max_pruning_ratio, 'max_pruning_ratio')
 
-# %% ../nbs/09_pruner.ipynb #c756c474
+# %% ../nbs/09_pruner.ipynb #b52bb1da
+_UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
+
 def _check_unsupported(model):
     "Raise for layers whose channels torch-pruning would silently get wrong"
     for name, m in model.named_modules():
