@@ -245,7 +245,7 @@ class Graph:
             else: stack.extend(node.inputs)
         return found
 
-# %% ../nbs/03_graph.ipynb #78411cbd
+# %% ../nbs/03_graph.ipynb #e807dc4b
 def _merge(items)->dict:
     "`{(node, pruning function): [(index, root index), ...]}`, every pair of every visit kept once"
     merged = {}
@@ -300,7 +300,7 @@ def couplings(self:Graph, layer:nn.Module)->list:
                             torch.tensor(roots, dtype=torch.long), _outside_roots(node, idxs, roots), max(idxs) + 1))
     return res
 
-# %% ../nbs/03_graph.ipynb #bd71489a
+# %% ../nbs/03_graph.ipynb #b9e9219f
 def _replaced(weight, keep_idxs, dim, log=None):
     "A new parameter of the `keep_idxs` of `weight` along `dim`, with its gradient and `requires_grad`, logged in `log`"
     keep = torch.as_tensor(keep_idxs, dtype=torch.long, device=weight.device)

@@ -279,16 +279,23 @@ class Pruner:
             self.current_step += 1
 
     # --- trials, for sensitivity and loading ---
-    def trial(self, plan:Plan)->'Trial':
+    def trial(self,
+        plan:Plan, # What to apply: `Pruner.plan`'s result, or `Plan({group: positions})`
+    )->'Trial':
         "A context in which `plan` is applied and checked; it is rolled back on leaving unless `Trial.commit` was called"
         return Trial(self, plan)
 
     # --- what the callback and reports read ---
-    def targets(self, fraction:float)->tuple:
+    def targets(self,
+        fraction:float, # How far along the target, from 0 to 1
+    )->tuple:
         "The integer channel targets at `fraction` of the target: a prune at two fractions differs only if these do"
         return integer_targets(self.groups, self.target, fraction, self.n_init)
 
-    def measure_from(self, widths:dict, macs:float=None):
+    def measure_from(self,
+        widths:dict, # `{root name: channels}` of the unpruned model, as `load_pruned` records them
+        macs:float=None, # MACs of the unpruned model
+    ):
         "Measure the target against `widths` (`{root name: channels}`) and `macs` of the unpruned model a resumed run started from"
         for g in self.groups:
             if g.name in widths: self.n_init[g.root] = widths[g.name]
