@@ -351,11 +351,11 @@ def _tp_pruning_fn(handler, pruning_dim, log):
 
 def _pruning_fn(handler, pruning_dim, log):
     "The pruning function for `handler`: ours for ungrouped convs, linear layers and BatchNorm, else a copy of torch-pruning's"
-    tp_fn, fast = _tp_pruning_fn(handler, pruning_dim, log), _FAST.get(type(handler.__self__))
-    if fast is None: return tp_fn
+    fast = _FAST.get(type(handler.__self__))
+    if fast is None: return _tp_pruning_fn(handler, pruning_dim, log)
     out = handler.__func__.__name__ == 'prune_out_channels'
     def pruned(layer, idxs):
-        if getattr(layer, 'groups', 1) != 1: return tp_fn(layer, idxs)  # grouped convs keep torch-pruning's rules
+        if getattr(layer, 'groups', 1) != 1: return _tp_pruning_fn(handler, pruning_dim, log)(layer, idxs)  # grouped convs keep torch-pruning's rules
         fast(layer, idxs, log, out)
         return layer
     return pruned

@@ -247,7 +247,8 @@ class Pruner:
             try:
                 changes = applied.param_changes(before) if applied is not None else {}
                 update = staged_update(optimizer, changes) if optimizer is not None else noop
-                regrouped = self.refresh_groups(applied, excluded) if applied is not None else (groups, self.skipped)
+                regrouped = (self.refresh_groups(applied, excluded) if applied is not None
+                             else ([g for g in groups if g.name not in excluded], self.skipped))  # nothing pruned: only what planning left out goes
             except BaseException:  # the model, the pruner and the optimizer stay as they were
                 if applied is not None: applied.rollback()
                 raise
