@@ -30,6 +30,10 @@ class Criteria:
         init:torch.Tensor=None, # `weight` as it was at the start, when `needs_init`
         grad:torch.Tensor=None, # Gradient of `weight`, when `needs_grad`
     )->torch.Tensor: # One score per channel: `weight.shape[dim]` values
+        return self.per_channel(self.elementwise(weight, init, grad), dim)
+
+    def elementwise(self, weight:torch.Tensor, init:torch.Tensor=None, grad:torch.Tensor=None)->torch.Tensor:
+        "`f`'s score of every element of `weight`, in float: computed once, it gives the channels of any `dim`"
         if self.needs_init and init is None:
             raise ValueError(f"criteria `{self.name}` compares with the initial weights, but none were given: "
                              "build the `Pruner` before training so it can snapshot them")
@@ -37,10 +41,14 @@ class Criteria:
             raise ValueError(f"criteria `{self.name}` needs gradients, but the weights have none: run a forward and "
                              "`loss.backward()` before pruning, or use `PruneCallback`, which prunes right after a backward pass")
         with torch.no_grad():
-            scores = self.f(weight.detach(), None if init is None else init.detach(), None if grad is None else grad.detach())
-            scores, d = scores.float(), dim % scores.dim()
-            if d + 1 < scores.dim(): scores = scores.flatten(d + 1).sum(-1)  # the dims after `dim` first: contiguous, no copy
-            if d > 0: scores = scores.flatten(0, d - 1).sum(0)
+            return self.f(weight.detach(), None if init is None else init.detach(), None if grad is None else grad.detach()).float()
+
+    def per_channel(self, scores:torch.Tensor, dim:int=0)->torch.Tensor:
+        "Element-wise `scores` summed over every dimension but `dim`, then `post`"
+        with torch.no_grad():
+            d = dim % scores.dim()
+            if d > 0: scores = scores.flatten(0, d - 1).sum(0)  # the dims before `dim` first: whole planes added, fast
+            if scores.dim() > 1: scores = scores.flatten(1).sum(-1)
             return scores if self.post is None else self.post(scores)
 
     def __repr__(self): return f"Criteria({self.name})"

@@ -9,13 +9,12 @@ __all__ = ['slice_state', 'param_lists', 'staged_update', 'update_optimizer']
 
 # %% ../nbs/07_optimizer.ipynb #6bfc41bf
 import torch
+from .graph import Cut, index_kept
 
 # %% ../nbs/07_optimizer.ipynb #9d8d7138
 def slice_state(t, old:torch.Tensor, ops:list):
     "Tensor `t` shaped like parameter `old`, cut down with the same index selections `ops` as `old` was"
-    if not isinstance(t, torch.Tensor) or t.shape != old.shape: return t
-    for dim, keep in ops: t = t.index_select(dim, keep.to(t.device))
-    return t
+    return index_kept(t, ops) if isinstance(t, torch.Tensor) and t.shape == old.shape else t
 
 # %% ../nbs/07_optimizer.ipynb #628dfa6e
 def param_lists(opt)->tuple:
@@ -26,12 +25,16 @@ def param_lists(opt)->tuple:
     raise TypeError("Cannot carry the optimizer's state over to the pruned parameters: it takes a torch.optim.Optimizer "
                     f"or a fastai Optimizer, got a {type(opt).__name__!r}")
 
+def _sliced(state:dict, old:torch.Tensor, ops:list)->dict:
+    "A parameter's optimizer `state` cut down as `old` was: tensors of its shape sliced (one `Cut` for all), the rest kept"
+    cut = Cut(ops, old.shape, old.device)
+    return {k: cut(v) if isinstance(v, torch.Tensor) and v.shape == old.shape else v for k, v in state.items()}
+
 def staged_update(opt, changes:dict):
     "Work out `opt`'s update for `changes` without touching it; return the function that applies it (assignments only)"
     lists, state = param_lists(opt)
     swaps = [(ps, i, changes[p][0]) for ps in lists for i, p in enumerate(ps) if p in changes]
-    moved = [(old, new, {k: slice_state(v, old, ops) for k, v in state[old].items()})
-             for old, (new, ops) in changes.items() if old in state]
+    moved = [(old, new, _sliced(state[old], old, ops)) for old, (new, ops) in changes.items() if old in state]
     def update():
         for ps, i, new in swaps: ps[i] = new
         for old, new, s in moved: del state[old]; state[new] = s

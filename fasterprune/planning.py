@@ -93,8 +93,12 @@ def groups_to_score(groups:list, target:Target, fraction:float, n_init:dict)->li
 
 def ranked(positions:list)->list:
     "`(score, group index, position)` of every position of every group, lowest first; scores divided by their group's mean"
-    return sorted((s, gi, i) for gi, pos in enumerate(positions)
-                  for i, s in enumerate((pos / pos.abs().mean().clamp_min(1e-12)).tolist()))
+    if not positions: return []
+    scores = torch.cat([pos / pos.abs().mean().clamp_min(1e-12) for pos in positions])
+    order = torch.sort(scores, stable=True).indices  # ties in the order of (group, position)
+    group = torch.repeat_interleave(torch.arange(len(positions)), torch.tensor([len(pos) for pos in positions]))
+    position = torch.cat([torch.arange(len(pos)) for pos in positions])
+    return list(zip(scores[order].tolist(), group[order].tolist(), position[order].tolist()))
 
 def plan_local(g, scores:torch.Tensor, target:Target, n_init:dict, r:float)->list:
     "Positions of `g` with the lowest `scores` that go so that it keeps `floor(n_init * (1 - r))` channels"
@@ -138,14 +142,15 @@ def macs_losses(g, order:torch.Tensor, mac_terms:dict)->list:
     pos_of[g.units.flatten()] = torch.arange(len(g.units)).repeat_interleave(g.granularity)
     rank = torch.empty(len(order), dtype=torch.long)
     rank[order] = torch.arange(len(order))
-    res = []
-    for c in g.couplings:
-        if c.module not in mac_terms: continue
-        p, idxs = pos_of[c.root_idxs], c.idxs
-        pairs = torch.unique(torch.stack([rank[p[p >= 0]], idxs[p >= 0]]), dim=1)  # a channel shared by a unit's roots counts once
-        lost = torch.bincount(pairs[0], minlength=len(order)).cumsum(0)
-        res.append((c.module, c.is_out, [0] + lost.tolist()))
-    return res
+    cs = [c for c in g.couplings if c.module in mac_terms]
+    if not cs: return []
+    n, span = len(order), max(c.size for c in cs) + 1
+    p, idxs = pos_of[torch.cat([c.root_idxs for c in cs])], torch.cat([c.idxs for c in cs])
+    which = torch.repeat_interleave(torch.arange(len(cs)), torch.tensor([len(c.idxs) for c in cs]))
+    ok = p >= 0
+    keys = torch.unique((which[ok] * n + rank[p[ok]]) * span + idxs[ok])  # (layer, rank, channel): a channel shared by a unit's roots counts once
+    lost = torch.bincount(keys // span, minlength=len(cs) * n).view(len(cs), n).cumsum(1)
+    return [(c.module, c.is_out, [0] + row) for c, row in zip(cs, lost.tolist())]
 
 def estimate_macs(losses:list, removed:list, mac_terms:dict, macs_now:float)->float:
     "MACs of the model once the `i`-th group loses the first `removed[i]` positions of the order `losses[i]` was built with"

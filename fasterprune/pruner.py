@@ -14,7 +14,7 @@ from fastcore.basics import store_attr, listify, noop
 from .criteria import Criteria, large_final
 from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms
 from .graph import Graph
-from .groups import collect_groups, renumber_groups, group_scores, position_scores
+from .groups import collect_groups, renumber_groups, channel_scores, group_scores, position_scores
 from .planning import (Target, Plan, check_percent, check_target, groups_to_score, plan_filters, plan_macs,
                                   integer_targets, most_macs_removed)
 from .transaction import apply_plan, check_forward, interrupts_deferred, Check
@@ -150,7 +150,7 @@ class Pruner:
         if self.macs_ratio is not None: self._check_reachable()
         self.params_before, self.channels_before = count_params(model), layer_widths(model)
         self.current_step, self.param_changes = 0, {}
-        self.verified = set()  # roots of the groups a checked forward has shown to prune cleanly
+        self.verified, self._verify_tried = set(), False  # roots of the groups a checked forward has shown to prune cleanly
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
         self.init_model = copy.deepcopy(model).requires_grad_(False) if criteria.needs_init else None  # pruned in step
         self._init_modules = dict(self.init_model.named_modules()) if self.init_model is not None else {}
@@ -173,9 +173,9 @@ class Pruner:
         target = self.target if pruning_ratio is None else self._target(
             {_resolve(k, self.names, self._by_name, 'pruning_ratio'): float(v) for k, v in pruning_ratio.items()})
         todo = groups_to_score(self.groups if groups is None else groups, target, fraction, self.n_init)
-        scored, excluded = [], {}
+        scored, excluded, channels = [], {}, channel_scores(todo, self.criteria, grads, self._init_of)
         for g in todo:
-            try: scored.append((g, position_scores(g, group_scores(g, self.criteria, grads, self._init_of))))
+            try: scored.append((g, position_scores(g, group_scores(g, self.criteria, channels=channels))))
             except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
         if target.macs_ratio is not None:
             plan = plan_macs(scored, target, fraction, self.n_init, self.graph.mac_terms, self.macs_before, self.macs_now)
@@ -194,6 +194,7 @@ class Pruner:
     def _apply_checked(self, plan:Plan)->tuple:
         "Apply `plan` and check the model: `(applied, check, [])`, or `(None, None, groups that break the forward)`"
         if not plan: return None, None, []
+        if any(g.root not in self.verified for g in plan.removals): self._verify_all(plan)
         applied = apply_plan(self.model, self.graph, plan.removals, self.init_model)
         if all(g.root in self.verified for g in plan.removals):  # each group pruned cleanly before: count, do not run
             return applied, Check(True, macs_from_terms(self.graph.mac_terms)), []
@@ -210,6 +211,17 @@ class Pruner:
                                "the model was restored exactly as it was. Pass the groups' layers in `ignored_layers` "
                                f"to find the culprit: {', '.join(g.name for g in plan.removals)}")
         return None, None, broken
+
+    def _verify_all(self, plan:Plan):
+        "Check, with one forward, `plan` and every other group the target prunes that no forward has checked yet"
+        if self._verify_tried: return  # once: if a group breaks the forward, the checks go plan by plan
+        self._verify_tried = True
+        todo = [g for g in groups_to_score(self.groups, self.target, 1., self.n_init) if g.root not in self.verified]
+        removals = {g: [0] for g in todo} | plan.removals  # one position of each group the plan leaves alone
+        applied = apply_plan(self.model, self.graph, removals, self.init_model)
+        try: ok = check_forward(self.model, self.example_inputs, self.graph).ok
+        finally: applied.rollback()
+        if ok: self.verified |= {g.root for g in removals}
 
     def refresh_groups(self,
         applied=None, # What the last prune removed (`apply_plan`'s result): the groups are renumbered from it

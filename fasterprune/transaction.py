@@ -18,15 +18,16 @@ from .graph import Graph, sync_attributes
 
 # %% ../nbs/06_transaction.ipynb #9a97d534
 def layer_ops(removals:dict)->dict:
-    "`{coupling key: sorted indices}`: every layer's share of `removals` (`{group: positions}`)"
+    "`{coupling key: sorted index tensor}`: every layer's share of `removals` (`{group: positions}`)"
     ops = {}
     for g, positions in removals.items():
         if not len(positions): continue
-        roots = g.units[torch.as_tensor(positions, dtype=torch.long)].flatten()
+        gone = torch.zeros(g.n, dtype=torch.bool)
+        gone[g.units[torch.as_tensor(positions, dtype=torch.long)].flatten()] = True  # the root channels that go
         for c in g.couplings:
-            idxs = c.idxs[torch.isin(c.root_idxs, roots)]
+            idxs = c.idxs.masked_select(gone.index_select(0, c.root_idxs))
             if len(idxs): ops.setdefault(c.key, []).append(idxs)
-    return {k: torch.cat(v).unique().tolist() for k, v in ops.items()}  # sorted, each index once
+    return {k: torch.cat(v).unique() for k, v in ops.items()}  # sorted, each index once
 
 # %% ../nbs/06_transaction.ipynb #abc660c0
 def save_state(m:nn.Module)->tuple:
@@ -45,11 +46,11 @@ def resolve_changes(log:dict, model:nn.Module, before:set)->dict:
     "`{old parameter: (new parameter, [(dim, kept indices), ...])}` for the parameters of `model` that `log` shows replaced"
     changes = {}
     for p in model.parameters():
-        ops, q = [], p
-        while q in log:
-            q, dim, keep = log[q]
-            ops.append((dim, keep))
-        if q is not p and q in before: changes[q] = (p, ops[::-1])
+        cuts, q = [], p
+        while q in log:  # back from the parameter to the one it replaced, and so on
+            q, ops = log[q]
+            cuts.append(ops)
+        if q is not p and q in before: changes[q] = (p, [op for ops in reversed(cuts) for op in ops])
     return changes
 
 class Applied:
@@ -75,10 +76,10 @@ def apply_plan(
 )->Applied:
     "Prune every layer's share of `removals`; if one layer fails, all are rolled back and the error says which"
     ops = layer_ops(removals)
-    touched = {graph.layer_of(k, model) for k in ops}
+    touched = {m for k in ops for m in graph.touched_modules(k, model)}
     if twin is not None: touched |= set(twin.modules())
     applied = Applied(model, graph, removals, ops, {m: save_state(m) for m in touched}, graph.snapshot(ops), twin)
-    for key, idxs in ops.items():
+    for key, idxs in graph.merged(ops).items():  # a layer losing inputs and outputs: one copy of each tensor
         try: graph.prune_layer(key, idxs, model, applied.log, twin)
         except BaseException as e:  # an interrupt (Ctrl-C) half way must not leave a half-pruned model either
             applied.rollback()
