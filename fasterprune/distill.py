@@ -31,7 +31,6 @@ def distill_loss(
 # %% ../nbs/21_distill.ipynb #6978fc32
 class DistillCallback(Callback):
     "Add a distillation loss from a frozen teacher (default: a copy of the model as it is when the fit starts) to the training loss"
-    order = 0  # the copy is taken in `before_fit`, before any prune event (those happen after batches)
     def __init__(self,
         teacher:nn.Module=None, # The teacher; default a frozen copy of the learner's model at the start of the fit
         temperature:float=4., # Softens both distributions (Hinton et al. use 2 to 20)
@@ -47,20 +46,21 @@ class DistillCallback(Callback):
         self.teacher, self.temperature, self.weight, self.axis = teacher, float(temperature), float(weight), axis
 
     def before_fit(self):
+        "The teacher, in eval mode for the fit: the copy is taken here, before any prune event (those follow batches)"
         model = self.learn.model.module if isinstance(self.learn.model, DDP) else self.learn.model
         self._teacher = self.teacher if self.teacher is not None else copy.deepcopy(model).requires_grad_(False)
+        self._was_training = self._teacher.training
+        self._teacher.eval()
 
     def after_loss(self):
         if not self.training or not len(self.yb) or self.weight == 0: return
         if not isinstance(self.pred, torch.Tensor):
             raise TypeError(f"DistillCallback distils a model's logits, but this model returns a {type(self.pred).__name__}")
-        was = self._teacher.training
-        try:
-            self._teacher.eval()
-            with torch.no_grad(): teacher = self._teacher(*self.xb)
-        finally: self._teacher.train(was)
+        with torch.no_grad(): teacher = self._teacher(*self.xb)
         kd = distill_loss(self.pred, teacher, self.temperature, self.axis)
         self.learn.loss_grad = (1 - self.weight) * self.learn.loss_grad + self.weight * kd
         self.learn.loss = self.learn.loss_grad.clone()
 
-    def after_fit(self): self._teacher = None  # the copy's memory goes with the fit
+    def after_fit(self):
+        self._teacher.train(self._was_training)  # a teacher the user passed gets its mode back
+        self._teacher = None  # the copy's memory goes with the fit

@@ -338,33 +338,25 @@ def _keep(n:int, idxs)->torch.Tensor:
     "The indices of `range(n)` not in `idxs` (a tensor or a list), in order"
     return torch.ones(n, dtype=torch.bool).index_fill_(0, torch.as_tensor(idxs, dtype=torch.long), False).nonzero()[:, 0]
 
-def _conv(layer, out_idxs, in_idxs, log):
-    "torch-pruning's `ConvPruner` for an ungrouped convolution, output and input channels at once, one copy per parameter"
-    ops, (out_dim, in_dim) = [], ((1, 0) if layer.transposed else (0, 1))  # weight: (out, in, ...); transposed: (in, out, ...)
-    if out_idxs is not None:
-        keep = _keep(layer.out_channels, out_idxs)
-        layer.out_channels = len(keep)
-        ops.append((out_dim, keep))
-        if layer.bias is not None: layer.bias = _replaced(layer.bias, Cut([(0, keep)], layer.bias.shape, layer.bias.device), log)
-    if in_idxs is not None:
-        keep = _keep(layer.in_channels, in_idxs)
-        layer.in_channels = len(keep)
-        ops.append((in_dim, keep))
+def _cut_layer(layer, out_idxs, in_idxs, log, widths:tuple, dims:tuple):
+    "Cut a layer's outputs and inputs at once, one copy per parameter: `widths` names its two width attributes, `dims` their weight dimensions"
+    ops = []
+    for side, (idxs, attr, dim) in enumerate(zip((out_idxs, in_idxs), widths, dims)):
+        if idxs is None: continue
+        keep = _keep(getattr(layer, attr), idxs)
+        setattr(layer, attr, len(keep))
+        ops.append((dim, keep))
+        if side == 0 and layer.bias is not None:  # the bias follows the outputs
+            layer.bias = _replaced(layer.bias, Cut([(0, keep)], layer.bias.shape, layer.bias.device), log)
     layer.weight = _replaced(layer.weight, Cut(ops, layer.weight.shape, layer.weight.device), log)
 
+def _conv(layer, out_idxs, in_idxs, log):
+    "torch-pruning's `ConvPruner` for an ungrouped convolution: weight (out, in, ...), transposed (in, out, ...)"
+    _cut_layer(layer, out_idxs, in_idxs, log, ('out_channels', 'in_channels'), (1, 0) if layer.transposed else (0, 1))
+
 def _linear(layer, out_idxs, in_idxs, log):
-    "torch-pruning's `LinearPruner`, output and input features at once, one copy per parameter"
-    ops = []
-    if out_idxs is not None:
-        keep = _keep(layer.out_features, out_idxs)
-        layer.out_features = len(keep)
-        ops.append((0, keep))
-        if layer.bias is not None: layer.bias = _replaced(layer.bias, Cut([(0, keep)], layer.bias.shape, layer.bias.device), log)
-    if in_idxs is not None:
-        keep = _keep(layer.in_features, in_idxs)
-        layer.in_features = len(keep)
-        ops.append((1, keep))
-    layer.weight = _replaced(layer.weight, Cut(ops, layer.weight.shape, layer.weight.device), log)
+    "torch-pruning's `LinearPruner`: weight (out, in)"
+    _cut_layer(layer, out_idxs, in_idxs, log, ('out_features', 'in_features'), (0, 1))
 
 def _batchnorm(layer, idxs, _, log):
     "torch-pruning's `BatchnormPruner`, with index tensors instead of Python lists for the running statistics"

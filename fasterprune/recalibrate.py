@@ -44,7 +44,8 @@ def recalibrate_bn(
     it = iter(batches)
     first = next(it, None)
     if first is None: raise ValueError("recalibrate_bn got no batches: the statistics would be empty, so nothing was changed")
-    _batch_inputs(first, n_inp or 1, device)  # a batch it cannot read fails before anything changes
+    inputs = itertools.chain([_batch_inputs(first, n_inp or 1, device)],  # a batch it cannot read fails before anything changes
+                             (_batch_inputs(b, n_inp or 1, device) for b in it))
     modes = {m: m.training for m in model.modules()}
     saved = {bn: (bn.running_mean.clone(), bn.running_var.clone(), bn.num_batches_tracked.clone(), bn.momentum) for bn in bns}
     n = 0
@@ -53,8 +54,7 @@ def recalibrate_bn(
         model.eval()
         for bn in bns: bn.train()
         with torch.no_grad():
-            for batch in itertools.islice(itertools.chain([first], it), n_batches):
-                model(*_batch_inputs(batch, n_inp or 1, device)); n += 1
+            for xs in itertools.islice(inputs, n_batches): model(*xs); n += 1
     except BaseException:  # the statistics go back to what they were
         for bn, (mean, var, tracked, _) in saved.items():
             bn.running_mean.copy_(mean); bn.running_var.copy_(var); bn.num_batches_tracked.copy_(tracked)
