@@ -301,14 +301,15 @@ def couplings(self:Graph, layer:nn.Module)->list:
     return res
 
 # %% ../nbs/03_graph.ipynb #ba2d2055
-class Cut:
-    "Index selections `[(dim, kept indices), ...]`, each on the result of the one before, composed once to cut tensors of `shape` in one copy each"
+class Cut(list):
+    "Index selections `[(dim, kept indices), ...]` (a list of them), each on the result of the one before, composed once to cut tensors of `shape` in one copy each"
     def __init__(self, ops:list, shape:torch.Size, device=None):
+        super().__init__(ops)
         keep, nd = {}, len(shape)
         for dim, k in ops:
             dim, k = dim % nd, torch.as_tensor(k, dtype=torch.long, device=device)
             keep[dim] = keep[dim].index_select(0, k) if dim in keep else k  # two cuts of one dimension: the indices compose
-        self.ops, self.keep, self.shape, self.rows = ops, keep, shape, None
+        self.keep, self.shape, self.device, self.rows = keep, tuple(shape), device, None
         if keep.keys() == {0, 1} and nd > 2 and math.prod(shape[2:]) >= 4:  # a conv kernel losing inputs and outputs:
             self.rows = (keep[0][:, None] * shape[1] + keep[1]).flatten()  # one gather of whole kernels, no half-cut copy
             self.out_shape = (len(keep[0]), len(keep[1]), *shape[2:])
@@ -322,16 +323,21 @@ class Cut:
         for dim, k in self.keep.items(): t = t.index_select(dim, k)
         return t
 
+    @classmethod
+    def of(cls, ops:list, shape:torch.Size, device=None):
+        "`ops` themselves if they are a `Cut` for `shape` on `device` (composed once, used again), else a `Cut` of them"
+        return ops if isinstance(ops, Cut) and ops.shape == tuple(shape) and ops.device == device else cls(ops, shape, device)
+
 def index_kept(t:torch.Tensor, ops:list)->torch.Tensor:
     "`t` cut down by `ops`, `[(dim, kept indices), ...]` each applied to the result of the one before, in one copy"
-    return Cut(ops, t.shape, t.device)(t)
+    return Cut.of(ops, t.shape, t.device)(t)
 
 # %% ../nbs/03_graph.ipynb #b9e9219f
 def _replaced(weight, cut:Cut, log=None):
     "A new parameter of `weight` cut down by `cut`, with its gradient and `requires_grad`, logged in `log`"
     new = nn.Parameter(cut(weight.detach()), requires_grad=weight.requires_grad)  # a frozen layer stays frozen
     if weight.grad is not None: new.grad = cut(weight.grad)
-    if log is not None: log[new] = (weight, cut.ops)
+    if log is not None: log[new] = (weight, cut)  # the optimizer's state is cut with it, composed once
     return new
 
 def _keep(n:int, idxs)->torch.Tensor:

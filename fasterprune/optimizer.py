@@ -27,7 +27,7 @@ def param_lists(opt)->tuple:
 
 def _sliced(state:dict, old:torch.Tensor, ops:list)->dict:
     "A parameter's optimizer `state` cut down as `old` was: tensors of its shape sliced (one `Cut` for all), the rest kept"
-    cut = Cut(ops, old.shape, old.device)
+    cut = Cut.of(ops, old.shape, old.device)  # the parameter's own when `ops` is the `Cut` that cut it
     return {k: cut(v) if isinstance(v, torch.Tensor) and v.shape == old.shape else v for k, v in state.items()}
 
 def staged_update(opt, changes:dict):

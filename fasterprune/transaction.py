@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch, torch.nn as nn
 from fastcore.basics import store_attr
 from .counting import MacCounter, run_forward, untouched, output_shapes
-from .graph import Graph, sync_attributes
+from .graph import Graph, Cut, sync_attributes
 
 # %% ../nbs/06_transaction.ipynb #9a97d534
 def layer_ops(removals:dict)->dict:
@@ -43,14 +43,15 @@ def restore_state(m:nn.Module, saved:tuple):
     m.__dict__.update(_parameters=params, _buffers=buffers, **lists)
 
 def resolve_changes(log:dict, model:nn.Module, before:set)->dict:
-    "`{old parameter: (new parameter, [(dim, kept indices), ...])}` for the parameters of `model` that `log` shows replaced"
+    "`{old parameter: (new parameter, Cut)}` for the parameters of `model` that `log` shows replaced; a `Cut` is the list `[(dim, kept indices), ...]`"
     changes = {}
     for p in model.parameters():
         cuts, q = [], p
         while q in log:  # back from the parameter to the one it replaced, and so on
-            q, ops = log[q]
-            cuts.append(ops)
-        if q is not p and q in before: changes[q] = (p, [op for ops in reversed(cuts) for op in ops])
+            q, cut = log[q]
+            cuts.append(cut)
+        if q is not p and q in before:  # replaced once: its own `Cut`; more often: the selections one after the other
+            changes[q] = (p, cuts[0] if len(cuts) == 1 else Cut([op for cut in reversed(cuts) for op in cut], q.shape, q.device))
     return changes
 
 class Applied:
@@ -65,7 +66,7 @@ class Applied:
         for model in (self.model, self.twin):
             if model is not None: sync_attributes(model)
     def param_changes(self, before:set)->dict:
-        "`{old parameter: (new parameter, [(dim, kept indices), ...])}` of the parameters in `before` that were replaced"
+        "`{old parameter: (new parameter, Cut)}` of the parameters in `before` that were replaced"
         return resolve_changes(self.log, self.model, before)
 
 def apply_plan(
