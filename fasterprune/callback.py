@@ -39,7 +39,7 @@ def batch_inputs(dls, n:int):
     return xb[0] if len(xb) == 1 else tuple(xb)
 
 # %% ../nbs/11_callback.ipynb #dba81f77
-_PRUNER_KWARGS = ('ignored_layers', 'round_to', 'max_pruning_ratio', 'example_inputs', 'verbose')
+_PRUNER_KWARGS = ('ignored_layers', 'round_to', 'max_pruning_ratio', 'example_inputs', 'verbose', 'normalize')
 
 def _check_pruner_kwargs(kwargs):
     "Raise for an argument `PruneCallback` cannot pass on to its `Pruner`, when the callback is created"
@@ -64,14 +64,14 @@ class PruneCallback(Callback):
         criteria:Criteria=large_final, # Which filters to keep
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the MACs to remove; the schedule then runs in MACs
         speed_up:float=None, # Instead of `pruning_ratio`: divide the MACs by this factor (2 = half)
-        **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`
+        **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`, `normalize`
     ):
         if not isinstance(schedule, Schedule):
             if not callable(schedule): raise TypeError(f"schedule must be a Schedule or a function f(start, end, pos), got {schedule!r}")
             schedule = Schedule(schedule)
         _check_pruner_kwargs(pruner_kwargs)
         check_choices(pruning_ratio, context, criteria, pruner_kwargs.get('round_to'), pruner_kwargs.get('max_pruning_ratio'),
-                       macs_ratio, speed_up)
+                       macs_ratio, speed_up, pruner_kwargs.get('normalize', 'mean'))
         store_attr('pruning_ratio,schedule,context,criteria,macs_ratio,speed_up')
         self.pruner_kwargs, self.history = pruner_kwargs, []
 

@@ -14,6 +14,7 @@ from pathlib import Path
 # %% ../nbs/16_cli.ipynb #54dfc7f4
 _CRITERIA = ('large_final', 'small_final', 'random', 'large_init', 'small_init', 'movement', 'taylor')
 _NEED_TRAINING = ('movement', 'taylor')  # scores that mean nothing without training between two prunes
+_NORMALIZE = ('mean', 'max', 'rms', 'none')  # `planning.NORMALIZE`, named here so that `--help` does not import torch
 
 class _Parser(argparse.ArgumentParser):
     "An `ArgumentParser` whose errors are one line: what is wrong, and where the help is"
@@ -51,6 +52,8 @@ def _parser()->argparse.ArgumentParser:
                    help="default: large_final (movement and taylor need training: use PruneCallback)")
     q.add_argument('--input-shape', type=_shape, default=(1, 3, 224, 224), help="shape of the example input (default: 1,3,224,224)")
     q.add_argument('--round-to', type=int, default=None, help="keep a multiple of this many channels in every group, e.g. 8")
+    q.add_argument('--normalize', choices=_NORMALIZE, default='mean',
+                   help="with --context global: how layers' scores are compared (default: mean)")
     q.add_argument('-o', '--output', default='pruned.pt', help="where to save the pruned model (default: pruned.pt)")
     return p
 
@@ -80,7 +83,7 @@ def prune_command(args):
     x = torch.randn(*args.input_shape)
     ratio = 30 if args.ratio is None and args.speed_up is None else args.ratio
     pruner = Pruner(model, ratio, args.context, getattr(C, args.criteria), example_inputs=x,
-                    round_to=args.round_to, speed_up=args.speed_up, verbose=False)
+                    round_to=args.round_to, speed_up=args.speed_up, normalize=args.normalize, verbose=False)
     pruner.prune_model()
     r = pruner.report()
     print(f"{args.model}: {r.params[0]:,} -> {r.params[1]:,} parameters ({r.params[1]/r.params[0]:.2f}), "

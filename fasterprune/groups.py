@@ -151,6 +151,8 @@ def renumber_groups(
     return [new[g] if g in new else g for g in groups if g in new or g not in changed]
 
 # %% ../nbs/04_groups.ipynb #dd29c183
+_NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)
+
 def scored_params(module, is_out:bool, pruning_dim:int)->list:
     "The `(name, param, dim)` of `module` that describe the channels a pruning function removes"
     if isinstance(module, nn.Parameter): return [(None, module, pruning_dim)]
@@ -159,8 +161,7 @@ def scored_params(module, is_out:bool, pruning_dim:int)->list:
         if is_out or depthwise: return [('weight', module.weight, 1 if module.transposed else 0)]
         return [] if module.groups > 1 else [('weight', module.weight, 0 if module.transposed else 1)]
     if isinstance(module, nn.Linear): return [('weight', module.weight, 0 if is_out else 1)]
-    if isinstance(module, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm)):
-        return [('weight', module.weight, 0)] if module.weight is not None else []
+    if isinstance(module, _NORMS[:3]): return [('weight', module.weight, 0)] if module.weight is not None else []
     if isinstance(module, nn.LayerNorm):
         return [('weight', module.weight, module.weight.dim()-1)] if module.weight is not None else []
     if isinstance(module, nn.MultiheadAttention) and module.in_proj_weight is not None:
@@ -198,12 +199,18 @@ def group_scores(
     grads:dict=None, # `{parameter: gradient}` to use instead of `.grad`
     init_of=None, # `init_of(coupling, param name, param)`: the initial value, for criteria with `needs_init`
     channels:dict=None, # `channel_scores` of a list of groups holding `g` (default: computed for `g` alone)
+    per_weight:bool=False, # Average per weight over the layers that have weights instead (norms left out): comparable across groups as it is
 )->torch.Tensor: # One score per channel of the root
     "One score per channel of group `g`, summed over every coupled layer, indexed like the root's channels"
     if channels is None: channels = channel_scores([g], criteria, grads, init_of)
-    scores = torch.zeros(g.n)
-    for c, _, p, dim in _scored(g, criteria): scores.index_add_(0, c.root_idxs, channels[p, dim][c.idxs])
-    return scores
+    scores, n = torch.zeros(g.n), 0
+    for c, _, p, dim in _scored(g, criteria):
+        s = channels[p, dim]
+        if per_weight:  # a norm's weights are scales (1 at the start): they would drown the layers' mean magnitude
+            if isinstance(c.module, _NORMS): continue
+            s, n = s / (p.numel() // p.shape[dim]), n + 1
+        scores.index_add_(0, c.root_idxs, s[c.idxs])
+    return scores / n if per_weight and n else scores
 
 def position_scores(g:Group, scores:torch.Tensor)->torch.Tensor:
     "One score per prunable position of `g`: the sum over the channels that go together"

@@ -15,15 +15,16 @@ from .criteria import Criteria, large_final
 from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms
 from .graph import Graph
 from .groups import collect_groups, renumber_groups, channel_scores, group_scores, position_scores
-from .planning import (Target, Plan, check_percent, check_target, groups_to_score, plan_filters, plan_macs,
-                                  integer_targets, most_macs_removed)
+from .planning import (NORMALIZE, Target, Plan, check_percent, check_target, groups_to_score, plan_filters,
+                                  plan_macs, integer_targets, most_macs_removed)
 from .transaction import apply_plan, check_forward, interrupts_deferred, Check
 from .optimizer import param_lists, staged_update
 from .report import PruneReport
 
 # %% ../nbs/09_pruner.ipynb #6e9e5b9b
-def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_ratio=None, macs_ratio=None, speed_up=None):
-    "Raise a clear error for a bad target, context, criteria, `round_to` or `max_pruning_ratio`"
+def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_ratio=None, macs_ratio=None, speed_up=None,
+                  normalize='mean'):
+    "Raise a clear error for a bad target, context, criteria, `round_to`, `max_pruning_ratio` or `normalize`"
     check_target(pruning_ratio, macs_ratio, speed_up)
     if isinstance(pruning_ratio, dict):
         if not pruning_ratio: raise ValueError("pruning_ratio is an empty dict: name at least one layer, e.g. {'layer1.0.conv1': 30}")
@@ -39,6 +40,9 @@ def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_r
     if round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
         raise ValueError(f"round_to must be None or a whole number >= 1, got {round_to!r}")
     if max_pruning_ratio is not None: check_percent(max_pruning_ratio, 'max_pruning_ratio')
+    if normalize not in NORMALIZE:
+        raise ValueError(f"normalize must be one of {', '.join(map(repr, NORMALIZE))} (how `context='global'` compares "
+                         f"the scores of different layers), got {normalize!r}")
 
 # %% ../nbs/09_pruner.ipynb #b52bb1da
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
@@ -65,7 +69,7 @@ def _check_inputs(inputs, device):
                          f"move them with `.to({str(device)!r})`")
 
 def _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
-                example_inputs, verbose, macs_ratio, speed_up):
+                example_inputs, verbose, macs_ratio, speed_up, normalize):
     "Raise a clear error for any bad argument of `Pruner`, before the model is touched"
     if not isinstance(model, nn.Module): raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     params = list(model.parameters())
@@ -76,7 +80,7 @@ def _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_
     if any(p.is_meta for p in params):
         raise ValueError("The model is on the meta device: materialize it first (e.g. `model.to_empty(device='cpu')` "
                          "and load its weights)")
-    check_choices(pruning_ratio, context, criteria, round_to, max_pruning_ratio, macs_ratio, speed_up)
+    check_choices(pruning_ratio, context, criteria, round_to, max_pruning_ratio, macs_ratio, speed_up, normalize)
     if isinstance(iterative_steps, bool) or not isinstance(iterative_steps, int) or iterative_steps < 1:
         raise ValueError(f"iterative_steps must be a whole number >= 1, got {iterative_steps!r}")
     if example_inputs is not None: _check_inputs(example_inputs, params[0].device)
@@ -122,10 +126,11 @@ class Pruner:
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the model's MACs to remove (50 = half)
         speed_up:float=None, # Instead of `pruning_ratio`: divide the model's MACs by this factor (2 = half)
         verbose:bool=True, # Print one line about what is protected
+        normalize:str='mean', # With `context='global'`: each layer's scores divided by their 'mean', 'max' or 'rms', or 'none'
     ):
         _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
-                    example_inputs, verbose, macs_ratio, speed_up)
-        store_attr('model,context,criteria,iterative_steps,round_to,max_pruning_ratio,speed_up,verbose')
+                    example_inputs, verbose, macs_ratio, speed_up, normalize)
+        store_attr('model,context,criteria,iterative_steps,round_to,max_pruning_ratio,speed_up,verbose,normalize')
         self.macs_ratio = check_target(pruning_ratio, macs_ratio, speed_up)  # percent of MACs to remove, or None
         self.example_inputs = example_inputs if example_inputs is not None else _default_inputs(model)
         self.names = {m: n for n, m in model.named_modules()}
@@ -150,7 +155,7 @@ class Pruner:
         if self.macs_ratio is not None: self._check_reachable()
         self.params_before, self.channels_before = count_params(model), layer_widths(model)
         self.current_step, self.param_changes = 0, {}
-        self.verified, self._verify_tried = set(), False  # roots of the groups a checked forward has shown to prune cleanly
+        self.verified, self._verify_tried, self._warned_whole = set(), False, False  # roots of the groups a checked forward has shown to prune cleanly
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
         self.init_model = copy.deepcopy(model).requires_grad_(False) if criteria.needs_init else None  # pruned in step
         self._init_modules = dict(self.init_model.named_modules()) if self.init_model is not None else {}
@@ -158,7 +163,8 @@ class Pruner:
 
     def _target(self, ratios:dict=None)->Target:
         "The pruner's `Target`, or one with the per-layer `ratios` (`{module: percent}`) instead"
-        if ratios is None: return Target(self.context, self.pruning_ratio, None, None, self.macs_ratio, self.round_to, self.max_pruning_ratio)
+        if ratios is None: return Target(self.context, self.pruning_ratio, None, None, self.macs_ratio, self.round_to,
+                                         self.max_pruning_ratio, self.normalize)
         covers = {m: {self.names[s] for s in m.modules()} for m in ratios}  # a block's ratio covers every layer inside it
         return Target(self.context, None, ratios, covers, None, self.round_to, self.max_pruning_ratio)
 
@@ -175,7 +181,7 @@ class Pruner:
         todo = groups_to_score(self.groups if groups is None else groups, target, fraction, self.n_init)
         scored, excluded, channels = [], {}, channel_scores(todo, self.criteria, grads, self._init_of)
         for g in todo:
-            try: scored.append((g, position_scores(g, group_scores(g, self.criteria, channels=channels))))
+            try: scored.append((g, position_scores(g, group_scores(g, self.criteria, channels=channels, per_weight=target.normalize == 'none'))))
             except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
         if target.macs_ratio is not None:
             plan = plan_macs(scored, target, fraction, self.n_init, self.graph.mac_terms, self.macs_before, self.macs_now)
@@ -256,6 +262,11 @@ class Pruner:
                 applied, check, broken = self._apply_checked(plan)
                 if broken: raise RuntimeError("Pruning still breaks the forward; the model was restored")
             excluded.update(plan.excluded)
+            if plan.left_whole and not self._warned_whole:
+                self._warned_whole = True
+                warnings.warn(f"normalize='none' left {len(plan.left_whole)} groups whole, as every channel of each fell under the "
+                              f"threshold (fasterai's and Torch-Pruning's rule), so fewer filters go than the target: "
+                              f"{', '.join(g.name for g in plan.left_whole[:5])}{', ...' if len(plan.left_whole) > 5 else ''}")
             try:
                 changes = applied.param_changes(before) if applied is not None else {}
                 update = staged_update(optimizer, changes) if optimizer is not None else noop
