@@ -14,7 +14,7 @@ from pathlib import Path
 # %% ../nbs/16_cli.ipynb #54dfc7f4
 _CRITERIA = ('large_final', 'small_final', 'random', 'large_init', 'small_init', 'movement', 'taylor')
 _NEED_TRAINING = ('movement', 'taylor')  # scores that mean nothing without training between two prunes
-_NORMALIZE = ('mean', 'max', 'rms', 'none')  # `planning.NORMALIZE`, named here so that `--help` does not import torch
+_NORMALIZE = ('mean', 'mean_init', 'max', 'rms', 'none')  # `planning.NORMALIZE`, named here so that `--help` does not import torch
 
 class _Parser(argparse.ArgumentParser):
     "An `ArgumentParser` whose errors are one line: what is wrong, and where the help is"

@@ -69,10 +69,14 @@ class Target:
     def bounds(self, g, n_init:dict)->tuple:
         "Unit size (positions pruned together to keep `round_to`) and the fewest positions `g` may keep"
         step = math.lcm(g.granularity, self.round_to or 1) // g.granularity
-        n0 = (n_init[g.root] - g.fixed) // g.granularity
+        n0 = self.positions0(g, n_init)
         floor_units = step
         if self.max_pruning_ratio is not None: floor_units = max(floor_units, math.ceil(n0 * (1 - self.max_pruning_ratio/100)))
         return step, floor_units
+
+    def positions0(self, g, n_init:dict)->int:
+        "Positions `g` had before any prune"
+        return (n_init[g.root] - g.fixed) // g.granularity
 
     def keep(self, g, n_init:dict, r:float)->int:
         "Positions `g` keeps at `r` percent: `floor(n_init * (1 - r))` channels, within its bounds"
@@ -94,19 +98,20 @@ def groups_to_score(groups:list, target:Target, fraction:float, n_init:dict)->li
     if target.macs_ratio is not None or not target.local: return list(groups)  # one ranking across every group
     return [g for g in groups if (r := target.ratio(g, fraction)) is not None and target.keep(g, n_init, r) < len(g.units)]
 
-NORMALIZE = ('mean', 'max', 'rms', 'none')
+NORMALIZE = ('mean', 'mean_init', 'max', 'rms', 'none')
 
-def normalized(scores:torch.Tensor, normalize:str='mean')->torch.Tensor:
+def normalized(scores:torch.Tensor, normalize:str='mean', n0:int=None)->torch.Tensor:
     "One group's `scores` divided by the mean, the largest or the root mean square of their magnitudes, or as they are ('none')"
     if normalize == 'none': return scores
     a = scores.abs()
-    scale = a.mean() if normalize == 'mean' else a.max() if normalize == 'max' else a.square().mean().sqrt()
+    if normalize == 'mean_init': scale = a.sum() / (n0 or len(a))  # the mean over the `n0` it started with, a pruned one counting 0
+    else: scale = a.mean() if normalize == 'mean' else a.max() if normalize == 'max' else a.square().mean().sqrt()
     return scores / scale.clamp_min(1e-12)
 
-def ranked(positions:list, normalize:str='mean')->list:
+def ranked(positions:list, normalize:str='mean', n0s:list=None)->list:
     "`(score, group index, position)` of every position of every group, lowest first; each group's scores `normalized`"
     if not positions: return []
-    scores = torch.cat([normalized(pos, normalize) for pos in positions])
+    scores = torch.cat([normalized(pos, normalize, n0) for pos, n0 in zip(positions, n0s or [None] * len(positions))])
     order = torch.sort(scores, stable=True).indices  # ties in the order of (group, position)
     group = torch.repeat_interleave(torch.arange(len(positions)), torch.tensor([len(pos) for pos in positions]))
     position = torch.cat([torch.arange(len(pos)) for pos in positions])
@@ -140,7 +145,7 @@ def _plan_global(scored:list, target:Target, fraction:float, n_init:dict)->tuple
     else:
         chosen, whole = [[] for _ in scored], []
         left = [len(pos) for _, pos in scored]
-        for _, gi, i in ranked([pos for _, pos in scored], target.normalize):
+        for _, gi, i in ranked([pos for _, pos in scored], target.normalize, [target.positions0(g, n_init) for g, _ in scored]):
             if to_remove <= 0: break
             g = scored[gi][0]
             if left[gi] <= floors[gi] or g.granularity > to_remove: continue
@@ -223,7 +228,7 @@ def plan_macs(
     else:  # one order across groups, by normalized score; take its shortest prefix that reaches the target
         limits = [n - target.bounds(g, n_init)[1] for (g, _), n in zip(scored, sizes)]  # positions each group may lose
         taken, where, n_taken = [0] * len(scored), [[] for _ in scored], 0
-        for _, gi, _ in ranked([pos for _, pos in scored], target.normalize):  # `where[gi]`: lengths of the order at which group `gi` loses one more
+        for _, gi, _ in ranked([pos for _, pos in scored], target.normalize, [target.positions0(g, n_init) for g, _ in scored]):  # `where[gi]`: lengths of the order at which group `gi` loses one more
             if taken[gi] < limits[gi]: taken[gi] += 1; n_taken += 1; where[gi].append(n_taken)
         steps = [target.bounds(g, n_init)[0] for g, _ in scored]
         def at(k):  # positions each group loses with the first `k` of the order, kept a multiple of `step`

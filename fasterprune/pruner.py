@@ -126,7 +126,7 @@ class Pruner:
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the model's MACs to remove (50 = half)
         speed_up:float=None, # Instead of `pruning_ratio`: divide the model's MACs by this factor (2 = half)
         verbose:bool=True, # Print one line about what is protected
-        normalize:str='mean', # With `context='global'`: each layer's scores divided by their 'mean', 'max' or 'rms', or 'none'
+        normalize:str='mean', # With `context='global'`: how layers' scores are compared, one of `NORMALIZE` (see below)
     ):
         _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
                     example_inputs, verbose, macs_ratio, speed_up, normalize)
