@@ -180,8 +180,9 @@ class Pruner:
             {_resolve(k, self.names, self._by_name, 'pruning_ratio'): float(v) for k, v in pruning_ratio.items()})
         todo = groups_to_score(self.groups if groups is None else groups, target, fraction, self.n_init)
         scored, excluded, channels = [], {}, channel_scores(todo, self.criteria, grads, self._init_of)
+        per_weight = target.normalize == 'none' and not target.local  # raw scores compared across groups: per weight
         for g in todo:
-            try: scored.append((g, position_scores(g, group_scores(g, self.criteria, channels=channels, per_weight=target.normalize == 'none'))))
+            try: scored.append((g, position_scores(g, group_scores(g, self.criteria, channels=channels, per_weight=per_weight))))
             except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
         if target.macs_ratio is not None:
             plan = plan_macs(scored, target, fraction, self.n_init, self.graph.mac_terms, self.macs_before, self.macs_now)
