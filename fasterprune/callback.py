@@ -71,7 +71,7 @@ class PruneCallback(Callback):
             schedule = Schedule(schedule)
         _check_pruner_kwargs(pruner_kwargs)
         check_choices(pruning_ratio, context, criteria, pruner_kwargs.get('round_to'), pruner_kwargs.get('max_pruning_ratio'),
-                       macs_ratio, speed_up, pruner_kwargs.get('normalize', 'mean'))
+                       macs_ratio, speed_up, pruner_kwargs.get('normalize', 'mean_init'))
         store_attr('pruning_ratio,schedule,context,criteria,macs_ratio,speed_up')
         self.pruner_kwargs, self.history = pruner_kwargs, []
 

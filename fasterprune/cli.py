@@ -52,8 +52,8 @@ def _parser()->argparse.ArgumentParser:
                    help="default: large_final (movement and taylor need training: use PruneCallback)")
     q.add_argument('--input-shape', type=_shape, default=(1, 3, 224, 224), help="shape of the example input (default: 1,3,224,224)")
     q.add_argument('--round-to', type=int, default=None, help="keep a multiple of this many channels in every group, e.g. 8")
-    q.add_argument('--normalize', choices=_NORMALIZE, default='mean',
-                   help="with --context global: how layers' scores are compared (default: mean)")
+    q.add_argument('--normalize', choices=_NORMALIZE, default='mean_init',
+                   help="with --context global: how layers' scores are compared (default: mean_init)")
     q.add_argument('-o', '--output', default='pruned.pt', help="where to save the pruned model (default: pruned.pt)")
     return p
 

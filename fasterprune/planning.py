@@ -55,7 +55,7 @@ class Target:
     macs_ratio:float=None # Percent of the MACs, instead of a share of filters
     round_to:int=None # Keep a multiple of this many channels in every group
     max_pruning_ratio:float=None # No group loses more than this percent of its channels
-    normalize:str='mean' # How `context='global'` compares groups' scores: one of `NORMALIZE`
+    normalize:str='mean_init' # How `context='global'` compares groups' scores: one of `NORMALIZE`
 
     @property
     def local(self)->bool: return self.context == 'local' or self.ratios is not None
@@ -100,7 +100,7 @@ def groups_to_score(groups:list, target:Target, fraction:float, n_init:dict)->li
 
 NORMALIZE = ('mean', 'mean_init', 'max', 'rms', 'none')
 
-def normalized(scores:torch.Tensor, normalize:str='mean', n0:int=None)->torch.Tensor:
+def normalized(scores:torch.Tensor, normalize:str='mean_init', n0:int=None)->torch.Tensor:
     "One group's `scores` divided by the mean, the largest or the root mean square of their magnitudes, or as they are ('none')"
     if normalize == 'none': return scores
     a = scores.abs()
@@ -108,7 +108,7 @@ def normalized(scores:torch.Tensor, normalize:str='mean', n0:int=None)->torch.Te
     else: scale = a.mean() if normalize == 'mean' else a.max() if normalize == 'max' else a.square().mean().sqrt()
     return scores / scale.clamp_min(1e-12)
 
-def ranked(positions:list, normalize:str='mean', n0s:list=None)->list:
+def ranked(positions:list, normalize:str='mean_init', n0s:list=None)->list:
     "`(score, group index, position)` of every position of every group, lowest first; each group's scores `normalized`"
     if not positions: return []
     scores = torch.cat([normalized(pos, normalize, n0) for pos, n0 in zip(positions, n0s or [None] * len(positions))])

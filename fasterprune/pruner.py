@@ -23,7 +23,7 @@ from .report import PruneReport
 
 # %% ../nbs/09_pruner.ipynb #6e9e5b9b
 def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_ratio=None, macs_ratio=None, speed_up=None,
-                  normalize='mean'):
+                  normalize='mean_init'):
     "Raise a clear error for a bad target, context, criteria, `round_to`, `max_pruning_ratio` or `normalize`"
     check_target(pruning_ratio, macs_ratio, speed_up)
     if isinstance(pruning_ratio, dict):
@@ -126,7 +126,7 @@ class Pruner:
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the model's MACs to remove (50 = half)
         speed_up:float=None, # Instead of `pruning_ratio`: divide the model's MACs by this factor (2 = half)
         verbose:bool=True, # Print one line about what is protected
-        normalize:str='mean', # With `context='global'`: how layers' scores are compared, one of `NORMALIZE` (see below)
+        normalize:str='mean_init', # With `context='global'`: how layers' scores are compared, one of `NORMALIZE` (see below)
     ):
         _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
                     example_inputs, verbose, macs_ratio, speed_up, normalize)
