@@ -1,34 +1,354 @@
-"""Accuracy of the pruned digits CNN against the unpruned one, for criteria x context x ratio, in one run.
+"""Accuracy kept at 2x, 4x and 8x fewer MACs: fasterprune side by side with fasterai 0.4.1 and Torch-Pruning 1.6.
 
-The CNN (64-128-128 filters) trains with `fit_one_cycle` on scikit-learn's digits (1437 train, 360 valid), with
-`PruneCallback(ratio, agp, context, criteria)`; the same seed and data for every cell.
+Every row trains the same model on the same data (`benchmarks/tasks.py`: MNIST-1D on a residual 1-D CNN, digits
+upscaled to 32x32 and jittered on torchvision's resnet18) for the same epochs with Adam and a one-cycle LR, once per
+seed; the seed fixes the data order, the init and the pruning randomness, the same seeds for every row.
 
-    python benchmarks/accuracy.py [--epochs 5] [--ratios 30,50,70,80]
+- `unpruned`: the model trained without pruning (one row).
+- `fasterprune <criteria> <context> agp`: `PruneCallback(speed_up=S, ...)` during the fit. Every gradual row, of
+  every library, prunes along AGP (cubic) from 10% to 60% of training (`warmup_prune_finetune(sched_agp, 0.1, 0.4)`)
+  and recovers for the last 40%.
+- `fasterprune large_final <context> one-shot+ft`: half the epochs, one `Pruner(speed_up=S).prune_model()`,
+  `recalibrate_bn`, then a fresh one-cycle fit of the other half.
+- `fasterprune large_final global agp norm=<v>`: the global rows again with each other `normalize` value (the plain
+  global rows use the default, 'mean_init'). In `benchmarks/results/`, the global rows of the other criteria ran
+  while 'mean' was the default, and are labelled `norm=mean`.
+- `fasterai <criteria> <context> agp`: fasterai's `PruneCallback`, which takes a fraction of filters, not MACs, and
+  prunes a little before every optimizer step along its schedule function (AGP squeezed into the same 10%-60%).
+  fasterai 0.4.1 has no 'filter' granularity for `Conv1d` (it scores it as a `Linear`): the benchmark registers one
+  with `Granularities.add_granularity` (filter = a conv's weights of one output channel); and its callback traces
+  the model on its `Pruner`'s default 3x224x224 input unless `example_inputs` is passed, so the benchmark passes one.
+- `tp <importance> <context> agp`: Torch-Pruning's `MetaPruner` with its own importances in a plain PyTorch loop:
+  `k=10` calls of `step()` spread over the same 10%-60% along AGP, the optimizer rebuilt after each (Torch-Pruning
+  does not carry its state), the same AdamW hypers (fastai's Adam: decoupled wd 0.01, no wd on BatchNorm and biases,
+  betas 0.9/0.99, eps 1e-5), `OneCycleLR` with fastai's defaults, the same batches.
+
+fasterai and Torch-Pruning take a channel ratio: for each task, criteria, context and speed-up it is bisected so that
+a one-shot prune of a copy of the trained unpruned model (seed 0) has S-fold fewer MACs (counted by fasterprune's
+`count_macs`, one sample, eval mode); a gradual prune can land elsewhere, so every row reports the speed-up measured at
+the end of its own fit.
+
+On digits32 (a resnet18 fit takes ~20-55 s here) the default grid leaves out fasterprune's `movement` and
+Torch-Pruning's `random` rows and runs the fasterai and Torch-Pruning rows on 2 seeds; `--full` runs everything.
+
+How to read the table: test accuracy in %, mean ± std over the seeds; `[x.xx]` is the measured speed-up (mean over
+seeds) when it is more than 5% away from the target; `—` a cell not run. The verdicts name the best row per speed-up
+among those that met it (within 5%), and the rank of fasterprune's defaults (`large_final`, local, AGP) and of the
+same with `context='global'` (default normalize). Every fit is saved to the
+results JSON as it ends and a restarted run skips what is there.
+The runs behind the accuracy tutorial ship in `benchmarks/results/accuracy_<task>.json`
+(`--table --task digits32 --results benchmarks/results/accuracy_digits32.json` prints one).
+
+    python benchmarks/accuracy.py [--task mnist1d|digits32|all] [--seeds 3] [--epochs N] [--speedups 2,4,8]
+                                  [--only fasterprune,fasterai,tp,oneshot,normalize] [--quick] [--full] [--results PATH] [--table]
 """
-import argparse, warnings
-import torch
-from fasterprune.all import *
-from fasterprune.criteria import random, taylor
-from fastai.metrics import accuracy
-from callback import digits_learner  # benchmarks/callback.py
+import argparse, contextlib, copy, inspect, io, json, os, statistics, sys, time, warnings
+import torch, torch.nn as nn
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tasks import TASKS, task_learner, example_input
+from fasterprune.all import PruneCallback, Pruner, count_macs, count_params, sched_agp, warmup_prune_finetune
+from fasterprune.criteria import large_final, random as fp_random, taylor, movement
+from fasterprune.recalibrate import recalibrate_bn
+
+WARMUP, END, TP_STEPS = 0.1, 0.6, 10  # every gradual row prunes along AGP from 10% to 60% of training
+GRADUAL = warmup_prune_finetune(sched_agp, warmup=WARMUP, finetune=1 - END)
+FP_CRITERIA = {'large_final': large_final, 'random': fp_random, 'taylor': taylor, 'movement': movement}
+TP_IMPORTANCE = ('magnitude', 'taylor', 'random')
+GRID = {  # per task: fasterprune criteria, Torch-Pruning importances, seeds of the peer rows (None: all)
+    'mnist1d':  dict(criteria=tuple(FP_CRITERIA), tp=TP_IMPORTANCE, peer_seeds=None),
+    'digits32': dict(criteria=('large_final', 'random', 'taylor'), tp=('magnitude', 'taylor'), peer_seeds=2),
+}
+DEFAULT_ROW = 'fasterprune large_final local agp'  # `PruneCallback`'s defaults: large_final, local
+GLOBAL_ROW = 'fasterprune large_final global agp'  # and with context='global' (its default normalize)
+
+def has_normalize(): return 'normalize' in inspect.signature(PruneCallback).parameters
+def normalize_values():
+    "The `normalize` choices other than the default, which the plain global rows use"
+    from fasterprune.planning import NORMALIZE
+    default = inspect.signature(Pruner).parameters['normalize'].default
+    return tuple(v for v in NORMALIZE if v != default)
+
+# --- measuring ---
+def macs(model, task:str)->int:
+    "MACs of one sample of `task` through `model`, in eval mode (the mode is restored)"
+    mode = model.training
+    try: return count_macs(model.eval(), example_input(task))
+    finally: model.train(mode)
+
+def last_linear(model): return [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+def quiet(): return contextlib.redirect_stdout(io.StringIO())  # fasterai prints every ignored layer and epoch
+
+def fit(learn, epochs:int, lr:float, cbs=()):
+    with learn.no_bar(), learn.no_logging(), quiet(): learn.fit_one_cycle(epochs, lr, cbs=list(cbs))
+
+def evaluate(learn)->float:
+    with learn.no_bar(), learn.no_logging(): return float(learn.validate()[1])
+
+# --- the row runners: each trains one seed and returns the trained learner ---
+def run_unpruned(task, seed, epochs, S=None, **kw):
+    learn = task_learner(task, seed)
+    learn.dls.train.one_batch()  # as the callbacks do: the same data order for every row
+    fit(learn, epochs, TASKS[task]['lr'])
+    return learn
+
+def run_fasterprune(task, seed, epochs, S, criteria='large_final', context='global', **kw):
+    learn = task_learner(task, seed)
+    fit(learn, epochs, TASKS[task]['lr'], [PruneCallback(speed_up=S, schedule=GRADUAL, context=context, criteria=FP_CRITERIA[criteria], **kw)])
+    return learn
+
+def run_oneshot(task, seed, epochs, S, criteria='large_final', context='global', **kw):
+    "Half the epochs, one prune to S-fold fewer MACs, BatchNorm recalibrated, a fresh one-cycle fit of the other half"
+    learn = task_learner(task, seed)
+    xb = learn.dls.train.one_batch()[0][:4]
+    fit(learn, epochs // 2, TASKS[task]['lr'])
+    Pruner(learn.model, speed_up=S, context=context, criteria=FP_CRITERIA[criteria], example_inputs=xb, verbose=False).prune_model()
+    recalibrate_bn(learn)
+    learn.opt = None  # a new optimizer over the pruned parameters
+    fit(learn, epochs - epochs // 2, TASKS[task]['lr'])
+    return learn
+
+def fa_parts(criteria):
+    from fasterai.prune.all import PruneCallback as FaPruneCallback, Pruner as FaPruner, Schedule as FaSchedule
+    from fasterai.core.granularity import Granularities  # 0.4.1 scores a Conv1d like a Linear, which has no 'filter'
+    Granularities.add_granularity(nn.Conv1d, {'weight': 0, 'shared_weight': 1, 'channel': 2, 'kernel': 3, 'filter': (2, 3), 'shared_kernel': (1, 3)})
+    from fasterai.prune.all import large_final as fa_large_final, random as fa_random, sched_agp as fa_sched_agp
+    def squeezed(start, end, pos):  # fasterai's callback reads only the schedule's function, over the whole fit
+        return start if pos < WARMUP else fa_sched_agp(start, end, min((pos - WARMUP) / (END - WARMUP), 1.))
+    return FaPruneCallback, FaPruner, FaSchedule(squeezed), dict(large_final=fa_large_final, random=fa_random)[criteria]
+
+def run_fasterai(task, seed, epochs, S, criteria='large_final', context='local', ratio=None, **kw):
+    FaPruneCallback, _, sched, crit = fa_parts(criteria)
+    learn = task_learner(task, seed)
+    xb = learn.dls.train.one_batch()[0][:4]  # its callback reads a batch but traces on a 3x224x224 input unless given one
+    fit(learn, epochs, TASKS[task]['lr'], [FaPruneCallback(ratio, sched, context, crit, example_inputs=xb)])
+    return learn
+
+def tp_importance(name):
+    import torch_pruning as tp
+    return {'magnitude': lambda: tp.importance.MagnitudeImportance(p=1), 'taylor': tp.importance.TaylorImportance,
+            'random': tp.importance.RandomImportance}[name]()
+
+def tp_pruner(model, xb, importance, context, ratio, steps=1):
+    import torch_pruning as tp
+    agp_ratios = lambda r, n: [r * sched_agp(0., 1., i / n) for i in range(n + 1)]
+    return tp.pruner.MetaPruner(model, xb, importance=tp_importance(importance), pruning_ratio=ratio, global_pruning=context == 'global',
+                                iterative_steps=steps, iterative_pruning_ratio_scheduler=agp_ratios, ignored_layers=[last_linear(model)])
+
+def adamw(model, lr):
+    "fastai's Adam as PyTorch's AdamW: decoupled weight decay 0.01, none on BatchNorm and biases"
+    norms = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
+    no_wd = {id(p) for m in model.modules() for n, p in m.named_parameters(recurse=False) if isinstance(m, norms) or n == 'bias'}
+    groups = [dict(params=[p for p in model.parameters() if id(p) not in no_wd]),
+              dict(params=[p for p in model.parameters() if id(p) in no_wd], weight_decay=0.)]
+    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
+
+def one_cycle(n:int, lr:float)->list:
+    "`(lr, beta1)` of each of `n` steps of `OneCycleLR` with fastai's `fit_one_cycle` defaults"
+    opt = torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=lr, betas=(0.95, 0.99))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=n, pct_start=0.25, anneal_strategy='cos', base_momentum=0.85,
+                                                max_momentum=0.95, div_factor=25., final_div_factor=1e5 / 25.)
+    out = []
+    for _ in range(n): out.append((opt.param_groups[0]['lr'], opt.param_groups[0]['betas'][0])); opt.step(); sched.step()
+    return out
+
+def run_tp(task, seed, epochs, S, criteria='magnitude', context='local', ratio=None, **kw):
+    "Torch-Pruning in a plain loop: `TP_STEPS` steps spread over 10%-60% of training, the optimizer rebuilt after each"
+    learn = task_learner(task, seed)
+    model, dl, loss_func = learn.model, learn.dls.train, nn.CrossEntropyLoss()
+    xb = dl.one_batch()[0][:4]
+    pruner = tp_pruner(model, xb, criteria, context, ratio, TP_STEPS)
+    n = len(dl) * epochs
+    prune_at = {round(n * (WARMUP + (END - WARMUP) * j / TP_STEPS)) for j in range(1, TP_STEPS + 1)}
+    sched, opt, i = one_cycle(n, TASKS[task]['lr']), adamw(model, TASKS[task]['lr']), 0
+    for _ in range(epochs):
+        model.train()
+        for x, y in dl:
+            for g in opt.param_groups: g['lr'], g['betas'] = sched[i][0], (sched[i][1], 0.99)
+            loss = loss_func(model(x), y); opt.zero_grad(); loss.backward(); opt.step()
+            i += 1
+            if i in prune_at:
+                if criteria == 'taylor': model.zero_grad(); loss_func(model(x), y).backward()  # Taylor reads the gradients
+                pruner.step(); model.zero_grad()
+                opt = adamw(model, TASKS[task]['lr'])
+    return learn
+
+RUNNERS = dict(unpruned=run_unpruned, fasterprune=run_fasterprune, oneshot=run_oneshot, normalize=run_fasterprune,
+               fasterai=run_fasterai, tp=run_tp)
+
+# --- the ratio that gives S-fold fewer MACs, for the libraries that take one ---
+def oneshot_macs(lib, task, model, criteria, context, ratio)->int:
+    "MACs after one prune of a copy of `model` to `ratio` of the channels with `lib`'s own pruner"
+    m, xb = copy.deepcopy(model).train(), TASKS[task]['data']()[0][:32]
+    if lib == 'fasterai':
+        _, FaPruner, _, crit = fa_parts(criteria)
+        with quiet(): FaPruner(m, ratio, context, crit, example_inputs=xb[:4]).prune_model()
+    else:
+        p = tp_pruner(m, xb[:4], criteria, context, ratio)
+        if criteria == 'taylor': m.zero_grad(); nn.functional.cross_entropy(m(xb), TASKS[task]['data']()[1][:32]).backward()
+        p.step()
+    return macs(m, task)
+
+def calibrate(lib, task, model, criteria, context, S, iters=12)->float:
+    "Bisect the channel ratio whose one-shot prune leaves `1/S` of the MACs of `model`"
+    target, lo, hi = macs(model, task) / S, 0., 0.99
+    for _ in range(iters):
+        mid = (lo + hi) / 2
+        torch.manual_seed(0)
+        lo, hi = (mid, hi) if oneshot_macs(lib, task, model, criteria, context, mid) > target else (lo, mid)
+    return round((lo + hi) / 2, 4)
+
+# --- rows, runs and results ---
+def rows(task, only=None, quick=False)->list:
+    "`(name, lib, kwargs)` of every row for `task`, restricted to the libraries in `only`"
+    g = GRID[task]
+    if quick:
+        out = [('fasterprune large_final global agp', 'fasterprune', dict(criteria='large_final', context='global')),
+               ('fasterprune large_final global one-shot+ft', 'oneshot', dict(criteria='large_final', context='global')),
+               ('fasterai large_final local agp', 'fasterai', dict(criteria='large_final', context='local')),
+               ('tp magnitude local agp', 'tp', dict(criteria='magnitude', context='local'))]
+    else:
+        out = [(f'fasterprune {c} {x} agp', 'fasterprune', dict(criteria=c, context=x)) for c in g['criteria'] for x in ('local', 'global')]
+        out += [(f'fasterprune large_final {x} one-shot+ft', 'oneshot', dict(criteria='large_final', context=x)) for x in ('local', 'global')]
+        out += [(f'fasterprune large_final global agp norm={v}', 'normalize', dict(criteria='large_final', context='global', normalize=v))
+                for v in normalize_values()]
+        out += [(f'fasterai {c} {x} agp', 'fasterai', dict(criteria=c, context=x)) for c in ('large_final', 'random') for x in ('local', 'global')]
+        out += [(f'tp {c} {x} agp', 'tp', dict(criteria=c, context=x)) for c in g['tp'] for x in ('local', 'global')]
+    return [r for r in out if only is None or r[1] in only]
+
+class Results:
+    "Every run of a task in a JSON file, written after each run; the calibrated ratios too"
+    def __init__(self, path):
+        self.path = path
+        self.data = json.load(open(path)) if os.path.exists(path) else dict(runs=[], calibration={})
+    def save(self):
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        tmp = self.path + '.tmp'
+        with open(tmp, 'w') as f: json.dump(self.data, f, indent=1)
+        os.replace(tmp, self.path)
+    def find(self, method, seed, target, epochs):
+        return next((r for r in self.data['runs'] if (r['method'], r['seed'], r['target'], r['epochs']) == (method, seed, target, epochs)), None)
+    def add(self, run): self.data['runs'].append(run); self.save()
+
+def unpruned_model(task, epochs, res:Results, seed=0):
+    "The trained unpruned model of `seed` (saved next to the results), trained if missing"
+    path = os.path.join(os.path.dirname(os.path.abspath(res.path)), f'{task}_e{epochs}_unpruned_s{seed}.pt')
+    model = TASKS[task]['model']()
+    if os.path.exists(path): model.load_state_dict(torch.load(path)); return model
+    t = time.perf_counter()
+    learn = run_unpruned(task, seed, epochs)
+    torch.save(learn.model.state_dict(), path)
+    if res.find('unpruned', seed, 1, epochs) is None: record(res, task, 'unpruned', seed, 1, epochs, learn, None, time.perf_counter() - t)
+    return learn.model
+
+def ratio_for(lib, task, criteria, context, S, epochs, res:Results)->float:
+    key = f'{lib} {criteria} {context} {S:g}x e{epochs}'
+    if key not in res.data['calibration']:
+        warnings.simplefilter('ignore')
+        t = time.perf_counter()
+        res.data['calibration'][key] = calibrate(lib, task, unpruned_model(task, epochs, res), criteria, context, S)
+        print(f"  calibrated {key}: ratio {res.data['calibration'][key]:.4f} ({time.perf_counter() - t:.0f}s)", flush=True)
+        res.save()
+    return res.data['calibration'][key]
+
+def record(res, task, method, seed, S, epochs, learn, ratio, seconds):
+    m0 = macs(TASKS[task]['model'](), task)
+    m1 = macs(learn.model, task)
+    run = dict(task=task, method=method, seed=seed, target=S, epochs=epochs, macs=m1, macs_unpruned=m0, speed_up=m0 / m1,
+               params=count_params(learn.model), accuracy=evaluate(learn), seconds=round(seconds, 2), ratio=ratio)
+    res.add(run)
+    print(f"  {method:<46} {S:g}x seed {seed}: acc {run['accuracy']:.4f}, speed-up {run['speed_up']:.2f}, {run['seconds']:.1f}s", flush=True)
+    return run
+
+def run_row(task, name, lib, kw, seeds, S, epochs, res:Results):
+    "Train every seed of one row at speed-up `S` that the results do not hold yet"
+    for seed in seeds:
+        if res.find(name, seed, S, epochs) is not None: continue
+        kw = dict(kw)
+        ratio = ratio_for(lib, task, kw['criteria'], kw['context'], S, epochs, res) if lib in ('fasterai', 'tp') else None
+        if ratio is not None: kw['ratio'] = ratio
+        warnings.simplefilter('ignore')
+        t = time.perf_counter()
+        learn = RUNNERS[lib](task, seed, epochs, S, **kw)
+        record(res, task, name, seed, S, epochs, learn, ratio, time.perf_counter() - t)
+
+def run_task(task, seeds=3, epochs=None, speedups=(2, 4, 8), only=None, quick=False, full=False, results=None):
+    "Run every missing fit of `task`'s grid into `results` (a path), then print its table; returns the `Results`"
+    epochs = epochs or (max(1, TASKS[task]['epochs'] // 4) if quick else TASKS[task]['epochs'])
+    res = Results(results or f'/tmp/acc/{"quick_" if quick else ""}results_{task}.json')
+    peer = None if (full or quick) else GRID[task]['peer_seeds']
+    seed_list = list(range(seeds))
+    unpruned_model(task, epochs, res)  # seed 0, which the calibration reads
+    run_row(task, 'unpruned', 'unpruned', {}, seed_list, 1, epochs, res)
+    todo = rows(task, only, quick)
+    if any(lib == 'normalize' for _, lib, _ in todo) and not has_normalize():
+        print("  normalize rows skipped: this fasterprune's PruneCallback takes no `normalize` (rerun with --only normalize once it does)")
+        todo = [r for r in todo if r[1] != 'normalize']
+    for S in speedups:
+        for name, lib, kw in todo:
+            run_row(task, name, lib, kw, seed_list[:peer] if lib in ('fasterai', 'tp') else seed_list, S, epochs, res)
+    print_table(task, res.data['runs'], speedups, epochs)
+    return res
+
+# --- the table ---
+def cell(runs)->tuple:
+    "`(mean accuracy %, std %, mean speed-up)` of some runs"
+    accs = [100 * r['accuracy'] for r in runs]
+    return statistics.mean(accs), statistics.stdev(accs) if len(accs) > 1 else 0., statistics.mean(r['speed_up'] for r in runs)
+
+def table(runs, speedups, epochs=None)->dict:
+    "`{method: {target: cell}}` of the runs of one task"
+    out = {}
+    for r in runs:
+        if epochs is None or r['epochs'] == epochs: out.setdefault(r['method'], {}).setdefault(r['target'], []).append(r)
+    return {m: {s: cell(v) for s, v in t.items()} for m, t in out.items()}
+
+def fmt(c, S)->str:
+    if c is None: return '—'
+    mean, std, sp = c
+    return f"{mean:.1f} ± {std:.1f}" + (f" [{sp:.2f}]" if abs(sp / S - 1) > 0.05 else '')
+
+def print_table(task, runs, speedups=(2, 4, 8), epochs=None):
+    "One table of a task's runs: rows = method, columns = speed-up; then one verdict per speed-up"
+    t = table(runs, speedups, epochs)
+    n = {m: max((len([r for r in runs if r['method'] == m and r['target'] == s and (epochs is None or r['epochs'] == epochs)])
+                 for s in v), default=0) for m, v in t.items()}
+    w = max([len(m) for m in t] + [10]) + 6
+    print(f"\n{task}: test accuracy %, mean ± std over seeds [measured speed-up when >5% off]" + (f", {epochs} epochs" if epochs else ''))
+    print(f"{'method':<{w}}{'1x':>12}" + ''.join(f"{f'{s:g}x':>22}" for s in speedups))
+    label = lambda m: f"{m} (n={n[m]})"
+    if 'unpruned' in t: print(f"{label('unpruned'):<{w}}{fmt(t['unpruned'][1], 1):>12}")
+    for m, v in t.items():
+        if m != 'unpruned': print(f"{label(m):<{w}}{'':>12}" + ''.join(f"{fmt(v.get(s), s):>22}" for s in speedups))
+    for s in speedups:
+        ranked = sorted(((v[s][0], m) for m, v in t.items() if s in v and abs(v[s][2] / s - 1) <= 0.05), reverse=True)  # rows that met the target
+        if not ranked: continue
+        names = [m for _, m in ranked]
+        default = '; '.join(f"{what} ({row}) ranks {names.index(row) + 1}/{len(names)} at {t[row][s][0]:.1f}"
+                            for what, row in (("fasterprune's default", DEFAULT_ROW), ("with context='global'", GLOBAL_ROW)) if row in names) \
+                  or "fasterprune's default not run"
+        print(f"{s:g}x: best {names[0]} ({ranked[0][0]:.1f}); {default}")
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--epochs', type=int, default=5)
-    ap.add_argument('--ratios', default='30,50,70,80')
+    ap.add_argument('--task', default='all', choices=['all', *TASKS])
+    ap.add_argument('--seeds', type=int, default=3)
+    ap.add_argument('--epochs', type=int, default=None, help="default: the task's (mnist1d 8, digits32 6)")
+    ap.add_argument('--speedups', default='2,4,8')
+    ap.add_argument('--only', default=None, help='comma-separated: fasterprune,fasterai,tp,oneshot,normalize (unpruned always runs)')
+    ap.add_argument('--quick', action='store_true', help='1 seed, few epochs, 2x only, a few rows: a smoke test')
+    ap.add_argument('--full', action='store_true', help="every row and seed on every task (default: the reduced digits32 grid)")
+    ap.add_argument('--table', action='store_true', help='only print the tables of the results there are, run nothing')
+    ap.add_argument('--results', default=None, help='JSON file (default /tmp/acc/results_<task>.json); resumed if it exists')
     args = ap.parse_args()
+    torch.set_num_threads(1)
     warnings.simplefilter('ignore')
-    def run(cbs):
-        learn = digits_learner()
-        learn.metrics = [accuracy]
-        with learn.no_bar(), learn.no_logging():
-            learn.fit_one_cycle(args.epochs, 3e-3, cbs=cbs)
-            return learn.validate()[1], count_params(learn.model)
-    acc0, p0 = run([])
-    print(f"unpruned: accuracy {acc0:.3f}, {p0:,} params\n")
-    ratios = [int(r) for r in args.ratios.split(',')]
-    print(f"{'criteria':<12}{'context':<8}" + ''.join(f"{str(r)+'%':>8}" for r in ratios))
-    for crit in (large_final, taylor, random):
-        for context in ('local', 'global'):
-            accs = [run([PruneCallback(r, agp, context, crit)])[0] for r in ratios]
-            print(f"{crit.name:<12}{context:<8}" + ''.join(f"{a:>8.3f}" for a in accs), flush=True)
+    seeds, speedups = (1, (2,)) if args.quick else (args.seeds, tuple(float(s) for s in args.speedups.split(',')))
+    speedups = tuple(int(s) if s == int(s) else s for s in speedups)
+    only = None if args.only is None else set(args.only.split(','))
+    for task in (TASKS if args.task == 'all' else [args.task]):
+        path = args.results if args.task != 'all' or args.results is None else args.results.replace('.json', f'_{task}.json')
+        if args.table:
+            res = Results(path or f'/tmp/acc/{"quick_" if args.quick else ""}results_{task}.json')
+            print_table(task, res.data['runs'], speedups, args.epochs or (max(1, TASKS[task]['epochs'] // 4) if args.quick else TASKS[task]['epochs'])); continue
+        print(f"{task}:", flush=True)
+        run_task(task, seeds, args.epochs, speedups, only, args.quick, args.full, path)

@@ -4,9 +4,16 @@ A fastai fit of resnet18 on synthetic 32x32 images with `PruneCallback(50, agp)`
 `DistillCallback()` (a frozen copy of the unpruned model as teacher), interleaved, median of `--repeats`. The
 teacher adds one forward without gradients per training batch, and its parameters and buffers in memory.
 
+With `--accuracy`, what distillation buys: on the tasks of `benchmarks/accuracy.py`, each seed's trained unpruned
+model is pruned while it is fine-tuned (`PruneCallback(speed_up=S, context='local')` along the same AGP window as
+the accuracy benchmark, for as many epochs as it was trained), with and without `DistillCallback()`, whose teacher
+is the trained model as it was when the fine-tuning started. Results go to `--results` (one JSON per task,
+resumed), in the accuracy benchmark's format, and the table is printed.
+
     python benchmarks/distill.py [--batches 48] [--repeats 3]
+    python benchmarks/distill.py --accuracy [--task mnist1d|digits32|all] [--seeds 3] [--speedups 2,4,8] [--results DIR]
 """
-import argparse, statistics, time, warnings
+import argparse, os, statistics, sys, time, warnings
 import torch
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
@@ -28,12 +35,44 @@ def timed(n_batches, distill):
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cbs)
     return time.perf_counter() - t
 
+def finetune_row(task, seed, S, distill, res):
+    "A trained unpruned model of `seed`, pruned to S-fold fewer MACs while fine-tuned, with or without distillation"
+    import accuracy as A
+    epochs = A.TASKS[task]['epochs']
+    name = f"trained, pruned while fine-tuned, large_final local{' + distillation' if distill else ''}"
+    if res.find(name, seed, S, epochs) is not None: return
+    learn = A.task_learner(task, seed)
+    learn.model.load_state_dict(A.unpruned_model(task, epochs, res, seed).state_dict())
+    cbs = [PruneCallback(speed_up=S, schedule=A.GRADUAL, context='local')] + ([DistillCallback()] if distill else [])
+    t = time.perf_counter()
+    A.fit(learn, epochs, A.TASKS[task]['lr'], cbs)
+    A.record(res, task, name, seed, S, epochs, learn, None, time.perf_counter() - t)
+
+def accuracy_table(args):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import accuracy as A
+    speedups = [int(s) for s in args.speedups.split(',')]
+    for task in (A.TASKS if args.task == 'all' else [args.task]):
+        res = A.Results(os.path.join(args.results, f'distill_{task}.json'))
+        for S in speedups:
+            for seed in range(args.seeds):
+                for distill in (False, True): finetune_row(task, seed, S, distill, res)
+        A.print_table(task, res.data['runs'], speedups, A.TASKS[task]['epochs'])
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--batches', type=int, default=48)
     ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument('--accuracy', action='store_true', help='what distillation buys in accuracy, instead of its cost')
+    ap.add_argument('--task', default='all')
+    ap.add_argument('--seeds', type=int, default=3)
+    ap.add_argument('--speedups', default='2,4,8')
+    ap.add_argument('--results', default='/tmp/acc', help='folder of the JSON results (resumed)')
     args = ap.parse_args()
     warnings.simplefilter('ignore')
+    if args.accuracy:
+        torch.set_num_threads(1)
+        accuracy_table(args); sys.exit()
     runs = {False: [], True: []}
     for i in range(args.repeats):
         for d in ((False, True) if i % 2 == 0 else (True, False)): runs[d].append(timed(args.batches, d))
