@@ -38,6 +38,8 @@ same with `context='global'` (default normalize). Every fit is saved to the
 results JSON as it ends and a restarted run skips what is there.
 The runs behind the accuracy tutorial ship in `benchmarks/results/accuracy_<task>.json`
 (`--table --task digits32 --results benchmarks/results/accuracy_digits32.json` prints one).
+On digits32 they add seeds 3 and 4 to the unpruned row, fasterprune's two default rows and the peers' local rows
+(with `run_row`), to tell apart rows within a point of each other.
 
     python benchmarks/accuracy.py [--task mnist1d|digits32|all] [--seeds 3] [--epochs N] [--speedups 2,4,8]
                                   [--only fasterprune,fasterai,tp,oneshot,normalize] [--quick] [--full] [--results PATH] [--table]
