@@ -22,7 +22,7 @@ from .schedules import Schedule, agp
 import difflib
 from .pruner import Pruner, check_choices
 from .counting import count_params
-from .planning import Plan
+from .planning import Plan, Target
 from .transaction import interrupts_deferred
 
 # %% ../nbs/11_callback.ipynb #16843f27
@@ -71,7 +71,7 @@ class PruneCallback(Callback):
             schedule = Schedule(schedule)
         _check_pruner_kwargs(pruner_kwargs)
         check_choices(pruning_ratio, context, criteria, pruner_kwargs.get('round_to'), pruner_kwargs.get('max_pruning_ratio'),
-                       macs_ratio, speed_up, pruner_kwargs.get('normalize', 'mean_init'))
+                       macs_ratio, speed_up, pruner_kwargs.get('normalize', Target.normalize))
         store_attr('pruning_ratio,schedule,context,criteria,macs_ratio,speed_up')
         self.pruner_kwargs, self.history = pruner_kwargs, []
 

@@ -23,7 +23,7 @@ from .report import PruneReport
 
 # %% ../nbs/09_pruner.ipynb #6e9e5b9b
 def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_ratio=None, macs_ratio=None, speed_up=None,
-                  normalize='mean_init'):
+                  normalize=Target.normalize):
     "Raise a clear error for a bad target, context, criteria, `round_to`, `max_pruning_ratio` or `normalize`"
     check_target(pruning_ratio, macs_ratio, speed_up)
     if isinstance(pruning_ratio, dict):
@@ -126,7 +126,7 @@ class Pruner:
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the model's MACs to remove (50 = half)
         speed_up:float=None, # Instead of `pruning_ratio`: divide the model's MACs by this factor (2 = half)
         verbose:bool=True, # Print one line about what is protected
-        normalize:str='mean_init', # With `context='global'`: how layers' scores are compared, one of `NORMALIZE` (see below)
+        normalize:str=Target.normalize, # With `context='global'`: how layers' scores are compared, one of `NORMALIZE` (see below)
     ):
         _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
                     example_inputs, verbose, macs_ratio, speed_up, normalize)
@@ -263,11 +263,6 @@ class Pruner:
                 applied, check, broken = self._apply_checked(plan)
                 if broken: raise RuntimeError("Pruning still breaks the forward; the model was restored")
             excluded.update(plan.excluded)
-            if plan.left_whole and not self._warned_whole:
-                self._warned_whole = True
-                warnings.warn(f"normalize='none' left {len(plan.left_whole)} groups whole, as every channel of each fell under the "
-                              f"threshold (fasterai's and Torch-Pruning's rule), so fewer filters go than the target: "
-                              f"{', '.join(g.name for g in plan.left_whole[:5])}{', ...' if len(plan.left_whole) > 5 else ''}")
             try:
                 changes = applied.param_changes(before) if applied is not None else {}
                 update = staged_update(optimizer, changes) if optimizer is not None else noop
@@ -279,6 +274,11 @@ class Pruner:
             self._commit(regrouped, excluded, check, plan)  # from here on, assignments only
             update()
             self.param_changes = changes
+        if plan.left_whole and not self._warned_whole:  # once the prune is committed
+            self._warned_whole = True
+            warnings.warn(f"normalize='none' left {len(plan.left_whole)} groups whole, as every channel of each fell under the "
+                          f"threshold (fasterai's and Torch-Pruning's rule), so fewer filters go than the target: "
+                          f"{', '.join(g.name for g in plan.left_whole[:5])}{', ...' if len(plan.left_whole) > 5 else ''}")
 
     def _synced(self, plan:Plan)->Plan: return plan if self.sync_plan is None else self.sync_plan(plan)
 
