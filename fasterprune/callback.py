@@ -39,7 +39,7 @@ def batch_inputs(dls, n:int):
     return xb[0] if len(xb) == 1 else tuple(xb)
 
 # %% ../nbs/11_callback.ipynb #dba81f77
-_PRUNER_KWARGS = ('ignored_layers', 'round_to', 'max_pruning_ratio', 'example_inputs', 'verbose', 'normalize')
+_PRUNER_KWARGS = ('ignored_layers', 'round_to', 'max_pruning_ratio', 'example_inputs', 'verbose', 'normalize', 'attention')
 
 def _check_pruner_kwargs(kwargs):
     "Raise for an argument `PruneCallback` cannot pass on to its `Pruner`, when the callback is created"
@@ -64,14 +64,14 @@ class PruneCallback(Callback):
         criteria:Criteria=large_final, # Which filters to keep
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the MACs to remove; the schedule then runs in MACs
         speed_up:float=None, # Instead of `pruning_ratio`: divide the MACs by this factor (2 = half)
-        **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`, `normalize`
+        **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`, `normalize`, `attention`
     ):
         if not isinstance(schedule, Schedule):
             if not callable(schedule): raise TypeError(f"schedule must be a Schedule or a function f(start, end, pos), got {schedule!r}")
             schedule = Schedule(schedule)
         _check_pruner_kwargs(pruner_kwargs)
         check_choices(pruning_ratio, context, criteria, pruner_kwargs.get('round_to'), pruner_kwargs.get('max_pruning_ratio'),
-                       macs_ratio, speed_up, pruner_kwargs.get('normalize', Target.normalize))
+                       macs_ratio, speed_up, pruner_kwargs.get('normalize', Target.normalize), pruner_kwargs.get('attention', 'heads'))
         store_attr('pruning_ratio,schedule,context,criteria,macs_ratio,speed_up')
         self.pruner_kwargs, self.history = pruner_kwargs, []
 
@@ -219,12 +219,14 @@ _fastai_load = getattr(Learner.load, '_unpruned_load', Learner.load)
 
 @patch
 def load(self:Learner, file, device=None, **kwargs):
-    "fastai's `Learner.load`, which also loads a pruned model's checkpoint into the unpruned architecture"
+    "fastai's `Learner.load`, which also loads a pruned model's checkpoint into the unpruned architecture (`attention` as in `load_pruned`)"
+    attention = kwargs.pop('attention', 'heads')
     state = read_state_dict(join_path_file(file, self.path/self.model_dir, ext='.pth'))
     model = getattr(self.model, 'module', self.model)  # DistributedDataParallel wraps it
     own = model.state_dict()
     if any(k in own and own[k].shape != v.shape for k, v in state.items()):
-        load_pruned(model, state, example_inputs=batch_inputs(self.dls, PruneCallback.n_example), strict=kwargs.get('strict', True))
+        load_pruned(model, state, example_inputs=batch_inputs(self.dls, PruneCallback.n_example), strict=kwargs.get('strict', True),
+                    attention=attention)
         self.opt = None  # fastai's load makes a new one, over the reshaped parameters
         if model is not self.model: self.model.unpruned_widths, self.model.unpruned_macs = model.unpruned_widths, model.unpruned_macs
     return _fastai_load(self, file, device=device, **kwargs)

@@ -98,7 +98,9 @@ def _fix_concats(dg, sizes):
 def _update_concat_mapping(dg, cat_node):
     "Index maps of a concatenation from the channel counts recorded in the trace (torch-pruning's guess for the others)"
     segments = getattr(cat_node.module, 'fp_segments', None)  # per joined tensor: its node, or None outside the graph
-    if segments is None: return tp_maps.update_concat_index_mapping(dg, cat_node)
+    if segments is None:
+        try: return tp_maps.update_concat_index_mapping(dg, cat_node)
+        except TypeError: return  # it sums channel counts it could not infer (None) before it checks them, and would then leave the concat unmapped
     offsets = [0]
     for size in cat_node.module.concat_sizes: offsets.append(offsets[-1] + size)  # pruning the concat updates its sizes
     cat_node.module.offsets = offsets

@@ -59,10 +59,11 @@ def load_pruned(
     source, # A state_dict saved from the pruned model, or its path (`torch.save` or fastai's `learn.save`)
     example_inputs=None, # Inputs to trace `model` with, as for `Pruner`; default one 224x224 RGB image
     strict:bool=True, # Passed to `load_state_dict`
+    attention:str='heads', # As the model was pruned: attention layers lost whole heads, or every head's dimensions ('head_dim')
 )->nn.Module:
     "Reshape `model` to the channel counts of the pruned checkpoint `source` and load it"
     sd = read_state_dict(source)
-    pruner = Pruner(model, 0, example_inputs=example_inputs, verbose=False)
+    pruner = Pruner(model, 0, example_inputs=example_inputs, verbose=False, attention=attention)
     unpruned = {g.name: g.n for g in pruner.groups}
     plan = Plan(_widths_plan(pruner, sd))
     with pruner.trial(plan) as trial:  # rolled back on leaving, unless committed

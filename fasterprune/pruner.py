@@ -14,7 +14,7 @@ from fastcore.basics import store_attr, listify, noop
 from .criteria import Criteria, large_final
 from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms
 from .graph import Graph
-from .groups import collect_groups, renumber_groups, channel_scores, group_scores, position_scores
+from .groups import ATTENTION, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
 from .planning import (NORMALIZE, Target, Plan, check_percent, check_target, groups_to_score, plan_filters,
                                   plan_macs, integer_targets, most_macs_removed)
 from .transaction import apply_plan, check_forward, interrupts_deferred, Check
@@ -23,8 +23,8 @@ from .report import PruneReport
 
 # %% ../nbs/09_pruner.ipynb #6e9e5b9b
 def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_ratio=None, macs_ratio=None, speed_up=None,
-                  normalize=Target.normalize):
-    "Raise a clear error for a bad target, context, criteria, `round_to`, `max_pruning_ratio` or `normalize`"
+                  normalize=Target.normalize, attention='heads'):
+    "Raise a clear error for a bad target, context, criteria, `round_to`, `max_pruning_ratio`, `normalize` or `attention`"
     check_target(pruning_ratio, macs_ratio, speed_up)
     if isinstance(pruning_ratio, dict):
         if not pruning_ratio: raise ValueError("pruning_ratio is an empty dict: name at least one layer, e.g. {'layer1.0.conv1': 30}")
@@ -43,6 +43,9 @@ def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_r
     if normalize not in NORMALIZE:
         raise ValueError(f"normalize must be one of {', '.join(map(repr, NORMALIZE))} (how `context='global'` compares "
                          f"the scores of different layers), got {normalize!r}")
+    if attention not in ATTENTION:
+        raise ValueError(f"attention must be one of {', '.join(map(repr, ATTENTION))} (what an attention layer's fused qkv "
+                         f"projection loses: whole heads, the same dimensions of every head, or nothing), got {attention!r}")
 
 # %% ../nbs/09_pruner.ipynb #b52bb1da
 _UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
@@ -69,7 +72,7 @@ def _check_inputs(inputs, device):
                          f"move them with `.to({str(device)!r})`")
 
 def _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
-                example_inputs, verbose, macs_ratio, speed_up, normalize):
+                example_inputs, verbose, macs_ratio, speed_up, normalize, attention):
     "Raise a clear error for any bad argument of `Pruner`, before the model is touched"
     if not isinstance(model, nn.Module): raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     params = list(model.parameters())
@@ -80,7 +83,7 @@ def _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_
     if any(p.is_meta for p in params):
         raise ValueError("The model is on the meta device: materialize it first (e.g. `model.to_empty(device='cpu')` "
                          "and load its weights)")
-    check_choices(pruning_ratio, context, criteria, round_to, max_pruning_ratio, macs_ratio, speed_up, normalize)
+    check_choices(pruning_ratio, context, criteria, round_to, max_pruning_ratio, macs_ratio, speed_up, normalize, attention)
     if isinstance(iterative_steps, bool) or not isinstance(iterative_steps, int) or iterative_steps < 1:
         raise ValueError(f"iterative_steps must be a whole number >= 1, got {iterative_steps!r}")
     if example_inputs is not None: _check_inputs(example_inputs, params[0].device)
@@ -127,10 +130,11 @@ class Pruner:
         speed_up:float=None, # Instead of `pruning_ratio`: divide the model's MACs by this factor (2 = half)
         verbose:bool=True, # Print one line about what is protected
         normalize:str=Target.normalize, # With `context='global'`: how layers' scores are compared, one of `NORMALIZE` (see below)
+        attention:str='heads', # What attention layers with a fused `qkv` lose: 'heads', 'head_dim' (every head narrower) or 'none'
     ):
         _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
-                    example_inputs, verbose, macs_ratio, speed_up, normalize)
-        store_attr('model,context,criteria,iterative_steps,round_to,max_pruning_ratio,speed_up,verbose,normalize')
+                    example_inputs, verbose, macs_ratio, speed_up, normalize, attention)
+        store_attr('model,context,criteria,iterative_steps,round_to,max_pruning_ratio,speed_up,verbose,normalize,attention')
         self.macs_ratio = check_target(pruning_ratio, macs_ratio, speed_up)  # percent of MACs to remove, or None
         self.example_inputs = example_inputs if example_inputs is not None else _default_inputs(model)
         self.names = {m: n for n, m in model.named_modules()}
@@ -145,7 +149,7 @@ class Pruner:
         self.output_layers = self.graph.output_layers()
         self.ignored = {s for m in user_ignored + [o for o in self.output_layers if isinstance(o, nn.Module)] for s in m.modules()}
         self.excluded = {}  # groups whose pruning broke the forward: {root name: why}
-        self.groups, self.skipped = collect_groups(self.graph, self.ignored, self.names)
+        self.groups, self.skipped = collect_groups(self.graph, self.ignored, self.names, attention=attention)
         if not self.groups:
             raise ValueError(f"Nothing in this {type(model).__name__} can be pruned: no conv or linear layer whose "
                              "output channels feed anything but the model's outputs or `ignored_layers`")
@@ -202,22 +206,30 @@ class Pruner:
         "Apply `plan` and check the model: `(applied, check, [])`, or `(None, None, groups that break the forward)`"
         if not plan: return None, None, []
         if any(g.root not in self.verified for g in plan.removals): self._verify_all(plan)
-        applied = apply_plan(self.model, self.graph, plan.removals, self.init_model)
-        if all(g.root in self.verified for g in plan.removals):  # each group pruned cleanly before: count, do not run
-            return applied, Check(True, macs_from_terms(self.graph.mac_terms)), []
-        check = check_forward(self.model, self.example_inputs, self.graph)
-        if check.ok: return applied, check, []
-        applied.rollback()
-        broken = []
-        for g, positions in plan.removals.items():
-            applied = apply_plan(self.model, self.graph, {g: positions}, self.init_model)
-            if not check_forward(self.model, self.example_inputs, self.graph).ok: broken.append(g)
+        errors = []
+        applied = self._try_apply(plan.removals, errors)
+        if applied is not None:
+            if all(g.root in self.verified for g in plan.removals):  # each group pruned cleanly before: count, do not run
+                return applied, Check(True, macs_from_terms(self.graph.mac_terms)), []
+            check = check_forward(self.model, self.example_inputs, self.graph)
+            if check.ok: return applied, check, []
             applied.rollback()
+        broken = []
+        for g, positions in plan.removals.items():  # which groups break the model on their own
+            applied = self._try_apply({g: positions}, errors)
+            if applied is None or not check_forward(self.model, self.example_inputs, self.graph).ok: broken.append(g)
+            if applied is not None: applied.rollback()
         if not broken or len(broken) == len(plan.removals):
             raise RuntimeError("The pruned model no longer runs on example_inputs (or its outputs changed shape); "
                                "the model was restored exactly as it was. Pass the groups' layers in `ignored_layers` "
-                               f"to find the culprit: {', '.join(g.name for g in plan.removals)}")
+                               f"to find the culprit: {', '.join(g.name for g in plan.removals)}"
+                               + (f". First failure: {errors[0]}" if errors else ""))
         return None, None, broken
+
+    def _try_apply(self, removals:dict, errors:list):
+        "`apply_plan`'s result, or None (the model restored, the error appended to `errors`) if a layer failed to prune"
+        try: return apply_plan(self.model, self.graph, removals, self.init_model)
+        except RuntimeError as e: errors.append(str(e)); return None
 
     def _verify_all(self, plan:Plan):
         "Check, with one forward, `plan` and every other group the target prunes that no forward has checked yet"
@@ -225,7 +237,8 @@ class Pruner:
         self._verify_tried = True
         todo = [g for g in groups_to_score(self.groups, self.target, 1., self.n_init) if g.root not in self.verified]
         removals = {g: [0] for g in todo} | plan.removals  # one position of each group the plan leaves alone
-        applied = apply_plan(self.model, self.graph, removals, self.init_model)
+        applied = self._try_apply(removals, [])
+        if applied is None: return  # some group fails to prune: each plan is checked with its own forward
         try: ok = check_forward(self.model, self.example_inputs, self.graph).ok
         finally: applied.rollback()
         if ok: self.verified |= {g.root for g in removals}
@@ -239,7 +252,7 @@ class Pruner:
         if applied is not None:
             groups = renumber_groups([g for g in self.groups if g.name not in excluded], applied.removals, applied.ops)
             if groups is not None: return groups, self.skipped
-        return collect_groups(self.graph, self.ignored, self.names, excluded)
+        return collect_groups(self.graph, self.ignored, self.names, excluded, self.attention)
 
     # --- the prune ---
     def prune_to(self,
