@@ -31,29 +31,61 @@ the end of its own fit.
 On digits32 (a resnet18 fit takes ~20-55 s here) the default grid leaves out fasterprune's `movement` and
 Torch-Pruning's `random` rows and runs the fasterai and Torch-Pruning rows on 2 seeds; `--full` runs everything.
 
+With `--protocol trained`, the benchmark prunes a trained model while it is fine-tuned, as practitioners mostly do
+(the default, `--protocol scratch`, is everything above). For each seed, every row starts from that seed's trained
+unpruned model (the `unpruned` run, trained the task's epochs and cached next to the results as `<task>_e<N>_unpruned_s<seed>.pt`)
+and fine-tunes it for half as many epochs (digits32 3, mnist1d 4) with a one-cycle fit at a tenth of the task's lr
+(`FT_LR_DIV`, `--ft-lr-div`: digits32 3e-4, mnist1d 1e-3; the peers' plain loops with the same one-cycle schedule
+over those epochs at that lr), every seed of every row; every gradual row prunes along AGP from
+0% to 50% of the fine-tune (`GRADUAL_FT`, fasterai's schedule squeezed the same, Torch-Pruning's `k=10` steps over the
+first half). Its rows, named `trained: ...`: `trained: fine-tuned, unpruned` (the same fine-tune without pruning, the
+baseline the verdicts compare to), fasterprune's `large_final`, `random` and `taylor` x local, global agp (default
+normalize), `large_final` local and global `one-shot+ft` (one `Pruner(speed_up=S).prune_model()` at the start,
+`recalibrate_bn`, a new optimizer, the whole fine-tune), `large_final global agp + distillation` (`DistillCallback()`,
+whose teacher is the trained model as the fine-tune starts), fasterai `large_final`, `random` x local, global agp, and
+Torch-Pruning `magnitude`, `taylor` x local, global agp and `magnitude local one-shot+ft` (one `step()` of its
+`MetaPruner` before the first batch, then the plain loop: its own recipe). The peers' ratios are calibrated on the
+trained model of seed 0, as in the scratch protocol. Its runs keep `epochs` = the training budget of the model they
+start from (so `--epochs` means the same in both protocols) and note `finetune_epochs`, `finetune_lr` and
+`ft_lr_div`. The fine-tune's lr tells runs apart (the method names stay the same): resuming skips only the runs of the
+same divisor and the table shows only those (a trained run without `ft_lr_div` is one of the first, which fine-tuned
+at the task's lr, as in training: `--ft-lr-div 1` shows them). At the task's lr the fine-tune re-trains more than it
+fine-tunes (on digits32 the fine-tuned unpruned baseline fell from 72.1 to 66.7), hence the tenth.
+
 How to read the table: test accuracy in %, mean ± std over the seeds; `[x.xx]` is the measured speed-up (mean over
 seeds) when it is more than 5% away from the target; `—` a cell not run. The verdicts name the best row per speed-up
-among those that met it (within 5%), and the rank of fasterprune's defaults (`large_final`, local, AGP) and of the
+among those that met it (within 5%), each with its gap to the protocol's baseline (`unpruned`, or
+`trained: fine-tuned, unpruned`), and the rank of fasterprune's defaults (`large_final`, local, AGP) and of the
 same with `context='global'` (default normalize). Every fit is saved to the
 results JSON as it ends and a restarted run skips what is there.
 The runs behind the accuracy tutorial ship in `benchmarks/results/accuracy_<task>.json`
 (`--table --task digits32 --results benchmarks/results/accuracy_digits32.json` prints one).
 On digits32 they add seeds 3 and 4 to the unpruned row, fasterprune's two default rows and the peers' local rows
-(with `run_row`), to tell apart rows within a point of each other.
+(with `run_row`), to tell apart rows within a point of each other. The trained protocol's runs ship in
+`benchmarks/results/accuracy_trained_<task>.json`, both fine-tunes (`--ft-lr-div 1` and the default 10) in one file:
+at a tenth of the lr the unpruned baseline keeps its accuracy, but the gradual rows, with 1.5 epochs at a small lr
+after their last prune, do not recover (on digits32, 54% at 4x), and pruning once at the start does best.
 
     python benchmarks/accuracy.py [--task mnist1d|digits32|all] [--seeds 3] [--epochs N] [--speedups 2,4,8]
                                   [--only fasterprune,fasterai,tp,oneshot,normalize] [--quick] [--full] [--results PATH] [--table]
+    python benchmarks/accuracy.py --protocol trained [--task mnist1d|digits32|all] [--seeds 3] [--speedups 2,4,8]
+                                  [--only fasterprune,oneshot,distill,fasterai,tp] [--ft-lr-div 10] [--results PATH] [--table]
 """
 import argparse, contextlib, copy, inspect, io, json, os, statistics, sys, time, warnings
 import torch, torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tasks import TASKS, task_learner, example_input
-from fasterprune.all import PruneCallback, Pruner, count_macs, count_params, sched_agp, warmup_prune_finetune
+from fasterprune.all import PruneCallback, Pruner, DistillCallback, count_macs, count_params, sched_agp, warmup_prune_finetune
 from fasterprune.criteria import large_final, random as fp_random, taylor, movement
 from fasterprune.recalibrate import recalibrate_bn
 
 WARMUP, END, TP_STEPS = 0.1, 0.6, 10  # every gradual row prunes along AGP from 10% to 60% of training
 GRADUAL = warmup_prune_finetune(sched_agp, warmup=WARMUP, finetune=1 - END)
+FT_END = 0.5  # the trained protocol: every gradual row prunes along AGP from 0% to 50% of the fine-tune
+GRADUAL_FT = warmup_prune_finetune(sched_agp, warmup=0., finetune=1 - FT_END)
+FT_LR_DIV = 10  # the trained protocol fine-tunes at the task's lr / FT_LR_DIV (`--ft-lr-div`)
+TRAINED = 'trained: '  # the prefix of the trained protocol's rows
+FT_BASELINE = TRAINED + 'fine-tuned, unpruned'  # its baseline: the same fine-tune, no pruning
 FP_CRITERIA = {'large_final': large_final, 'random': fp_random, 'taylor': taylor, 'movement': movement}
 TP_IMPORTANCE = ('magnitude', 'taylor', 'random')
 GRID = {  # per task: fasterprune criteria, Torch-Pruning importances, seeds of the peer rows (None: all)
@@ -87,42 +119,52 @@ def evaluate(learn)->float:
     with learn.no_bar(), learn.no_logging(): return float(learn.validate()[1])
 
 # --- the row runners: each trains one seed and returns the trained learner ---
-def run_unpruned(task, seed, epochs, S=None, **kw):
+def learner(task, seed, init=None):
+    "`task_learner(task, seed)`, its model loaded from the state dict `init` when there is one (the trained protocol)"
     learn = task_learner(task, seed)
+    if init is not None: learn.model.load_state_dict(init)
+    return learn
+
+def run_unpruned(task, seed, epochs, S=None, init=None, lr=None, **kw):
+    learn = learner(task, seed, init)
     learn.dls.train.one_batch()  # as the callbacks do: the same data order for every row
-    fit(learn, epochs, TASKS[task]['lr'])
+    fit(learn, epochs, lr or TASKS[task]['lr'])
     return learn
 
-def run_fasterprune(task, seed, epochs, S, criteria='large_final', context='global', **kw):
-    learn = task_learner(task, seed)
-    fit(learn, epochs, TASKS[task]['lr'], [PruneCallback(speed_up=S, schedule=GRADUAL, context=context, criteria=FP_CRITERIA[criteria], **kw)])
+def run_fasterprune(task, seed, epochs, S, criteria='large_final', context='global', init=None, schedule=GRADUAL, distill=False, lr=None, **kw):
+    learn = learner(task, seed, init)
+    cbs = [PruneCallback(speed_up=S, schedule=schedule, context=context, criteria=FP_CRITERIA[criteria], **kw)]
+    fit(learn, epochs, lr or TASKS[task]['lr'], cbs + ([DistillCallback()] if distill else []))  # the teacher: the model as the fit starts
     return learn
 
-def run_oneshot(task, seed, epochs, S, criteria='large_final', context='global', **kw):
-    "Half the epochs, one prune to S-fold fewer MACs, BatchNorm recalibrated, a fresh one-cycle fit of the other half"
-    learn = task_learner(task, seed)
+def run_oneshot(task, seed, epochs, S, criteria='large_final', context='global', init=None, lr=None, **kw):
+    """Half the epochs, one prune to S-fold fewer MACs, BatchNorm recalibrated, a fresh one-cycle fit of the other half;
+    from a trained model (`init`), the prune comes first and the fit takes all the epochs"""
+    lr, learn = lr or TASKS[task]['lr'], learner(task, seed, init)
     xb = learn.dls.train.one_batch()[0][:4]
-    fit(learn, epochs // 2, TASKS[task]['lr'])
+    first = epochs // 2 if init is None else 0
+    if first: fit(learn, first, lr)
     Pruner(learn.model, speed_up=S, context=context, criteria=FP_CRITERIA[criteria], example_inputs=xb, verbose=False).prune_model()
     recalibrate_bn(learn)
     learn.opt = None  # a new optimizer over the pruned parameters
-    fit(learn, epochs - epochs // 2, TASKS[task]['lr'])
+    fit(learn, epochs - first, lr)
     return learn
 
-def fa_parts(criteria):
+def fa_parts(criteria, window=(WARMUP, END)):
     from fasterai.prune.all import PruneCallback as FaPruneCallback, Pruner as FaPruner, Schedule as FaSchedule
     from fasterai.core.granularity import Granularities  # 0.4.1 scores a Conv1d like a Linear, which has no 'filter'
     Granularities.add_granularity(nn.Conv1d, {'weight': 0, 'shared_weight': 1, 'channel': 2, 'kernel': 3, 'filter': (2, 3), 'shared_kernel': (1, 3)})
     from fasterai.prune.all import large_final as fa_large_final, random as fa_random, sched_agp as fa_sched_agp
+    w0, w1 = window
     def squeezed(start, end, pos):  # fasterai's callback reads only the schedule's function, over the whole fit
-        return start if pos < WARMUP else fa_sched_agp(start, end, min((pos - WARMUP) / (END - WARMUP), 1.))
+        return start if pos < w0 else fa_sched_agp(start, end, min((pos - w0) / (w1 - w0), 1.))
     return FaPruneCallback, FaPruner, FaSchedule(squeezed), dict(large_final=fa_large_final, random=fa_random)[criteria]
 
-def run_fasterai(task, seed, epochs, S, criteria='large_final', context='local', ratio=None, **kw):
-    FaPruneCallback, _, sched, crit = fa_parts(criteria)
-    learn = task_learner(task, seed)
+def run_fasterai(task, seed, epochs, S, criteria='large_final', context='local', ratio=None, init=None, window=(WARMUP, END), lr=None, **kw):
+    FaPruneCallback, _, sched, crit = fa_parts(criteria, window)
+    learn = learner(task, seed, init)
     xb = learn.dls.train.one_batch()[0][:4]  # its callback reads a batch but traces on a 3x224x224 input unless given one
-    fit(learn, epochs, TASKS[task]['lr'], [FaPruneCallback(ratio, sched, context, crit, example_inputs=xb)])
+    fit(learn, epochs, lr or TASKS[task]['lr'], [FaPruneCallback(ratio, sched, context, crit, example_inputs=xb)])
     return learn
 
 def tp_importance(name):
@@ -153,15 +195,20 @@ def one_cycle(n:int, lr:float)->list:
     for _ in range(n): out.append((opt.param_groups[0]['lr'], opt.param_groups[0]['betas'][0])); opt.step(); sched.step()
     return out
 
-def run_tp(task, seed, epochs, S, criteria='magnitude', context='local', ratio=None, **kw):
-    "Torch-Pruning in a plain loop: `TP_STEPS` steps spread over 10%-60% of training, the optimizer rebuilt after each"
-    learn = task_learner(task, seed)
+def run_tp(task, seed, epochs, S, criteria='magnitude', context='local', ratio=None, init=None, window=(WARMUP, END), oneshot=False, lr=None, **kw):
+    """Torch-Pruning in a plain loop: `TP_STEPS` steps spread over `window` (default 10%-60%) of training, the optimizer
+    rebuilt after each; `oneshot`: one step before the first batch, then the plain loop (Torch-Pruning's own recipe)"""
+    lr, learn = lr or TASKS[task]['lr'], learner(task, seed, init)
     model, dl, loss_func = learn.model, learn.dls.train, nn.CrossEntropyLoss()
     xb = dl.one_batch()[0][:4]
-    pruner = tp_pruner(model, xb, criteria, context, ratio, TP_STEPS)
+    pruner = tp_pruner(model, xb, criteria, context, ratio, 1 if oneshot else TP_STEPS)
     n = len(dl) * epochs
-    prune_at = {round(n * (WARMUP + (END - WARMUP) * j / TP_STEPS)) for j in range(1, TP_STEPS + 1)}
-    sched, opt, i = one_cycle(n, TASKS[task]['lr']), adamw(model, TASKS[task]['lr']), 0
+    prune_at = set() if oneshot else {round(n * (window[0] + (window[1] - window[0]) * j / TP_STEPS)) for j in range(1, TP_STEPS + 1)}
+    if oneshot:
+        if criteria == 'taylor':
+            x, y = next(iter(dl)); model.zero_grad(); loss_func(model(x), y).backward()
+        pruner.step(); model.zero_grad()
+    sched, opt, i = one_cycle(n, lr), adamw(model, lr), 0
     for _ in range(epochs):
         model.train()
         for x, y in dl:
@@ -171,11 +218,11 @@ def run_tp(task, seed, epochs, S, criteria='magnitude', context='local', ratio=N
             if i in prune_at:
                 if criteria == 'taylor': model.zero_grad(); loss_func(model(x), y).backward()  # Taylor reads the gradients
                 pruner.step(); model.zero_grad()
-                opt = adamw(model, TASKS[task]['lr'])
+                opt = adamw(model, lr)
     return learn
 
 RUNNERS = dict(unpruned=run_unpruned, fasterprune=run_fasterprune, oneshot=run_oneshot, normalize=run_fasterprune,
-               fasterai=run_fasterai, tp=run_tp)
+               fasterai=run_fasterai, tp=run_tp, distill=run_fasterprune)
 
 # --- the ratio that gives S-fold fewer MACs, for the libraries that take one ---
 def oneshot_macs(lib, task, model, criteria, context, ratio)->int:
@@ -200,10 +247,24 @@ def calibrate(lib, task, model, criteria, context, S, iters=12)->float:
     return round((lo + hi) / 2, 4)
 
 # --- rows, runs and results ---
-def rows(task, only=None, quick=False)->list:
-    "`(name, lib, kwargs)` of every row for `task`, restricted to the libraries in `only`"
+def trained_rows(quick=False)->list:
+    "`(name, lib, kwargs)` of the trained protocol's pruned rows: every gradual row prunes along AGP over the first half of the fine-tune"
+    fp, peer = dict(schedule=GRADUAL_FT), dict(window=(0., FT_END))
+    out = [(f'fasterprune {c} {x} agp', 'fasterprune', dict(criteria=c, context=x, **fp)) for c in ('large_final', 'random', 'taylor') for x in ('local', 'global')]
+    out += [(f'fasterprune large_final {x} one-shot+ft', 'oneshot', dict(criteria='large_final', context=x)) for x in ('local', 'global')]
+    out += [('fasterprune large_final global agp + distillation', 'distill', dict(criteria='large_final', context='global', distill=True, **fp))]
+    out += [(f'fasterai {c} {x} agp', 'fasterai', dict(criteria=c, context=x, **peer)) for c in ('large_final', 'random') for x in ('local', 'global')]
+    out += [(f'tp {c} {x} agp', 'tp', dict(criteria=c, context=x, **peer)) for c in ('magnitude', 'taylor') for x in ('local', 'global')]
+    out += [('tp magnitude local one-shot+ft', 'tp', dict(criteria='magnitude', context='local', oneshot=True))]
+    if quick: out = [r for r in out if r[0] in ('fasterprune large_final global agp', 'fasterprune large_final global one-shot+ft',
+                                                'fasterai large_final local agp', 'tp magnitude local agp')]
+    return [(TRAINED + name, lib, kw) for name, lib, kw in out]
+
+def rows(task, only=None, quick=False, protocol='scratch')->list:
+    "`(name, lib, kwargs)` of every row for `task` in `protocol`, restricted to the libraries in `only`"
     g = GRID[task]
-    if quick:
+    if protocol == 'trained': out = trained_rows(quick)
+    elif quick:
         out = [('fasterprune large_final global agp', 'fasterprune', dict(criteria='large_final', context='global')),
                ('fasterprune large_final global one-shot+ft', 'oneshot', dict(criteria='large_final', context='global')),
                ('fasterai large_final local agp', 'fasterai', dict(criteria='large_final', context='local')),
@@ -227,9 +288,19 @@ class Results:
         tmp = self.path + '.tmp'
         with open(tmp, 'w') as f: json.dump(self.data, f, indent=1)
         os.replace(tmp, self.path)
-    def find(self, method, seed, target, epochs):
-        return next((r for r in self.data['runs'] if (r['method'], r['seed'], r['target'], r['epochs']) == (method, seed, target, epochs)), None)
+    def find(self, method, seed, target, epochs, ft_lr_div=None):
+        "The run of `method`, `seed`, `target`, `epochs` (a trained-protocol row's: fine-tuned at the task's lr / `ft_lr_div`)"
+        return next((r for r in self.data['runs'] if (r['method'], r['seed'], r['target'], r['epochs']) == (method, seed, target, epochs)
+                     and same_ft_lr(r, ft_lr_div)), None)
     def add(self, run): self.data['runs'].append(run); self.save()
+
+def run_ft_lr_div(run)->float:
+    "The lr divisor of a trained-protocol run's fine-tune: 1 for the runs recorded before it was noted (they fine-tuned at the task's lr)"
+    return run.get('ft_lr_div', 1)
+
+def same_ft_lr(run, ft_lr_div=None)->bool:
+    "Whether `run` is not a trained-protocol run, or one fine-tuned at the task's lr / `ft_lr_div` (default `FT_LR_DIV`)"
+    return not run['method'].startswith(TRAINED) or run_ft_lr_div(run) == (FT_LR_DIV if ft_lr_div is None else ft_lr_div)
 
 def unpruned_model(task, epochs, res:Results, seed=0):
     "The trained unpruned model of `seed` (saved next to the results), trained if missing"
@@ -252,43 +323,58 @@ def ratio_for(lib, task, criteria, context, S, epochs, res:Results)->float:
         res.save()
     return res.data['calibration'][key]
 
-def record(res, task, method, seed, S, epochs, learn, ratio, seconds):
+def record(res, task, method, seed, S, epochs, learn, ratio, seconds, **extra):
     m0 = macs(TASKS[task]['model'](), task)
     m1 = macs(learn.model, task)
     run = dict(task=task, method=method, seed=seed, target=S, epochs=epochs, macs=m1, macs_unpruned=m0, speed_up=m0 / m1,
-               params=count_params(learn.model), accuracy=evaluate(learn), seconds=round(seconds, 2), ratio=ratio)
+               params=count_params(learn.model), accuracy=evaluate(learn), seconds=round(seconds, 2), ratio=ratio, **extra)
     res.add(run)
     print(f"  {method:<46} {S:g}x seed {seed}: acc {run['accuracy']:.4f}, speed-up {run['speed_up']:.2f}, {run['seconds']:.1f}s", flush=True)
     return run
 
-def run_row(task, name, lib, kw, seeds, S, epochs, res:Results):
-    "Train every seed of one row at speed-up `S` that the results do not hold yet"
+def run_row(task, name, lib, kw, seeds, S, epochs, res:Results, protocol='scratch'):
+    """Train every seed of one row at speed-up `S` that the results do not hold yet. `protocol='trained'`: start from
+    the seed's unpruned model trained `epochs` (trained if missing) and fine-tune `epochs // 2` at the task's lr /
+    `FT_LR_DIV` (the run notes `finetune_epochs`, `finetune_lr` and `ft_lr_div`; its `epochs` stays the training budget
+    of the model it started from)"""
     for seed in seeds:
         if res.find(name, seed, S, epochs) is not None: continue
-        kw = dict(kw)
+        kw, extra, n_epochs = dict(kw), {}, epochs
         ratio = ratio_for(lib, task, kw['criteria'], kw['context'], S, epochs, res) if lib in ('fasterai', 'tp') else None
         if ratio is not None: kw['ratio'] = ratio
+        if protocol == 'trained':
+            kw['init'] = unpruned_model(task, epochs, res, seed).state_dict()
+            n_epochs = extra['finetune_epochs'] = max(1, epochs // 2)
+            kw['lr'] = extra['finetune_lr'] = TASKS[task]['lr'] / FT_LR_DIV
+            extra['ft_lr_div'] = FT_LR_DIV
         warnings.simplefilter('ignore')
         t = time.perf_counter()
-        learn = RUNNERS[lib](task, seed, epochs, S, **kw)
-        record(res, task, name, seed, S, epochs, learn, ratio, time.perf_counter() - t)
+        learn = RUNNERS[lib](task, seed, n_epochs, S, **kw)
+        record(res, task, name, seed, S, epochs, learn, ratio, time.perf_counter() - t, **extra)
 
-def run_task(task, seeds=3, epochs=None, speedups=(2, 4, 8), only=None, quick=False, full=False, results=None):
-    "Run every missing fit of `task`'s grid into `results` (a path), then print its table; returns the `Results`"
+def default_results(task, quick=False, protocol='scratch'):
+    return f'/tmp/acc/{"quick_" if quick else ""}{"trained_" if protocol == "trained" else ""}results_{task}.json'
+
+def run_task(task, seeds=3, epochs=None, speedups=(2, 4, 8), only=None, quick=False, full=False, results=None, protocol='scratch'):
+    """Run every missing fit of `task`'s grid into `results` (a path), then print its table; returns the `Results`.
+    `protocol='trained'`: every row starts from its seed's trained unpruned model and fine-tunes `epochs // 2`, every seed"""
     epochs = epochs or (max(1, TASKS[task]['epochs'] // 4) if quick else TASKS[task]['epochs'])
-    res = Results(results or f'/tmp/acc/{"quick_" if quick else ""}results_{task}.json')
-    peer = None if (full or quick) else GRID[task]['peer_seeds']
+    res = Results(results or default_results(task, quick, protocol))
+    peer = None if (full or quick or protocol == 'trained') else GRID[task]['peer_seeds']
     seed_list = list(range(seeds))
     unpruned_model(task, epochs, res)  # seed 0, which the calibration reads
-    run_row(task, 'unpruned', 'unpruned', {}, seed_list, 1, epochs, res)
-    todo = rows(task, only, quick)
+    if protocol == 'trained':
+        for seed in seed_list: unpruned_model(task, epochs, res, seed)  # each seed's starting point (its `unpruned` run)
+        run_row(task, FT_BASELINE, 'unpruned', {}, seed_list, 1, epochs, res, protocol)
+    else: run_row(task, 'unpruned', 'unpruned', {}, seed_list, 1, epochs, res)
+    todo = rows(task, only, quick, protocol)
     if any(lib == 'normalize' for _, lib, _ in todo) and not has_normalize():
         print("  normalize rows skipped: this fasterprune's PruneCallback takes no `normalize` (rerun with --only normalize once it does)")
         todo = [r for r in todo if r[1] != 'normalize']
     for S in speedups:
         for name, lib, kw in todo:
-            run_row(task, name, lib, kw, seed_list[:peer] if lib in ('fasterai', 'tp') else seed_list, S, epochs, res)
-    print_table(task, res.data['runs'], speedups, epochs)
+            run_row(task, name, lib, kw, seed_list[:peer] if lib in ('fasterai', 'tp') else seed_list, S, epochs, res, protocol)
+    print_table(task, res.data['runs'], speedups, epochs, protocol)
     return res
 
 # --- the table ---
@@ -309,26 +395,36 @@ def fmt(c, S)->str:
     mean, std, sp = c
     return f"{mean:.1f} ± {std:.1f}" + (f" [{sp:.2f}]" if abs(sp / S - 1) > 0.05 else '')
 
-def print_table(task, runs, speedups=(2, 4, 8), epochs=None):
-    "One table of a task's runs: rows = method, columns = speed-up; then one verdict per speed-up"
+def print_table(task, runs, speedups=(2, 4, 8), epochs=None, protocol='scratch'):
+    """One table of a task's runs of `protocol`: rows = method, columns = speed-up; then one verdict per speed-up, the
+    gaps to the protocol's baseline ('unpruned', or 'trained: fine-tuned, unpruned') included"""
+    trained = protocol == 'trained'
+    prefix, baseline = (TRAINED, FT_BASELINE) if trained else ('', 'unpruned')
+    runs = [r for r in runs if (r['method'] == 'unpruned' or r['method'].startswith(TRAINED) == trained) and same_ft_lr(r)]
     t = table(runs, speedups, epochs)
     n = {m: max((len([r for r in runs if r['method'] == m and r['target'] == s and (epochs is None or r['epochs'] == epochs)])
                  for s in v), default=0) for m, v in t.items()}
     w = max([len(m) for m in t] + [10]) + 6
-    print(f"\n{task}: test accuracy %, mean ± std over seeds [measured speed-up when >5% off]" + (f", {epochs} epochs" if epochs else ''))
+    ft = [r.get('finetune_epochs') for r in runs if r['method'].startswith(TRAINED) and (epochs is None or r['epochs'] == epochs)]
+    about = (f", {epochs} epochs" if epochs else '') if not trained else \
+            (f", the model trained {epochs or '?'} epochs ('unpruned') then fine-tuned {ft[0] if ft else '?'} epochs at lr/{FT_LR_DIV:g}")
+    print(f"\n{task}: test accuracy %, mean ± std over seeds [measured speed-up when >5% off]" + about)
     print(f"{'method':<{w}}{'1x':>12}" + ''.join(f"{f'{s:g}x':>22}" for s in speedups))
     label = lambda m: f"{m} (n={n[m]})"
-    if 'unpruned' in t: print(f"{label('unpruned'):<{w}}{fmt(t['unpruned'][1], 1):>12}")
+    first = [m for m in dict.fromkeys(('unpruned', baseline)) if m in t]  # the rows of 1x, on top
+    for m in first: print(f"{label(m):<{w}}{fmt(t[m].get(1), 1):>12}")
     for m, v in t.items():
-        if m != 'unpruned': print(f"{label(m):<{w}}{'':>12}" + ''.join(f"{fmt(v.get(s), s):>22}" for s in speedups))
+        if m not in first: print(f"{label(m):<{w}}{'':>12}" + ''.join(f"{fmt(v.get(s), s):>22}" for s in speedups))
+    base = t[baseline][1][0] if baseline in t and 1 in t[baseline] else None
+    gap = lambda acc: f", {acc - base:+.1f} vs {baseline}" if base is not None else ''
     for s in speedups:
         ranked = sorted(((v[s][0], m) for m, v in t.items() if s in v and abs(v[s][2] / s - 1) <= 0.05), reverse=True)  # rows that met the target
         if not ranked: continue
         names = [m for _, m in ranked]
-        default = '; '.join(f"{what} ({row}) ranks {names.index(row) + 1}/{len(names)} at {t[row][s][0]:.1f}"
-                            for what, row in (("fasterprune's default", DEFAULT_ROW), ("with context='global'", GLOBAL_ROW)) if row in names) \
-                  or "fasterprune's default not run"
-        print(f"{s:g}x: best {names[0]} ({ranked[0][0]:.1f}); {default}")
+        default = '; '.join(f"{what} ({row}) ranks {names.index(row) + 1}/{len(names)} at {t[row][s][0]:.1f}{gap(t[row][s][0])}"
+                            for what, row in (("fasterprune's default", prefix + DEFAULT_ROW), ("with context='global'", prefix + GLOBAL_ROW))
+                            if row in names) or "fasterprune's default not run"
+        print(f"{s:g}x: best {names[0]} ({ranked[0][0]:.1f}{gap(ranked[0][0])}); {default}")
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -336,12 +432,17 @@ if __name__ == '__main__':
     ap.add_argument('--seeds', type=int, default=3)
     ap.add_argument('--epochs', type=int, default=None, help="default: the task's (mnist1d 8, digits32 6)")
     ap.add_argument('--speedups', default='2,4,8')
-    ap.add_argument('--only', default=None, help='comma-separated: fasterprune,fasterai,tp,oneshot,normalize (unpruned always runs)')
+    ap.add_argument('--only', default=None, help='comma-separated: fasterprune,fasterai,tp,oneshot,normalize,distill (unpruned always runs)')
     ap.add_argument('--quick', action='store_true', help='1 seed, few epochs, 2x only, a few rows: a smoke test')
     ap.add_argument('--full', action='store_true', help="every row and seed on every task (default: the reduced digits32 grid)")
     ap.add_argument('--table', action='store_true', help='only print the tables of the results there are, run nothing')
-    ap.add_argument('--results', default=None, help='JSON file (default /tmp/acc/results_<task>.json); resumed if it exists')
+    ap.add_argument('--results', default=None, help='JSON file (default /tmp/acc/[trained_]results_<task>.json); resumed if it exists')
+    ap.add_argument('--protocol', default='scratch', choices=['scratch', 'trained'],
+                    help="scratch: prune while training from scratch; trained: prune a trained model while fine-tuning it for half its epochs")
+    ap.add_argument('--ft-lr-div', type=float, default=FT_LR_DIV,
+                    help="the trained protocol fine-tunes at the task's lr / this (default %(default)g); the runs of another divisor are told apart")
     args = ap.parse_args()
+    FT_LR_DIV = int(args.ft_lr_div) if args.ft_lr_div == int(args.ft_lr_div) else args.ft_lr_div
     torch.set_num_threads(1)
     warnings.simplefilter('ignore')
     seeds, speedups = (1, (2,)) if args.quick else (args.seeds, tuple(float(s) for s in args.speedups.split(',')))
@@ -350,7 +451,8 @@ if __name__ == '__main__':
     for task in (TASKS if args.task == 'all' else [args.task]):
         path = args.results if args.task != 'all' or args.results is None else args.results.replace('.json', f'_{task}.json')
         if args.table:
-            res = Results(path or f'/tmp/acc/{"quick_" if args.quick else ""}results_{task}.json')
-            print_table(task, res.data['runs'], speedups, args.epochs or (max(1, TASKS[task]['epochs'] // 4) if args.quick else TASKS[task]['epochs'])); continue
-        print(f"{task}:", flush=True)
-        run_task(task, seeds, args.epochs, speedups, only, args.quick, args.full, path)
+            res = Results(path or default_results(task, args.quick, args.protocol))
+            print_table(task, res.data['runs'], speedups, args.epochs or (max(1, TASKS[task]['epochs'] // 4) if args.quick else TASKS[task]['epochs']),
+                        args.protocol); continue
+        print(f"{task}:" + (" (trained protocol)" if args.protocol == 'trained' else ''), flush=True)
+        run_task(task, seeds, args.epochs, speedups, only, args.quick, args.full, path, args.protocol)
