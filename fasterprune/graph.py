@@ -293,6 +293,9 @@ def couplings(self:Graph, layer:nn.Module)->list:
             if not len(new_idxs): continue
             if new_dep.target in visited and any(d.target == new_dep.target and d.handler == new_dep.handler and i == new_idxs for d, i in items): continue
             items.append((new_dep, new_idxs)); stack.append((new_dep, new_idxs))
+            if len(items) > 16 * len(dg.module2node):
+                raise RuntimeError(f"the channel maps do not settle: {len(items)} visits of {len(dg.module2node)} layers (slices "
+                                   "and concatenations that permute channels in a cycle, such as a rotary embedding)")
     res = []
     for (node, handler), pairs in _merge(items).items():
         hybrid = pairs and isinstance(pairs[0], _HybridIndex)
