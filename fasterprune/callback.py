@@ -23,6 +23,7 @@ import difflib
 from .pruner import Pruner, check_choices
 from .counting import count_params
 from .planning import Plan, Target
+from .groups import ATTENTION
 from .transaction import interrupts_deferred
 
 # %% ../nbs/11_callback.ipynb #16843f27
@@ -71,7 +72,7 @@ class PruneCallback(Callback):
             schedule = Schedule(schedule)
         _check_pruner_kwargs(pruner_kwargs)
         check_choices(pruning_ratio, context, criteria, pruner_kwargs.get('round_to'), pruner_kwargs.get('max_pruning_ratio'),
-                       macs_ratio, speed_up, pruner_kwargs.get('normalize', Target.normalize), pruner_kwargs.get('attention', 'heads'))
+                       macs_ratio, speed_up, pruner_kwargs.get('normalize', Target.normalize), pruner_kwargs.get('attention', ATTENTION[0]))
         store_attr('pruning_ratio,schedule,context,criteria,macs_ratio,speed_up')
         self.pruner_kwargs, self.history = pruner_kwargs, []
 
@@ -220,7 +221,7 @@ _fastai_load = getattr(Learner.load, '_unpruned_load', Learner.load)
 @patch
 def load(self:Learner, file, device=None, **kwargs):
     "fastai's `Learner.load`, which also loads a pruned model's checkpoint into the unpruned architecture (`attention` as in `load_pruned`)"
-    attention = kwargs.pop('attention', 'heads')
+    attention = kwargs.pop('attention', ATTENTION[0])
     state = read_state_dict(join_path_file(file, self.path/self.model_dir, ext='.pth'))
     model = getattr(self.model, 'module', self.model)  # DistributedDataParallel wraps it
     own = model.state_dict()

@@ -66,7 +66,7 @@ def channel_units(couplings:list, n:int, slices:int)->tuple:
     return torch.tensor(kept), n - sum(map(len, kept))
 
 # %% ../nbs/04_groups.ipynb #c59b1dd6
-ATTENTION = ('heads', 'head_dim', 'none')
+ATTENTION = ('heads', 'head_dim', 'none')  # the first is the default everywhere
 
 def attention_of(root:nn.Module, names:dict, by_name:dict)->tuple|None:
     "`(attention module, heads, head width)` when `root` is the fused `qkv` projection of a module with `num_heads`, else None"
@@ -101,7 +101,7 @@ def collect_groups(
     ignored:set, # Layers whose outputs are never pruned
     names:dict, # `{module: name}` of the model
     excluded:dict=None, # `{root name: why}` of groups to leave out
-    attention:str='heads', # What the fused `qkv` projection of an attention layer loses: one of `ATTENTION`
+    attention:str=ATTENTION[0], # What the fused `qkv` projection of an attention layer loses: one of `ATTENTION`
 )->tuple: # `(groups, {root name: why it was left alone})`
     "Every prunable group of `graph` whose outputs avoid the `ignored` layers, and why the others were left out"
     groups, skipped, seen = [], {}, set()

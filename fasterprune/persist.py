@@ -13,6 +13,7 @@ import numpy as np, torch, torch.nn as nn
 from fastcore.foundation import L
 from .pruner import Pruner
 from .planning import Plan
+from .groups import ATTENTION
 
 # %% ../nbs/12_persist.ipynb #dfaed007
 def _load_weights(path):
@@ -59,7 +60,7 @@ def load_pruned(
     source, # A state_dict saved from the pruned model, or its path (`torch.save` or fastai's `learn.save`)
     example_inputs=None, # Inputs to trace `model` with, as for `Pruner`; default one 224x224 RGB image
     strict:bool=True, # Passed to `load_state_dict`
-    attention:str='heads', # As the model was pruned: attention layers lost whole heads, or every head's dimensions ('head_dim')
+    attention:str=ATTENTION[0], # As the model was pruned: attention layers lost whole heads, or every head's dimensions ('head_dim')
 )->nn.Module:
     "Reshape `model` to the channel counts of the pruned checkpoint `source` and load it"
     sd = read_state_dict(source)

@@ -23,7 +23,7 @@ from .report import PruneReport
 
 # %% ../nbs/09_pruner.ipynb #6e9e5b9b
 def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_ratio=None, macs_ratio=None, speed_up=None,
-                  normalize=Target.normalize, attention='heads'):
+                  normalize=Target.normalize, attention=ATTENTION[0]):
     "Raise a clear error for a bad target, context, criteria, `round_to`, `max_pruning_ratio`, `normalize` or `attention`"
     check_target(pruning_ratio, macs_ratio, speed_up)
     if isinstance(pruning_ratio, dict):
@@ -130,7 +130,7 @@ class Pruner:
         speed_up:float=None, # Instead of `pruning_ratio`: divide the model's MACs by this factor (2 = half)
         verbose:bool=True, # Print one line about what is protected
         normalize:str=Target.normalize, # With `context='global'`: how layers' scores are compared, one of `NORMALIZE` (see below)
-        attention:str='heads', # What attention layers with a fused `qkv` lose: 'heads', 'head_dim' (every head narrower) or 'none'
+        attention:str=ATTENTION[0], # What attention layers with a fused `qkv` lose: 'heads', 'head_dim' (every head narrower) or 'none'
     ):
         _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
                     example_inputs, verbose, macs_ratio, speed_up, normalize, attention)
