@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/counting.html.md"""
 
 # %% auto #0
 __all__ = ['NORMS', 'count_params', 'run_forward', 'untouched', 'layer_io', 'mac_terms', 'MacCounter', 'count_macs',
-           'macs_from_terms', 'layer_widths', 'output_shapes', 'describe_inputs']
+           'macs_from_terms', 'layer_widths', 'output_tensors', 'output_shapes', 'describe_inputs']
 
 # %% ../nbs/02_counting.ipynb #10c96d21
 import math
@@ -106,12 +106,16 @@ def layer_widths(model:nn.Module)->dict:
             if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear, nn.MultiheadAttention))}
 
 # %% ../nbs/02_counting.ipynb #8815b270
+def output_tensors(out)->list:
+    "Every tensor in a model's output, in order, through tuples, lists and dicts (a Hugging Face `ModelOutput` is one); other objects, such as a KV cache, left out"
+    if isinstance(out, torch.Tensor): return [out]
+    if isinstance(out, (tuple, list)): return [t for o in out for t in output_tensors(o)]
+    if isinstance(out, dict): return [t for o in out.values() for t in output_tensors(o)]
+    return []
+
 def output_shapes(out)->list:
     "Shapes of every tensor in a model's output, in order, through tuples, lists and dicts"
-    if isinstance(out, torch.Tensor): return [tuple(out.shape)]
-    if isinstance(out, (tuple, list)): return [s for o in out for s in output_shapes(o)]
-    if isinstance(out, dict): return [s for o in out.values() for s in output_shapes(o)]
-    return []
+    return [tuple(t.shape) for t in output_tensors(out)]
 
 def describe_inputs(inputs)->str:
     "Short description of `inputs` for error messages"

@@ -18,7 +18,7 @@ from torch_pruning.dependency import index_mapping as tp_maps, shape_infer as tp
 from torch_pruning.dependency.dependency import Dependency
 from torch_pruning._helpers import _HybridIndex
 from torch_pruning.pruner import function as tp_function
-from .counting import MacCounter, run_forward, untouched, output_shapes, describe_inputs
+from .counting import MacCounter, run_forward, untouched, output_shapes, output_tensors, describe_inputs
 
 # %% ../nbs/03_graph.ipynb #eda77693
 SUPPORTED_TP = ('1.6',)  # major.minor releases whose internals this module was written against
@@ -76,6 +76,7 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         out = func(*args, **kwargs)
         if func in _CATS and isinstance(out, torch.Tensor) and out.grad_fn is not None and out.dim() > 1:
             tensors = args[0] if args else kwargs['tensors']
+            if any(t.dim() != out.dim() for t in tensors): return out  # a legacy empty 1-D tensor (a fresh KV cache): torch-pruning's guess
             dim = (args[1] if len(args) > 1 else kwargs.get('dim', kwargs.get('axis', 0))) % out.dim()
             self.sizes[out.grad_fn] = (dim, [t.shape[dim] for t in tensors])
         return out
@@ -207,7 +208,7 @@ class Graph:
                 else: state.restore_modes()
                 with counter, concats: out = run_forward(model, inputs)
                 res['shapes'] = output_shapes(out)
-                return out
+                return output_tensors(out)  # torch-pruning follows tensors only (not a Hugging Face cache)
             for res['train'] in (True, False):
                 counter.macs, counter.terms, concats.sizes = 0, {}, {}
                 try:
@@ -304,6 +305,13 @@ def couplings(self:Graph, layer:nn.Module)->list:
         res.append(Coupling(node, handler, name, dg.is_out_channel_pruning_fn(handler), torch.tensor(idxs, dtype=torch.long),
                             torch.tensor(roots, dtype=torch.long), _outside_roots(node, idxs, roots), max(idxs) + 1))
     return res
+
+@patch
+def coupling(self:Graph, layer:nn.Module, is_out:bool, idxs:torch.Tensor, root_idxs:torch.Tensor)->Coupling:
+    "A `Coupling` of `layer`'s output (or input) channels `idxs` to the root's `root_idxs`, for a group fasterprune builds itself"
+    p = self.dg.get_pruner_of_module(layer)
+    return Coupling(self.dg.module2node[layer], p.prune_out_channels if is_out else p.prune_in_channels,
+                    self.dg._module2name.get(layer), is_out, idxs.long(), root_idxs.long(), set(), int(idxs.max()) + 1)
 
 # %% ../nbs/03_graph.ipynb #ba2d2055
 class Cut(list):

@@ -15,6 +15,7 @@ from .criteria import Criteria, large_final
 from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms
 from .graph import Graph
 from .groups import ATTENTION, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
+from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role
 from .planning import (NORMALIZE, Target, Plan, check_percent, check_target, groups_to_score, plan_filters,
                                   plan_macs, integer_targets, most_macs_removed)
 from .transaction import apply_plan, check_forward, interrupts_deferred, Check
@@ -147,12 +148,18 @@ class Pruner:
         self.graph = Graph.trace(model, self.example_inputs)
         self.macs_before = self.macs_now = self.planned_macs = self.graph.macs  # MACs unpruned, now, and as last planned
         self.output_layers = self.graph.output_layers()
+        self.left_whole = {self.names[m]: why for m, why in left_whole(model).items()}  # Hugging Face heads torch-pruning would cut across
         self.ignored = {s for m in user_ignored + [o for o in self.output_layers if isinstance(o, nn.Module)] for s in m.modules()}
+        self.ignored |= {self._by_name[n] for n in self.left_whole}
         self.excluded = {}  # groups whose pruning broke the forward: {root name: why}
         self.groups, self.skipped = collect_groups(self.graph, self.ignored, self.names, attention=attention)
+        self.skipped = self.left_whole | self.skipped
         if not self.groups:
+            conv1d = [n for m, n in self.names.items() if type(m).__name__ == 'Conv1D' and not isinstance(m, nn.Conv1d)]
             raise ValueError(f"Nothing in this {type(model).__name__} can be pruned: no conv or linear layer whose "
-                             "output channels feed anything but the model's outputs or `ignored_layers`")
+                             "output channels feed anything but the model's outputs or `ignored_layers`"
+                             + (f" (Hugging Face's Conv1D layers, as in GPT-2, are not supported yet: {conv1d[0]}...)" if conv1d else ""))
+        check_uniform(model, self.names, self.groups, context, ratios is not None, self.macs_ratio is not None)
         self.target = self._target(ratios)
         if ratios is not None: self._check_ratio_keys()
         self.n_init = {g.root: g.n for g in self.groups}
@@ -163,7 +170,23 @@ class Pruner:
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
         self.init_model = copy.deepcopy(model).requires_grad_(False) if criteria.needs_init else None  # pruned in step
         self._init_modules = dict(self.init_model.named_modules()) if self.init_model is not None else {}
+        if hf_models(model): self._leave_unsaved()
         if verbose: print(self)
+
+    def _leave_unsaved(self):
+        "Leave out the groups whose pruning a Hugging Face config could not record, found by trials of the whole target"
+        kind = type(hf_models(self.model)[0].config).__name__
+        while self.groups:
+            with self.trial(self.plan()): bad = unsaved_params(self.model)
+            if not bad: return
+            hits = {}  # per role (a layer in every block), the groups whose layers hold a parameter the config builds otherwise
+            for g in self.groups:
+                owners = {c.name.rpartition('.')[0] if isinstance(c.module, nn.Parameter) else c.name for c in g.couplings}
+                if hit := [n for n in bad if n.rpartition('.')[0] in owners]: hits.setdefault(role(g.name), []).append((g, hit[0]))
+            if not hits: raise RuntimeError(f"The pruned model no longer matches its {kind}: {', '.join(list(bad)[:3])}")
+            for g, n in max(hits.values(), key=len):
+                self.excluded[g.name] = f"{kind} could not record it: {n} would be {bad[n][0]}, but the config builds {bad[n][1]}"
+            self.groups = [g for g in self.groups if g.name not in self.excluded]
 
     def _target(self, ratios:dict=None)->Target:
         "The pruner's `Target`, or one with the per-layer `ratios` (`{module: percent}`) instead"
@@ -252,7 +275,8 @@ class Pruner:
         if applied is not None:
             groups = renumber_groups([g for g in self.groups if g.name not in excluded], applied.removals, applied.ops)
             if groups is not None: return groups, self.skipped
-        return collect_groups(self.graph, self.ignored, self.names, excluded, self.attention)
+        groups, skipped = collect_groups(self.graph, self.ignored, self.names, excluded, self.attention)
+        return groups, self.left_whole | skipped
 
     # --- the prune ---
     def prune_to(self,

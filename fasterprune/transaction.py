@@ -15,6 +15,7 @@ import torch, torch.nn as nn
 from fastcore.basics import store_attr
 from .counting import MacCounter, run_forward, untouched, output_shapes
 from .graph import Graph, Cut, sync_attributes
+from .huggingface import sync_config
 
 # %% ../nbs/06_transaction.ipynb #9a97d534
 def layer_ops(removals:dict)->dict:
@@ -74,7 +75,7 @@ class Applied:
         for m, s in self.states.items(): restore_state(m, s)
         self.graph.restore(self.graph_state)
         for model in (self.model, self.twin):
-            if model is not None: sync_attributes(model)
+            if model is not None: sync_attributes(model); sync_config(model)
     def param_changes(self, before:set)->dict:
         "`{old parameter: (new parameter, Cut)}` of the parameters in `before` that were replaced"
         return resolve_changes(self.log, self.model, before)
@@ -102,8 +103,12 @@ def apply_plan(
             raise RuntimeError(f"Pruning failed at layer {graph.layer_name(key)!r} ({type(e).__name__}: {e}); "
                                "the model was restored exactly as it was before this prune") from e
     for (a, mode), width in zip(heads, widths): sync_heads(a, mode, width)
-    for m in (model, twin):
-        if m is not None: sync_attributes(m)
+    try:
+        for m in (model, twin):
+            if m is not None: sync_attributes(m); sync_config(m)
+    except Exception as e:
+        applied.rollback()
+        raise RuntimeError(f"The pruned model's sizes could not be written back ({e}); the model was restored exactly as it was") from e
     return applied
 
 # %% ../nbs/06_transaction.ipynb #3a827623
