@@ -89,7 +89,7 @@ def check_uniform(model:nn.Module, names:dict, groups:list, context:str, per_lay
                              f"in some blocks only, or from different widths), but its {kind} holds one size for all: "
                              "ignore a layer in every block or in none")
 
-# %% ../nbs/23_huggingface.ipynb #115b2c52
+# %% ../nbs/23_huggingface.ipynb #358dac42
 def left_whole(model:nn.Module)->dict:
     "`{layer: why}` of attention projections left whole: torch-pruning's groups would cut them across heads"
     res = {}
