@@ -391,4 +391,6 @@ d = { 'settings': { 'branch': 'main',
                                          'fasterprune.transaction.save_state': ( 'transaction.html#save_state',
                                                                                  'fasterprune/transaction.py'),
                                          'fasterprune.transaction.sync_heads': ( 'transaction.html#sync_heads',
-                                                                                 'fasterprune/transaction.py')}}}
+                                                                                 'fasterprune/transaction.py'),
+                                         'fasterprune.transaction.sync_widths': ( 'transaction.html#sync_widths',
+                                                                                  'fasterprune/transaction.py')}}}
