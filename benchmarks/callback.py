@@ -12,7 +12,9 @@
    right after the event, on distinct tensors (the floor); 'event/alone' is the ratio of the event to the floor, and
    'event/in it' to its own copies. The two copy columns differ by the allocator: inside an event the new tensors
    land in fresh pages (the old ones are kept until the prune commits), alone they reuse freed ones; the first
-   event also checks every group with one extra trial prune and forward.
+   event also checks every group with one forward. The columns after those are the first event alone (ms, and
+   its copies), then the median of the later events, the median of their copies made alone, and the ratio of
+   the two: the cost of an event once the allocator has pages of the sizes it needs.
 3. Memory of a 4-epoch resnet18 fit, each run in its own process: the peak resident memory during the fit above
    the memory before it (sampled every 2 ms), without the callback, with one prune event (`one_shot`), with the
    prune events of one epoch (`lin` over the first 25%) and of four epochs (`lin` over all of it). The peak grows
@@ -124,7 +126,8 @@ def events_table(targets=('50% filters',), context='local'):
     "Per prune event: its cost, the index_select copies inside it, and the same copies made alone (the floor)"
     from fastai.vision.learner import unet_learner
     print(f"\n{'model':<14}{'target':<15}{'batches':>8}{'events':>7}{'ms/batch quiet':>16}{'ms/event':>10}{'copies in it':>13}"
-          f"{'copies alone':>13}{'event/alone':>12}{'event/in it':>12}   ({context})")
+          f"{'copies alone':>13}{'event/alone':>12}{'event/in it':>12}{'first event':>12}{'its copies':>11}"
+          f"{'later events':>13}{'their alone':>12}{'later/alone':>12}   ({context})")
     learners = {'resnet18': resnet18_learner,
                 'resnet50': lambda: Learner(image_dls(), tvm.resnet50(weights=None, num_classes=10), loss_func=CrossEntropyLossFlat()),
                 'unet resnet18': lambda: unet_learner(image_dls(masks=True), tvm.resnet18, pretrained=False, n_out=3,
@@ -138,8 +141,10 @@ def events_table(targets=('50% filters',), context='local'):
                 with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
                 left = len(cb.pruner.skipped) + len(cb.pruner.excluded)
                 ev, cp, fl = (1000 * statistics.mean(v) for v in (cb.events_t, cb.copies_t, cb.floor_t))
+                later, later_fl = (1000 * statistics.median(v[1:] or [math.nan]) for v in (cb.events_t, cb.floor_t))
                 print(f"{arch:<14}{target:<15}{len(cb.quiet)+len(cb.events_t):>8}{len(cb.events_t):>7}{1000*statistics.mean(cb.quiet or [math.nan]):>16.3f}"
-                      f"{ev:>10.1f}{cp:>13.1f}{fl:>13.1f}{ev/fl:>12.2f}{ev/cp:>12.2f}" + (f"  ({left} groups left alone)" if left else ""))
+                      f"{ev:>10.1f}{cp:>13.1f}{fl:>13.1f}{ev/fl:>12.2f}{ev/cp:>12.2f}{1000*cb.events_t[0]:>12.1f}{1000*cb.copies_t[0]:>11.1f}"
+                      f"{later:>13.1f}{later_fl:>12.1f}{later/later_fl:>12.2f}" + (f"  ({left} groups left alone)" if left else ""))
     finally: torch.index_select, torch.Tensor.index_select = isel, tisel
 
 def rss_mb():

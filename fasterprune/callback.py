@@ -142,11 +142,13 @@ class PruneCallback(Callback):
         if learn is None: self._remove_columns(self.learn)
         self.__dict__['_learn'] = learn
 
-    def before_batch(self): self._stepped = True
+    def before_batch(self): self._stepped, self._zeroed = True, False
     def after_cancel_step(self): self._stepped = False  # e.g. mixed precision skipped a step on an overflow
+    def after_cancel_batch(self): self._zeroed = False  # e.g. `GradientAccumulation`: the gradients add up over batches
 
     def after_step(self):
         "Data-driven criteria sum the gradients of every optimizer step between two prunes (unscaled, accumulated)"
+        self._zeroed = True  # fastai's `zero_grad` follows every step event, skipped or not, unless the batch is cancelled
         if not (self.criteria.needs_grad and self._stepped and self._next < len(self.events)): return
         if self._grad_sums is None:
             self._grad_params = [p for p in self.learn.model.parameters() if p.requires_grad and p.grad is not None]
@@ -162,12 +164,22 @@ class PruneCallback(Callback):
     def prune(self, fraction:float):
         "Prune to `fraction` of the target now, and carry the optimizer's state over"
         grads = None if self._grad_sums is None else dict(zip(self._grad_params, self._grad_sums))
-        self.pruner.prune_to(fraction, grads=grads, optimizer=self.opt)
+        held = self._hold_zero_grads()
+        try: self.pruner.prune_to(fraction, grads=grads, optimizer=self.opt)
+        finally:
+            for p, g in held.items(): p.grad = g  # the layers left as they were get theirs back; the pruned ones have none
         if isinstance(self.learn.model, DDP): self._rewrap()
         self.pruner.param_changes, self._grad_params, self._grad_sums = None, None, None  # release replaced tensors
         self.fraction = fraction
         self.history.append(dict(iter=self.train_iter, fraction=fraction, params=count_params(self.learn.model),
                                  macs=self.pruner.macs_now))
+
+    def _hold_zero_grads(self)->dict:
+        "`{parameter: gradient}` taken off the model when fastai has just zeroed every gradient: the prune then copies no zeros (the next backward fills them)"
+        if not getattr(self, '_zeroed', False): return {}
+        held = {p: p.grad for p in self._model().parameters() if p.grad is not None}
+        for p in held: p.grad = None
+        return held
 
     def _rank0_plan(self, plan):
         "Under DDP every rank prunes the channels rank 0 chose (a `random` criterion, or ties, could differ)"

@@ -187,6 +187,10 @@ class Pruner:
             for g, n in max(hits.values(), key=len):
                 self.excluded[g.name] = f"{kind} could not record it: {n} would be {bad[n][0]}, but the config builds {bad[n][1]}"
             self.groups = [g for g in self.groups if g.name not in self.excluded]
+        why = '; '.join(f"{k}: {v}" for k, v in list(self.excluded.items())[:2])
+        raise ValueError(f"Nothing in this {type(self.model).__name__} can be pruned so that its {kind} still describes it "
+                         f"(save_pretrained/from_pretrained would fail): fasterprune writes the sizes of LLaMA-style (gate/up/down), BERT and ViT "
+                         f"configs. {len(self.excluded)} groups left out, e.g. {why}")
 
     def _target(self, ratios:dict=None)->Target:
         "The pruner's `Target`, or one with the per-layer `ratios` (`{module: percent}`) instead"
@@ -228,7 +232,8 @@ class Pruner:
     def _apply_checked(self, plan:Plan)->tuple:
         "Apply `plan` and check the model: `(applied, check, [])`, or `(None, None, groups that break the forward)`"
         if not plan: return None, None, []
-        if any(g.root not in self.verified for g in plan.removals): self._verify_all(plan)
+        if any(g.root not in self.verified for g in plan.removals):
+            if (verified := self._verify_all(plan)) is not None: return *verified, []  # the check was of this plan alone: kept
         errors = []
         applied = self._try_apply(plan.removals, errors)
         if applied is not None:
@@ -254,17 +259,19 @@ class Pruner:
         try: return apply_plan(self.model, self.graph, removals, self.init_model)
         except RuntimeError as e: errors.append(str(e)); return None
 
-    def _verify_all(self, plan:Plan):
-        "Check, with one forward, `plan` and every other group the target prunes that no forward has checked yet"
+    def _verify_all(self, plan:Plan)->tuple|None:
+        "Check, with one forward, `plan` and every other group the target prunes that no forward has checked yet; `(applied, check)` if that was `plan` alone and it passed"
         if self._verify_tried: return  # once: if a group breaks the forward, the checks go plan by plan
         self._verify_tried = True
         todo = [g for g in groups_to_score(self.groups, self.target, 1., self.n_init) if g.root not in self.verified]
         removals = {g: [0] for g in todo} | plan.removals  # one position of each group the plan leaves alone
         applied = self._try_apply(removals, [])
         if applied is None: return  # some group fails to prune: each plan is checked with its own forward
-        try: ok = check_forward(self.model, self.example_inputs, self.graph).ok
-        finally: applied.rollback()
-        if ok: self.verified |= {g.root for g in removals}
+        try: check = check_forward(self.model, self.example_inputs, self.graph)
+        except BaseException: applied.rollback(); raise
+        if check.ok: self.verified |= {g.root for g in removals}
+        if check.ok and len(removals) == len(plan.removals): return applied, check  # the plan touches every group: applied once, not twice
+        applied.rollback()
 
     def refresh_groups(self,
         applied=None, # What the last prune removed (`apply_plan`'s result): the groups are renumbered from it
