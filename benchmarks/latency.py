@@ -1,10 +1,13 @@
-"""Latency of pruned torchvision models against the unpruned ones, in PyTorch and in onnxruntime, in one run.
+"""Latency of pruned torchvision and timm models against the unpruned ones, in PyTorch and in onnxruntime, in one run.
 
 Each model is pruned (a deep copy per configuration) and every configuration is timed with `fasterprune.latency`
 (eval mode, no gradients, warm-up, median of `--runs` forwards), in rotating order over `--rounds` rounds; the
 table gives the median over rounds as a ratio to the unpruned model timed in the same rounds.
 
     python benchmarks/latency.py [--models resnet18,resnet50,mobilenet_v2,densenet121] [--size 224] [--bs 1] [--onnx]
+    python benchmarks/latency.py --models timm:vit_small_patch16_224,timm:swin_tiny_patch4_window7_224 --configs 50:local
+
+A name `timm:<model>` is built with `timm.create_model(<model>)` (no weights), any other from `torchvision.models`.
 
 "/8" in the table marks `round_to=8`: every group keeps a multiple of 8 channels.
 """
@@ -12,6 +15,13 @@ import argparse, copy, statistics, tempfile, time, warnings
 from pathlib import Path
 import torch, torchvision
 from fasterprune.all import *
+
+def build(name:str):
+    "A model without weights: `timm:<name>` from timm, else torchvision's `<name>`"
+    if name.startswith('timm:'):
+        import timm
+        return timm.create_model(name[5:], pretrained=False)
+    return getattr(torchvision.models, name)(weights=None)
 
 def onnx_session(model, x):
     "An onnxruntime session running `model` exported with the default exporter, and its input name"
@@ -47,12 +57,12 @@ if __name__ == '__main__':
     configs = [(float(r), c, int(rt[0]) if rt else None) for r, c, *rt in (s.split(':') for s in args.configs.split(','))]
     print(f"{torch.get_num_threads()} threads, input {args.bs}x3x{args.size}x{args.size}, median of {args.runs} runs, "
           f"median of {args.rounds} rounds\n")
-    head = f"{'model':<14}{'pruned':<16}{'params':>9}{'MACs':>8}{'torch ms':>10}{'ratio':>8}"
+    head = f"{'model':<36}{'pruned':<16}{'params':>9}{'MACs':>8}{'torch ms':>10}{'ratio':>8}"
     if args.onnx: head += f"{'ort ms':>9}{'ratio':>8}"
     print(head)
     for name in args.models.split(','):
         torch.manual_seed(0)
-        base = getattr(torchvision.models, name)(weights=None).eval()
+        base = build(name).eval()
         x = torch.randn(args.bs, 3, args.size, args.size)
         models = {'-': base}
         for r, c, rt in configs:
@@ -72,7 +82,7 @@ if __name__ == '__main__':
         o0 = statistics.median(ort_times['-']) if args.onnx else None
         for k, m in models.items():
             t = statistics.median(times[k])
-            row = (f"{name:<14}{k:<16}{count_params(m)/p0:>9.2f}{count_macs(m, x)/m0:>8.2f}{1000*t:>10.1f}{t/t0:>8.2f}")
+            row = (f"{name:<36}{k:<16}{count_params(m)/p0:>9.2f}{count_macs(m, x)/m0:>8.2f}{1000*t:>10.1f}{t/t0:>8.2f}")
             if args.onnx:
                 o = statistics.median(ort_times[k])
                 row += f"{1000*o:>9.1f}{o/o0:>8.2f}"
