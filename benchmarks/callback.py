@@ -7,14 +7,17 @@
    lose 256 filters), on most batches of a short fit but on a quarter of the long one.
 2. On resnet18, resnet50 and a fastai U-Net on resnet18 (synthetic 64x64 images): milliseconds spent in the
    callback per batch without a prune event, and per prune event, next to the copies the event cannot avoid:
-   every parameter it replaces, its gradient and its optimizer state, cut down to the kept channels. 'copies in
+   every parameter it replaces, its gradient (unless fastai had just zeroed it: the event then copies none, and
+   neither does the floor) and its optimizer state, cut down to the kept channels. 'copies in
    it' is the time the event spent in those copies (`index_select`), 'copies alone' the same copies made again
    right after the event, on distinct tensors (the floor); 'event/alone' is the ratio of the event to the floor, and
    'event/in it' to its own copies. The two copy columns differ by the allocator: inside an event the new tensors
    land in fresh pages (the old ones are kept until the prune commits), alone they reuse freed ones; the first
    event also checks every group with one forward. The columns after those are the first event alone (ms, and
    its copies), then the median of the later events, the median of their copies made alone, and the ratio of
-   the two: the cost of an event once the allocator has pages of the sizes it needs.
+   the two: the cost of an event once the allocator has pages of the sizes it needs. The last two columns are the
+   median time the later events spent scoring channels (reading every weight of the groups that change, which
+   no event can skip either), and the later events over their copies alone plus their scoring.
 3. Memory of a 4-epoch resnet18 fit, each run in its own process: the peak resident memory during the fit above
    the memory before it (sampled every 2 ms), without the callback, with one prune event (`one_shot`), with the
    prune events of one epoch (`lin` over the first 25%) and of four epochs (`lin` over all of it). The peak grows
@@ -37,6 +40,7 @@ from fastai.optimizer import Adam
 from fastai.losses import CrossEntropyLossFlat
 from sklearn.datasets import load_digits
 import torchvision.models as tvm
+import fasterprune.pruner
 from fasterprune.all import *
 from fasterprune.all import slice_state
 
@@ -85,36 +89,37 @@ def time_table(args):
         for k, v in runs.items(): print(f"{k:<30}{statistics.median(v):>9.2f}{statistics.median(v)/base:>7.2f}")
 
 class Timer(PruneCallback):
-    "PruneCallback that times its own after_batch, and in each prune event the tensor copies it cannot avoid"
-    def before_fit(self): super().before_fit(); self.quiet, self.events_t, self.copies_t, self.floor_t = [], [], [], []
+    "PruneCallback that times its own after_batch, and in each prune event the tensor copies it cannot avoid and its scoring"
+    def before_fit(self): super().before_fit(); self.quiet, self.events_t, self.copies_t, self.floor_t, self.scores_t = [], [], [], [], []
     def after_batch(self):
         n, t = self._next, time.perf_counter()
-        COPIES[0] = 0.
+        COPIES[0] = SCORES[0] = 0.
         super().after_batch()
         if self._next == n: self.quiet.append(time.perf_counter() - t); return
-        self.events_t.append(time.perf_counter() - t); self.copies_t.append(COPIES[0])
-        self.floor_t.append(copy_floor(self._changes, self.opt))
+        self.events_t.append(time.perf_counter() - t); self.copies_t.append(COPIES[0]); self.scores_t.append(SCORES[0])
+        self.floor_t.append(copy_floor(self._changes, self.opt, self._copied_grads))
     def prune(self, fraction):
         prune_to = self.pruner.prune_to
         def kept(*args, **kwargs): prune_to(*args, **kwargs); self._changes = self.pruner.param_changes  # the callback drops them
         self.pruner.prune_to = kept
+        self._copied_grads = not getattr(self, '_zeroed', False)  # right after a step fastai zeroed them: the event copies none
         try: super().prune(fraction)
         finally: del self.pruner.prune_to
 
-COPIES = [0.]  # seconds spent in index_select since the last reset: the copies of parameters, gradients and optimizer state
-def _timed(f):
+COPIES, SCORES = [0.], [0.]  # seconds spent since the last reset in index_select (the copies of parameters, gradients and optimizer state), and in scoring
+def _timed(f, acc=COPIES):
     def g(*args, **kwargs):
-        t = time.perf_counter(); res = f(*args, **kwargs); COPIES[0] += time.perf_counter() - t
+        t = time.perf_counter(); res = f(*args, **kwargs); acc[0] += time.perf_counter() - t
         return res
     return g
 
-def copy_floor(changes, opt):
-    "Seconds to copy, with the kept indices, every tensor an event replaced (parameter, gradient, optimizer state), alone"
+def copy_floor(changes, opt, grads=True):
+    "Seconds to copy, with the kept indices, every tensor an event replaced (parameter, gradient if the event copied it, optimizer state), alone"
     state = opt.state  # a fastai Optimizer's per-parameter state
     work = []
     for old, (new, ops) in changes.items():
         n_state = sum(1 for v in state.get(new, {}).values() if isinstance(v, torch.Tensor) and v.shape == new.shape)
-        work += ([(old.detach(), old, ops)] + ([(old.grad, old, ops)] if old.grad is not None else [])
+        work += ([(old.detach(), old, ops)] + ([(old.grad, old, ops)] if grads and old.grad is not None else [])
                  + [(old.detach().clone(), old, ops) for _ in range(n_state)])  # distinct tensors, as in the event
     t = time.perf_counter()
     for w, old, ops in work: slice_state(w, old, ops)
@@ -127,13 +132,14 @@ def events_table(targets=('50% filters',), context='local'):
     from fastai.vision.learner import unet_learner
     print(f"\n{'model':<14}{'target':<15}{'batches':>8}{'events':>7}{'ms/batch quiet':>16}{'ms/event':>10}{'copies in it':>13}"
           f"{'copies alone':>13}{'event/alone':>12}{'event/in it':>12}{'first event':>12}{'its copies':>11}"
-          f"{'later events':>13}{'their alone':>12}{'later/alone':>12}   ({context})")
+          f"{'later events':>13}{'their alone':>12}{'later/alone':>12}{'their scoring':>14}{'later/(alone+scoring)':>22}   ({context})")
     learners = {'resnet18': resnet18_learner,
                 'resnet50': lambda: Learner(image_dls(), tvm.resnet50(weights=None, num_classes=10), loss_func=CrossEntropyLossFlat()),
                 'unet resnet18': lambda: unet_learner(image_dls(masks=True), tvm.resnet18, pretrained=False, n_out=3,
                                                       loss_func=CrossEntropyLossFlat(axis=1))}
-    isel, tisel = torch.index_select, torch.Tensor.index_select
+    isel, tisel, scores = torch.index_select, torch.Tensor.index_select, fasterprune.pruner.channel_scores
     torch.index_select, torch.Tensor.index_select = _timed(isel), _timed(tisel)
+    fasterprune.pruner.channel_scores = _timed(scores, SCORES)
     try:
         for arch, make in learners.items():
             for target in targets:
@@ -141,11 +147,12 @@ def events_table(targets=('50% filters',), context='local'):
                 with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
                 left = len(cb.pruner.skipped) + len(cb.pruner.excluded)
                 ev, cp, fl = (1000 * statistics.mean(v) for v in (cb.events_t, cb.copies_t, cb.floor_t))
-                later, later_fl = (1000 * statistics.median(v[1:] or [math.nan]) for v in (cb.events_t, cb.floor_t))
+                later, later_fl, later_sc = (1000 * statistics.median(v[1:] or [math.nan]) for v in (cb.events_t, cb.floor_t, cb.scores_t))
                 print(f"{arch:<14}{target:<15}{len(cb.quiet)+len(cb.events_t):>8}{len(cb.events_t):>7}{1000*statistics.mean(cb.quiet or [math.nan]):>16.3f}"
                       f"{ev:>10.1f}{cp:>13.1f}{fl:>13.1f}{ev/fl:>12.2f}{ev/cp:>12.2f}{1000*cb.events_t[0]:>12.1f}{1000*cb.copies_t[0]:>11.1f}"
-                      f"{later:>13.1f}{later_fl:>12.1f}{later/later_fl:>12.2f}" + (f"  ({left} groups left alone)" if left else ""))
-    finally: torch.index_select, torch.Tensor.index_select = isel, tisel
+                      f"{later:>13.1f}{later_fl:>12.1f}{later/later_fl:>12.2f}{later_sc:>14.1f}{later/(later_fl+later_sc):>22.2f}"
+                      + (f"  ({left} groups left alone)" if left else ""))
+    finally: torch.index_select, torch.Tensor.index_select, fasterprune.pruner.channel_scores = isel, tisel, scores
 
 def rss_mb():
     with open('/proc/self/status') as f: return next(int(l.split()[1]) for l in f if l.startswith('VmRSS')) / 1024

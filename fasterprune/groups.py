@@ -12,6 +12,7 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'attention_of',
 # %% ../nbs/04_groups.ipynb #79afde04
 import math, bisect
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 import torch, torch.nn as nn
 from fastcore.basics import ifnone
 from .criteria import Criteria
@@ -31,6 +32,13 @@ class Group:
     attention: tuple = None # `(attention module's name, mode)` when the root is its fused `qkv` projection and a position is a head or a head dimension
     @property
     def granularity(self): return self.units.shape[1]  # channels per position
+    @cached_property
+    def flat(self)->tuple:
+        "`(idxs, root_idxs, lengths)` of the couplings laid end to end, and how many indices each has: one index operation serves them all"
+        cs = self.couplings
+        return torch.cat([c.idxs for c in cs]), torch.cat([c.root_idxs for c in cs]), torch.tensor([len(c.idxs) for c in cs])
+    @cached_property
+    def keys(self)->frozenset: return frozenset(c.key for c in self.couplings)  # the layers (and pruning functions) the group touches
     def __repr__(self): return f"Group({self.name!r}, {self.n} channels, {len(self.units)}x{self.granularity} units, {len(self.couplings)} couplings)"
 
 def granularity(module)->int:
@@ -41,6 +49,7 @@ def granularity(module)->int:
     if isinstance(module, nn.GroupNorm): return module.num_groups
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
     return 1
+
 
 # %% ../nbs/04_groups.ipynb #51776992
 def channel_units(couplings:list, n:int, slices:int)->tuple:
@@ -172,14 +181,20 @@ def collect_groups(
     return groups, skipped
 
 # %% ../nbs/04_groups.ipynb #263f8552
-def _maps(spaces:list, removed:list)->torch.Tensor:
-    "Index spaces of `spaces` sizes laid end to end: each index's number in its space once `removed` (per space) are gone, or -1"
-    keep = torch.ones(sum(spaces), dtype=torch.bool)
-    starts = torch.tensor([0] + spaces[:-1]).cumsum(0)
-    gone = [torch.as_tensor(r, dtype=torch.long) + st for r, st in zip(removed, starts.tolist()) if len(r)]
-    if gone: keep[torch.cat(gone)] = False
-    before = torch.cat([torch.zeros(1, dtype=torch.long), keep.cumsum(0)])[starts]  # kept indices before each space
-    return torch.where(keep, keep.cumsum(0) - 1 - torch.repeat_interleave(before, torch.tensor(spaces)), -1), starts
+def _maps(spaces:torch.Tensor, gone:torch.Tensor, in_space:torch.Tensor)->tuple:
+    "Index spaces of `spaces` sizes laid end to end, `gone` (indices in spaces `in_space`) removed: `(each index's number in its space or -1, starts, kept before each index)`"
+    starts = torch.cumsum(spaces, 0) - spaces
+    keep = torch.ones(int(spaces.sum()), dtype=torch.bool)
+    if len(gone): keep[gone + starts[in_space]] = False
+    before = torch.cat([torch.zeros(1, dtype=torch.long), keep.cumsum(0)])  # `before[i]`: kept indices before index i
+    number = before[:-1] - torch.repeat_interleave(before[starts], spaces)
+    return torch.where(keep, number, -1), starts, before
+
+def _moved(c, **changes):
+    "A copy of the coupling or group `c` with `changes`: a dataclass `replace` without its checks, for every coupling at every prune"
+    new = object.__new__(type(c))
+    new.__dict__.update(c.__dict__, **changes)
+    return new
 
 def renumber_groups(
     groups:list, # The groups the plan was made from
@@ -188,38 +203,53 @@ def renumber_groups(
 )->list|None: # The groups of the pruned model, or None if `ops` does not match them
     "The groups after a prune, from what it removed, without asking the graph again"
     pruned = {g: torch.as_tensor(p, dtype=torch.long) for g, p in removals.items() if len(p)}
-    removed = {k: v.tolist() if isinstance(v, torch.Tensor) else list(v) for k, v in ops.items()}
-    changed = [g for g in groups if g in pruned or any(c.key in ops for c in g.couplings)]
+    changed = [g for g in groups if g in pruned or not g.keys.isdisjoint(ops)]
     if not changed: return list(groups)
-    cs = [(gi, c) for gi, g in enumerate(changed) for c in g.couplings]
-    sizes = {}  # each layer's index space: as large as the largest index any coupling holds on it
-    for _, c in cs: sizes[c.key] = max(sizes.get(c.key, 0), c.size, removed[c.key][-1] + 1 if c.key in removed else 0)
-    keys = list(sizes)
-    layer_map, key_starts = _maps([sizes[k] for k in keys], [ops.get(k, []) for k in keys])
-    root_map, group_starts = _maps([g.n for g in changed], [g.units[pruned[g]].flatten() if g in pruned else [] for g in changed])
-    key_pos = {k: i for i, k in enumerate(keys)}
-    lengths = torch.tensor([len(c.idxs) for _, c in cs])
-    at = lambda starts, pos: torch.repeat_interleave(starts[torch.tensor(pos, dtype=torch.long)], lengths)  # each index's offset
-    idxs = layer_map[torch.cat([c.idxs for _, c in cs]) + at(key_starts, [key_pos[c.key] for _, c in cs])]
-    roots = root_map[torch.cat([c.root_idxs for _, c in cs]) + at(group_starts, [gi for gi, _ in cs])]
+    cs = [c for g in changed for c in g.couplings]
+    sizes = {}  # each layer's index space: as large as the largest index any coupling holds on it, or loses
+    for c in cs: sizes[c.key] = max(sizes.get(c.key, 0), c.size)
+    gone_keys = [k for k in ops if k in sizes]
+    gone = torch.cat([torch.as_tensor(ops[k], dtype=torch.long) for k in gone_keys]) if gone_keys else torch.zeros(0, dtype=torch.long)
+    gone_lengths = torch.tensor([len(ops[k]) for k in gone_keys], dtype=torch.long)
+    for k, last in zip(gone_keys, gone[gone_lengths.cumsum(0) - 1].tolist()): sizes[k] = max(sizes[k], last + 1)
+    key_pos = {k: i for i, k in enumerate(sizes)}
+    layer_map, key_starts, kept_before = _maps(torch.tensor(list(sizes.values())), gone,
+                                               torch.repeat_interleave(torch.tensor([key_pos[k] for k in gone_keys], dtype=torch.long), gone_lengths))
+    root_gone = [g.units[pruned[g]].flatten() if g in pruned else torch.zeros(0, dtype=torch.long) for g in changed]
+    root_map, group_starts, _ = _maps(torch.tensor([g.n for g in changed]), torch.cat(root_gone),
+                                      torch.repeat_interleave(torch.arange(len(changed)), torch.tensor([len(r) for r in root_gone])))
+    flats = [g.flat for g in changed]
+    lengths = torch.cat([f[2] for f in flats])
+    at_key = key_starts[torch.tensor([key_pos[c.key] for c in cs])]  # each coupling's offset in the layers' spaces
+    in_group = torch.repeat_interleave(torch.arange(len(changed)), torch.tensor([len(g.couplings) for g in changed]))
+    idxs = layer_map[torch.cat([f[0] for f in flats]) + torch.repeat_interleave(at_key, lengths)]
+    roots = root_map[torch.cat([f[1] for f in flats]) + torch.repeat_interleave(group_starts[in_group], lengths)]
     kept = idxs >= 0
-    if (roots[kept] < 0).any() or (roots[~kept] >= 0).any(): return None  # a channel stayed although its root went, or went alone
-    counts = torch.zeros(len(cs), dtype=torch.long).index_add_(0, torch.repeat_interleave(torch.arange(len(cs)), lengths), kept.long()).tolist()
-    new_idxs, new_roots = torch.split(idxs[kept], counts), torch.split(roots[kept], counts)
-    couplings, starts = [[] for _ in changed], group_starts.tolist()
-    for (gi, c), i, r in zip(cs, new_idxs, new_roots):
-        gone = removed.get(c.key, [])
-        fixed = {int(root_map[starts[gi] + f]) for f in c.fixed_roots} if c.fixed_roots else c.fixed_roots
-        couplings[gi].append(replace(c, idxs=i, root_idxs=r, fixed_roots=fixed, size=c.size - bisect.bisect_left(gone, c.size)))
-    new = {}
-    for gi, g in enumerate(changed):
-        if g not in pruned: new[g] = replace(g, couplings=couplings[gi]); continue
-        rows = torch.ones(len(g.units), dtype=torch.bool)
-        rows[pruned[g]] = False
-        n = g.n - len(pruned[g]) * g.granularity
-        if n < 2 or rows.sum() < 2: continue  # as `collect_groups`: a group needs two positions to be prunable
-        new[g] = replace(g, couplings=couplings[gi], n=n, units=root_map[g.units[rows] + group_starts[gi]])
+    if not torch.equal(kept, roots >= 0): return None  # a channel stayed although its root went, or went alone
+    counts = torch.bincount(torch.repeat_interleave(torch.arange(len(cs)), lengths)[kept], minlength=len(cs))
+    new_sizes = (kept_before[at_key + torch.tensor([c.size for c in cs])] - kept_before[at_key]).tolist()  # kept indices below each old size
+    idxs, roots, n_couplings = idxs[kept], roots[kept], [len(g.couplings) for g in changed]
+    new, starts, first, at = {}, group_starts.tolist(), 0, 0
+    for gi, (g, per_group) in enumerate(zip(changed, torch.split(counts, n_couplings))):
+        n_idxs = int(per_group.sum())
+        g_idxs, g_roots = idxs[at:at + n_idxs], roots[at:at + n_idxs]
+        couplings, o = [], 0
+        for c, k, size in zip(g.couplings, per_group.tolist(), new_sizes[first:first + len(g.couplings)]):
+            fixed = {int(root_map[starts[gi] + f]) for f in c.fixed_roots} if c.fixed_roots else c.fixed_roots
+            couplings.append(_moved(c, idxs=g_idxs[o:o + k], root_idxs=g_roots[o:o + k], fixed_roots=fixed, size=size))
+            o += k
+        at, first = at + n_idxs, first + len(g.couplings)
+        if g not in pruned: ng = _moved(g, couplings=couplings)
+        else:
+            rows = torch.ones(len(g.units), dtype=torch.bool)
+            rows[pruned[g]] = False
+            n = g.n - len(pruned[g]) * g.granularity
+            if n < 2 or rows.sum() < 2: continue  # as `collect_groups`: a group needs two positions to be prunable
+            ng = _moved(g, couplings=couplings, n=n, units=root_map[g.units[rows] + group_starts[gi]])
+        ng.__dict__.update(flat=(g_idxs, g_roots, per_group), keys=g.keys)  # what the next prune reads, already laid out
+        new[g] = ng
     return [new[g] if g in new else g for g in groups if g in new or g not in changed]
+
 
 # %% ../nbs/04_groups.ipynb #dd29c183
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)

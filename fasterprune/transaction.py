@@ -20,15 +20,22 @@ from .huggingface import sync_config
 # %% ../nbs/06_transaction.ipynb #9a97d534
 def layer_ops(removals:dict)->dict:
     "`{coupling key: sorted index tensor}`: every layer's share of `removals` (`{group: positions}`)"
-    ops = {}
+    key_ids, parts = {}, []
     for g, positions in removals.items():
         if not len(positions): continue
         gone = torch.zeros(g.n, dtype=torch.bool)
         gone[g.units[torch.as_tensor(positions, dtype=torch.long)].flatten()] = True  # the root channels that go
-        for c in g.couplings:
-            idxs = c.idxs.masked_select(gone.index_select(0, c.root_idxs))
-            if len(idxs): ops.setdefault(c.key, []).append(idxs)
-    return {k: torch.cat(v).unique() for k, v in ops.items()}  # sorted, each index once
+        idxs, roots, lengths = g.flat  # every coupling at once
+        ids = torch.tensor([key_ids.setdefault(c.key, len(key_ids)) for c in g.couplings], dtype=torch.long)
+        sel = gone[roots]
+        parts.append((torch.repeat_interleave(ids, lengths)[sel], idxs[sel]))
+    if not parts: return {}
+    ids, idxs = torch.cat([i for i, _ in parts]), torch.cat([x for _, x in parts])
+    span = int(idxs.max()) + 1 if len(idxs) else 1
+    found = torch.unique(ids * span + idxs)  # sorted by layer, then index; each index once
+    per_key = torch.bincount(found // span, minlength=len(key_ids)).tolist()
+    return {k: v for k, v in zip(key_ids, torch.split(found % span, per_key)) if len(v)}
+
 
 # %% ../nbs/06_transaction.ipynb #abc660c0
 def save_state(m:nn.Module)->tuple:
