@@ -10,7 +10,7 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'attention_of',
            'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
-import math, bisect
+import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 import torch, torch.nn as nn
@@ -49,7 +49,6 @@ def granularity(module)->int:
     if isinstance(module, nn.GroupNorm): return module.num_groups
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
     return 1
-
 
 # %% ../nbs/04_groups.ipynb #51776992
 def channel_units(couplings:list, n:int, slices:int)->tuple:
@@ -249,7 +248,6 @@ def renumber_groups(
         ng.__dict__.update(flat=(g_idxs, g_roots, per_group), keys=g.keys)  # what the next prune reads, already laid out
         new[g] = ng
     return [new[g] if g in new else g for g in groups if g in new or g not in changed]
-
 
 # %% ../nbs/04_groups.ipynb #dd29c183
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)

@@ -48,7 +48,6 @@ def kept(n_init:int, ratio:float)->int:
 def _kept(n_init, ratio):  # exact fractions cost about 20 us: planning asks for the same few again at every prune event
     return math.floor(n_init * (1 - Fraction(ratio).limit_denominator(10**6) / 100))
 
-
 # %% ../nbs/05_planning.ipynb #7777bae9
 @dataclass(frozen=True)
 class Target:
