@@ -228,16 +228,16 @@ def renumber_groups(
     counts = torch.bincount(torch.repeat_interleave(torch.arange(len(cs)), lengths)[kept], minlength=len(cs))
     new_sizes = (kept_before[at_key + torch.tensor([c.size for c in cs])] - kept_before[at_key]).tolist()  # kept indices below each old size
     idxs, roots, n_couplings = idxs[kept], roots[kept], [len(g.couplings) for g in changed]
-    new, starts, first, at = {}, group_starts.tolist(), 0, 0
+    new, starts, at, sizes_left = {}, group_starts.tolist(), 0, iter(new_sizes)
     for gi, (g, per_group) in enumerate(zip(changed, torch.split(counts, n_couplings))):
         n_idxs = int(per_group.sum())
         g_idxs, g_roots = idxs[at:at + n_idxs], roots[at:at + n_idxs]
         couplings, o = [], 0
-        for c, k, size in zip(g.couplings, per_group.tolist(), new_sizes[first:first + len(g.couplings)]):
+        for c, k, size in zip(g.couplings, per_group.tolist(), sizes_left):  # `g.couplings` first: zip stops there, taking no size of the next group
             fixed = {int(root_map[starts[gi] + f]) for f in c.fixed_roots} if c.fixed_roots else c.fixed_roots
             couplings.append(_moved(c, idxs=g_idxs[o:o + k], root_idxs=g_roots[o:o + k], fixed_roots=fixed, size=size))
             o += k
-        at, first = at + n_idxs, first + len(g.couplings)
+        at += n_idxs
         if g not in pruned: ng = _moved(g, couplings=couplings)
         else:
             rows = torch.ones(len(g.units), dtype=torch.bool)
