@@ -27,8 +27,15 @@
 
    With `--macs`, the events are measured again with filters and with a MACs target (`speed_up=2`), both ranked
    globally: a MACs target plans with each layer's MACs as a function of its channels.
+4. Where the later events of part 2 spend their time (median ms per event, each phase without the ones inside
+   it): scoring channels, the rest of planning, mapping the plan to the layers (`layer_ops`), pruning the layers
+   (their parameters copied, and the bookkeeping around the copies), the optimizer's state (copied, and its
+   bookkeeping), renumbering the groups, and the rest of the event (the callback's gradients and history, the
+   pruner's checks); then the time all of them spent in `index_select` (the copies) and in Python's garbage
+   collector (it runs whenever enough objects were allocated, wherever that happens), and the first event with its
+   garbage collection.
 
-    python benchmarks/callback.py [--epochs 5] [--repeats 3] [--long] [--macs] [--skip time,events,memory]
+    python benchmarks/callback.py [--epochs 5] [--repeats 3] [--long] [--macs] [--skip time,events,breakdown,memory]
 """
 import argparse, ctypes, gc, math, multiprocessing, statistics, threading, time, warnings
 import torch, torch.nn as nn
@@ -40,7 +47,7 @@ from fastai.optimizer import Adam
 from fastai.losses import CrossEntropyLossFlat
 from sklearn.datasets import load_digits
 import torchvision.models as tvm
-import fasterprune.pruner
+import fasterprune.pruner, fasterprune.transaction
 from fasterprune.all import *
 from fasterprune.all import slice_state
 
@@ -125,18 +132,22 @@ def copy_floor(changes, opt, grads=True):
     for w, old, ops in work: slice_state(w, old, ops)
     return time.perf_counter() - t
 
+def event_learners()->dict:
+    "The learners whose prune events parts 2 and 4 measure, by name"
+    from fastai.vision.learner import unet_learner
+    return {'resnet18': resnet18_learner,
+            'resnet50': lambda: Learner(image_dls(), tvm.resnet50(weights=None, num_classes=10), loss_func=CrossEntropyLossFlat()),
+            'unet resnet18': lambda: unet_learner(image_dls(masks=True), tvm.resnet18, pretrained=False, n_out=3,
+                                                  loss_func=CrossEntropyLossFlat(axis=1))}
+
 TARGETS = {'50% filters': dict(pruning_ratio=50), '2x fewer MACs': dict(speed_up=2)}
 
 def events_table(targets=('50% filters',), context='local'):
     "Per prune event: its cost, the index_select copies inside it, and the same copies made alone (the floor)"
-    from fastai.vision.learner import unet_learner
     print(f"\n{'model':<14}{'target':<15}{'batches':>8}{'events':>7}{'ms/batch quiet':>16}{'ms/event':>10}{'copies in it':>13}"
           f"{'copies alone':>13}{'event/alone':>12}{'event/in it':>12}{'first event':>12}{'its copies':>11}"
           f"{'later events':>13}{'their alone':>12}{'later/alone':>12}{'their scoring':>14}{'later/(alone+scoring)':>22}   ({context})")
-    learners = {'resnet18': resnet18_learner,
-                'resnet50': lambda: Learner(image_dls(), tvm.resnet50(weights=None, num_classes=10), loss_func=CrossEntropyLossFlat()),
-                'unet resnet18': lambda: unet_learner(image_dls(masks=True), tvm.resnet18, pretrained=False, n_out=3,
-                                                      loss_func=CrossEntropyLossFlat(axis=1))}
+    learners = event_learners()
     isel, tisel, scores = torch.index_select, torch.Tensor.index_select, fasterprune.pruner.channel_scores
     torch.index_select, torch.Tensor.index_select = _timed(isel), _timed(tisel)
     fasterprune.pruner.channel_scores = _timed(scores, SCORES)
@@ -153,6 +164,55 @@ def events_table(targets=('50% filters',), context='local'):
                       f"{later:>13.1f}{later_fl:>12.1f}{later/later_fl:>12.2f}{later_sc:>14.1f}{later/(later_fl+later_sc):>22.2f}"
                       + (f"  ({left} groups left alone)" if left else ""))
     finally: torch.index_select, torch.Tensor.index_select, fasterprune.pruner.channel_scores = isel, tisel, scores
+
+PHASES = (('scoring', fasterprune.pruner, 'channel_scores'), ('planning', fasterprune.pruner.Pruner, 'plan'),
+          ('layer_ops', fasterprune.transaction, 'layer_ops'), ('layers', fasterprune.pruner, 'apply_plan'),
+          ('optimizer', fasterprune.pruner, 'staged_update'), ('renumbering', fasterprune.pruner, 'renumber_groups'))
+
+def breakdown_table(context='local'):
+    "Median ms per later prune event in each phase, without the phases inside it, and in all the copies"
+    spent, stack = {}, []
+    def timed(name, f):
+        def g(*args, **kwargs):
+            stack.append(0.); t = time.perf_counter()
+            try: return f(*args, **kwargs)
+            finally:
+                dt = time.perf_counter() - t; inner = stack.pop()
+                spent[name] = spent.get(name, 0.) + dt - inner
+                if stack: stack[-1] += dt
+        return g
+    saved = [(owner, attr, getattr(owner, attr)) for _, owner, attr in PHASES]
+    isel, tisel = torch.index_select, torch.Tensor.index_select
+    for name, owner, attr in PHASES: setattr(owner, attr, timed(name, getattr(owner, attr)))
+    torch.index_select, torch.Tensor.index_select = _timed(isel), _timed(tisel)
+    collecting = [0., 0.]  # seconds in Python's garbage collector during the event, and when the running collection started
+    def on_gc(phase, info):
+        if phase == 'start': collecting[1] = time.perf_counter()
+        else: collecting[0] += time.perf_counter() - collecting[1]
+    class Phases(PruneCallback):
+        def before_fit(self): super().before_fit(); self.rows = []
+        def prune(self, fraction):
+            spent.clear(); COPIES[0] = collecting[0] = 0.; t = time.perf_counter()
+            gc.callbacks.append(on_gc)
+            try: super().prune(fraction)
+            finally: gc.callbacks.remove(on_gc)
+            self.rows.append(dict(spent, total=time.perf_counter() - t, copies=COPIES[0], gc=collecting[0]))
+    names = [n for n, *_ in PHASES]
+    print(f"\n{'model':<14}{'later event':>12}" + ''.join(f"{n:>12}" for n in names) + f"{'rest':>8}{'copies':>8}{'gc':>6}"
+          f"{'first event':>12}{'its gc':>8}   ({context}, 50% filters)")
+    learners = event_learners()
+    try:
+        for arch, make in learners.items():
+            learn, cb = make(), Phases(50, agp, context=context)
+            with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
+            later = cb.rows[1:]
+            med = {k: 1000 * statistics.median(r.get(k, 0.) for r in later) for k in names + ['total', 'copies', 'gc']}
+            rest = 1000 * statistics.median(r['total'] - sum(r.get(k, 0.) for k in names) for r in later)
+            print(f"{arch:<14}{med['total']:>12.1f}" + ''.join(f"{med[n]:>12.1f}" for n in names) + f"{rest:>8.1f}{med['copies']:>8.1f}"
+                  f"{med['gc']:>6.1f}{1000 * cb.rows[0]['total']:>12.1f}{1000 * cb.rows[0]['gc']:>8.1f}")
+    finally:
+        for owner, attr, f in saved: setattr(owner, attr, f)
+        torch.index_select, torch.Tensor.index_select = isel, tisel
 
 def rss_mb():
     with open('/proc/self/status') as f: return next(int(l.split()[1]) for l in f if l.startswith('VmRSS')) / 1024
@@ -203,7 +263,7 @@ if __name__ == '__main__':
     ap.add_argument('--epochs', type=int, default=5, help='epochs of the digits fit')
     ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--long', action='store_true', help='add a 1000-batch resnet18 fit (about 3 minutes, run once)')
-    ap.add_argument('--skip', default='', help='comma-separated parts to skip: time, events, memory')
+    ap.add_argument('--skip', default='', help='comma-separated parts to skip: time, events, breakdown, memory')
     ap.add_argument('--macs', action='store_true', help='events: also a MACs target (speed_up=2), filters and MACs ranked globally')
     args = ap.parse_args()
     skip = args.skip.split(',')
@@ -212,4 +272,7 @@ if __name__ == '__main__':
     if 'events' not in skip:
         events_table()
         if args.macs: events_table(tuple(TARGETS), context='global')
+    if 'breakdown' not in skip:
+        breakdown_table()
+        if args.macs: breakdown_table('global')
     if 'memory' not in skip: memory_table()

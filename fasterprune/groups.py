@@ -11,6 +11,7 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'attention_of',
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
+import numpy as np
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 import torch, torch.nn as nn
@@ -180,14 +181,18 @@ def collect_groups(
     return groups, skipped
 
 # %% ../nbs/04_groups.ipynb #263f8552
-def _maps(spaces:torch.Tensor, gone:torch.Tensor, in_space:torch.Tensor)->tuple:
+def _ints(x)->np.ndarray:
+    "Indices `x` (a tensor, a list or an array) as a NumPy array: the index bookkeeping of a prune is a few dozen operations on small arrays, several times cheaper in NumPy than in torch"
+    return x.numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.int64)
+
+def _maps(spaces:np.ndarray, gone:np.ndarray, in_space:np.ndarray)->tuple:
     "Index spaces of `spaces` sizes laid end to end, `gone` (indices in spaces `in_space`) removed: `(each index's number in its space or -1, starts, kept before each index)`"
-    starts = torch.cumsum(spaces, 0) - spaces
-    keep = torch.ones(int(spaces.sum()), dtype=torch.bool)
+    starts = np.cumsum(spaces) - spaces
+    keep = np.ones(int(spaces.sum()), dtype=bool)
     if len(gone): keep[gone + starts[in_space]] = False
-    before = torch.cat([torch.zeros(1, dtype=torch.long), keep.cumsum(0)])  # `before[i]`: kept indices before index i
-    number = before[:-1] - torch.repeat_interleave(before[starts], spaces)
-    return torch.where(keep, number, -1), starts, before
+    before = np.concatenate([np.zeros(1, np.int64), np.cumsum(keep)])  # `before[i]`: kept indices before index i
+    number = before[:-1] - np.repeat(before[starts], spaces)
+    return np.where(keep, number, -1), starts, before
 
 def _moved(c, **changes):
     "A copy of the coupling or group `c` with `changes`: a dataclass `replace` without its checks, for every coupling at every prune"
@@ -198,56 +203,54 @@ def _moved(c, **changes):
 def renumber_groups(
     groups:list, # The groups the plan was made from
     removals:dict, # `{group: positions}` that were pruned
-    ops:dict, # `{coupling key: removed indices, a sorted tensor}` of every layer (what `layer_ops` gave)
+    ops:dict, # `{coupling key: removed indices, sorted}` of every layer (what `layer_ops` gave)
 )->list|None: # The groups of the pruned model, or None if `ops` does not match them
     "The groups after a prune, from what it removed, without asking the graph again"
-    pruned = {g: torch.as_tensor(p, dtype=torch.long) for g, p in removals.items() if len(p)}
+    pruned = {g: _ints(p) for g, p in removals.items() if len(p)}
     changed = [g for g in groups if g in pruned or not g.keys.isdisjoint(ops)]
     if not changed: return list(groups)
     cs = [c for g in changed for c in g.couplings]
     sizes = {}  # each layer's index space: as large as the largest index any coupling holds on it, or loses
     for c in cs: sizes[c.key] = max(sizes.get(c.key, 0), c.size)
     gone_keys = [k for k in ops if k in sizes]
-    gone = torch.cat([torch.as_tensor(ops[k], dtype=torch.long) for k in gone_keys]) if gone_keys else torch.zeros(0, dtype=torch.long)
-    gone_lengths = torch.tensor([len(ops[k]) for k in gone_keys], dtype=torch.long)
-    for k, last in zip(gone_keys, gone[gone_lengths.cumsum(0) - 1].tolist()): sizes[k] = max(sizes[k], last + 1)
+    gone = [_ints(ops[k]) for k in gone_keys]
+    for k, x in zip(gone_keys, gone):
+        if len(x): sizes[k] = max(sizes[k], int(x[-1]) + 1)
     key_pos = {k: i for i, k in enumerate(sizes)}
-    layer_map, key_starts, kept_before = _maps(torch.tensor(list(sizes.values())), gone,
-                                               torch.repeat_interleave(torch.tensor([key_pos[k] for k in gone_keys], dtype=torch.long), gone_lengths))
-    root_gone = [g.units[pruned[g]].flatten() if g in pruned else torch.zeros(0, dtype=torch.long) for g in changed]
-    root_map, group_starts, _ = _maps(torch.tensor([g.n for g in changed]), torch.cat(root_gone),
-                                      torch.repeat_interleave(torch.arange(len(changed)), torch.tensor([len(r) for r in root_gone])))
-    flats = [g.flat for g in changed]
-    lengths = torch.cat([f[2] for f in flats])
-    at_key = key_starts[torch.tensor([key_pos[c.key] for c in cs])]  # each coupling's offset in the layers' spaces
-    in_group = torch.repeat_interleave(torch.arange(len(changed)), torch.tensor([len(g.couplings) for g in changed]))
-    idxs = layer_map[torch.cat([f[0] for f in flats]) + torch.repeat_interleave(at_key, lengths)]
-    roots = root_map[torch.cat([f[1] for f in flats]) + torch.repeat_interleave(group_starts[in_group], lengths)]
+    layer_map, key_starts, kept_before = _maps(np.fromiter(sizes.values(), np.int64, len(sizes)), np.concatenate(gone or [np.zeros(0, np.int64)]),
+                                               np.repeat(np.array([key_pos[k] for k in gone_keys], np.int64), [len(x) for x in gone]))
+    units = [g.units.numpy() for g in changed]
+    root_gone = [u[pruned[g]].ravel() if g in pruned else np.zeros(0, np.int64) for g, u in zip(changed, units)]
+    root_map, group_starts, _ = _maps(np.array([g.n for g in changed], np.int64), np.concatenate(root_gone),
+                                      np.repeat(np.arange(len(changed)), [len(r) for r in root_gone]))
+    flats, n_couplings = [g.flat for g in changed], [len(g.couplings) for g in changed]
+    lengths = np.concatenate([f[2].numpy() for f in flats])
+    at_key = key_starts[np.array([key_pos[c.key] for c in cs], np.int64)]  # each coupling's offset in the layers' spaces
+    idxs = layer_map[np.concatenate([f[0].numpy() for f in flats]) + np.repeat(at_key, lengths)]
+    roots = root_map[np.concatenate([f[1].numpy() for f in flats]) + np.repeat(group_starts[np.repeat(np.arange(len(changed)), n_couplings)], lengths)]
     kept = idxs >= 0
-    if not torch.equal(kept, roots >= 0): return None  # a channel stayed although its root went, or went alone
-    counts = torch.bincount(torch.repeat_interleave(torch.arange(len(cs)), lengths)[kept], minlength=len(cs))
-    new_sizes = (kept_before[at_key + torch.tensor([c.size for c in cs])] - kept_before[at_key]).tolist()  # kept indices below each old size
-    idxs, roots, n_couplings = idxs[kept], roots[kept], [len(g.couplings) for g in changed]
-    new, starts, at, sizes_left = {}, group_starts.tolist(), 0, iter(new_sizes)
-    for gi, (g, per_group) in enumerate(zip(changed, torch.split(counts, n_couplings))):
-        n_idxs = int(per_group.sum())
-        g_idxs, g_roots = idxs[at:at + n_idxs], roots[at:at + n_idxs]
-        couplings, o = [], 0
-        for c, k, size in zip(g.couplings, per_group.tolist(), sizes_left):  # `g.couplings` first: zip stops there, taking no size of the next group
+    if not np.array_equal(kept, roots >= 0): return None  # a channel stayed although its root went, or went alone
+    counts = np.bincount(np.repeat(np.arange(len(cs)), lengths)[kept], minlength=len(cs))
+    new_sizes = (kept_before[at_key + np.array([c.size for c in cs], np.int64)] - kept_before[at_key]).tolist()  # kept indices below each old size
+    idxs, roots, counts_t = torch.from_numpy(idxs[kept]), torch.from_numpy(roots[kept]), torch.from_numpy(counts)
+    new, starts, ends, at, ci = {}, group_starts.tolist(), np.cumsum(counts).tolist(), 0, 0
+    for gi, (g, u) in enumerate(zip(changed, units)):
+        couplings, begin = [], at
+        for c in g.couplings:
             fixed = {int(root_map[starts[gi] + f]) for f in c.fixed_roots} if c.fixed_roots else c.fixed_roots
-            couplings.append(_moved(c, idxs=g_idxs[o:o + k], root_idxs=g_roots[o:o + k], fixed_roots=fixed, size=size))
-            o += k
-        at += n_idxs
+            couplings.append(_moved(c, idxs=idxs[at:ends[ci]], root_idxs=roots[at:ends[ci]], fixed_roots=fixed, size=new_sizes[ci]))
+            at, ci = ends[ci], ci + 1
         if g not in pruned: ng = _moved(g, couplings=couplings)
         else:
-            rows = torch.ones(len(g.units), dtype=torch.bool)
+            rows = np.ones(len(u), dtype=bool)
             rows[pruned[g]] = False
             n = g.n - len(pruned[g]) * g.granularity
             if n < 2 or rows.sum() < 2: continue  # as `collect_groups`: a group needs two positions to be prunable
-            ng = _moved(g, couplings=couplings, n=n, units=root_map[g.units[rows] + group_starts[gi]])
-        ng.__dict__.update(flat=(g_idxs, g_roots, per_group), keys=g.keys)  # what the next prune reads, already laid out
+            ng = _moved(g, couplings=couplings, n=n, units=torch.from_numpy(root_map[u[rows] + group_starts[gi]]))
+        ng.__dict__.update(flat=(idxs[begin:at], roots[begin:at], counts_t[ci - len(couplings):ci]), keys=g.keys)  # what the next prune reads, already laid out
         new[g] = ng
     return [new[g] if g in new else g for g in groups if g in new or g not in changed]
+
 
 # %% ../nbs/04_groups.ipynb #dd29c183
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)

@@ -19,7 +19,7 @@ def hf_models(model:nn.Module)->list:
     "The Hugging Face models in `model` (itself, or inside a wrapper), outermost first, one per config"
     res, seen = [], set()
     for m in model.modules():
-        cfg = getattr(m, 'config', None)
+        cfg = getattr(m, 'config', None) if hasattr(type(m), 'config') else vars(m).get('config')  # a plain attribute: no `__getattr__` miss for every module at every prune
         if _is_config(cfg) and hasattr(m, 'save_pretrained') and id(cfg) not in seen: seen.add(id(cfg)); res.append(m)
     return res
 

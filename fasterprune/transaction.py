@@ -10,6 +10,7 @@ __all__ = ['layer_ops', 'save_state', 'restore_state', 'sync_heads', 'sync_width
 
 # %% ../nbs/06_transaction.ipynb #757e74ad
 import signal, threading
+import numpy as np
 from dataclasses import dataclass
 import torch, torch.nn as nn
 from fastcore.basics import store_attr
@@ -20,21 +21,22 @@ from .huggingface import sync_config
 # %% ../nbs/06_transaction.ipynb #9a97d534
 def layer_ops(removals:dict)->dict:
     "`{coupling key: sorted index tensor}`: every layer's share of `removals` (`{group: positions}`)"
-    key_ids, parts = {}, []
+    key_ids, ids, idxs = {}, [], []
     for g, positions in removals.items():
         if not len(positions): continue
-        gone = torch.zeros(g.n, dtype=torch.bool)
-        gone[g.units[torch.as_tensor(positions, dtype=torch.long)].flatten()] = True  # the root channels that go
-        idxs, roots, lengths = g.flat  # every coupling at once
-        ids = torch.tensor([key_ids.setdefault(c.key, len(key_ids)) for c in g.couplings], dtype=torch.long)
-        sel = gone[roots]
-        parts.append((torch.repeat_interleave(ids, lengths)[sel], idxs[sel]))
-    if not parts: return {}
-    ids, idxs = torch.cat([i for i, _ in parts]), torch.cat([x for _, x in parts])
+        gone = np.zeros(g.n, dtype=bool)
+        gone[g.units.numpy()[np.asarray(positions, dtype=np.int64)].ravel()] = True  # the root channels that go
+        g_idxs, roots, lengths = g.flat  # every coupling at once
+        sel = gone[roots.numpy()]
+        keys = np.array([key_ids.setdefault(c.key, len(key_ids)) for c in g.couplings], dtype=np.int64)
+        ids.append(np.repeat(keys, lengths.numpy())[sel]); idxs.append(g_idxs.numpy()[sel])
+    if not ids: return {}
+    ids, idxs = np.concatenate(ids), np.concatenate(idxs)
     span = int(idxs.max()) + 1 if len(idxs) else 1
-    found = torch.unique(ids * span + idxs)  # sorted by layer, then index; each index once
-    per_key = torch.bincount(found // span, minlength=len(key_ids)).tolist()
-    return {k: v for k, v in zip(key_ids, torch.split(found % span, per_key)) if len(v)}
+    found = np.unique(ids * span + idxs)  # sorted by layer, then index; each index once
+    per_key = np.bincount(found // span, minlength=len(key_ids)).tolist()
+    return {k: v for k, v in zip(key_ids, torch.split(torch.from_numpy(found % span), per_key)) if len(v)}
+
 
 # %% ../nbs/06_transaction.ipynb #abc660c0
 def save_state(m:nn.Module)->tuple:
