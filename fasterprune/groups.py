@@ -251,7 +251,6 @@ def renumber_groups(
         new[g] = ng
     return [new[g] if g in new else g for g in groups if g in new or g not in changed]
 
-
 # %% ../nbs/04_groups.ipynb #dd29c183
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)
 

@@ -37,7 +37,6 @@ def layer_ops(removals:dict)->dict:
     per_key = np.bincount(found // span, minlength=len(key_ids)).tolist()
     return {k: v for k, v in zip(key_ids, torch.split(torch.from_numpy(found % span), per_key)) if len(v)}
 
-
 # %% ../nbs/06_transaction.ipynb #abc660c0
 def save_state(m:nn.Module)->tuple:
     "What pruning may change in module `m`: its attributes, parameters, buffers, and copies of its lists"
