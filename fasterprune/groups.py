@@ -17,7 +17,7 @@ from functools import cached_property
 import torch, torch.nn as nn
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion
+from .graph import Graph, IndexExplosion, index_array
 
 # %% ../nbs/04_groups.ipynb #d633a625
 @dataclass(eq=False)
@@ -181,10 +181,6 @@ def collect_groups(
     return groups, skipped
 
 # %% ../nbs/04_groups.ipynb #263f8552
-def _ints(x)->np.ndarray:
-    "Indices `x` (a tensor, a list or an array) as a NumPy array: the index bookkeeping of a prune is a few dozen operations on small arrays, several times cheaper in NumPy than in torch"
-    return x.numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.int64)
-
 def _maps(spaces:np.ndarray, gone:np.ndarray, in_space:np.ndarray)->tuple:
     "Index spaces of `spaces` sizes laid end to end, `gone` (indices in spaces `in_space`) removed: `(each index's number in its space or -1, starts, kept before each index)`"
     starts = np.cumsum(spaces) - spaces
@@ -206,14 +202,14 @@ def renumber_groups(
     ops:dict, # `{coupling key: removed indices, sorted}` of every layer (what `layer_ops` gave)
 )->list|None: # The groups of the pruned model, or None if `ops` does not match them
     "The groups after a prune, from what it removed, without asking the graph again"
-    pruned = {g: _ints(p) for g, p in removals.items() if len(p)}
+    pruned = {g: index_array(p) for g, p in removals.items() if len(p)}
     changed = [g for g in groups if g in pruned or not g.keys.isdisjoint(ops)]
     if not changed: return list(groups)
     cs = [c for g in changed for c in g.couplings]
     sizes = {}  # each layer's index space: as large as the largest index any coupling holds on it, or loses
     for c in cs: sizes[c.key] = max(sizes.get(c.key, 0), c.size)
     gone_keys = [k for k in ops if k in sizes]
-    gone = [_ints(ops[k]) for k in gone_keys]
+    gone = [index_array(ops[k]) for k in gone_keys]
     for k, x in zip(gone_keys, gone):
         if len(x): sizes[k] = max(sizes[k], int(x[-1]) + 1)
     key_pos = {k: i for i, k in enumerate(sizes)}

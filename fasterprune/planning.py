@@ -124,7 +124,6 @@ def ranking(positions:list, normalize:str='mean_init', n0s:list=None)->tuple:
 
 def ranked(positions:list, normalize:str='mean_init', n0s:list=None):
     "`(score, group index, position)` of every position of every group, lowest first, each group's scores `normalized`: an iterator, as callers stop early"
-    if not positions: return
     cols = ranking(positions, normalize, n0s)
     for i in range(0, len(cols[0]), 256):  # a chunk at a time into Python: a global prune event takes a few of resnet50's 16,000
         yield from zip(*(c[i:i + 256].tolist() for c in cols))
@@ -227,8 +226,9 @@ def _losses_along(group:np.ndarray, limits:np.ndarray)->tuple:
     earlier[by_group] = np.arange(len(group)) - np.repeat(np.cumsum(counts) - counts, counts)
     taken = earlier < limits[group]
     at = np.cumsum(taken)  # the length of the order, counting only what is taken
-    taken_by_group = taken[by_group]
-    return [w.tolist() for w in np.split(at[by_group][taken_by_group], np.cumsum(np.bincount(group[taken], minlength=len(limits)))[:-1])], int(at[-1]) if len(at) else 0
+    per_group = at[by_group][taken[by_group]]  # group by group, each in the order's order
+    ends = np.cumsum(np.bincount(group[taken], minlength=len(limits)))[:-1]
+    return [w.tolist() for w in np.split(per_group, ends)], int(at[-1]) if len(at) else 0
 
 def plan_macs(
     scored:list, # `(group, position scores)` of every group

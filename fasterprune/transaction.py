@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch, torch.nn as nn
 from fastcore.basics import store_attr
 from .counting import MacCounter, run_forward, untouched, output_shapes
-from .graph import Graph, Cut, sync_attributes
+from .graph import Graph, Cut, sync_attributes, index_array
 from .huggingface import sync_config
 
 # %% ../nbs/06_transaction.ipynb #9a97d534
@@ -25,7 +25,7 @@ def layer_ops(removals:dict)->dict:
     for g, positions in removals.items():
         if not len(positions): continue
         gone = np.zeros(g.n, dtype=bool)
-        gone[g.units.numpy()[np.asarray(positions, dtype=np.int64)].ravel()] = True  # the root channels that go
+        gone[g.units.numpy()[index_array(positions)].ravel()] = True  # the root channels that go
         g_idxs, roots, lengths = g.flat  # every coupling at once
         sel = gone[roots.numpy()]
         keys = np.array([key_ids.setdefault(c.key, len(key_ids)) for c in g.couplings], dtype=np.int64)
