@@ -56,7 +56,10 @@ How to read the table: test accuracy in %, mean ± std over the seeds; `[x.xx]` 
 seeds) when it is more than 5% away from the target; `—` a cell not run. The verdicts name the best row per speed-up
 among those that met it (within 5%), each with its gap to the protocol's baseline (`unpruned`, or
 `trained: fine-tuned, unpruned`), and the rank of fasterprune's defaults (`large_final`, local, AGP) and of the
-same with `context='global'` (default normalize). Every fit is saved to the
+same with `context='global'` (default normalize). Under each verdict, each of those two rows is compared with the
+best peer row (fasterai or Torch-Pruning) that met the target and with the best row: the paired difference in points
+over the seeds both ran (the same seed is the same data, init or trained model), its mean ± the half-width of a 95%
+Student-t interval, and `ahead`, `tied` (the interval holds 0) or `behind`. Every fit is saved to the
 results JSON as it ends and a restarted run skips what is there.
 The runs behind the accuracy tutorial ship in `benchmarks/results/accuracy_<task>.json`
 (`--table --task digits32 --results benchmarks/results/accuracy_digits32.json` prints one).
@@ -71,7 +74,7 @@ after their last prune, do not recover (on digits32, 54% at 4x), and pruning onc
     python benchmarks/accuracy.py --protocol trained [--task mnist1d|digits32|all] [--seeds 3] [--speedups 2,4,8]
                                   [--only fasterprune,oneshot,distill,fasterai,tp] [--ft-lr-div 10] [--results PATH] [--table]
 """
-import argparse, contextlib, copy, inspect, io, json, os, statistics, sys, time, warnings
+import argparse, contextlib, copy, inspect, io, json, math, os, statistics, sys, time, warnings
 import torch, torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tasks import TASKS, task_learner, example_input
@@ -395,6 +398,23 @@ def fmt(c, S)->str:
     mean, std, sp = c
     return f"{mean:.1f} ± {std:.1f}" + (f" [{sp:.2f}]" if abs(sp / S - 1) > 0.05 else '')
 
+PEERS = ('fasterai ', 'tp ')  # the peer libraries' rows start so (after the trained protocol's prefix)
+
+def paired(runs, a:str, b:str, S, epochs=None)->tuple:
+    """`(mean, half-width of its 95% interval, n)` of row `a`'s accuracy minus row `b`'s, in points, over the seeds both
+    ran at speed-up `S`: the same seed is the same data order and init (or trained model), so the difference is paired"""
+    from scipy.stats import t as student
+    acc = lambda m: {r['seed']: 100 * r['accuracy'] for r in runs if r['method'] == m and r['target'] == S and (epochs is None or r['epochs'] == epochs)}
+    x, y = acc(a), acc(b)
+    d = [x[k] - y[k] for k in sorted(x.keys() & y.keys())]
+    if len(d) < 2: return (statistics.mean(d) if d else math.nan), math.nan, len(d)
+    return statistics.mean(d), float(student.ppf(0.975, len(d) - 1)) * statistics.stdev(d) / math.sqrt(len(d)), len(d)
+
+def verdict(diff:tuple)->str:
+    "'ahead', 'tied' or 'behind': whether the 95% interval of a paired difference lies above 0, holds it, or lies below"
+    mean, half, _ = diff
+    return 'tied' if math.isnan(half) or abs(mean) <= half else 'ahead' if mean > 0 else 'behind'
+
 def print_table(task, runs, speedups=(2, 4, 8), epochs=None, protocol='scratch'):
     """One table of a task's runs of `protocol`: rows = method, columns = speed-up; then one verdict per speed-up, the
     gaps to the protocol's baseline ('unpruned', or 'trained: fine-tuned, unpruned') included"""
@@ -425,6 +445,12 @@ def print_table(task, runs, speedups=(2, 4, 8), epochs=None, protocol='scratch')
                             for what, row in (("fasterprune's default", prefix + DEFAULT_ROW), ("with context='global'", prefix + GLOBAL_ROW))
                             if row in names) or "fasterprune's default not run"
         print(f"{s:g}x: best {names[0]} ({ranked[0][0]:.1f}{gap(ranked[0][0])}); {default}")
+        peers = [m for m in names if m[len(prefix):].startswith(PEERS)]
+        for row in (prefix + DEFAULT_ROW, prefix + GLOBAL_ROW):
+            if row not in names: continue
+            others = [m for m in dict.fromkeys(peers[:1] + names[:1]) if m != row]  # the best peer row, and the best row
+            if others: print(f"    {row[len(prefix):]} minus " + '; minus '.join(
+                f"{m[len(prefix):]}: {d[0]:+.1f} ± {d[1]:.1f} (n={d[2]}, {verdict(d)})" for m in others for d in [paired(runs, row, m, s, epochs)]))
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

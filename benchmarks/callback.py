@@ -1,7 +1,8 @@
 """Cost of `PruneCallback` in a fastai fit, side by side in one run (this machine is noisy, so read the ratios).
 
 1. Fit time, `fit_one_cycle`, same data, model and seed: no callback, the callback at 0%, the callback with agp to
-   50%. On scikit-learn's digits with a small CNN (tiny: per-batch Python overhead dominates) and on resnet18 with
+   50%, and the same with `recalibrate=0` (without the forwards that measure BatchNorm statistics again after each
+   epoch that pruned, on up to 20 training batches: the whole epoch here). On scikit-learn's digits with a small CNN (tiny: per-batch Python overhead dominates) and on resnet18 with
    synthetic 32x32 images, short fits of 24 and 48 batches and, with `--long`, a fit of 1000 batches. A prune event
    happens whenever some layer's integer target changes: at most 256 times for resnet18 at 50% (its widest layers
    lose 256 filters), on most batches of a short fit but on a quarter of the long one.
@@ -87,10 +88,11 @@ def time_table(args):
     if args.long: setups['resnet18 32x32, 1000 batches'] = (lambda: resnet18_learner(n=2000, size=32, bs=16), 8, 1)
     for setup, (make, epochs, repeats) in setups.items():
         configs = {'no callback': lambda: [], 'callback, 0%': lambda: [PruneCallback(0, agp)],
-                   'callback, agp to 50%': lambda: [PruneCallback(50, agp)]}
-        runs = {k: [] for k in configs}
+                   'callback, agp to 50%': lambda: [PruneCallback(50, agp)],
+                   '  the same, recalibrate=0': lambda: [PruneCallback(50, agp, recalibrate=0)]}  # no BatchNorm statistics measured after each epoch
+        runs, n = {k: [] for k in configs}, len(configs)
         for i in range(repeats):  # interleaved, in a rotating order: the first fit of a round tends to be slower
-            for k in list(configs)[i % 3:] + list(configs)[:i % 3]: runs[k].append(timed_fit(make, epochs, configs[k]()))
+            for k in list(configs)[i % n:] + list(configs)[:i % n]: runs[k].append(timed_fit(make, epochs, configs[k]()))
         base = statistics.median(runs['no callback'])
         print(f"\n{setup:<30}{'seconds':>9}{'ratio':>7}")
         for k, v in runs.items(): print(f"{k:<30}{statistics.median(v):>9.2f}{statistics.median(v)/base:>7.2f}")

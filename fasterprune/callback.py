@@ -8,6 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/callback.html.md"""
 __all__ = ['batch_inputs', 'PruneCallback']
 
 # %% ../nbs/11_callback.ipynb #945bdd8b
+import random as py_random, warnings  # `random` is a criteria
 import torch, numpy as np
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -25,6 +26,7 @@ from .counting import count_params
 from .planning import Plan, Target
 from .groups import ATTENTION
 from .transaction import interrupts_deferred
+from .recalibrate import recalibrate_bn, bn_layers
 
 # %% ../nbs/11_callback.ipynb #16843f27
 def batch_inputs(dls, n:int):
@@ -49,7 +51,7 @@ def _check_pruner_kwargs(kwargs):
             raise TypeError("PruneCallback prunes along its `schedule`, not in `iterative_steps`: for n equal steps pass "
                             "`schedule=iterative(n)`")
         if k not in _PRUNER_KWARGS:
-            close = difflib.get_close_matches(k, _PRUNER_KWARGS + ('pruning_ratio', 'macs_ratio', 'speed_up', 'schedule', 'context', 'criteria'), n=1)
+            close = difflib.get_close_matches(k, _PRUNER_KWARGS + ('pruning_ratio', 'macs_ratio', 'speed_up', 'schedule', 'context', 'criteria', 'recalibrate'), n=1)
             raise TypeError(f"PruneCallback got an unexpected argument {k!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
                             f"besides pruning_ratio (or macs_ratio, speed_up), schedule, context and criteria it takes the Pruner arguments "
                             f"{', '.join(_PRUNER_KWARGS)}")
@@ -65,15 +67,18 @@ class PruneCallback(Callback):
         criteria:Criteria=large_final, # Which filters to keep
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the MACs to remove; the schedule then runs in MACs
         speed_up:float=None, # Instead of `pruning_ratio`: divide the MACs by this factor (2 = half)
+        recalibrate:int=20, # After each epoch that pruned, measure BatchNorm statistics again on this many training batches (0: never)
         **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`, `normalize`, `attention`
     ):
         if not isinstance(schedule, Schedule):
             if not callable(schedule): raise TypeError(f"schedule must be a Schedule or a function f(start, end, pos), got {schedule!r}")
             schedule = Schedule(schedule)
         _check_pruner_kwargs(pruner_kwargs)
+        if isinstance(recalibrate, bool) or not isinstance(recalibrate, int) or recalibrate < 0:
+            raise ValueError(f"recalibrate must be a number of batches >= 0 (0: never), got {recalibrate!r}")
         check_choices(pruning_ratio, context, criteria, pruner_kwargs.get('round_to'), pruner_kwargs.get('max_pruning_ratio'),
                        macs_ratio, speed_up, pruner_kwargs.get('normalize', Target.normalize), pruner_kwargs.get('attention', ATTENTION[0]))
-        store_attr('pruning_ratio,schedule,context,criteria,macs_ratio,speed_up')
+        store_attr('pruning_ratio,schedule,context,criteria,macs_ratio,speed_up,recalibrate')
         self.pruner_kwargs, self.history = pruner_kwargs, []
 
     def _example_inputs(self): return batch_inputs(self.dls, self.n_example)
@@ -202,6 +207,25 @@ class PruneCallback(Callback):
             if isinstance(models, list): models[:] = [new if m is old else m for m in models]
 
     def before_epoch(self): self._next_at_epoch_start = self._next
+
+    def after_train(self):
+        "The epoch pruned: BatchNorm's running statistics, averaged over models that had more channels, are measured again before validation"
+        if self.recalibrate and self._next > self._next_at_epoch_start and bn_layers(self._model()): self._recalibrate()
+
+    def _recalibrate(self):
+        "`recalibrate_bn` on `recalibrate` training batches, every random state left as it was: the fit goes on as without it"
+        dl = self.dls.train
+        states = (py_random.getstate(), np.random.get_state(), torch.get_rng_state(),
+                  torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None,
+                  dl.rng.getstate() if isinstance(getattr(dl, 'rng', None), py_random.Random) else None)  # fastai's loaders shuffle with their own
+        try: recalibrate_bn(self._model(), dl, n_batches=self.recalibrate, n_inp=getattr(self.dls, 'n_inp', 1))
+        except Exception as e:  # `recalibrate_bn` put the statistics back
+            warnings.warn(f"PruneCallback could not measure BatchNorm statistics again ({type(e).__name__}: {e}); they stay as "
+                          "training left them. Pass `recalibrate=0` to skip this")
+        finally:
+            py_random.setstate(states[0]); np.random.set_state(states[1]); torch.set_rng_state(states[2])
+            if states[3] is not None: torch.cuda.set_rng_state_all(states[3])
+            if states[4] is not None: dl.rng.setstate(states[4])
 
     def after_epoch(self):
         "While the model changes size, fastai's trackers (saving, early stopping, LR on plateau) restart each epoch"

@@ -126,7 +126,7 @@ class Pruner:
         ignored_layers:list=None, # Layers (modules or names) whose outputs are never pruned, beside the output layers
         example_inputs=None, # Inputs for tracing: a tensor or a tuple of tensors; default one 224x224 RGB image
         round_to:int=None, # Keep a multiple of this many channels in every group (e.g. 8 for fast kernels)
-        max_pruning_ratio:float=None, # No group loses more than this percent of its filters (default: all but one)
+        max_pruning_ratio:float=None, # No group loses more than this percent of its filters (default: all but one; 90 with `context='global'`)
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the model's MACs to remove (50 = half)
         speed_up:float=None, # Instead of `pruning_ratio`: divide the model's MACs by this factor (2 = half)
         verbose:bool=True, # Print one line about what is protected
