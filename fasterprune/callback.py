@@ -209,7 +209,7 @@ class PruneCallback(Callback):
     def before_epoch(self): self._next_at_epoch_start = self._next
 
     def after_train(self):
-        "The epoch pruned: BatchNorm's running statistics, averaged over models that had more channels, are measured again before validation"
+        "After the training phase of an epoch that pruned, before validation: BatchNorm statistics averaged over wider models, measured again"
         if self.recalibrate and self._next > self._next_at_epoch_start and bn_layers(self._model()): self._recalibrate()
 
     def _recalibrate(self):

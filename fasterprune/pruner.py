@@ -16,7 +16,7 @@ from .counting import count_params, count_macs, layer_widths, untouched, describ
 from .graph import Graph
 from .groups import ATTENTION, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
 from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role
-from .planning import (NORMALIZE, Target, Plan, check_percent, check_target, groups_to_score, plan_filters,
+from .planning import (NORMALIZE, GLOBAL_MAX_PRUNING_RATIO, Target, Plan, check_percent, check_target, groups_to_score, plan_filters,
                                   plan_macs, integer_targets, most_macs_removed)
 from .transaction import apply_plan, check_forward, interrupts_deferred, Check
 from .optimizer import param_lists, staged_update
@@ -164,6 +164,7 @@ class Pruner:
         if ratios is not None: self._check_ratio_keys()
         self.n_init = {g.root: g.n for g in self.groups}
         if self.macs_ratio is not None: self._check_reachable()
+        elif self.pruning_ratio is not None and not self.target.local: self._check_filters_reachable()
         self.params_before, self.channels_before = count_params(model), layer_widths(model)
         self.current_step, self.param_changes = 0, {}
         self.verified, self._verify_tried, self._warned_whole = set(), False, False  # roots of the groups a checked forward has shown to prune cleanly
@@ -419,6 +420,18 @@ class Pruner:
             raise ValueError(f"{asked} cannot be reached: pruning every group down to its last channels removes {most:g}% of "
                              "the MACs; the rest is in layers that are never pruned (the output layers, `ignored_layers`, "
                              f"`max_pruning_ratio`, groups left alone). Ask for at most {best}")
+
+    def _check_filters_reachable(self):
+        "Raise if a global share of filters needs more than every group down to its floor (`max_pruning_ratio`, or `GLOBAL_MAX_PRUNING_RATIO`)"
+        t, total = self.target, sum(self.n_init.values())
+        floors = sum(t.bounds(g, self.n_init)[1] * g.granularity + g.fixed for g in self.groups)
+        most = math.floor(1000 * (1 - floors / total)) / 10
+        if self.pruning_ratio > most:
+            limit = (f"no group loses more than max_pruning_ratio={t.max_pruning_ratio:g}%" if t.max_pruning_ratio is not None else
+                     f"a global ranking leaves every group at least {100 - GLOBAL_MAX_PRUNING_RATIO:g}% of its filters, so that it "
+                     "never cuts a layer (a residual stream, say) down to almost nothing")
+            raise ValueError(f"pruning_ratio={self.pruning_ratio:g} cannot be reached with context='global': {limit}, and at most "
+                             f"{most:g}% of the filters can go. Ask for at most {most:g}, or pass a higher max_pruning_ratio (up to 99.9)")
 
 class Trial:
     "`plan` applied to a pruner's model and checked (`ok`, `macs`); rolled back on leaving the context unless committed"
