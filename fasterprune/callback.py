@@ -8,7 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/callback.html.md"""
 __all__ = ['batch_inputs', 'PruneCallback']
 
 # %% ../nbs/11_callback.ipynb #945bdd8b
-import random as py_random, warnings  # `random` is a criteria
+import warnings
 import torch, numpy as np
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -18,6 +18,7 @@ from fastai.callback.core import Callback
 from fastai.callback.tracker import TrackerCallback
 from fastai.callback.fp16 import NonNativeMixedPrecision
 from fastai.learner import ValueMetric, SkipToEpoch
+from fastai.torch_core import get_random_states, set_random_states
 from .criteria import Criteria, large_final
 from .schedules import Schedule, agp
 import difflib
@@ -214,18 +215,15 @@ class PruneCallback(Callback):
 
     def _recalibrate(self):
         "`recalibrate_bn` on `recalibrate` training batches, every random state left as it was: the fit goes on as without it"
-        dl = self.dls.train
-        states = (py_random.getstate(), np.random.get_state(), torch.get_rng_state(),
-                  torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None,
-                  dl.rng.getstate() if isinstance(getattr(dl, 'rng', None), py_random.Random) else None)  # fastai's loaders shuffle with their own
+        dl, states = self.dls.train, get_random_states()
+        own = dl.rng.getstate() if hasattr(getattr(dl, 'rng', None), 'getstate') else None  # fastai's loaders shuffle with their own
         try: recalibrate_bn(self._model(), dl, n_batches=self.recalibrate, n_inp=getattr(self.dls, 'n_inp', 1))
         except Exception as e:  # `recalibrate_bn` put the statistics back
             warnings.warn(f"PruneCallback could not measure BatchNorm statistics again ({type(e).__name__}: {e}); they stay as "
                           "training left them. Pass `recalibrate=0` to skip this")
         finally:
-            py_random.setstate(states[0]); np.random.set_state(states[1]); torch.set_rng_state(states[2])
-            if states[3] is not None: torch.cuda.set_rng_state_all(states[3])
-            if states[4] is not None: dl.rng.setstate(states[4])
+            set_random_states(**states)
+            if own is not None: dl.rng.setstate(own)
 
     def after_epoch(self):
         "While the model changes size, fastai's trackers (saving, early stopping, LR on plateau) restart each epoch"

@@ -419,7 +419,7 @@ class Pruner:
                            if self.speed_up is not None else (f"macs_ratio={self.macs_ratio:g}", f"macs_ratio={most:g}"))
             raise ValueError(f"{asked} cannot be reached: pruning every group down to its last channels removes {most:g}% of "
                              "the MACs; the rest is in layers that are never pruned (the output layers, `ignored_layers`, "
-                             f"`max_pruning_ratio`, groups left alone). Ask for at most {best}")
+                             f"`max_pruning_ratio` or a global ranking's {100 - GLOBAL_MAX_PRUNING_RATIO:g}% floor, groups left alone). Ask for at most {best}")
 
     def _check_filters_reachable(self):
         "Raise if a global share of filters needs more than every group down to its floor (`max_pruning_ratio`, or `GLOBAL_MAX_PRUNING_RATIO`)"
