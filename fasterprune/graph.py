@@ -20,7 +20,7 @@ from torch_pruning.dependency import index_mapping as tp_maps, shape_infer as tp
 from torch_pruning.dependency.dependency import Dependency
 from torch_pruning._helpers import _HybridIndex
 from torch_pruning.pruner import function as tp_function
-from .counting import MacCounter, run_forward, untouched, output_shapes, output_tensors, describe_inputs
+from .counting import MacCounter, run_forward, untouched, output_shapes, output_tensors, describe_inputs, is_conv1d
 
 # %% ../nbs/03_graph.ipynb #eda77693
 SUPPORTED_TP = ('1.6',)  # major.minor releases whose internals this module was written against
@@ -153,6 +153,7 @@ def _build_graph(model, example_inputs, forward_fn):
     dg = tp.DependencyGraph()
     dg.verbose, dg.model, dg.ignored_params = False, model, []
     dg._module2name = {m: n for n, m in model.named_modules()}
+    for t in {type(m) for m in model.modules() if is_conv1d(m)}: dg.register_customized_layer(t, _CONV1D)  # GPT-2's linear layers
     dg._param_to_name, dg.unwrapped_parameters = dg._detect_unwrapped_parameters(None)
     dg.module2node = dg._trace(model, example_inputs, forward_fn, output_transform=None)
     dg._build_dependency(dg.module2node)
@@ -168,6 +169,7 @@ _CHANNEL_SETTERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.LSTM, n
 
 def _sets_channels(module):
     "Whether `module` decides the number of channels it outputs (a depthwise conv only passes them on)"
+    if is_conv1d(module): return True
     if not isinstance(module, _CHANNEL_SETTERS): return False
     return not (isinstance(module, nn.modules.conv._ConvNd) and module.groups == module.out_channels > 1)
 
@@ -227,7 +229,7 @@ class Graph:
 
     def layers(self)->list:
         "The conv and linear layers of the graph, in trace order: the layers whose outputs can root a group"
-        return [m for m in self.dg.module2node if isinstance(m, (ops.TORCH_CONV, ops.TORCH_LINEAR))]
+        return [m for m in self.dg.module2node if isinstance(m, (ops.TORCH_CONV, ops.TORCH_LINEAR)) or is_conv1d(m)]
 
     def out_channels(self, layer:nn.Module)->int:
         "Number of output channels of `layer`"
@@ -395,7 +397,25 @@ def _batchnorm(layer, idxs, _, log):
     if layer.track_running_stats: layer.running_mean, layer.running_var = cut(layer.running_mean), cut(layer.running_var)
     if layer.affine: layer.weight, layer.bias = _replaced(layer.weight, cut, log), _replaced(layer.bias, cut, log)
 
-_FAST = {tp_function.ConvPruner: _conv, tp_function.LinearPruner: _linear, tp_function.BatchnormPruner: _batchnorm}
+def _conv1d(layer, out_idxs, in_idxs, log):
+    "Hugging Face's `Conv1D`: weight (in, out), the transpose of a linear layer's"
+    _cut_layer(layer, out_idxs, in_idxs, log, ('nf', 'nx'), (1, 0))
+
+class _Conv1DPruner(tp_function.BasePruningFunc):
+    "Hugging Face's `Conv1D` (GPT-2's linear layers) as a layer torch-pruning can prune, registered with every graph that holds one"
+    def prune_out_channels(self, layer, idxs): return self._cut(layer, 'nf', 1, idxs, bias=True)
+    def prune_in_channels(self, layer, idxs): return self._cut(layer, 'nx', 0, idxs)
+    def get_out_channels(self, layer): return layer.nf
+    def get_in_channels(self, layer): return layer.nx
+    def _cut(self, layer, attr, dim, idxs, bias=False):
+        keep = _keep(getattr(layer, attr), idxs)
+        setattr(layer, attr, len(keep))
+        layer.weight = self._prune_parameter_and_grad(layer.weight, keep, dim)
+        if bias and layer.bias is not None: layer.bias = self._prune_parameter_and_grad(layer.bias, keep, 0)
+        return layer
+
+_CONV1D = _Conv1DPruner()
+_FAST = {tp_function.ConvPruner: _conv, tp_function.LinearPruner: _linear, _Conv1DPruner: _conv1d, tp_function.BatchnormPruner: _batchnorm}
 
 def _tp_pruning_fn(handler, pruning_dim, log):
     "A copy of torch-pruning's pruning function `handler` for dimension `pruning_dim` that logs the parameters it replaces"
@@ -437,7 +457,7 @@ def merged(self:Graph, todo:dict)->dict:
     "`todo` (`{coupling key: indices}`) with the output and input channels of each ungrouped conv or linear layer in one entry"
     by_node = {}
     for (node, handler), idxs in todo.items():
-        if (node.type != ops.OPTYPE.PARAMETER and type(handler.__self__) in (tp_function.ConvPruner, tp_function.LinearPruner)
+        if (node.type != ops.OPTYPE.PARAMETER and type(handler.__self__) in (tp_function.ConvPruner, tp_function.LinearPruner, _Conv1DPruner)
             and getattr(node.module, 'groups', 1) == 1): by_node.setdefault(node, {})[_is_out(handler)] = (handler, idxs)
     res = dict(todo)
     for node, d in by_node.items():

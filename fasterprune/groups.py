@@ -18,6 +18,7 @@ import torch, torch.nn as nn
 from fastcore.basics import ifnone
 from .criteria import Criteria
 from .graph import Graph, IndexExplosion, index_array
+from .counting import is_conv1d
 
 # %% ../nbs/04_groups.ipynb #d633a625
 @dataclass(eq=False)
@@ -258,6 +259,7 @@ def scored_params(module, is_out:bool, pruning_dim:int)->list:
         if is_out or depthwise: return [('weight', module.weight, 1 if module.transposed else 0)]
         return [] if module.groups > 1 else [('weight', module.weight, 0 if module.transposed else 1)]
     if isinstance(module, nn.Linear): return [('weight', module.weight, 0 if is_out else 1)]
+    if is_conv1d(module): return [('weight', module.weight, 1 if is_out else 0)]  # Hugging Face's Conv1D: weight (in, out)
     if isinstance(module, _NORMS[:3]): return [('weight', module.weight, 0)] if module.weight is not None else []
     if isinstance(module, nn.LayerNorm):
         return [('weight', module.weight, module.weight.dim()-1)] if module.weight is not None else []

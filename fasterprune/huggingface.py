@@ -11,6 +11,7 @@ __all__ = ['hf_models', 'config_sizes', 'sync_config', 'role', 'check_uniform', 
 import re, copy
 import torch, torch.nn as nn
 from .groups import kv_attention_of
+from .counting import is_conv1d
 
 # %% ../nbs/23_huggingface.ipynb #9c266e55
 def _is_config(cfg)->bool: return any(c.__name__ in ('PreTrainedConfig', 'PretrainedConfig') for c in type(cfg).__mro__)
@@ -38,6 +39,7 @@ def config_sizes(hf:nn.Module)->dict:
         last = name.rpartition('.')[2]
         if last == 'intermediate' and isinstance(getattr(m, 'dense', None), nn.Linear): add('intermediate_size', name, m.dense.out_features)  # BERT
         if last == 'mlp' and isinstance(getattr(m, 'fc1', None), nn.Linear): add('intermediate_size', name, m.fc1.out_features)  # ViT
+        if last == 'mlp' and is_conv1d(getattr(m, 'c_fc', None)): add('n_inner', name, m.c_fc.nf)  # GPT-2
     emb = hf.get_input_embeddings() if hasattr(hf, 'get_input_embeddings') else None
     if isinstance(emb, nn.Embedding): add('hidden_size', 'input embeddings', emb.embedding_dim)
     elif isinstance(emb, nn.Module):  # patches: the first layer of the patch embedding sets the width
@@ -82,7 +84,7 @@ def check_uniform(model:nn.Module, names:dict, groups:list, context:str, per_lay
     roles, sizes = {}, {}
     for hf in hfs:
         for m in hf.modules():
-            if isinstance(m, (nn.Linear, nn.Embedding)) and role(names[m]) != names[m]: roles.setdefault(role(names[m]), []).append(names[m])
+            if (isinstance(m, (nn.Linear, nn.Embedding)) or is_conv1d(m)) and role(names[m]) != names[m]: roles.setdefault(role(names[m]), []).append(names[m])
     for g in groups: sizes.setdefault(role(g.name), set()).add(g.n)
     bad = [r for r, ns in roles.items() if 0 < sum(n in pruned for n in ns) < len(ns)] + [r for r, s in sizes.items() if len(s) > 1]
     if bad: raise ValueError(f"The blocks of this Hugging Face model would be pruned differently ({', '.join(bad[:3])}: pruned "
@@ -99,6 +101,10 @@ def left_whole(model:nn.Module)->dict:
                 why = (f"torch-pruning's group of {type(m).__name__}'s query, key and value cuts channels across heads, and "
                        f"{type(hf.config).__name__} derives the heads' width from hidden_size / num_attention_heads: heads stay whole")
                 res.update({l: why for a in ('query', 'key', 'value') if isinstance(l := getattr(m, a, None), nn.Linear)})
+            elif is_conv1d(getattr(m, 'c_attn', None)) and isinstance(vars(m).get('num_heads'), int):  # GPT-2
+                why = (f"{type(m).__name__}'s fused c_attn holds the queries, keys and values of every head, and {type(hf.config).__name__} "
+                       "derives the heads' width from n_embd / n_head: heads stay whole")
+                res.update({l: why for a in ('c_attn', 'q_attn') if is_conv1d(l := getattr(m, a, None))})
     return res
 
 def unsaved_params(model:nn.Module)->dict:

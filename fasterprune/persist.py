@@ -14,6 +14,7 @@ from fastcore.foundation import L
 from .pruner import Pruner
 from .planning import Plan
 from .groups import ATTENTION
+from .counting import is_conv1d
 
 # %% ../nbs/12_persist.ipynb #dfaed007
 def _load_weights(path):
@@ -35,7 +36,7 @@ def _widths_plan(pruner, sd)->dict:
     for g in pruner.groups:
         w = sd.get(f"{g.name}.weight")
         if w is None: continue
-        saved = w.shape[1 if getattr(g.root, 'transposed', False) else 0]
+        saved = w.shape[1 if getattr(g.root, 'transposed', False) or is_conv1d(g.root) else 0]  # the axis of the root's outputs
         if saved == g.n: continue
         if saved > g.n:
             raise ValueError(f"The checkpoint has {saved} channels for layer {g.name!r}, more than this model's {g.n}: a model "

@@ -12,7 +12,7 @@ import copy, math, numbers, difflib, warnings
 import torch, torch.nn as nn
 from fastcore.basics import store_attr, listify, noop
 from .criteria import Criteria, large_final
-from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms
+from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms, is_conv1d
 from .graph import Graph
 from .groups import ATTENTION, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
 from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role
@@ -155,10 +155,8 @@ class Pruner:
         self.groups, self.skipped = collect_groups(self.graph, self.ignored, self.names, attention=attention)
         self.skipped = self.left_whole | self.skipped
         if not self.groups:
-            conv1d = [n for m, n in self.names.items() if type(m).__name__ == 'Conv1D' and not isinstance(m, nn.Conv1d)]
             raise ValueError(f"Nothing in this {type(model).__name__} can be pruned: no conv or linear layer whose "
-                             "output channels feed anything but the model's outputs or `ignored_layers`"
-                             + (f" (Hugging Face's Conv1D layers, as in GPT-2, are not supported yet: {conv1d[0]}...)" if conv1d else ""))
+                             "output channels feed anything but the model's outputs or `ignored_layers`")
         check_uniform(model, self.names, self.groups, context, ratios is not None, self.macs_ratio is not None)
         self.target = self._target(ratios)
         if ratios is not None: self._check_ratio_keys()
@@ -405,7 +403,7 @@ class Pruner:
             if m in self.output_layers: why = "it produces the model's output, whose channels are never pruned"
             elif m in self.ignored: why = "it is in `ignored_layers`"
             elif name in self.skipped: why = f"fasterprune leaves its channels alone: {self.skipped[name]}"
-            elif not any(isinstance(s, (nn.modules.conv._ConvNd, nn.Linear)) for s in m.modules()):
+            elif not any(isinstance(s, (nn.modules.conv._ConvNd, nn.Linear)) or is_conv1d(s) for s in m.modules()):
                 why = f"a {type(m).__name__} has no filters of its own: name the conv or linear layer whose outputs it takes"
             else: why = "its outputs are coupled only to layers that are never pruned"
             raise ValueError(f"pruning_ratio[{name!r}] would prune nothing: {why}. Remove it from the dict")
