@@ -6,8 +6,8 @@ Docs: https://fasterprune.github.io/fasterprune/groups.html.md"""
 
 # %% auto #0
 __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'attention_of', 'head_units', 'head_couplings',
-           'kv_attention_of', 'kv_head_group', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores',
-           'group_scores', 'position_scores']
+           'kv_attention_of', 'kv_head_group', 'fused_attention_of', 'fused_head_group', 'collect_groups',
+           'renumber_groups', 'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -32,6 +32,7 @@ class Group:
     members: list = field(default_factory=list) # Names of layers whose outputs the group prunes
     fixed: int = 0 # Channels that can never go (they reach a tensor outside the graph, such as the input)
     attention: tuple = None # `(attention module's name, mode)` when the root is its fused `qkv` projection and a position is a head or a head dimension
+    step: int = 1 # Channels are kept in multiples of this (a Hugging Face embedding whose width sets its heads' width)
     @property
     def granularity(self): return self.units.shape[1]  # channels per position
     @cached_property
@@ -106,10 +107,16 @@ def head_couplings(couplings:list, module:nn.Module, heads:int, width:int, atten
         res.append(replace(c, idxs=roots % (heads * width) // width, root_idxs=roots, fixed_roots=set(), size=heads))
     return res
 
+def _projections(m:nn.Module)->tuple:
+    "`(q, k, v, o, head width)` as `m` names them: LLaMA's `q_proj`... `o_proj` and `head_dim`, or BERT's `self.query`, `self.key`, `self.value`, `self.attention_head_size` and `output.dense`"
+    if isinstance(s := m._modules.get('self'), nn.Module):  # BERT and its kin: the heads in `self`, the output projection beside it
+        return (*(s._modules.get(x) for x in ('query', 'key', 'value')), getattr(m._modules.get('output'), 'dense', None),
+                vars(s).get('attention_head_size'))
+    return (*(getattr(m, f'{x}_proj', None) for x in 'qkvo'), vars(m).get('head_dim'))
+
 def kv_attention_of(m:nn.Module)->tuple|None:
-    "`(q, k, v, o, head width)` of an attention module with separate `q_proj`, `k_proj`, `v_proj` and `o_proj` and an int `head_dim` (Hugging Face's LLaMA, Qwen2, Mistral...), else None"
-    q, k, v, o = (getattr(m, f'{x}_proj', None) for x in 'qkvo')
-    d = vars(m).get('head_dim')
+    "`(q, k, v, o, head width)` of an attention module with separate query, key, value and output projections and an int head width (Hugging Face's LLaMA, Qwen2, Mistral, ViT: `q_proj`... `head_dim`; BERT: `self.query`... `output.dense`), else None"
+    q, k, v, o, d = _projections(m)
     if not all(isinstance(l, nn.Linear) for l in (q, k, v, o)) or not isinstance(d, int) or isinstance(d, bool) or d < 1: return None
     if q.out_features % d or k.out_features % d or k.out_features != v.out_features or o.in_features != q.out_features: return None
     return (q, k, v, o, d) if (q.out_features // d) % (k.out_features // d) == 0 else None
@@ -124,6 +131,20 @@ def kv_head_group(graph:Graph, att:tuple, names:dict)->Group:
           graph.coupling(v, True, shared, roots), graph.coupling(o, False, roots, roots)]
     return Group(q, names[q], cs, heads * d, roots.view(kv, -1), [names[l] for l in (q, k, v)])
 
+def fused_attention_of(m:nn.Module)->tuple|None:
+    "`(c_attn, c_proj, heads, head width)` of a GPT-2 attention: one `Conv1D` `c_attn` holds the queries, keys and values of `num_heads` heads of `head_dim` channels, and `c_proj` reads them back; else None"
+    c, p, h, d = m._modules.get('c_attn'), m._modules.get('c_proj'), vars(m).get('num_heads'), vars(m).get('head_dim')
+    if not (is_conv1d(c) and is_conv1d(p) and isinstance(h, int) and isinstance(d, int)) or isinstance(h, bool) or vars(m).get('is_cross_attention'): return None
+    return (c, p, h, d) if h > 0 and d > 0 and c.nf == 3 * h * d == 3 * p.nx else None
+
+def fused_head_group(graph:Graph, att:tuple, names:dict)->Group:
+    "The group of a GPT-2 attention's heads: a position is one head's queries, keys and values and the rows of `c_proj` that read its values"
+    c, p, heads, d = att
+    e = heads * d
+    roots = torch.arange(3 * e)  # the queries, the keys, then the values, head by head
+    cs = [graph.coupling(c, True, roots, roots), graph.coupling(p, False, torch.arange(e), 2 * e + torch.arange(e))]
+    return Group(c, names[c], cs, 3 * e, roots.view(3, heads, d).transpose(0, 1).reshape(heads, 3 * d), [names[c]])
+
 # %% ../nbs/04_groups.ipynb #82471fed
 def collect_groups(
     graph:Graph, # The traced model
@@ -136,22 +157,25 @@ def collect_groups(
     groups, skipped, seen = [], {}, set()
     excluded, by_name = ifnone(excluded, {}), {n: m for m, n in names.items()}
     graph.refresh_maps()
-    kv_atts = {l: att for m in names if (att := kv_attention_of(m)) is not None for l in att[:3]}  # by projection
+    built = {}  # `{projection: (group builder, attention, its projections)}` of the attentions whose groups fasterprune builds
+    for m in names:
+        if (att := kv_attention_of(m)) is not None: built.update({l: (kv_head_group, att, att[:3]) for l in att[:3]})
+        elif (att := fused_attention_of(m)) is not None: built[att[0]] = (fused_head_group, att, att[:1])
     for m in graph.layers():
         if m in seen or m in ignored: continue
         name = names[m]
         if name in excluded: continue
-        if m in kv_atts:  # separate projections: fasterprune builds the group (a rotary embedding defeats torch-pruning's)
-            att = kv_atts[m]
-            seen.update(att[:3])
-            name = names[att[0]]
-            if name in excluded: continue
-            if any(l in ignored for l in att[:3]): continue
+        if m in built:  # Hugging Face's attentions: a rotary embedding, or a split of a fused projection, defeats torch-pruning's groups
+            make, att, projs = built[m]
+            seen.update(projs)
+            name = names[projs[0]]
+            if name in excluded or any(l in ignored for l in projs): continue
             if attention != 'heads':
                 skipped[name] = (f"attention={attention!r} leaves the attention's heads whole" if attention == 'none' else
-                                 "attention='head_dim' is for fused qkv projections: here the heads go whole, as a rotary embedding pairs their dimensions")
+                                 "attention='head_dim' narrows the heads of timm's fused qkv projections; this attention's heads "
+                                 "go whole or not at all (a rotary embedding pairs their dimensions, a config derives their width)")
                 continue
-            g = kv_head_group(graph, att, names)
+            g = make(graph, att, names)
             if len(g.units) >= 2: groups.append(g)
             continue
         n = graph.out_channels(m)

@@ -74,8 +74,8 @@ class Target:
         return min(rs) * fraction if rs else None  # layers that must share channels take the most conservative ratio
 
     def bounds(self, g, n_init:dict)->tuple:
-        "Unit size (positions pruned together to keep `round_to`) and the fewest positions `g` may keep"
-        step = math.lcm(g.granularity, self.round_to or 1) // g.granularity
+        "Unit size (positions pruned together to keep `round_to`, and the group's own `step`) and the fewest positions `g` may keep"
+        step = math.lcm(g.granularity, self.round_to or 1, getattr(g, 'step', 1)) // g.granularity
         n0 = self.positions0(g, n_init)
         most = self.max_pruning_ratio if self.max_pruning_ratio is not None else None if self.local else GLOBAL_MAX_PRUNING_RATIO
         return step, step if most is None else max(step, math.ceil(n0 * (1 - most/100)))

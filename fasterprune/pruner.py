@@ -15,7 +15,7 @@ from .criteria import Criteria, large_final
 from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms, is_conv1d
 from .graph import Graph
 from .groups import ATTENTION, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
-from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role
+from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role, tie_head_widths
 from .planning import (NORMALIZE, GLOBAL_MAX_PRUNING_RATIO, Target, Plan, check_percent, check_target, groups_to_score, plan_filters,
                                   plan_macs, integer_targets, most_macs_removed)
 from .transaction import apply_plan, check_forward, interrupts_deferred, Check
@@ -152,7 +152,7 @@ class Pruner:
         self.ignored = {s for m in user_ignored + [o for o in self.output_layers if isinstance(o, nn.Module)] for s in m.modules()}
         self.ignored |= {self._by_name[n] for n in self.left_whole}
         self.excluded = {}  # groups whose pruning broke the forward: {root name: why}
-        self.groups, self.skipped = collect_groups(self.graph, self.ignored, self.names, attention=attention)
+        self.groups, self.skipped = self._collect()
         self.skipped = self.left_whole | self.skipped
         if not self.groups:
             raise ValueError(f"Nothing in this {type(model).__name__} can be pruned: no conv or linear layer whose "
@@ -281,8 +281,13 @@ class Pruner:
         if applied is not None:
             groups = renumber_groups([g for g in self.groups if g.name not in excluded], applied.removals, applied.ops)
             if groups is not None: return groups, self.skipped
-        groups, skipped = collect_groups(self.graph, self.ignored, self.names, excluded, self.attention)
+        groups, skipped = self._collect(excluded)
         return groups, self.left_whole | skipped
+
+    def _collect(self, excluded:dict=None)->tuple:
+        "`collect_groups` of the model as it is now, the widths a Hugging Face config ties to its heads' width in step with them"
+        groups, skipped = collect_groups(self.graph, self.ignored, self.names, excluded, self.attention)
+        return tie_head_widths(self.model, groups, self.names), skipped
 
     # --- the prune ---
     def prune_to(self,
