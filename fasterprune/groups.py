@@ -132,18 +132,26 @@ def kv_head_group(graph:Graph, att:tuple, names:dict)->Group:
     return Group(q, names[q], cs, heads * d, roots.view(kv, -1), [names[l] for l in (q, k, v)])
 
 def fused_attention_of(m:nn.Module)->tuple|None:
-    "`(c_attn, c_proj, heads, head width)` of a GPT-2 attention: one `Conv1D` `c_attn` holds the queries, keys and values of `num_heads` heads of `head_dim` channels, and `c_proj` reads them back; else None"
-    c, p, h, d = m._modules.get('c_attn'), m._modules.get('c_proj'), vars(m).get('num_heads'), vars(m).get('head_dim')
-    if not (is_conv1d(c) and is_conv1d(p) and isinstance(h, int) and isinstance(d, int)) or isinstance(h, bool) or vars(m).get('is_cross_attention'): return None
-    return (c, p, h, d) if h > 0 and d > 0 and c.nf == 3 * h * d == 3 * p.nx else None
+    "`(qkv, out, heads, head width, interleaved)` of an attention whose queries, keys and values come from one projection and go back through another: GPT-2's `Conv1D`s `c_attn` (all queries, then all keys, then all values, `num_heads` heads of `head_dim`) and `c_proj`, or GPT-NeoX's `query_key_value` (head by head, each its query, key and value of `head_size`: interleaved) and `dense`; else None"
+    a = vars(m)
+    if is_conv1d(c := m._modules.get('c_attn')) and is_conv1d(p := m._modules.get('c_proj')) and not a.get('is_cross_attention'):
+        h, d, interleaved, width, read = a.get('num_heads'), a.get('head_dim'), False, c.nf, p.nx
+    elif isinstance(c := m._modules.get('query_key_value'), nn.Linear) and isinstance(p := m._modules.get('dense'), nn.Linear):
+        d, interleaved, width, read = a.get('head_size'), True, c.out_features, p.in_features
+        h = width // (3 * d) if isinstance(d, int) and d > 0 else None
+    else: return None
+    if not (isinstance(h, int) and isinstance(d, int)) or isinstance(h, bool) or isinstance(d, bool) or h < 1 or d < 1: return None
+    return (c, p, h, d, interleaved) if width == 3 * h * d == 3 * read else None
 
 def fused_head_group(graph:Graph, att:tuple, names:dict)->Group:
-    "The group of a GPT-2 attention's heads: a position is one head's queries, keys and values and the rows of `c_proj` that read its values"
-    c, p, heads, d = att
+    "The group of the heads of an attention with one query-key-value projection: a position is one head's queries, keys and values and the inputs of the output projection that read its values"
+    c, p, heads, d, interleaved = att
     e = heads * d
-    roots = torch.arange(3 * e)  # the queries, the keys, then the values, head by head
-    cs = [graph.coupling(c, True, roots, roots), graph.coupling(p, False, torch.arange(e), 2 * e + torch.arange(e))]
-    return Group(c, names[c], cs, 3 * e, roots.view(3, heads, d).transpose(0, 1).reshape(heads, 3 * d), [names[c]])
+    roots = torch.arange(3 * e)  # the projection's outputs
+    if interleaved: units, values = roots.view(heads, 3 * d), roots.view(heads, 3, d)[:, 2].flatten()  # head by head: q, k, v
+    else: units, values = roots.view(3, heads, d).transpose(0, 1).reshape(heads, 3 * d), 2 * e + torch.arange(e)  # q, k, v: head by head
+    cs = [graph.coupling(c, True, roots, roots), graph.coupling(p, False, torch.arange(e), values)]
+    return Group(c, names[c], cs, 3 * e, units, [names[c]])
 
 # %% ../nbs/04_groups.ipynb #82471fed
 def collect_groups(

@@ -34,13 +34,14 @@ def config_sizes(hf:nn.Module)->dict:
             q, k, v, o, d = att
             add('num_attention_heads', name, q.out_features // d); add('num_key_value_heads', name, k.out_features // d)
             add('head_dim', name, d)
-        if (att := fused_attention_of(m)) is not None: add('num_attention_heads', name, att[2])  # GPT-2
+        if (att := fused_attention_of(m)) is not None: add('num_attention_heads', name, att[2])  # GPT-2, GPT-NeoX
         if all(isinstance(getattr(m, a, None), nn.Linear) for a in ('gate_proj', 'up_proj', 'down_proj')):
             add('intermediate_size', name, m.up_proj.out_features)
         last = name.rpartition('.')[2]
         if last == 'intermediate' and isinstance(getattr(m, 'dense', None), nn.Linear): add('intermediate_size', name, m.dense.out_features)  # BERT
         if last == 'mlp' and isinstance(getattr(m, 'fc1', None), nn.Linear): add('intermediate_size', name, m.fc1.out_features)  # ViT
         if last == 'mlp' and is_conv1d(getattr(m, 'c_fc', None)): add('n_inner', name, m.c_fc.nf)  # GPT-2
+        if last == 'mlp' and isinstance(getattr(m, 'dense_h_to_4h', None), nn.Linear): add('intermediate_size', name, m.dense_h_to_4h.out_features)  # GPT-NeoX
     emb = hf.get_input_embeddings() if hasattr(hf, 'get_input_embeddings') else None
     if isinstance(emb, nn.Embedding): add('hidden_size', 'input embeddings', emb.embedding_dim)
     elif isinstance(emb, nn.Module):  # patches: the first layer of the patch embedding sets the width

@@ -188,8 +188,8 @@ class Pruner:
             self.groups = [g for g in self.groups if g.name not in self.excluded]
         why = '; '.join(f"{k}: {v}" for k, v in list(self.excluded.items())[:2])
         raise ValueError(f"Nothing in this {type(self.model).__name__} can be pruned so that its {kind} still describes it "
-                         f"(save_pretrained/from_pretrained would fail): fasterprune writes the sizes of LLaMA-style (gate/up/down), BERT and ViT "
-                         f"configs. {len(self.excluded)} groups left out, e.g. {why}")
+                         f"(save_pretrained/from_pretrained would fail): fasterprune writes the sizes of LLaMA-style (gate/up/down), BERT, ViT, "
+                         f"GPT-2 and GPT-NeoX configs. {len(self.excluded)} groups left out, e.g. {why}")
 
     def _target(self, ratios:dict=None)->Target:
         "The pruner's `Target`, or one with the per-layer `ratios` (`{module: percent}`) instead"
