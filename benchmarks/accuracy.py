@@ -63,8 +63,11 @@ Student-t interval, and `ahead`, `tied` (the interval holds 0) or `behind`. Ever
 results JSON as it ends and a restarted run skips what is there.
 The runs behind the accuracy tutorial ship in `benchmarks/results/accuracy_<task>.json`
 (`--table --task digits32 --results benchmarks/results/accuracy_digits32.json` prints one).
-On digits32 they add seeds 3 to 9 to the unpruned row, fasterprune's two default rows and the peers' local rows
-(with `run_row`), to tell apart rows within a point of each other. fasterprune's rows ran with `PruneCallback`'s
+On digits32 they add seeds 3 to 9 to the unpruned row, fasterprune's two default rows, its `taylor` rows (local,
+and global with the default normalize) and the peers' local rows (with `run_row`), to tell apart rows within a
+point of each other, and a row `fasterprune taylor global agp norm=mean, rerun`: `taylor` ranked with
+normalize='mean' again with today's defaults over 10 seeds, to check the 3-seed `norm=mean` row that had the best
+mean at 4x. fasterprune's rows ran with `PruneCallback`'s
 BatchNorm recalibration and the global ranking's 10% floor, except the `norm=` rows (and the other criteria's
 global rows marked `norm=mean`), which ran before both and are kept as the record of how `normalize` was chosen
 (their runs carry no `rerun` key). The trained protocol's runs ship in

@@ -1,4 +1,4 @@
-"""Latency of pruned torchvision and timm models against the unpruned ones, in PyTorch and in onnxruntime, in one run.
+"""Latency of pruned torchvision, timm and Hugging Face models against the unpruned ones, in PyTorch and in onnxruntime, in one run.
 
 Each model is pruned (a deep copy per configuration) and every configuration is timed with `fasterprune.latency`
 (eval mode, no gradients, warm-up, median of `--runs` forwards), in rotating order over `--rounds` rounds; the
@@ -6,8 +6,14 @@ table gives the median over rounds as a ratio to the unpruned model timed in the
 
     python benchmarks/latency.py [--models resnet18,resnet50,mobilenet_v2,densenet121] [--size 224] [--bs 1] [--onnx]
     python benchmarks/latency.py --models timm:vit_small_patch16_224,timm:swin_tiny_patch4_window7_224 --configs 50:local
+    python benchmarks/latency.py --models hf:gpt2,hf:bert,hf:vit,hf:llama,hf:neox --configs 30:local,50:local [--seq 128]
 
-A name `timm:<model>` is built with `timm.create_model(<model>)` (no weights), any other from `torchvision.models`.
+A name `timm:<model>` is built with `timm.create_model(<model>)` (no weights), `hf:<family>` from the default config
+of a Hugging Face model (no weights, nothing downloaded: `hf:gpt2` GPT-2 small, `hf:bert` BERT-base with a 2-class
+head, `hf:vit` ViT-B/16, `hf:llama` a 12-layer LLaMA of width 768 with 12 query and 4 key-value heads, `hf:neox` GPT-NeoX
+at Pythia-160M's sizes) on one
+sequence of `--seq` random tokens per batch row (or one image), any other from `torchvision.models`. Hugging Face
+models prune locally only (their config holds one size per field) and are not exported to ONNX here.
 
 "/8" in the table marks `round_to=8`: every group keeps a multiple of 8 channels.
 """
@@ -16,12 +22,27 @@ from pathlib import Path
 import torch, torchvision
 from fasterprune.all import *
 
-def build(name:str):
-    "A model without weights: `timm:<name>` from timm, else torchvision's `<name>`"
+HF = {  # family: (config class, model class, config overrides)
+    'gpt2': ('GPT2Config', 'GPT2LMHeadModel', {}), 'bert': ('BertConfig', 'BertForSequenceClassification', {}),
+    'vit': ('ViTConfig', 'ViTForImageClassification', {}),
+    'llama': ('LlamaConfig', 'LlamaForCausalLM', dict(hidden_size=768, intermediate_size=2048, num_hidden_layers=12, num_attention_heads=12,
+                                                      num_key_value_heads=4, head_dim=64, vocab_size=32000)),
+    'neox': ('GPTNeoXConfig', 'GPTNeoXForCausalLM', dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+                                                         vocab_size=50304))}
+
+def build(name:str, bs:int=1, size:int=224, seq:int=128)->tuple:
+    "`(model, inputs)`: a model without weights (`timm:<name>` from timm, `hf:<family>` from a Hugging Face config, else torchvision's `<name>`) and a batch for it"
+    images = torch.randn(bs, 3, size, size)
+    if name.startswith('hf:'):
+        import transformers
+        cfg, cls, kw = HF[name[3:]]
+        model = getattr(transformers, cls)(getattr(transformers, cfg)(**kw))
+        if name == 'hf:vit': return model, {'pixel_values': images}
+        return model, {'input_ids': torch.randint(0, model.config.vocab_size, (bs, seq))}
     if name.startswith('timm:'):
         import timm
-        return timm.create_model(name[5:], pretrained=False)
-    return getattr(torchvision.models, name)(weights=None)
+        return timm.create_model(name[5:], pretrained=False), images
+    return getattr(torchvision.models, name)(weights=None), images
 
 def onnx_session(model, x):
     "An onnxruntime session running `model` exported with the default exporter, and its input name"
@@ -49,41 +70,43 @@ if __name__ == '__main__':
                     help='ratio:context[:round_to] of each pruned model')
     ap.add_argument('--size', type=int, default=224)
     ap.add_argument('--bs', type=int, default=1)
+    ap.add_argument('--seq', type=int, default=128, help='tokens per sequence for Hugging Face text models')
     ap.add_argument('--runs', type=int, default=10)
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--onnx', action='store_true', help='also time the exported models in onnxruntime')
     args = ap.parse_args()
     warnings.simplefilter('ignore')
     configs = [(float(r), c, int(rt[0]) if rt else None) for r, c, *rt in (s.split(':') for s in args.configs.split(','))]
-    print(f"{torch.get_num_threads()} threads, input {args.bs}x3x{args.size}x{args.size}, median of {args.runs} runs, "
+    print(f"{torch.get_num_threads()} threads, input {args.bs}x3x{args.size}x{args.size} (Hugging Face text: {args.bs}x{args.seq} tokens), median of {args.runs} runs, "
           f"median of {args.rounds} rounds\n")
     head = f"{'model':<36}{'pruned':<16}{'params':>9}{'MACs':>8}{'torch ms':>10}{'ratio':>8}"
     if args.onnx: head += f"{'ort ms':>9}{'ratio':>8}"
     print(head)
     for name in args.models.split(','):
         torch.manual_seed(0)
-        base = build(name).eval()
-        x = torch.randn(args.bs, 3, args.size, args.size)
+        base, x = build(name, args.bs, args.size, args.seq)
+        base.eval()
         models = {'-': base}
         for r, c, rt in configs:
             m = copy.deepcopy(base)
             Pruner(m, r, c, example_inputs=x, round_to=rt, verbose=False).prune_model()
             models[f"{r:g}% {c}" + (f" /{rt}" if rt else "")] = m.eval()
-        sessions = {k: onnx_session(m, x) for k, m in models.items()} if args.onnx else {}
+        onnx = args.onnx and isinstance(x, torch.Tensor)
+        sessions = {k: onnx_session(m, x) for k, m in models.items()} if onnx else {}
         times = {k: [] for k in models}
         ort_times = {k: [] for k in models}
         keys = list(models)
         for i in range(args.rounds):
             for k in keys[i % len(keys):] + keys[:i % len(keys)]:  # rotate the order: no configuration always goes first
                 times[k].append(latency(models[k], x, n_runs=args.runs))
-                if args.onnx: ort_times[k].append(ort_latency(sessions[k], x, args.runs))
+                if onnx: ort_times[k].append(ort_latency(sessions[k], x, args.runs))
         p0, m0 = count_params(base), count_macs(base, x)
         t0 = statistics.median(times['-'])
-        o0 = statistics.median(ort_times['-']) if args.onnx else None
+        o0 = statistics.median(ort_times['-']) if onnx else None
         for k, m in models.items():
             t = statistics.median(times[k])
             row = (f"{name:<36}{k:<16}{count_params(m)/p0:>9.2f}{count_macs(m, x)/m0:>8.2f}{1000*t:>10.1f}{t/t0:>8.2f}")
-            if args.onnx:
+            if onnx:
                 o = statistics.median(ort_times[k])
                 row += f"{1000*o:>9.1f}{o/o0:>8.2f}"
             print(row, flush=True)

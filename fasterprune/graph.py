@@ -68,14 +68,18 @@ def _release_trace(dg):
 # %% ../nbs/03_graph.ipynb #dded986e
 _CATS = (torch.cat, torch.concat, torch.concatenate)
 
+_RESHAPES = ('reshape', 'view', 'flatten')
+
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor)`"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor)`, and `reshapes` every reshape's to `(shape in, shape out)`"
     def __init__(self):
         super().__init__()
-        self.sizes = {}
+        self.sizes, self.reshapes = {}, {}
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
+        if (getattr(func, '__name__', None) in _RESHAPES and args and isinstance(args[0], torch.Tensor) and isinstance(out, torch.Tensor)
+            and out.grad_fn is not None): self.reshapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
         if func in _CATS and isinstance(out, torch.Tensor) and out.grad_fn is not None and out.dim() > 1:
             tensors = args[0] if args else kwargs['tensors']
             if any(t.dim() != out.dim() for t in tensors): return out  # a legacy empty 1-D tensor (a fresh KV cache): torch-pruning's guess
@@ -122,6 +126,39 @@ class _PixelShuffleMapping:
         if self.to_narrow: return list(dict.fromkeys(H(idx=i.idx // self.stride, root_idx=i.root_idx) for i in idxs))
         return list(dict.fromkeys(H(idx=k, root_idx=i.root_idx) for i in idxs for k in range(i.idx * self.stride, (i.idx + 1) * self.stride)))
 
+class _TileMapping:
+    "Channel indices through a reshape that merges trailing dimensions into the last, channels innermost: channel `c` of `channels` is `c`, `channels + c`, ... on the wide side"
+    def __init__(self, channels, k, to_wide): self.channels, self.k, self.to_wide = channels, k, to_wide
+    def __call__(self, idxs):
+        H, C = _HybridIndex, self.channels
+        if self.to_wide: return [H(idx=j * C + i.idx, root_idx=i.root_idx) for j in range(self.k) for i in idxs]
+        return list(dict.fromkeys(H(idx=i.idx % C, root_idx=i.root_idx) for i in idxs))
+
+def _mark_tiles(dg, reshapes):
+    "Mark the reshapes that merge trailing dimensions into the channels, last (Swin's patch merging: `(..., 2, 2, C)` to `(..., 4C)`), with how many copies of the channels they make"
+    for node in dg.module2node.values():
+        if node.type != ops.OPTYPE.RESHAPE or node.grad_fn not in reshapes: continue
+        shape_in, shape_out = reshapes[node.grad_fn]
+        n = len(shape_out) - 1
+        if n < 1 or len(shape_in) <= len(shape_out) or tuple(shape_in[:n]) != tuple(shape_out[:n]): continue
+        k = math.prod(shape_in[n:-1])
+        if k < 2 or shape_out[-1] != k * shape_in[-1]: continue
+        widths = {tp_shapes.infer_out_channels_recursively(dg, i, [0]) for i in node.inputs}
+        if widths == {shape_in[-1]} and shape_in[1:].count(shape_in[-1]) == 1:  # the last dimension holds the channels, no other could
+            node.module.fp_tile = k  # (not an attention's heads merged back, nor a flatten of (C, H, W) with W == C)
+
+def _update_reshape_mapping(dg, node):
+    "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, else torch-pruning's"
+    k = getattr(node.module, 'fp_tile', None)
+    if k is None: return tp_maps.update_reshape_index_mapping(dg, node)
+    for in_node in node.inputs:
+        c = tp_shapes.infer_out_channels_recursively(dg, in_node, [0])
+        if c is None: continue
+        for dep in in_node.dependencies:
+            if dep.target is node: dep.index_mapping[0] = _TileMapping(c, k, to_wide=True)
+        for dep in node.dependencies:
+            if dep.target is in_node: dep.index_mapping[0] = _TileMapping(c, k, to_wide=False)
+
 def _map_pixel_shuffles(dg):
     "Index maps through `pixel_shuffle` (channel `c` out is `c*r*r...c*r*r+r*r-1` in) and `pixel_unshuffle`"
     for node in dg.module2node.values():
@@ -137,7 +174,7 @@ def _map_pixel_shuffles(dg):
 
 # %% ../nbs/03_graph.ipynb #f413a0d2
 _MAP_UPDATES = {ops.OPTYPE.CONCAT: _update_concat_mapping, ops.OPTYPE.SPLIT: tp_maps.update_split_index_mapping,
-                ops.OPTYPE.RESHAPE: tp_maps.update_reshape_index_mapping, ops.OPTYPE.UNBIND: tp_maps.update_unbind_index_mapping,
+                ops.OPTYPE.RESHAPE: _update_reshape_mapping, ops.OPTYPE.UNBIND: tp_maps.update_unbind_index_mapping,
                 ops.OPTYPE.EXPAND: tp_maps.update_expand_index_mapping, ops.OPTYPE.SLICE: tp_maps.update_slice_index_mapping}
 
 def _update_index_maps(dg):
@@ -218,6 +255,7 @@ class Graph:
                 try:
                     with torch.enable_grad(), _no_saved_activations(): dg = _build_graph(model, example_inputs, forward_fn)
                     _fix_concats(dg, concats.sizes)
+                    _mark_tiles(dg, concats.reshapes)
                     _map_pixel_shuffles(dg)
                     _release_trace(dg)
                     return cls(dg, counter.macs, res['shapes'], res['train'], counter.terms)
