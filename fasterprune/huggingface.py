@@ -57,7 +57,7 @@ def config_sizes(hf:nn.Module)->dict:
     return res
 
 def _sync_heads(hf:nn.Module):
-    "Set the head counts that BERT's and GPT-2's attention modules keep beside their projections from the projections"
+    "Set the head counts that BERT's and GPT-2's attention modules keep beside their projections from the projections (GPT-NeoX keeps none)"
     for m in hf.modules():
         a = vars(m)
         if isinstance(q := m._modules.get('query'), nn.Linear) and isinstance(a.get('attention_head_size'), int) and isinstance(a.get('all_head_size'), int):  # BERT
@@ -123,7 +123,7 @@ def left_whole(model:nn.Module)->dict:
     return res
 
 def tie_head_widths(model:nn.Module, groups:list, names:dict)->list:
-    "`groups`, with those as wide as the embedding of a Hugging Face model whose config derives the heads' width from it (`hidden_size / num_attention_heads`: BERT, GPT-2, ViT) kept in multiples of that width (`Group.step`), so that heads and embedding can go in step"
+    "`groups`, with those as wide as the embedding of a Hugging Face model whose config derives the heads' width from it (`hidden_size / num_attention_heads`: BERT, GPT-2, ViT, GPT-NeoX) kept in multiples of that width (`Group.step`), so that heads and embedding can go in step"
     for hf in hf_models(model):
         cfg = hf.config
         e, h = getattr(cfg, 'hidden_size', None), getattr(cfg, 'num_attention_heads', None)
