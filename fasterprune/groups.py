@@ -108,14 +108,15 @@ def head_couplings(couplings:list, module:nn.Module, heads:int, width:int, atten
     return res
 
 def _projections(m:nn.Module)->tuple:
-    "`(q, k, v, o, head width)` as `m` names them: LLaMA's `q_proj`... `o_proj` and `head_dim`, or BERT's `self.query`, `self.key`, `self.value`, `self.attention_head_size` and `output.dense`"
+    "`(q, k, v, o, head width)` as `m` names them: LLaMA's `q_proj`... `o_proj` and `head_dim`, BERT's `self.query`, `self.key`, `self.value`, `self.attention_head_size` and `output.dense`, or DistilBERT's `q_lin`... `out_lin` and `attention_head_size`"
     if isinstance(s := m._modules.get('self'), nn.Module):  # BERT and its kin: the heads in `self`, the output projection beside it
         return (*(s._modules.get(x) for x in ('query', 'key', 'value')), getattr(m._modules.get('output'), 'dense', None),
                 vars(s).get('attention_head_size'))
+    if 'q_lin' in m._modules: return (*(m._modules.get(f'{x}_lin') for x in ('q', 'k', 'v', 'out')), vars(m).get('attention_head_size'))  # DistilBERT
     return (*(getattr(m, f'{x}_proj', None) for x in 'qkvo'), vars(m).get('head_dim'))
 
 def kv_attention_of(m:nn.Module)->tuple|None:
-    "`(q, k, v, o, head width)` of an attention module with separate query, key, value and output projections and an int head width (Hugging Face's LLaMA, Qwen2, Mistral, ViT: `q_proj`... `head_dim`; BERT: `self.query`... `output.dense`), else None"
+    "`(q, k, v, o, head width)` of an attention module with separate query, key, value and output projections and an int head width (Hugging Face's LLaMA, Qwen2, Mistral, ViT: `q_proj`... `head_dim`; BERT: `self.query`... `output.dense`; DistilBERT: `q_lin`... `out_lin`), else None"
     q, k, v, o, d = _projections(m)
     if not all(isinstance(l, nn.Linear) for l in (q, k, v, o)) or not isinstance(d, int) or isinstance(d, bool) or d < 1: return None
     if q.out_features % d or k.out_features % d or k.out_features != v.out_features or o.in_features != q.out_features: return None

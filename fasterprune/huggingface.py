@@ -42,6 +42,7 @@ def config_sizes(hf:nn.Module)->dict:
         if last == 'mlp' and isinstance(getattr(m, 'fc1', None), nn.Linear): add('intermediate_size', name, m.fc1.out_features)  # ViT
         if last == 'mlp' and is_conv1d(getattr(m, 'c_fc', None)): add('n_inner', name, m.c_fc.nf)  # GPT-2
         if last == 'mlp' and isinstance(getattr(m, 'dense_h_to_4h', None), nn.Linear): add('intermediate_size', name, m.dense_h_to_4h.out_features)  # GPT-NeoX
+        if last == 'ffn' and isinstance(getattr(m, 'lin1', None), nn.Linear): add('hidden_dim', name, m.lin1.out_features)  # DistilBERT
     emb = hf.get_input_embeddings() if hasattr(hf, 'get_input_embeddings') else None
     if isinstance(emb, nn.Embedding): add('hidden_size', 'input embeddings', emb.embedding_dim)
     elif isinstance(emb, nn.Module):  # patches: the first layer of the patch embedding sets the width
@@ -57,11 +58,13 @@ def config_sizes(hf:nn.Module)->dict:
     return res
 
 def _sync_heads(hf:nn.Module):
-    "Set the head counts that BERT's and GPT-2's attention modules keep beside their projections from the projections (GPT-NeoX keeps none)"
+    "Set the head counts that BERT's, DistilBERT's and GPT-2's attention modules keep beside their projections from the projections (GPT-NeoX keeps none)"
     for m in hf.modules():
         a = vars(m)
         if isinstance(q := m._modules.get('query'), nn.Linear) and isinstance(a.get('attention_head_size'), int) and isinstance(a.get('all_head_size'), int):  # BERT
             m.all_head_size, m.num_attention_heads = q.out_features, q.out_features // m.attention_head_size
+        if isinstance(q := m._modules.get('q_lin'), nn.Linear) and isinstance(a.get('attention_head_size'), int) and isinstance(a.get('n_heads'), int):  # DistilBERT
+            m.dim, m.n_heads = q.out_features, q.out_features // m.attention_head_size
         if is_conv1d(c := m._modules.get('c_attn')) and isinstance(a.get('split_size'), int) and isinstance(a.get('head_dim'), int) and not a.get('is_cross_attention'):  # GPT-2
             m.split_size = m.embed_dim = c.nf // 3  # the forward splits c_attn's outputs into queries, keys and values of this width
             m.num_heads = m.embed_dim // m.head_dim
@@ -122,12 +125,23 @@ def left_whole(model:nn.Module)->dict:
                 res.update({l: why for a in ('c_attn', 'q_attn') if is_conv1d(l := getattr(m, a, None)) and l not in grouped})
     return res
 
+_HEAD_COUNTS = ('num_attention_heads', 'num_heads', 'n_heads', 'n_head')
+
+def _unknown_attentions(hf:nn.Module)->list:
+    "Modules of `hf` that keep a head count but whose heads neither `kv_attention_of` nor `fused_attention_of` knows"
+    known = set()
+    for m in hf.modules():
+        if kv_attention_of(m) is not None: known |= {m, m._modules.get('self')}  # BERT keeps its head count in `self`
+        elif fused_attention_of(m) is not None: known.add(m)
+    return [m for m in hf.modules() if m not in known and any(isinstance(vars(m).get(a), int) for a in _HEAD_COUNTS)]
+
 def tie_head_widths(model:nn.Module, groups:list, names:dict)->list:
     "`groups`, with those as wide as the embedding of a Hugging Face model whose config derives the heads' width from it (`hidden_size / num_attention_heads`: BERT, GPT-2, ViT, GPT-NeoX) kept in multiples of that width (`Group.step`), so that heads and embedding can go in step"
     for hf in hf_models(model):
         cfg = hf.config
         e, h = getattr(cfg, 'hidden_size', None), getattr(cfg, 'num_attention_heads', None)
         if isinstance(getattr(cfg, 'head_dim', None), int) or not (isinstance(e, int) and isinstance(h, int) and 0 < h <= e and e % h == 0): continue
+        if _unknown_attentions(hf): continue  # torch-pruning's group would cut its heads across: the embedding must not move
         prefix = names[hf] + '.' if names[hf] else ''
         for g in groups:
             if g.n == e and g.name.startswith(prefix): g.step = e // h
