@@ -280,15 +280,14 @@ class Graph:
     def output_layers(self)->list:
         "Layers of the graph that produce the model's outputs: walking back from each output, the first that set channels"
         sinks = [n for n in self.dg.module2node.values() if not n.outputs]
-        found, seen, stack = [], set(), list(sinks)
+        found, seen, stack = {}, set(), list(sinks)
         while stack:
             node = stack.pop()
             if node in seen: continue
             seen.add(node)
-            if _sets_channels(node.module):
-                if node.module not in found: found.append(node.module)
+            if _sets_channels(node.module): found.setdefault(id(node.module), node.module)  # by identity: parameters compare element-wise
             else: stack.extend(node.inputs)
-        return found
+        return list(found.values())
 
 # %% ../nbs/03_graph.ipynb #e807dc4b
 def _merge(items)->dict:
