@@ -42,7 +42,8 @@ first half). Its rows, named `trained: ...`: `trained: fine-tuned, unpruned` (th
 baseline the verdicts compare to), fasterprune's `large_final`, `random` and `taylor` x local, global agp (default
 normalize), `large_final` local and global `one-shot+ft` (one `Pruner(speed_up=S).prune_model()` at the start,
 `recalibrate_bn`, a new optimizer, the whole fine-tune), `large_final global agp + distillation` (`DistillCallback()`,
-whose teacher is the trained model as the fine-tune starts), fasterai `large_final`, `random` x local, global agp, and
+whose teacher is the trained model as the fine-tune starts), `large_final global agp, first fifth` with and without the global
+ranking's floor (`, no floor`: `max_pruning_ratio=99.9`; AGP over the first fifth of the fine-tune, `FIFTH_FT`: what the floor is for), fasterai `large_final`, `random` x local, global agp, and
 Torch-Pruning `magnitude`, `taylor` x local, global agp and `magnitude local one-shot+ft` (one `step()` of its
 `MetaPruner` before the first batch, then the plain loop: its own recipe). The peers' ratios are calibrated on the
 trained model of seed 0, as in the scratch protocol. Its runs keep `epochs` = the training budget of the model they
@@ -93,6 +94,7 @@ WARMUP, END, TP_STEPS = 0.1, 0.6, 10  # every gradual row prunes along AGP from 
 GRADUAL = warmup_prune_finetune(sched_agp, warmup=WARMUP, finetune=1 - END)
 FT_END = 0.5  # the trained protocol: every gradual row prunes along AGP from 0% to 50% of the fine-tune
 GRADUAL_FT = warmup_prune_finetune(sched_agp, warmup=0., finetune=1 - FT_END)
+FIFTH_FT = warmup_prune_finetune(sched_agp, warmup=0., finetune=0.8)  # AGP over the first fifth of the fine-tune: a few large prune events
 FT_LR_DIV = 10  # the trained protocol fine-tunes at the task's lr / FT_LR_DIV (`--ft-lr-div`)
 TRAINED = 'trained: '  # the prefix of the trained protocol's rows
 FT_BASELINE = TRAINED + 'fine-tuned, unpruned'  # its baseline: the same fine-tune, no pruning
@@ -263,6 +265,8 @@ def trained_rows(quick=False)->list:
     out = [(f'fasterprune {c} {x} agp', 'fasterprune', dict(criteria=c, context=x, **fp)) for c in ('large_final', 'random', 'taylor') for x in ('local', 'global')]
     out += [(f'fasterprune large_final {x} one-shot+ft', 'oneshot', dict(criteria='large_final', context=x)) for x in ('local', 'global')]
     out += [('fasterprune large_final global agp + distillation', 'distill', dict(criteria='large_final', context='global', distill=True, **fp))]
+    out += [(f'fasterprune large_final global agp, first fifth{no}', 'fasterprune', dict(criteria='large_final', context='global', schedule=FIFTH_FT, **kw))
+            for no, kw in (('', {}), (', no floor', dict(max_pruning_ratio=99.9)))]  # what the global floor is for
     out += [(f'fasterai {c} {x} agp', 'fasterai', dict(criteria=c, context=x, **peer)) for c in ('large_final', 'random') for x in ('local', 'global')]
     out += [(f'tp {c} {x} agp', 'tp', dict(criteria=c, context=x, **peer)) for c in ('magnitude', 'taylor') for x in ('local', 'global')]
     out += [('tp magnitude local one-shot+ft', 'tp', dict(criteria='magnitude', context='local', oneshot=True))]
