@@ -10,7 +10,7 @@ __all__ = ['NORMS', 'count_params', 'run_forward', 'untouched', 'is_conv1d', 'la
 
 # %% ../nbs/02_counting.ipynb #10c96d21
 import math
-import torch, torch.nn as nn
+import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% ../nbs/02_counting.ipynb #2e2816c6
 def count_params(model:nn.Module)->int:
@@ -79,6 +79,19 @@ def mac_terms(m:nn.Module, inp, out)->tuple:
     return 0, None
 
 # %% ../nbs/02_counting.ipynb #696c0235
+class _FunctionalLinears(torch.overrides.TorchFunctionMode):
+    "Within the context, `F.linear` on the weight of one of `layers` outside that layer's own forward calls `hook(layer, inputs, output)`, as a call of the layer would"
+    def __init__(self, layers:list, hook):
+        super().__init__()
+        self.by_weight, self.hook, self.active = {id(l.weight): l for l in layers}, hook, set()
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if func is F.linear:
+            l = self.by_weight.get(id(args[1] if len(args) > 1 else kwargs.get('weight')))
+            if l is not None and l not in self.active: self.hook(l, args[:1], out)
+        return out
+
 class MacCounter:
     "Within the context, `macs` sums the MACs of every layer call of `model` and `terms` each layer's `(a, b, c)`"
     def __init__(self, model:nn.Module): self.model,self.macs,self.terms = model,0,{}
@@ -88,8 +101,14 @@ class MacCounter:
         if terms is not None: self.terms[m] = tuple(map(sum, zip(self.terms.get(m, (0, 0, 0)), terms)))
     def __enter__(self):
         self.hooks = [m.register_forward_hook(self._hook) for m in self.model.modules()]
+        linears = [m for m in self.model.modules() if isinstance(m, nn.Linear)]  # also used through `F.linear` (torchvision's Swin)
+        self.functional = _FunctionalLinears(linears, self._hook)
+        self.hooks += [l.register_forward_pre_hook(lambda l, i: self.functional.active.add(l)) for l in linears]
+        self.hooks += [l.register_forward_hook(lambda l, i, o: self.functional.active.discard(l)) for l in linears]
+        self.functional.__enter__()
         return self
     def __exit__(self, *args):
+        self.functional.__exit__(None, None, None)
         for h in self.hooks: h.remove()
 
 def count_macs(model:nn.Module, example_inputs)->int:
