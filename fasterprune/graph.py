@@ -12,7 +12,7 @@ __all__ = ['SUPPORTED_TP', 'check_tp_version', 'IndexExplosion', 'Coupling', 'Gr
 import copy, math
 import numpy as np
 from dataclasses import dataclass, field
-import torch, torch.nn as nn
+import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import listify, patch
 import torch_pruning as tp
 from torch_pruning import ops
@@ -61,6 +61,9 @@ def _release_trace(dg):
     "Replace the traced autograd nodes in `dg` by `_FnInfo`s, so that the traced parameters can be freed"
     for node in dg.module2node.values():
         if node.grad_fn is None or isinstance(node.grad_fn, _FnInfo): continue
+        if isinstance(node.module, ops._SliceOp):  # the size of the dimension it slices, for `_update_slice_mapping`
+            sizes = getattr(node.grad_fn, '_saved_self_sym_sizes', None)
+            node.module.fp_in_size = int(sizes[node.module.dim]) if sizes is not None and -len(sizes) <= node.module.dim < len(sizes) else None
         node.grad_fn = _FnInfo(node.grad_fn, saved=not isinstance(node.module, nn.Module))  # sizes are read for ops only
         if isinstance(node.module, ops._SliceOp): node.module.grad_fn = node.grad_fn
     dg.unwrapped_parameters = None  # only read while building
@@ -71,7 +74,7 @@ _CATS = (torch.cat, torch.concat, torch.concatenate)
 _RESHAPES = ('reshape', 'view', 'flatten')
 
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor)`, and `reshapes` every reshape's to `(shape in, shape out)`"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, and `reshapes` every reshape's to `(shape in, shape out)`"
     def __init__(self):
         super().__init__()
         self.sizes, self.reshapes = {}, {}
@@ -84,18 +87,40 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
             tensors = args[0] if args else kwargs['tensors']
             if any(t.dim() != out.dim() for t in tensors): return out  # a legacy empty 1-D tensor (a fresh KV cache): torch-pruning's guess
             dim = (args[1] if len(args) > 1 else kwargs.get('dim', kwargs.get('axis', 0))) % out.dim()
-            self.sizes[out.grad_fn] = (dim, [t.shape[dim] for t in tensors])
+            self.sizes[out.grad_fn] = (dim, [t.shape[dim] for t in tensors], out.dim())
         return out
+
+class _linears_as_layers(torch.overrides.TorchFunctionMode):
+    "Within the context, `F.linear` on a linear layer's own weight and bias (or one of its shape) outside the layer's forward runs as a call of the layer, so that the trace sees the layer (torchvision's Swin passes `qkv.weight` and `proj.weight` to `F.linear`)"
+    def __init__(self, model:nn.Module):
+        super().__init__()
+        self.layers, self.active = {id(m.weight): m for m in model.modules() if isinstance(m, nn.Linear)}, set()
+    def __enter__(self):
+        self.hooks = [h for l in self.layers.values() for h in (l.register_forward_pre_hook(lambda l, i: self.active.add(l)),
+                                                                  l.register_forward_hook(lambda l, i, o: self.active.discard(l)))]
+        return super().__enter__()
+    def __exit__(self, *args):
+        for h in self.hooks: h.remove()
+        return super().__exit__(*args)
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is F.linear and args:
+            l = self.layers.get(id(args[1] if len(args) > 1 else kwargs.get('weight')))
+            b = args[2] if len(args) > 2 else kwargs.get('bias')
+            if (l is not None and l not in self.active and
+                (b is l.bias or (isinstance(b, torch.Tensor) and l.bias is not None and b.shape == l.bias.shape))): return l(args[0])  # Swin V2 zeroes a copy of its keys' bias
+        return func(*args, **kwargs)
 
 def _fix_concats(dg, sizes):
     "Give torch-pruning's channel concatenations the channel counts recorded in the trace"
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.CONCAT or node.grad_fn not in sizes: continue
-        dim, chs = sizes[node.grad_fn]
+        dim, chs, nd = sizes[node.grad_fn]
         fns = [f for f, _ in node.grad_fn.next_functions]
-        if dim != 1 or len(fns) != len(chs): continue
+        if dim not in (1, nd - 1) or len(fns) != len(chs): continue
         width = tp_shapes.infer_in_channels_recursively(dg, node, [0])
         if width is not None and width != sum(chs): continue  # dim 1 is not the channels here (ViT joins tokens)
+        if dim != 1 and width is None: continue  # the last dimension holds the channels only where the layer after says so
         by_fn = {n.grad_fn: n for n in node.inputs}
         segments = [by_fn.get(f) if f is not None else None for f in fns]
         placed = [n for n in segments if n is not None]
@@ -173,9 +198,17 @@ def _map_pixel_shuffles(dg):
                 if dep.target is in_node: dep.index_mapping[0] = _PixelShuffleMapping(stride, to_narrow=not shuffle)
 
 # %% ../nbs/03_graph.ipynb #f413a0d2
+def _update_slice_mapping(dg, node):
+    "torch-pruning's map of a slice, unless it slices a dimension of another size than the channels': channels then pass through (torchvision's Swin takes every second row of its channels-last tokens, which torch-pruning reads as every second channel)"
+    size = getattr(node.module, 'fp_in_size', None)  # recorded in the trace
+    if size is not None and len(node.inputs) == 1:
+        width = tp_shapes.infer_out_channels_recursively(dg, node.inputs[0], [0])
+        if width is not None and size != width: return
+    tp_maps.update_slice_index_mapping(dg, node)
+
 _MAP_UPDATES = {ops.OPTYPE.CONCAT: _update_concat_mapping, ops.OPTYPE.SPLIT: tp_maps.update_split_index_mapping,
                 ops.OPTYPE.RESHAPE: _update_reshape_mapping, ops.OPTYPE.UNBIND: tp_maps.update_unbind_index_mapping,
-                ops.OPTYPE.EXPAND: tp_maps.update_expand_index_mapping, ops.OPTYPE.SLICE: tp_maps.update_slice_index_mapping}
+                ops.OPTYPE.EXPAND: tp_maps.update_expand_index_mapping, ops.OPTYPE.SLICE: _update_slice_mapping}
 
 def _update_index_maps(dg):
     "torch-pruning's `update_index_mapping`, with recorded concatenations and without the reshapes it cannot infer"
@@ -240,14 +273,14 @@ class Graph:
     @classmethod
     def trace(cls, model:nn.Module, example_inputs)->'Graph':
         "Trace `model` on `example_inputs` (in training mode where it can), leaving its modes, buffers and RNG as they were"
-        counter, res, concats = MacCounter(model), {}, _recorded_concats()
+        counter, res, concats, linears = MacCounter(model), {}, _recorded_concats(), _linears_as_layers(model)
         frozen = [p for p in model.parameters() if not p.requires_grad]
         for p in frozen: p.requires_grad_(True)  # autograd does not see frozen layers (a fastai body under `freeze`)
         with untouched(model) as state, _refrozen(frozen):
             def forward_fn(model, inputs):  # torch-pruning switched to eval: set the mode we trace in
                 if res['train']: model.train()
                 else: state.restore_modes()
-                with counter, concats: out = run_forward(model, inputs)
+                with counter, concats, linears: out = run_forward(model, inputs)
                 res['shapes'] = output_shapes(out)
                 return output_tensors(out)  # torch-pruning follows tensors only (not a Hugging Face cache)
             for res['train'] in (True, False):

@@ -6,8 +6,9 @@ Docs: https://fasterprune.github.io/fasterprune/groups.html.md"""
 
 # %% auto #0
 __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'attention_of', 'head_units', 'head_couplings',
-           'kv_attention_of', 'kv_head_group', 'fused_attention_of', 'fused_head_group', 'collect_groups',
-           'renumber_groups', 'scored_params', 'channel_scores', 'group_scores', 'position_scores']
+           'kv_attention_of', 'kv_head_group', 'fused_attention_of', 'fused_head_group', 'indexed_head_group',
+           'tie_input_widths', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores', 'group_scores',
+           'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -33,6 +34,8 @@ class Group:
     fixed: int = 0 # Channels that can never go (they reach a tensor outside the graph, such as the input)
     attention: tuple = None # `(attention module's name, mode)` when the root is its fused `qkv` projection and a position is a head or a head dimension
     step: int = 1 # Channels are kept in multiples of this (a Hugging Face embedding whose width sets its heads' width)
+    tied: bool = False # Its width and another group's go in step (an attention that reads its heads' width from its input's)
+    follows: tuple = None # `(root of the group it follows, channels of that group per position of this one)`: planned from what that group keeps
     @property
     def granularity(self): return self.units.shape[1]  # channels per position
     @cached_property
@@ -154,6 +157,41 @@ def fused_head_group(graph:Graph, att:tuple, names:dict)->Group:
     cs = [graph.coupling(c, True, roots, roots), graph.coupling(p, False, torch.arange(e), values)]
     return Group(c, names[c], cs, 3 * e, units, [names[c]])
 
+# %% ../nbs/04_groups.ipynb #c76d2144
+def indexed_head_group(graph:Graph, att:tuple, couplings:list, attention:str, names:dict)->Group|None:
+    "The group of a fused `qkv` projection whose queries, keys and values torch-pruning takes for one tensor (torchvision's Swin picks them with `qkv[0]`, `qkv[1]`, `qkv[2]`): all queries, then all keys, then all values; a position is a head (or one dimension of every head) with the inputs of the output projection `proj` that read its values and, for whole heads, what the attention holds per head (a position-bias table, Swin V2's `logit_scale` and the last layer of its `cpb_mlp`); None without such a `proj`"
+    m, heads, width = att
+    qkv, proj, e = m.qkv, m._modules.get('proj'), heads * width
+    if not isinstance(proj, nn.Linear) or proj.in_features != e: return None
+    roots = torch.arange(3 * e)
+    u = roots.view(3, heads, width)
+    units = u.transpose(0, 1).reshape(heads, 3 * width) if attention == 'heads' else u.permute(2, 0, 1).reshape(width, 3 * heads)
+    own, inside = {id(p) for p in m.parameters(recurse=False)}, set(m.modules()) - {m, qkv, proj}
+    def per_head(c):
+        if isinstance(c.module, nn.Parameter): return id(c.module) in own and c.module.shape[c.pruning_dim] == heads
+        return c.is_out and c.module in inside and isinstance(c.module, nn.Linear) and c.module.out_features == heads
+    cs = [graph.coupling(qkv, True, roots, roots), graph.coupling(proj, False, torch.arange(e), 2 * e + torch.arange(e))]
+    if attention == 'heads':  # narrower heads leave what the attention holds per head as it is
+        cs += [replace(c, idxs=roots % e // width, root_idxs=roots, fixed_roots=set(), size=heads) for c in couplings if per_head(c)]
+    return Group(qkv, names[qkv], cs, 3 * e, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m))
+
+def _width_from_input(m:nn.Module)->bool:
+    "Whether attention `m` takes its heads' width from its input's (torchvision's Swin: `C // num_heads`): it keeps no width of its own and its `qkv` is as wide as its input"
+    return m.qkv.out_features == 3 * m.qkv.in_features and not any(isinstance(vars(m).get(a), int) for a in ('head_dim', 'attn_dim', 'head_size'))
+
+def tie_input_widths(groups:list)->tuple:
+    "`(groups, {root name: why})`: the groups that feed an attention taking its heads' width from its input's kept in multiples of its head width ('heads') or head count ('head_dim') and marked `tied`, the attention's group set to follow them; an attention whose input is not pruned is left out too"
+    ties = {g.couplings[0].module: g for g in groups if g.tied and g.attention is not None}  # the `qkv` projections
+    fed = set()
+    for g in groups:
+        for c in g.couplings:
+            if not c.is_out and (a := ties.get(c.module)) is not None:
+                fed.add(a)
+                per = a.granularity // 3  # channels of the input per position: a head's width, or the head count for a dimension of every head
+                g.step, g.tied, a.follows = math.lcm(g.step, per), True, (g.root, per)
+    skipped = {a.name: "its attention reads its heads' width from its input's, which is not pruned" for a in ties.values() if a not in fed}
+    return [g for g in groups if g.name not in skipped], skipped
+
 # %% ../nbs/04_groups.ipynb #82471fed
 def collect_groups(
     graph:Graph, # The traced model
@@ -208,11 +246,13 @@ def collect_groups(
         if att is not None:
             if attention == 'none': skipped[name] = "attention='none' leaves the attention's heads whole"; continue
             units, heads = head_units(units, *att[1:], attention), (names[att[0]], attention)
+            if units is None and (g := indexed_head_group(graph, att, cs, attention, names)) is not None: groups.append(g); continue
             if units is None: skipped[name] = "its channels do not follow the attention's heads"; continue
             cs = head_couplings(cs, *att, attention)
         if len(units) < 2: continue
         groups.append(Group(m, name, [c for c in cs if not c.inert], n, units, members, fixed, heads))  # ops that pass channels on: no longer needed
-    return groups, skipped
+    groups, untied = tie_input_widths(groups)
+    return groups, skipped | untied
 
 # %% ../nbs/04_groups.ipynb #263f8552
 def _maps(spaces:np.ndarray, gone:np.ndarray, in_space:np.ndarray)->tuple:

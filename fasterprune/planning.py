@@ -6,8 +6,8 @@ Docs: https://fasterprune.github.io/fasterprune/planning.html.md"""
 
 # %% auto #0
 __all__ = ['GLOBAL_MAX_PRUNING_RATIO', 'NORMALIZE', 'check_percent', 'check_target', 'kept', 'Target', 'Plan', 'groups_to_score',
-           'normalized', 'ranking', 'ranked', 'plan_local', 'plan_filters', 'macs_losses', 'estimate_macs', 'plan_macs',
-           'most_macs_removed', 'integer_targets']
+           'normalized', 'ranking', 'ranked', 'plan_local', 'plan_filters', 'follow_widths', 'macs_losses',
+           'estimate_macs', 'plan_macs', 'most_macs_removed', 'integer_targets']
 
 # %% ../nbs/05_planning.ipynb #bf3ea149
 import math, numbers, warnings, bisect, functools
@@ -181,6 +181,17 @@ def plan_filters(
     if target.local: return Plan({g: plan_local(g, pos, target, n_init, target.ratio(g, fraction)) for g, pos in scored})
     removals, whole = _plan_global(scored, target, fraction, n_init)
     return Plan(removals, left_whole=whole)
+
+# %% ../nbs/05_planning.ipynb #b2363744
+def follow_widths(plan:Plan, followers:list, groups:list)->Plan:
+    "`plan` with each follower `(group, position scores)` losing its lowest-scored positions until it keeps one position per `follows[1]` channels the group it follows keeps (an attention whose heads' width is its input's)"
+    by_root = {g.root: g for g in groups}
+    for g, pos in followers:
+        lead = by_root.get(g.follows[0])
+        if lead is None: continue  # the group it follows is left out: so is it
+        keep = (lead.n - len(plan.removals.get(lead, ())) * lead.granularity) // g.follows[1]
+        if keep < len(pos): plan.removals[g] = torch.argsort(pos)[:len(pos) - keep].tolist()
+    return plan
 
 # %% ../nbs/05_planning.ipynb #fb56e53a
 def macs_losses(g, order:torch.Tensor, mac_terms:dict)->list:

@@ -16,7 +16,7 @@ from .counting import count_params, count_macs, layer_widths, untouched, describ
 from .graph import Graph
 from .groups import ATTENTION, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
 from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role, tie_head_widths
-from .planning import (NORMALIZE, GLOBAL_MAX_PRUNING_RATIO, Target, Plan, check_percent, check_target, groups_to_score, plan_filters,
+from .planning import (NORMALIZE, GLOBAL_MAX_PRUNING_RATIO, Target, Plan, check_percent, check_target, groups_to_score, plan_filters, follow_widths,
                                   plan_macs, integer_targets, most_macs_removed)
 from .transaction import apply_plan, check_forward, interrupts_deferred, Check
 from .optimizer import param_lists, staged_update
@@ -208,15 +208,20 @@ class Pruner:
         "The positions each group would lose at `fraction` of the target; nothing is changed"
         target = self.target if pruning_ratio is None else self._target(
             {_resolve(k, self.names, self._by_name, 'pruning_ratio'): float(v) for k, v in pruning_ratio.items()})
-        todo = groups_to_score(self.groups if groups is None else groups, target, fraction, self.n_init)
+        groups = self.groups if groups is None else groups
+        todo = groups_to_score(groups, target, fraction, self.n_init)
+        leads = {g.root for g in todo}  # a group that follows another's width is scored with it, planned from it
+        todo = [g for g in todo if g.follows is None] + [g for g in groups if g.follows is not None and g.follows[0] in leads]
         scored, excluded, channels = [], {}, channel_scores(todo, self.criteria, grads, self._init_of)
         per_weight = target.normalize == 'none' and not target.local  # raw scores compared across groups: per weight
         for g in todo:
             try: scored.append((g, position_scores(g, group_scores(g, self.criteria, channels=channels, per_weight=per_weight))))
             except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
+        followers, scored = [s for s in scored if s[0].follows is not None], [s for s in scored if s[0].follows is None]
         if target.macs_ratio is not None:
             plan = plan_macs(scored, target, fraction, self.n_init, self.graph.mac_terms, self.macs_before, self.macs_now)
         else: plan = plan_filters(scored, target, fraction, self.n_init)
+        plan = follow_widths(plan, followers, groups)
         plan.excluded = excluded
         return plan
 
@@ -263,7 +268,7 @@ class Pruner:
         if self._verify_tried: return  # once: if a group breaks the forward, the checks go plan by plan
         self._verify_tried = True
         todo = [g for g in groups_to_score(self.groups, self.target, 1., self.n_init) if g.root not in self.verified]
-        removals = {g: [0] for g in todo} | plan.removals  # one position of each group the plan leaves alone
+        removals = {g: list(range(self.target.bounds(g, self.n_init)[0])) for g in todo} | plan.removals  # one step of each group the plan leaves alone
         applied = self._try_apply(removals, [])
         if applied is None: return  # some group fails to prune: each plan is checked with its own forward
         try: check = check_forward(self.model, self.example_inputs, self.graph)
@@ -285,8 +290,12 @@ class Pruner:
         return groups, self.left_whole | skipped
 
     def _collect(self, excluded:dict=None)->tuple:
-        "`collect_groups` of the model as it is now, the widths a Hugging Face config ties to its heads' width in step with them"
+        "`collect_groups` of the model as it is now: the widths a Hugging Face config ties to its heads' width in step with them, and the groups `tied` to an attention left out unless the target is one share of filters"
         groups, skipped = collect_groups(self.graph, self.ignored, self.names, excluded, self.attention)
+        if self.pruning_ratio is None:  # a MACs target or per-layer shares would plan the tied widths apart
+            skipped = skipped | {g.name: "its attention reads its heads' width from its input's (as torchvision's Swin does), so the two "
+                                 "shrink only in step, which a MACs target or per-layer shares do not keep: pass one pruning_ratio" for g in groups if g.tied}
+            groups = [g for g in groups if not g.tied]
         return tie_head_widths(self.model, groups, self.names), skipped
 
     # --- the prune ---
