@@ -382,10 +382,11 @@ def couplings(self:Graph, layer:nn.Module)->list:
 
 @patch
 def coupling(self:Graph, layer:nn.Module, is_out:bool, idxs:torch.Tensor, root_idxs:torch.Tensor)->Coupling:
-    "A `Coupling` of `layer`'s output (or input) channels `idxs` to the root's `root_idxs`, for a group fasterprune builds itself"
+    "A `Coupling` of `layer`'s output (or input) channels `idxs` to the root's `root_idxs`, for a group fasterprune builds itself; `layer` may be a parameter of the graph (on its `pruning_dim`)"
     p = self.dg.get_pruner_of_module(layer)
+    name = self.dg._module2name.get(layer) if isinstance(layer, nn.Module) else self.dg._param_to_name.get(layer)
     return Coupling(self.dg.module2node[layer], p.prune_out_channels if is_out else p.prune_in_channels,
-                    self.dg._module2name.get(layer), is_out, idxs.long(), root_idxs.long(), set(), int(idxs.max()) + 1)
+                    name, is_out, idxs.long(), root_idxs.long(), set(), int(idxs.max()) + 1)
 
 # %% ../nbs/03_graph.ipynb #ba2d2055
 class Cut(list):
