@@ -458,5 +458,7 @@ d = { 'settings': { 'branch': 'main',
                                                                                  'fasterprune/transaction.py'),
                                          'fasterprune.transaction.sync_heads': ( 'transaction.html#sync_heads',
                                                                                  'fasterprune/transaction.py'),
+                                         'fasterprune.transaction.sync_shapes': ( 'transaction.html#sync_shapes',
+                                                                                  'fasterprune/transaction.py'),
                                          'fasterprune.transaction.sync_widths': ( 'transaction.html#sync_widths',
                                                                                   'fasterprune/transaction.py')}}}
