@@ -33,7 +33,7 @@ class Group:
     members: list = field(default_factory=list) # Names of layers whose outputs the group prunes
     fixed: int = 0 # Channels that can never go (they reach a tensor outside the graph, such as the input)
     attention: tuple = None # `(attention module's name, mode)` when the root is its fused `qkv` projection and a position is a head or a head dimension
-    step: int = 1 # Channels are kept in multiples of this (a Hugging Face embedding whose width sets its heads' width)
+    step: int = 1 # Channels are kept in multiples of this (a Hugging Face embedding, or a residual stream, whose width sets its heads' width)
     tied: bool = False # Its width and another group's go in step (an attention that reads its heads' width from its input's)
     follows: tuple = None # `(root of the group it follows, channels of that group per position of this one)`: planned from what that group keeps
     @property

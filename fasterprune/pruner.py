@@ -293,7 +293,7 @@ class Pruner:
         "`collect_groups` of the model as it is now: the widths a Hugging Face config ties to its heads' width in step with them, and the groups `tied` to an attention left out unless the target is one share of filters"
         groups, skipped = collect_groups(self.graph, self.ignored, self.names, excluded, self.attention)
         if self.pruning_ratio is None:  # a MACs target or per-layer shares would plan the tied widths apart
-            skipped = skipped | {g.name: "its attention reads its heads' width from its input's (as torchvision's Swin does), so the two "
+            skipped = skipped | {g.name: "its attention reads its heads' width from its input's (as torchvision's Swin and MaxViT do), so the two "
                                  "shrink only in step, which a MACs target or per-layer shares do not keep: pass one pruning_ratio" for g in groups if g.tied}
             groups = [g for g in groups if not g.tied]
         return tie_head_widths(self.model, groups, self.names), skipped

@@ -132,9 +132,9 @@ def apply_plan(
             if not isinstance(e, Exception): raise
             raise RuntimeError(f"Pruning failed at layer {graph.layer_name(key)!r} ({type(e).__name__}: {e}); "
                                "the model was restored exactly as it was before this prune") from e
-    for (a, mode), width in zip(heads, widths): sync_heads(a, mode, width)
-    sync_shapes(applied.states)
     try:
+        for (a, mode), width in zip(heads, widths): sync_heads(a, mode, width)
+        sync_shapes(applied.states)
         for m in (model, twin):
             if m is not None: sync_widths(m)
     except Exception as e:
