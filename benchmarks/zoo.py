@@ -1,9 +1,11 @@
 """Prune every torchvision classification model at 50%, local and global, and print a table.
 
 Each model runs in its own process, with a memory cap and a time limit, so that one model cannot take the machine
-down. A row is `ok` when the pruned model runs in eval and train mode with outputs of the original shape.
+down. A row is `ok` when the pruned model runs in eval and train mode with outputs of the original shape. `timm:`
+names are timm models (built without weights, at their default input size, 10 classes); the last column then
+gives the first reason a group was left alone.
 
-    python benchmarks/zoo.py [--models resnet18,vit_b_16] [--timeout 600] [--mem-gb 12]
+    python benchmarks/zoo.py [--models resnet18,vit_b_16,timm:swinv2_tiny_window8_256] [--timeout 600] [--mem-gb 12]
 """
 import argparse, json, subprocess, sys, time
 
@@ -15,8 +17,13 @@ import torch, torchvision
 from fasterprune.all import *
 name, context = sys.argv[1], sys.argv[2]
 torch.manual_seed(0)
-model = torchvision.models.get_model(name, weights=None).eval()
-size = 299 if name.startswith('inception') else 224
+if name.startswith('timm:'):
+    import timm
+    model = timm.create_model(name[5:], pretrained=False, num_classes=10).eval()
+    size = model.pretrained_cfg.get('input_size', (3, 224, 224))[-1]
+else:
+    model = torchvision.models.get_model(name, weights=None).eval()
+    size = 299 if name.startswith('inception') else 224
 x = torch.randn(2, 3, size, size)
 with torch.no_grad(): expected = model(x).shape
 before, t = count_params(model), time.perf_counter()
@@ -25,7 +32,8 @@ pruner.prune_model()
 secs = time.perf_counter() - t
 with torch.no_grad(): assert model.eval()(x).shape == expected, 'output shape changed'
 model.train()(x)
-print(json.dumps(dict(before=before, after=count_params(model), secs=secs, left=len(pruner.skipped) + len(pruner.excluded))))
+why = next(iter({**pruner.skipped, **pruner.excluded}.values()), '')
+print(json.dumps(dict(before=before, after=count_params(model), secs=secs, left=len(pruner.skipped) + len(pruner.excluded), why=why)))
 '''
 
 def run(name, context, timeout, mem_gb):
@@ -45,13 +53,15 @@ if __name__ == '__main__':
     ap.add_argument('--mem-gb', type=int, default=12)
     args = ap.parse_args()
     names = args.models.split(',') if args.models else torchvision.models.list_models(module=torchvision.models)
-    print(f"{'model':<24}{'context':<8}{'status':<8}{'params before':>15}{'after':>14}{'ratio':>7}{'seconds':>9}  left alone")
+    w = max([24] + [len(n) + 2 for n in names])
+    print(f"{'model':<{w}}{'context':<8}{'status':<8}{'params before':>15}{'after':>14}{'ratio':>7}{'seconds':>9}  left alone")
     n_ok = {'local': 0, 'global': 0}
     for name in names:
         for context in ('local', 'global'):
             r = run(name, context, args.timeout, args.mem_gb)
             if r['status'] == 'ok':
                 n_ok[context] += 1
-                print(f"{name:<24}{context:<8}{'ok':<8}{r['before']:>15,}{r['after']:>14,}{r['after']/r['before']:>7.2f}{r['secs']:>9.1f}  {r['left'] or ''}", flush=True)
-            else: print(f"{name:<24}{context:<8}{r['status']}", flush=True)
+                why = f" ({r['why'][:90]})" if r['left'] and name.startswith('timm:') else ''
+                print(f"{name:<{w}}{context:<8}{'ok':<8}{r['before']:>15,}{r['after']:>14,}{r['after']/r['before']:>7.2f}{r['secs']:>9.1f}  {r['left'] or ''}{why}", flush=True)
+            else: print(f"{name:<{w}}{context:<8}{r['status']}", flush=True)
     print(f"pruned: {n_ok['local']}/{len(names)} local, {n_ok['global']}/{len(names)} global")
