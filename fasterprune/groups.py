@@ -186,17 +186,21 @@ def _width_from_input(m:nn.Module, inner:int)->bool:
     qkv = m._modules[fused_names(m)[0]]
     return qkv.in_features == inner and not any(type(v) is int and v == inner for v in vars(m).values())
 
-def tie_input_widths(groups:list)->tuple:
-    "`(groups, {root name: why})`: the groups that feed an attention taking its heads' width from its input's kept in multiples of its head width ('heads') or head count ('head_dim') and marked `tied`, the attention's group set to follow them; an attention whose input is not pruned is left out too"
+def tie_input_widths(groups:list, names:dict, by_name:dict)->tuple:
+    "`(groups, {root name: why})`: the groups that feed an attention taking its heads' width from its input's kept in multiples of its head width ('heads') or head count ('head_dim') and marked `tied`, the attention's group set to follow them; where one of the two is not pruned (ignored, or no group), the other is left out too"
     ties = {g.couplings[0].module: g for g in groups if g.tied and g.attention is not None}  # the `qkv` projections
-    fed = set()
+    fed, skipped = set(), {}
     for g in groups:
         for c in g.couplings:
-            if not c.is_out and (a := ties.get(c.module)) is not None:
+            if c.is_out or not isinstance(c.module, nn.Linear): continue
+            if (a := ties.get(c.module)) is not None:
                 fed.add(a)
                 per = a.granularity // 3  # channels of the input per position: a head's width, or the head count for a dimension of every head
                 g.step, g.tied, a.follows = math.lcm(g.step, per), True, (g.root, per)
-    skipped = {a.name: "its attention reads its heads' width from its input's, which is not pruned" for a in ties.values() if a not in fed}
+            elif (att := attention_of(c.module, names, by_name)) is not None and _width_from_input(att[0], att[1] * att[2]):
+                skipped[g.name] = f"it feeds {names[att[0]]}, which reads its heads' width from its input's, and whose heads are not pruned"
+    skipped |= {a.name: "its attention reads its heads' width from its input's, which is not pruned"
+                for a in ties.values() if a not in fed or any(c.module is a.root and not c.is_out for g in groups if g.name in skipped for c in g.couplings)}
     return [g for g in groups if g.name not in skipped], skipped
 
 # %% ../nbs/04_groups.ipynb #82471fed
@@ -261,7 +265,7 @@ def collect_groups(
             cs = head_couplings(cs, *att, attention)
         if len(units) < 2: continue
         groups.append(Group(m, name, [c for c in cs if not c.inert], n, units, members, fixed, heads))  # ops that pass channels on: no longer needed
-    groups, untied = tie_input_widths(groups)
+    groups, untied = tie_input_widths(groups, names, by_name)
     return groups, skipped | untied
 
 # %% ../nbs/04_groups.ipynb #263f8552
