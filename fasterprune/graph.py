@@ -91,10 +91,12 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         return out
 
 class _linears_as_layers(torch.overrides.TorchFunctionMode):
-    "Within the context, `F.linear` on a linear layer's own weight and bias (or one of its shape) outside the layer's forward runs as a call of the layer, so that the trace sees the layer (torchvision's Swin passes `qkv.weight` and `proj.weight` to `F.linear`)"
+    "Within the context, `F.linear` on a linear layer's own weight outside the layer's forward runs as a call of the layer, so that the trace sees the layer (torchvision's Swin passes `qkv.weight` and `proj.weight` to `F.linear`); the bias must be the layer's, one of its shape, or, for a layer without one, a concatenation of 1-D tensors that modules hold (timm's EVA and Swin V2: `q_bias`, a zero `k_bias` buffer and `v_bias`), recorded in `bias_parts`"
     def __init__(self, model:nn.Module):
         super().__init__()
         self.layers, self.active = {id(m.weight): m for m in model.modules() if isinstance(m, nn.Linear)}, set()
+        self.held = {id(t): (m, k) for m in model.modules() for d in (m._parameters, m._buffers) for k, t in d.items() if t is not None and t.dim() == 1}
+        self.cats, self.bias_parts = {}, {}  # `{id(joined): (joined, [(module, name), ...])}`, `{layer: [(module, name), ...]}`
     def __enter__(self):
         self.hooks = [h for l in self.layers.values() for h in (l.register_forward_pre_hook(lambda l, i: self.active.add(l)),
                                                                   l.register_forward_hook(lambda l, i, o: self.active.discard(l)))]
@@ -104,12 +106,21 @@ class _linears_as_layers(torch.overrides.TorchFunctionMode):
         return super().__exit__(*args)
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func is F.linear and args:
-            l = self.layers.get(id(args[1] if len(args) > 1 else kwargs.get('weight')))
-            b = args[2] if len(args) > 2 else kwargs.get('bias')
-            if (l is not None and l not in self.active and
-                (b is l.bias or (isinstance(b, torch.Tensor) and l.bias is not None and b.shape == l.bias.shape))): return l(args[0])  # Swin V2 zeroes a copy of its keys' bias
-        return func(*args, **kwargs)
+        if func is F.linear:
+            x, w, b = (list(args) + [None] * 3)[:3]
+            x, w, b = kwargs.get('input', x), kwargs.get('weight', w), kwargs.get('bias', b)  # timm's Swin V2 passes them by name
+            l = self.layers.get(id(w))
+            if l is not None and l not in self.active:
+                if b is l.bias or (isinstance(b, torch.Tensor) and l.bias is not None and b.shape == l.bias.shape): return l(x)  # Swin V2 zeroes a copy of its keys' bias
+                parts = self.cats.get(id(b), (None, None))[1] if l.bias is None else None
+                if parts is not None and sum(len(getattr(m, k)) for m, k in parts) == l.out_features:
+                    self.bias_parts[l] = parts
+                    return l(x)
+        out = func(*args, **kwargs)
+        if func in _CATS and isinstance(out, torch.Tensor) and out.dim() == 1:  # a bias built from the pieces a module holds
+            parts = [self.held.get(id(t)) for t in (args[0] if args else kwargs.get('tensors', ()))]
+            if parts and None not in parts: self.cats[id(out)] = (out, parts)  # the tensor kept, so that its id stays its own
+        return out
 
 def _fix_concats(dg, sizes):
     "Give torch-pruning's channel concatenations the channel counts recorded in the trace"
@@ -206,7 +217,42 @@ def _update_slice_mapping(dg, node):
         if width is not None and size != width: return
     tp_maps.update_slice_index_mapping(dg, node)
 
-_MAP_UPDATES = {ops.OPTYPE.CONCAT: _update_concat_mapping, ops.OPTYPE.SPLIT: tp_maps.update_split_index_mapping,
+def _mark_splits(dg):
+    "Give splits of the last dimension, where it holds the channels, their sizes and the piece each consumer reads (from the trace, before it is released): torch-pruning maps splits of dimension 1 only, in the order it met their consumers"
+    for node in dg.module2node.values():
+        fn = node.grad_fn
+        if node.type != ops.OPTYPE.SPLIT or fn is None or len(node.inputs) != 1: continue
+        sizes, dim = getattr(fn, '_saved_self_sym_sizes', None), getattr(fn, '_saved_dim', None)
+        if dim is not None and dim >= 1 << 63: dim -= 1 << 64  # autograd saves `dim=-1` unsigned
+        if sizes is None or dim is None or len(sizes) < 3 or dim % len(sizes) != len(sizes) - 1 or list(sizes[1:]).count(sizes[-1]) != 1: continue
+        if tp_shapes.infer_out_channels_recursively(dg, node.inputs[0], [0]) != sizes[-1]: continue  # the last dimension is not the channels
+        n = int(sizes[-1])
+        split = list(fn._saved_split_sizes) if hasattr(fn, '_saved_split_sizes') else list(range(n))[::int(fn._saved_split_size)]
+        if not hasattr(fn, '_saved_split_sizes'): split = [min(int(fn._saved_split_size), n - s) for s in split]  # `chunk`: equal pieces, the last maybe smaller
+        pieces = {o: sorted({nr for f, nr in o.grad_fn.next_functions if f is fn}) for o in node.outputs if o.grad_fn is not None}
+        if set(pieces) != set(node.outputs) or not all(pieces.values()): continue
+        node.module.split_sizes, node.module.offsets, node.module.fp_pieces = split, np.cumsum([0, *split]).tolist(), pieces
+
+class _PiecesMapping:
+    "Channel indices through a split, to the pieces `ranges` (`[(start, end), ...]`) one consumer reads, or back: an index of the consumer is one in each piece"
+    def __init__(self, ranges, reverse): self.ranges, self.reverse = ranges, reverse
+    def __call__(self, idxs):
+        H = _HybridIndex
+        if self.reverse: return list(dict.fromkeys(H(idx=i.idx + a, root_idx=i.root_idx) for a, _ in self.ranges for i in idxs))
+        return list(dict.fromkeys(H(idx=i.idx - a, root_idx=i.root_idx) for a, b in self.ranges for i in idxs if a <= i.idx < b))  # once each: the traversal settles
+
+def _update_split_mapping(dg, node):
+    "Index maps of a split marked by `_mark_splits`, from its sizes now (pruning it updates them), else torch-pruning's"
+    pieces, offsets = getattr(node.module, 'fp_pieces', None), node.module.offsets
+    if pieces is None: return tp_maps.update_split_index_mapping(dg, node)
+    for out, nrs in pieces.items():  # a consumer may read several pieces (EVA's SwiGLU multiplies the two halves)
+        ranges = [(offsets[i], offsets[i + 1]) for i in nrs]
+        for dep in node.dependencies:
+            if dep.target is out: dep.index_mapping[0] = _PiecesMapping(ranges, reverse=False)
+        for dep in out.dependencies:
+            if dep.target is node: dep.index_mapping[0] = _PiecesMapping(ranges, reverse=True)
+
+_MAP_UPDATES = {ops.OPTYPE.CONCAT: _update_concat_mapping, ops.OPTYPE.SPLIT: _update_split_mapping,
                 ops.OPTYPE.RESHAPE: _update_reshape_mapping, ops.OPTYPE.UNBIND: tp_maps.update_unbind_index_mapping,
                 ops.OPTYPE.EXPAND: tp_maps.update_expand_index_mapping, ops.OPTYPE.SLICE: _update_slice_mapping}
 
@@ -266,8 +312,9 @@ class Coupling:
 # %% ../nbs/03_graph.ipynb #9df2502d
 class Graph:
     "torch-pruning's dependency graph of a model, behind the few questions the rest of fasterprune asks it"
-    def __init__(self, dg, macs:int, out_shapes:list, in_train:bool, mac_terms:dict):
+    def __init__(self, dg, macs:int, out_shapes:list, in_train:bool, mac_terms:dict, bias_parts:dict=None):
         self.dg,self.macs,self.out_shapes,self.in_train,self.mac_terms = dg,macs,out_shapes,in_train,mac_terms
+        self.bias_parts = bias_parts or {}  # `{linear layer: [(module, name), ...]}`: the tensors its bias is joined from
         self.max_idxs = 1 << 21
 
     @classmethod
@@ -284,14 +331,16 @@ class Graph:
                 res['shapes'] = output_shapes(out)
                 return output_tensors(out)  # torch-pruning follows tensors only (not a Hugging Face cache)
             for res['train'] in (True, False):
-                counter.macs, counter.terms, concats.sizes = 0, {}, {}
+                counter.macs, counter.terms, concats.sizes, linears.cats, linears.bias_parts = 0, {}, {}, {}, {}
                 try:
                     with torch.enable_grad(), _no_saved_activations(): dg = _build_graph(model, example_inputs, forward_fn)
                     _fix_concats(dg, concats.sizes)
                     _mark_tiles(dg, concats.reshapes)
                     _map_pixel_shuffles(dg)
+                    _mark_splits(dg)
                     _release_trace(dg)
-                    return cls(dg, counter.macs, res['shapes'], res['train'], counter.terms)
+                    linears.cats = {}
+                    return cls(dg, counter.macs, res['shapes'], res['train'], counter.terms, linears.bias_parts)
                 except Exception as e:
                     if res['train'] and not all(state.modes.values()): continue  # e.g. BatchNorm on a batch of 1: trace as the user set it
                     raise ValueError(f"The model's forward failed on example_inputs={describe_inputs(example_inputs)}: "
@@ -559,7 +608,27 @@ def touched_modules(self:Graph, key, model:nn.Module)->list:
     "The modules whose state pruning the layer of `key` changes: the layer and its submodules (`MultiheadAttention`'s `out_proj`), or the module holding a parameter"
     node, _ = key
     if node.type == ops.OPTYPE.PARAMETER: return [_owner(model, self.dg._param_to_name[node.module])[0]]
-    return list(node.module.modules()) if node.module._modules else [node.module]  # most layers have no submodules: no walk
+    res = list(node.module.modules()) if node.module._modules else [node.module]  # most layers have no submodules: no walk
+    return res + [m for m, _ in self.bias_parts[node.module]] if node.module in self.bias_parts else res
+
+@patch
+def prune_bias_parts(self:Graph, log:dict, twin:nn.Module=None):
+    "After `prune_layer`: cut the 1-D tensors that a linear layer's bias is joined from (`bias_parts`: timm's `q_bias`, `k_bias`, `v_bias`) as its outputs were cut (in `log`), in the model and its `twin`"
+    for layer, parts in self.bias_parts.items():
+        cut = log.get(layer.weight)
+        if cut is None or 0 not in cut[1].keep: continue  # its outputs were not cut in this prune
+        keep, start = cut[1].keep[0], 0
+        for m, k in parts:
+            n = len(getattr(m, k))
+            mine = keep[(keep >= start) & (keep < start + n)] - start  # the part's own indices
+            start += n
+            if len(mine) == n: continue
+            name = self.dg._module2name.get(m)
+            for owner, logged in ((m, log), (twin.get_submodule(name) if twin is not None and name is not None else None, None)):
+                if owner is None: continue
+                t = getattr(owner, k)
+                part = Cut([(0, mine)], t.shape, t.device)
+                setattr(owner, k, _replaced(t, part, logged) if isinstance(t, nn.Parameter) else part(t))  # a buffer stays a buffer
 
 @patch
 def layer_name(self:Graph, key)->str:

@@ -182,12 +182,21 @@ def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group
     return Group(qkv, names[qkv], cs, 3 * e, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, e))
 
 def _width_from_input(m:nn.Module, inner:int)->bool:
-    "Whether attention `m` takes its heads' width from its input's (torchvision's Swin: `C // num_heads`; its MaxViT: `reshape(B, G, P, D)`): its `qkv` is as wide as its input, and no int attribute of it holds that width (timm's `dim`, `attn_dim`)"
+    "Whether attention `m` takes its heads' width from its input's (torchvision's Swin: `C // num_heads`; its MaxViT: `reshape(B, G, P, D)`): its `qkv` is as wide as its input, and it keeps no `attn_dim` for that width (timm's `Attention` reshapes with the `attn_dim` that `sync_heads` writes; timm's Swin V2 keeps a `dim` it does not read)"
     qkv = m._modules[fused_names(m)[0]]
-    return qkv.in_features == inner and not any(type(v) is int and v == inner for v in vars(m).values())
+    return qkv.in_features == inner and vars(m).get('attn_dim') != inner
 
-def tie_input_widths(groups:list, names:dict, by_name:dict)->tuple:
-    "`(groups, {root name: why})`: the groups that feed an attention taking its heads' width from its input's kept in multiples of its head width ('heads') or head count ('head_dim') and marked `tied`, the attention's group set to follow them; where one of the two is not pruned (ignored, or no group), the other is left out too"
+def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->tuple:
+    "`(groups, {root name: why})`: the groups that feed an attention taking its heads' width from its input's kept in multiples of its head width ('heads') or head count ('head_dim') and marked `tied`, the attention's group set to follow them; where one of the two is not pruned (ignored, or no group), the other is left out too. `_width_from_input` says which attentions may; `breaks_alone(group, key)`, where given, settles it: such an attention's forward breaks when its heads lose one position alone, and when its input does (TinyViT's heads break alone for another reason)"
+    heads = {g.attention[0]: g for g in groups if g.attention is not None}
+    def reads(m, inner):  # whether attention `m` reads its heads' width from its input's
+        g = heads.get(names[m])
+        if not _width_from_input(m, inner) or g is None or breaks_alone is None: return _width_from_input(m, inner)
+        qkv = g.couplings[0].module
+        stream = next((s for s in groups if any(c.module is qkv and not c.is_out for c in s.couplings)), None)
+        return breaks_alone(g, (type(m), 'heads')) and (stream is None or breaks_alone(stream, (type(m), 'input')))
+    for g in groups:
+        if g.tied and not reads(by_name[g.attention[0]], g.n // 3): g.tied = False  # timm's Swin: its forward reshapes with -1
     ties = {g.couplings[0].module: g for g in groups if g.tied and g.attention is not None}  # the `qkv` projections
     fed, skipped = set(), {}
     for g in groups:
@@ -197,7 +206,7 @@ def tie_input_widths(groups:list, names:dict, by_name:dict)->tuple:
                 fed.add(a)
                 per = a.granularity // 3  # channels of the input per position: a head's width, or the head count for a dimension of every head
                 g.step, g.tied, a.follows = math.lcm(g.step, per), True, (g.root, per)
-            elif (att := attention_of(c.module, names, by_name)) is not None and _width_from_input(att[0], att[1] * att[2]):
+            elif (att := attention_of(c.module, names, by_name)) is not None and reads(att[0], att[1] * att[2]):
                 skipped[g.name] = f"it feeds {names[att[0]]}, which reads its heads' width from its input's, and whose heads are not pruned"
     skipped |= {a.name: "its attention reads its heads' width from its input's, which is not pruned"
                 for a in ties.values() if a not in fed or any(c.module is a.root and not c.is_out for g in groups if g.name in skipped for c in g.couplings)}
@@ -210,6 +219,7 @@ def collect_groups(
     names:dict, # `{module: name}` of the model
     excluded:dict=None, # `{root name: why}` of groups to leave out
     attention:str=ATTENTION[0], # What the fused `qkv` projection of an attention layer loses: one of `ATTENTION`
+    breaks_alone=None, # `breaks_alone(group)`: whether pruning an attention's group alone breaks the forward (`tie_input_widths`)
 )->tuple: # `(groups, {root name: why it was left alone})`
     "Every prunable group of `graph` whose outputs avoid the `ignored` layers, and why the others were left out"
     groups, skipped, seen = [], {}, set()
@@ -255,8 +265,10 @@ def collect_groups(
             gran = math.lcm(gran, granularity(c.module))
         if n < 2 or n % gran: continue
         units, fixed = channel_units(cs, n, gran)
-        if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"; continue
         att, heads = attention_of(m, names, by_name), None
+        if units is None and att is not None and attention != 'none' and (g := indexed_head_group(graph, att, attention, names)) is not None:
+            groups.append(g); continue  # timm's Swin V2: its position-bias network mixes the heads' channels in torch-pruning's maps
+        if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"; continue
         if att is not None:
             if attention == 'none': skipped[name] = "attention='none' leaves the attention's heads whole"; continue
             units, heads = head_units(units, *att[1:], attention), (names[att[0]], attention)
@@ -265,7 +277,7 @@ def collect_groups(
             cs = head_couplings(cs, *att, attention)
         if len(units) < 2: continue
         groups.append(Group(m, name, [c for c in cs if not c.inert], n, units, members, fixed, heads))  # ops that pass channels on: no longer needed
-    groups, untied = tie_input_widths(groups, names, by_name)
+    groups, untied = tie_input_widths(groups, names, by_name, breaks_alone)
     return groups, skipped | untied
 
 # %% ../nbs/04_groups.ipynb #263f8552

@@ -152,6 +152,7 @@ class Pruner:
         self.ignored = {s for m in user_ignored + [o for o in self.output_layers if isinstance(o, nn.Module)] for s in m.modules()}
         self.ignored |= {self._by_name[n] for n in self.left_whole}
         self.excluded = {}  # groups whose pruning broke the forward: {root name: why}
+        self._probed = {}  # `{(attention class, 'heads' or 'input'): whether pruning that alone breaks the forward}`
         self.groups, self.skipped = self._collect()
         self.skipped = self.left_whole | self.skipped
         if not self.groups:
@@ -289,9 +290,18 @@ class Pruner:
         groups, skipped = self._collect(excluded)
         return groups, self.left_whole | skipped
 
+    def _breaks_alone(self, g, key)->bool:
+        "Whether one position of group `g` pruned alone breaks the forward (`tie_input_widths` asks of an attention's heads and of its input); tried once per `key`, the model restored"
+        if key not in self._probed:
+            try: applied = apply_plan(self.model, self.graph, {g: [0]})
+            except RuntimeError: self._probed[key] = True; return True
+            try: self._probed[key] = not check_forward(self.model, self.example_inputs, self.graph).ok
+            finally: applied.rollback()
+        return self._probed[key]
+
     def _collect(self, excluded:dict=None)->tuple:
         "`collect_groups` of the model as it is now: the widths a Hugging Face config ties to its heads' width in step with them, and the groups `tied` to an attention left out unless the target is one share of filters"
-        groups, skipped = collect_groups(self.graph, self.ignored, self.names, excluded, self.attention)
+        groups, skipped = collect_groups(self.graph, self.ignored, self.names, excluded, self.attention, self._breaks_alone)
         if self.pruning_ratio is None:  # a MACs target or per-layer shares would plan the tied widths apart
             skipped = skipped | {g.name: "its attention reads its heads' width from its input's (as torchvision's Swin and MaxViT do), so the two "
                                  "shrink only in step, which a MACs target or per-layer shares do not keep: pass one pruning_ratio" for g in groups if g.tied}

@@ -110,6 +110,12 @@ class Applied:
         "`{old parameter: (new parameter, Cut)}` of the parameters in `before` that were replaced"
         return resolve_changes(self.log, self.model, before)
 
+def _undo(applied:Applied, e:BaseException, where:str):
+    "Roll `applied` back after `e` and raise: an interrupt (Ctrl-C) half way must not leave a half-pruned model either"
+    applied.rollback()
+    if not isinstance(e, Exception): raise e
+    raise RuntimeError(f"Pruning failed at {where} ({type(e).__name__}: {e}); the model was restored exactly as it was before this prune") from e
+
 def apply_plan(
     model:nn.Module, # The model the graph was traced from
     graph:Graph, # Its traced graph
@@ -127,11 +133,9 @@ def apply_plan(
     applied = Applied(model, graph, removals, ops, {m: save_state(m) for m in touched}, graph.snapshot(ops), twin)
     for key, idxs in graph.merged(ops).items():  # a layer losing inputs and outputs: one copy of each tensor
         try: graph.prune_layer(key, idxs, model, applied.log, twin)
-        except BaseException as e:  # an interrupt (Ctrl-C) half way must not leave a half-pruned model either
-            applied.rollback()
-            if not isinstance(e, Exception): raise
-            raise RuntimeError(f"Pruning failed at layer {graph.layer_name(key)!r} ({type(e).__name__}: {e}); "
-                               "the model was restored exactly as it was before this prune") from e
+        except BaseException as e: _undo(applied, e, f"layer {graph.layer_name(key)!r}")
+    try: graph.prune_bias_parts(applied.log, twin)
+    except BaseException as e: _undo(applied, e, "the tensors a bias is joined from")
     try:
         for (a, mode), width in zip(heads, widths): sync_heads(a, mode, width)
         sync_shapes(applied.states)
