@@ -430,6 +430,14 @@ def couplings(self:Graph, layer:nn.Module)->list:
     return res
 
 @patch
+def per_head(self:Graph, p:nn.Parameter, heads:int)->bool:
+    "Whether `p` is a parameter of the graph of its own with exactly one dimension of `heads`; if so it is pruned on that dimension from now on (torch-pruning prunes such a parameter on its last dimension other than 1: a window's, in timm MaxViT's `(heads, 13, 13)` bias table)"
+    node, dims = self.dg.module2node.get(p), [d for d, s in enumerate(p.shape) if s == heads]
+    if node is None or len(dims) != 1: return False
+    node.pruning_dim = dims[0]
+    return True
+
+@patch
 def coupling(self:Graph, layer:nn.Module, is_out:bool, idxs:torch.Tensor, root_idxs:torch.Tensor)->Coupling:
     "A `Coupling` of `layer`'s output (or input) channels `idxs` to the root's `root_idxs`, for a group fasterprune builds itself; `layer` may be a parameter of the graph (on its `pruning_dim`)"
     p = self.dg.get_pruner_of_module(layer)

@@ -176,7 +176,7 @@ def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group
     units = u.transpose(0, 1).reshape(heads, 3 * width) if attention == 'heads' else u.permute(2, 0, 1).reshape(width, 3 * heads)
     cs = [graph.coupling(qkv, True, roots, roots), graph.coupling(proj, False, torch.arange(e), 2 * e + torch.arange(e))]
     if attention == 'heads':  # narrower heads leave what the attention holds per head as it is
-        per_head = [p for p in m.parameters(recurse=False) if p in graph.dg.module2node and p.shape[graph.dg.module2node[p].pruning_dim] == heads]
+        per_head = [p for l in m.modules() if l not in (qkv, proj) for p in l.parameters(recurse=False) if graph.per_head(p, heads)]  # timm MaxViT's in `rel_pos`
         per_head += [l for l in m.modules() if isinstance(l, nn.Linear) and l not in (qkv, proj) and l.out_features == heads and l in graph.dg.module2node]
         cs += [graph.coupling(t, True, roots % e // width, roots) for t in per_head]  # a head's channels all map to its index there
     return Group(qkv, names[qkv], cs, 3 * e, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, e))

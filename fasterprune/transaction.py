@@ -59,8 +59,10 @@ def head_width(module:nn.Module)->int:
 def sync_heads(module:nn.Module, mode:str, width:int):
     "Set the attributes an attention `module`'s forward reads from its pruned `qkv`: fewer heads of `width`, or as many, narrower"
     q, _, h = fused_names(module)
-    inner = module._modules[q].out_features // 3
-    if mode == 'heads': setattr(module, h, inner // width)
+    inner, old = module._modules[q].out_features // 3, getattr(module, h)
+    if mode == 'heads':
+        for m in module.modules():  # timm MaxViT's `rel_pos` keeps a head count of its own
+            if type(vars(m).get(h)) is int and vars(m)[h] == old: setattr(m, h, inner // width)
     else: width = inner // getattr(module, h)
     attrs = vars(module)
     if isinstance(attrs.get('head_dim'), int): module.head_dim = width
@@ -68,15 +70,16 @@ def sync_heads(module:nn.Module, mode:str, width:int):
     if mode == 'head_dim' and isinstance(attrs.get('scale'), float): module.scale = width ** -0.5  # as a model built this narrow
 
 def sync_shapes(states:dict):
-    "Tuple attributes that held a pruned 1-D parameter's old size, read by the forward to reshape it (timm's `Scale.shape`: `(dim, 1, 1)`), given its new size; `states` is what `save_state` saved of each touched module"
+    "Tuple attributes that held a pruned parameter's old shape, or a 1-D one's old size, read by the forward to reshape it (timm's `Scale.shape`: `(dim, 1, 1)`; its `RelPosBiasTf.bias_shape`), given the new; `states` is what `save_state` saved of each touched module"
     for m, (attrs, params, _, _) in states.items():
         if type(m).__module__.startswith('torch.nn'): continue  # PyTorch's layers read their parameters' shapes (a conv's `kernel_size` is not one)
         for pname, old in params.items():
             new = m._parameters.get(pname)
-            if old is None or new is None or old.dim() != 1 or new.shape == old.shape: continue
+            if old is None or new is None or new.shape == old.shape: continue
             for k, v in attrs.items():
-                if type(v) is tuple and v and all(type(i) is int for i in v) and v[0] == len(old) and math.prod(v) == len(old):
-                    setattr(m, k, (len(new), *v[1:]))
+                if type(v) is not tuple or not v or not all(type(i) is int for i in v): continue
+                if v == tuple(old.shape): setattr(m, k, tuple(new.shape))
+                elif old.dim() == 1 and v[0] == len(old) and math.prod(v) == len(old): setattr(m, k, (len(new), *v[1:]))
 
 def sync_widths(model:nn.Module):
     "After a prune or a rollback: the widths that models keep outside their layers (torchvision's attributes, a Hugging Face config)"
@@ -129,7 +132,7 @@ def apply_plan(
     heads = [(m.get_submodule(g.attention[0]), g.attention[1]) for g, positions in removals.items()
              if g.attention is not None and len(positions) for m in (model, twin) if m is not None]
     widths = [head_width(a) for a, _ in heads]  # each head's width before the prune
-    touched |= {a for a, _ in heads}
+    touched |= {s for a, _ in heads for s in a.modules()}  # `sync_heads` writes the head count of their submodules too
     applied = Applied(model, graph, removals, ops, {m: save_state(m) for m in touched}, graph.snapshot(ops), twin)
     for key, idxs in graph.merged(ops).items():  # a layer losing inputs and outputs: one copy of each tensor
         try: graph.prune_layer(key, idxs, model, applied.log, twin)
