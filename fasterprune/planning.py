@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/planning.html.md"""
 # %% auto #0
 __all__ = ['GLOBAL_MAX_PRUNING_RATIO', 'NORMALIZE', 'check_percent', 'check_target', 'kept', 'Target', 'Plan', 'groups_to_score',
            'normalized', 'ranking', 'ranked', 'plan_local', 'plan_filters', 'follow_widths', 'macs_losses',
-           'estimate_macs', 'plan_macs', 'most_macs_removed', 'integer_targets']
+           'estimate_macs', 'followed', 'plan_macs', 'most_macs_removed', 'integer_targets']
 
 # %% ../nbs/05_planning.ipynb #bf3ea149
 import math, numbers, warnings, bisect, functools
@@ -242,6 +242,15 @@ def _losses_along(group:np.ndarray, limits:np.ndarray)->tuple:
     ends = np.cumsum(np.bincount(group[taken], minlength=len(limits)))[:-1]
     return [w.tolist() for w in np.split(per_group, ends)], int(at[-1]) if len(at) else 0
 
+def followed(leads:list, removed:list, followers:list)->list:
+    "`removed` (positions each of `leads` loses) and, after it, the positions each follower loses for it (as `follow_widths` plans them)"
+    at = {g.root: (g, k) for g, k in zip(leads, removed)}
+    res = list(removed)
+    for g in followers:
+        lead, k = at.get(g.follows[0], (None, 0))
+        res.append(0 if lead is None else max(len(g.units) - (lead.n - k * lead.granularity) // g.follows[1], 0))
+    return res
+
 def plan_macs(
     scored:list, # `(group, position scores)` of every group
     target:Target, # With `macs_ratio`
@@ -250,14 +259,16 @@ def plan_macs(
     mac_terms:dict, # Each layer's `(a, b, c)`, from the trace
     macs_before:float, # MACs of the unpruned model
     macs_now:float, # MACs of the model now
+    followers:list=(), # `(group, position scores)` of the groups that follow another's width (`follow_widths` plans them): their MACs count
 )->Plan:
     "The fewest positions, in score order, that bring the MACs down to `fraction` of the target"
     goal = macs_before * (1 - fraction * target.macs_ratio / 100)
     if macs_now <= goal: return Plan(macs=macs_now)
     orders = [torch.argsort(pos, stable=True) for _, pos in scored]
     losses = [macs_losses(g, o, mac_terms) for (g, _), o in zip(scored, orders)]
-    sizes = [len(pos) for _, pos in scored]
-    estimate = lambda removed: estimate_macs(losses, removed, mac_terms, macs_now)
+    losses += [macs_losses(g, torch.argsort(pos, stable=True), mac_terms) for g, pos in followers]  # a follower's positions cost alike: any order
+    sizes, leads, follows = [len(pos) for _, pos in scored], [g for g, _ in scored], [g for g, _ in followers]
+    estimate = lambda removed: estimate_macs(losses, followed(leads, removed, follows), mac_terms, macs_now)
     if target.local:  # the smallest common ratio that reaches the target
         at = lambda r: [max(n - target.keep(g, n_init, r), 0) for (g, _), n in zip(scored, sizes)]
         removed = at(_first(0, 10**6, lambda k: estimate(at(k / 10**4)) <= goal) / 10**4)
@@ -275,9 +286,11 @@ def plan_macs(
     return Plan({g: o[:k].tolist() for (g, _), o, k in zip(scored, orders, removed) if k}, macs)
 
 def most_macs_removed(groups:list, target:Target, n_init:dict, mac_terms:dict, macs_now:float)->float:
-    "The MACs left when every group is pruned down to its floor"
-    losses = [macs_losses(g, torch.arange(len(g.units)), mac_terms) for g in groups]
-    return estimate_macs(losses, [len(g.units) - target.bounds(g, n_init)[1] for g in groups], mac_terms, macs_now)
+    "The MACs left when every group is pruned down to its floor (a group that follows another's width, as far as that one takes it)"
+    leads, follows = [g for g in groups if g.follows is None], [g for g in groups if g.follows is not None]
+    losses = [macs_losses(g, torch.arange(len(g.units)), mac_terms) for g in leads + follows]
+    removed = followed(leads, [len(g.units) - target.bounds(g, n_init)[1] for g in leads], follows)
+    return estimate_macs(losses, removed, mac_terms, macs_now)
 
 # %% ../nbs/05_planning.ipynb #87ce1887
 def integer_targets(groups:list, target:Target, fraction:float, n_init:dict)->tuple:

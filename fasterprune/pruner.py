@@ -220,7 +220,7 @@ class Pruner:
             except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
         followers, scored = [s for s in scored if s[0].follows is not None], [s for s in scored if s[0].follows is None]
         if target.macs_ratio is not None:
-            plan = plan_macs(scored, target, fraction, self.n_init, self.graph.mac_terms, self.macs_before, self.macs_now)
+            plan = plan_macs(scored, target, fraction, self.n_init, self.graph.mac_terms, self.macs_before, self.macs_now, followers)
         else: plan = plan_filters(scored, target, fraction, self.n_init)
         plan = follow_widths(plan, followers, groups)
         plan.excluded = excluded
@@ -300,11 +300,11 @@ class Pruner:
         return self._probed[key]
 
     def _collect(self, excluded:dict=None)->tuple:
-        "`collect_groups` of the model as it is now: the widths a Hugging Face config ties to its heads' width in step with them, and the groups `tied` to an attention left out unless the target is one share of filters"
+        "`collect_groups` of the model as it is now: the widths a Hugging Face config ties to its heads' width in step with them, and the groups `tied` to an attention left out under per-layer shares (one share of filters or of MACs keeps them in step)"
         groups, skipped = collect_groups(self.graph, self.ignored, self.names, excluded, self.attention, self._breaks_alone)
-        if self.pruning_ratio is None:  # a MACs target or per-layer shares would plan the tied widths apart
+        if self.pruning_ratio is None and self.macs_ratio is None:  # per-layer shares would plan the tied widths apart
             skipped = skipped | {g.name: "its attention reads its heads' width from its input's (as torchvision's Swin and MaxViT do), so the two "
-                                 "shrink only in step, which a MACs target or per-layer shares do not keep: pass one pruning_ratio" for g in groups if g.tied}
+                                 "shrink only in step, which per-layer shares do not keep: pass one pruning_ratio, or a MACs target" for g in groups if g.tied}
             groups = [g for g in groups if not g.tied]
         return tie_head_widths(self.model, groups, self.names), skipped
 
