@@ -8,7 +8,7 @@ table gives the median over rounds as a ratio to the unpruned model timed in the
     python benchmarks/latency.py --models timm:vit_small_patch16_224,timm:swin_tiny_patch4_window7_224 --configs 50:local
     python benchmarks/latency.py --models hf:gpt2,hf:bert,hf:vit,hf:llama,hf:neox --configs 30:local,50:local [--seq 128]
 
-A name `timm:<model>` is built with `timm.create_model(<model>)` (no weights), `hf:<family>` from the default config
+A name `timm:<model>` is built with `timm.create_model(<model>, num_classes=1000)` (no weights), `hf:<family>` from the default config
 of a Hugging Face model (no weights, nothing downloaded: `hf:gpt2` GPT-2 small, `hf:bert` BERT-base with a 2-class
 head, `hf:vit` ViT-B/16, `hf:llama` a 12-layer LLaMA of width 768 with 12 query and 4 key-value heads, `hf:neox` GPT-NeoX
 at Pythia-160M's sizes) on one
@@ -41,7 +41,7 @@ def build(name:str, bs:int=1, size:int=224, seq:int=128)->tuple:
         return model, {'input_ids': torch.randint(0, model.config.vocab_size, (bs, seq))}
     if name.startswith('timm:'):
         import timm
-        return timm.create_model(name[5:], pretrained=False), images
+        return timm.create_model(name[5:], pretrained=False, num_classes=1000), images  # a head even where the default has none (EVA02's MIM weights)
     return getattr(torchvision.models, name)(weights=None), images
 
 def onnx_session(model, x):
