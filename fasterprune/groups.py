@@ -219,7 +219,7 @@ def collect_groups(
     names:dict, # `{module: name}` of the model
     excluded:dict=None, # `{root name: why}` of groups to leave out
     attention:str=ATTENTION[0], # What the fused `qkv` projection of an attention layer loses: one of `ATTENTION`
-    breaks_alone=None, # `breaks_alone(group)`: whether pruning an attention's group alone breaks the forward (`tie_input_widths`)
+    breaks_alone=None, # `breaks_alone(group, key)`: whether pruning one position of `group` alone breaks the forward (`tie_input_widths`)
 )->tuple: # `(groups, {root name: why it was left alone})`
     "Every prunable group of `graph` whose outputs avoid the `ignored` layers, and why the others were left out"
     groups, skipped, seen = [], {}, set()
