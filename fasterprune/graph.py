@@ -403,6 +403,7 @@ def couplings(self:Graph, layer:nn.Module)->list:
     root = dg.module2node[layer]
     items = [(Dependency(fn, fn, source=root, target=root), [_HybridIndex(idx=i, root_idx=i) for i in range(self.out_channels(layer))])]
     stack, visited = [items[0]], set()
+    seen = {(root, fn): [items[0][1]]}  # the index lists each layer and pruning function got: a revisit compares with its own only
     while stack:
         dep, idxs = stack.pop()
         visited.add(dep.target)
@@ -415,8 +416,9 @@ def couplings(self:Graph, layer:nn.Module)->list:
                     raise IndexExplosion(f"a reshape maps {len(new_idxs)} channels to {len(new_idxs) * mapping._stride} indices")
                 new_idxs = mapping(new_idxs)
             if not len(new_idxs): continue
-            if new_dep.target in visited and any(d.target == new_dep.target and d.handler == new_dep.handler and i == new_idxs for d, i in items): continue
-            items.append((new_dep, new_idxs)); stack.append((new_dep, new_idxs))
+            got = seen.setdefault((new_dep.target, new_dep.handler), [])
+            if new_dep.target in visited and any(i == new_idxs for i in got): continue
+            got.append(new_idxs); items.append((new_dep, new_idxs)); stack.append((new_dep, new_idxs))
             if len(items) > 16 * len(dg.module2node):
                 raise RuntimeError(f"the channel maps do not settle: {len(items)} visits of {len(dg.module2node)} layers (slices "
                                    "and concatenations that permute channels in a cycle, such as a rotary embedding)")
