@@ -6,8 +6,8 @@ Docs: https://fasterprune.github.io/fasterprune/planning.html.md"""
 
 # %% auto #0
 __all__ = ['GLOBAL_MAX_PRUNING_RATIO', 'NORMALIZE', 'check_percent', 'check_target', 'kept', 'Target', 'Plan', 'groups_to_score',
-           'normalized', 'ranking', 'ranked', 'plan_local', 'plan_filters', 'follow_widths', 'macs_losses',
-           'estimate_macs', 'followed', 'plan_macs', 'most_macs_removed', 'integer_targets']
+           'normalized', 'ranking', 'ranked', 'plan_local', 'plan_filters', 'followed', 'follow_widths', 'macs_losses',
+           'estimate_macs', 'plan_macs', 'most_macs_removed', 'integer_targets']
 
 # %% ../nbs/05_planning.ipynb #bf3ea149
 import math, numbers, warnings, bisect, functools
@@ -183,14 +183,21 @@ def plan_filters(
     return Plan(removals, left_whole=whole)
 
 # %% ../nbs/05_planning.ipynb #b2363744
+def followed(leads:list, removed:list, followers:list)->list:
+    "`removed` (positions each of `leads` loses) and, after it, the positions each follower loses for it (one position per `follows[1]` channels its leader keeps)"
+    at = {g.root: (g, k) for g, k in zip(leads, removed)}
+    res = list(removed)
+    for g in followers:
+        lead, k = at.get(g.follows[0], (None, 0))
+        res.append(0 if lead is None else max(len(g.units) - (lead.n - k * lead.granularity) // g.follows[1], 0))
+    return res
+
 def follow_widths(plan:Plan, followers:list, groups:list)->Plan:
     "`plan` with each follower `(group, position scores)` losing its lowest-scored positions until it keeps one position per `follows[1]` channels the group it follows keeps (an attention whose heads' width is its input's)"
-    by_root = {g.root: g for g in groups}
-    for g, pos in followers:
-        lead = by_root.get(g.follows[0])
-        if lead is None: continue  # the group it follows is left out: so is it
-        keep = (lead.n - len(plan.removals.get(lead, ())) * lead.granularity) // g.follows[1]
-        if keep < len(pos): plan.removals[g] = torch.argsort(pos)[:len(pos) - keep].tolist()
+    leads = [g for g in groups if g.follows is None]  # a follower whose leader is left out keeps all its positions
+    counts = followed(leads, [len(plan.removals.get(g, ())) for g in leads], [g for g, _ in followers])[len(leads):]
+    for (g, pos), k in zip(followers, counts):
+        if k: plan.removals[g] = torch.argsort(pos)[:k].tolist()
     return plan
 
 # %% ../nbs/05_planning.ipynb #fb56e53a
@@ -241,15 +248,6 @@ def _losses_along(group:np.ndarray, limits:np.ndarray)->tuple:
     per_group = at[by_group][taken[by_group]]  # group by group, each in the order's order
     ends = np.cumsum(np.bincount(group[taken], minlength=len(limits)))[:-1]
     return [w.tolist() for w in np.split(per_group, ends)], int(at[-1]) if len(at) else 0
-
-def followed(leads:list, removed:list, followers:list)->list:
-    "`removed` (positions each of `leads` loses) and, after it, the positions each follower loses for it (as `follow_widths` plans them)"
-    at = {g.root: (g, k) for g, k in zip(leads, removed)}
-    res = list(removed)
-    for g in followers:
-        lead, k = at.get(g.follows[0], (None, 0))
-        res.append(0 if lead is None else max(len(g.units) - (lead.n - k * lead.granularity) // g.follows[1], 0))
-    return res
 
 def plan_macs(
     scored:list, # `(group, position scores)` of every group
