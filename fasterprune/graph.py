@@ -175,6 +175,7 @@ def _mark_tiles(dg, reshapes):
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.RESHAPE or node.grad_fn not in reshapes: continue
         shape_in, shape_out = reshapes[node.grad_fn]
+        node.module.fp_shape_out = shape_out  # for `Graph.blocked_qkv`
         n = len(shape_out) - 1
         if n < 1 or len(shape_in) <= len(shape_out) or tuple(shape_in[:n]) != tuple(shape_out[:n]): continue
         k = math.prod(shape_in[n:-1])
@@ -430,6 +431,17 @@ def couplings(self:Graph, layer:nn.Module)->list:
         res.append(Coupling(node, handler, name, dg.is_out_channel_pruning_fn(handler), torch.tensor(idxs, dtype=torch.long),
                             torch.tensor(roots, dtype=torch.long), _outside_roots(node, idxs, roots), max(idxs) + 1))
     return res
+
+@patch
+def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int)->bool:
+    "Whether what reads `layer`'s outputs takes all its queries, then all its keys, then all its values: a reshape to `(..., 3, heads, width)` or a split into three equal pieces (not TinyViT's `(..., heads, 3 * width)`: each head's own, side by side)"
+    node = self.dg.module2node.get(layer)
+    if node is None or not node.outputs: return False
+    for o in node.outputs:
+        if o.type == ops.OPTYPE.RESHAPE and tuple(getattr(o.module, 'fp_shape_out', ())[-3:]) == (3, heads, width): continue
+        if o.type == ops.OPTYPE.SPLIT and getattr(o.module, 'split_sizes', None) == [heads * width] * 3: continue  # torchvision's MaxViT: `chunk`
+        return False
+    return True
 
 @patch
 def per_head(self:Graph, p:nn.Parameter, heads:int)->bool:

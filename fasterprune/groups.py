@@ -170,7 +170,7 @@ def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group
     m, heads, width = att
     q, o, _ = fused_names(m)
     qkv, proj, e = m._modules[q], m._modules.get(o), heads * width
-    if not isinstance(proj, nn.Linear) or proj.in_features != e: return None
+    if not isinstance(proj, nn.Linear) or proj.in_features != e or not graph.blocked_qkv(qkv, heads, width): return None
     roots = torch.arange(3 * e)
     u = roots.view(3, heads, width)
     units = u.transpose(0, 1).reshape(heads, 3 * width) if attention == 'heads' else u.permute(2, 0, 1).reshape(width, 3 * heads)
@@ -190,11 +190,10 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
     "`(groups, {root name: why})`: the groups that feed an attention taking its heads' width from its input's kept in multiples of its head width ('heads') or head count ('head_dim') and marked `tied`, the attention's group set to follow them; where one of the two is not pruned (ignored, or no group), the other is left out too. `_width_from_input` says which attentions may; `breaks_alone(group, key)`, where given, settles it: such an attention's forward breaks when its heads lose one position alone, and when its input does (TinyViT's heads break alone for another reason)"
     heads = {g.attention[0]: g for g in groups if g.attention is not None}
     def reads(m, inner):  # whether attention `m` reads its heads' width from its input's
-        g = heads.get(names[m])
-        if not _width_from_input(m, inner) or g is None or breaks_alone is None: return _width_from_input(m, inner)
-        qkv = g.couplings[0].module
+        if not _width_from_input(m, inner) or breaks_alone is None: return _width_from_input(m, inner)
+        g, qkv = heads.get(names[m]), m._modules[fused_names(m)[0]]
         stream = next((s for s in groups if any(c.module is qkv and not c.is_out for c in s.couplings)), None)
-        return breaks_alone(g, (type(m), 'heads')) and (stream is None or breaks_alone(stream, (type(m), 'input')))
+        return (g is None or breaks_alone(g, (type(m), 'heads'))) and (stream is None or breaks_alone(stream, (type(m), 'input')))
     for g in groups:
         if g.tied and not reads(by_name[g.attention[0]], g.n // 3): g.tied = False  # timm's Swin: its forward reshapes with -1
     ties = {g.couplings[0].module: g for g in groups if g.tied and g.attention is not None}  # the `qkv` projections
