@@ -187,7 +187,7 @@ def _width_from_input(m:nn.Module, inner:int)->bool:
     return qkv.in_features == inner and vars(m).get('attn_dim') != inner
 
 def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->tuple:
-    "`(groups, {root name: why})`: the groups that feed an attention taking its heads' width from its input's kept in multiples of its head width ('heads') or head count ('head_dim') and marked `tied`, the attention's group set to follow them; where one of the two is not pruned (ignored, or no group), the other is left out too. `_width_from_input` says which attentions may; `breaks_alone(group, key)`, where given, settles it: such an attention's forward breaks when its heads lose one position alone, and when its input does (TinyViT's heads break alone for another reason)"
+    "`(groups, {root name: why})`: the groups that feed an attention taking its heads' width from its input's kept in multiples of its head width ('heads') or head count ('head_dim') and marked `tied`, the attention's group set to follow them; where one of the two is not pruned (ignored, or no group), the other is left out too. `_width_from_input` says which attentions may; `breaks_alone(group, key)`, where given, settles it: such an attention's forward breaks when its heads lose one position alone, and when its input does (heads may break alone for another reason; where the heads have no group, the input alone decides: TinyViT's does not break)"
     heads = {g.attention[0]: g for g in groups if g.attention is not None}
     def reads(m, inner):  # whether attention `m` reads its heads' width from its input's
         if not _width_from_input(m, inner) or breaks_alone is None: return _width_from_input(m, inner)
