@@ -24,10 +24,14 @@ def run_forward(model:nn.Module, inputs):
     if isinstance(inputs, (tuple, list)): return model(*inputs)
     return model(inputs)
 
+_STATE = (torch.Tensor, list, tuple, int, float)
+
 class untouched:
-    "Within the context `model` may run forwards: its modes, buffers and the random stream are restored after"
+    "Within the context `model` may run forwards: its modes, buffers and the random stream are restored after, and the tensors, lists and numbers its modules keep (fastai's `AWD_LSTM` carries its state and batch size from one call to the next) where a forward replaced them"
     def __init__(self, model): self.model = model
     def __enter__(self):
+        self.attrs = {m: {k: v for k, v in vars(m).items() if k[0] != '_' and isinstance(v, _STATE) and not isinstance(v, bool)}
+                      for m in self.model.modules()}
         self.modes = {m: m.training for m in self.model.modules()}
         self.buffers = [(b, b.detach().clone()) for b in self.model.buffers()]
         devices = [d for d in {p.device for p in self.model.parameters()} if d.type == 'cuda']
@@ -40,6 +44,10 @@ class untouched:
     def __exit__(self, *args):
         self.rng.__exit__(*args)
         self.restore_modes()
+        for m, attrs in self.attrs.items():
+            d = vars(m)
+            for k, v in attrs.items():
+                if d.get(k) is not v and not (type(v) in (int, float) and d.get(k) == v): d[k] = v  # the object it held: a prune changes lists in place
         with torch.no_grad():
             for b, saved in self.buffers: b.copy_(saved)
 
@@ -51,18 +59,31 @@ def is_conv1d(m:nn.Module)->bool:
     return type(m).__name__ == 'Conv1D' and isinstance(vars(m).get('nf'), int) and isinstance(vars(m).get('nx'), int)
 
 def layer_io(m:nn.Module)->tuple:
-    "`(in, out)` channels of a conv, linear, norm or attention layer"
+    "`(in, out)` channels of a conv, linear, norm, attention or recurrent layer (its outputs: every direction's)"
     if isinstance(m, nn.modules.conv._ConvNd): return m.in_channels, m.out_channels
+    if isinstance(m, nn.RNNBase): return m.input_size, (2 if m.bidirectional else 1) * (m.proj_size or m.hidden_size)
     if isinstance(m, nn.Linear): return m.in_features, m.out_features
     if is_conv1d(m): return m.nx, m.nf
     if isinstance(m, nn.MultiheadAttention): return m.embed_dim, m.embed_dim
     c = m.num_channels if isinstance(m, nn.GroupNorm) else m.normalized_shape[-1] if isinstance(m, nn.LayerNorm) else m.num_features
     return c, c
 
+def _rnn_terms(m:nn.RNNBase, out:torch.Tensor)->tuple:
+    "MACs of one call of recurrent layer `m` whose output is `out`, and its `(a, b, c)` terms of `(input_size, directions * width)` (`mac_terms`); a projection's terms are None (its hidden size is not pruned, so its MACs are not of that form)"
+    D, G, H, P, L, i = 2 if m.bidirectional else 1, {'LSTM': 4, 'GRU': 3}.get(m.mode, 1), m.hidden_size, m.proj_size, m.num_layers, m.input_size
+    W = P or H
+    steps = out.numel() // (D * W)  # time steps times batch
+    per = lambda n_in: D * (G * H * (n_in + W) + H * P)  # one step of one layer: input and recurrent weights, projection
+    macs = steps * (per(i) + (L - 1) * per(D * W))
+    if P: return macs, None
+    return macs, (steps * G, 0, steps * G * (L / D + L - 1))  # a*i*(D*H) + c*(D*H)**2
+
 def mac_terms(m:nn.Module, inp, out)->tuple:
     "MACs of one call of layer `m` (per batch), and `(a, b, c)` such that they are `a*in*out + b*out + c*out**2` of its channels"
     if isinstance(out, (tuple, list)): out = out[0]
+    if isinstance(out, nn.utils.rnn.PackedSequence): out = out.data
     if not isinstance(out, torch.Tensor): return 0, None
+    if isinstance(m, nn.RNNBase): return _rnn_terms(m, out)
     if isinstance(m, nn.modules.conv._ConvNd):
         macs = out.numel() * (m.in_channels // m.groups) * math.prod(m.kernel_size)
         if m.groups == m.in_channels > 1: return macs, (0, macs / m.out_channels, 0)  # depthwise: one input per channel
@@ -112,7 +133,7 @@ class MacCounter:
         for h in self.hooks: h.remove()
 
 def count_macs(model:nn.Module, example_inputs)->int:
-    "MACs of one forward pass of `model` on `example_inputs`, counted over convs, linears, attention and norms"
+    "MACs of one forward pass of `model` on `example_inputs`, counted over convs, linears, attention, recurrent layers and norms"
     with untouched(model), torch.no_grad(), MacCounter(model) as counter: run_forward(model, example_inputs)  # BatchNorm statistics stay
     return counter.macs
 
@@ -127,9 +148,9 @@ def macs_from_terms(terms:dict)->int:
 
 # %% ../nbs/02_counting.ipynb #2e439192
 def layer_widths(model:nn.Module)->dict:
-    "`{name: (in, out)}` channels of every conv, linear and attention layer"
+    "`{name: (in, out)}` channels of every conv, linear, attention and recurrent layer"
     return {n: layer_io(m) for n, m in model.named_modules()
-            if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear, nn.MultiheadAttention)) or is_conv1d(m)}
+            if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear, nn.MultiheadAttention, nn.RNNBase)) or is_conv1d(m)}
 
 # %% ../nbs/02_counting.ipynb #8815b270
 def output_tensors(out)->list:
@@ -139,8 +160,9 @@ def output_tensors(out)->list:
     if isinstance(out, dict): return [t for o in out.values() for t in output_tensors(o)]
     return []
 
-def output_shapes(out)->list:
-    "Shapes of every tensor in a model's output, in order, through tuples, lists and dicts"
+def output_shapes(out, model:nn.Module=None)->list:
+    "Shapes of every tensor in a model's output, in order, through tuples, lists and dicts; for fastai's text models (`SequentialRNN`), of the prediction only: the rest are its LSTMs' outputs, returned for `RNNRegularizer`'s penalties, which read any width"
+    if type(model).__name__ == 'SequentialRNN' and isinstance(out, tuple) and out: out = out[0]
     return [tuple(t.shape) for t in output_tensors(out)]
 
 def describe_inputs(inputs)->str:

@@ -7,18 +7,18 @@ Docs: https://fasterprune.github.io/fasterprune/groups.html.md"""
 # %% auto #0
 __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'fused_names', 'attention_of', 'head_units', 'head_couplings',
            'kv_attention_of', 'kv_head_group', 'fused_attention_of', 'fused_head_group', 'indexed_head_group',
-           'tie_input_widths', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores', 'group_scores',
-           'position_scores']
+           'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'collect_groups', 'renumber_groups',
+           'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
 import numpy as np
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-import torch, torch.nn as nn
+import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array
+from .graph import Graph, IndexExplosion, index_array, rnn_dims, rnn_holders, awd_rnns, _RNN_WEIGHT
 from .counting import is_conv1d
 
 # %% ../nbs/04_groups.ipynb #d633a625
@@ -54,6 +54,7 @@ def granularity(module)->int:
         return module.groups
     if isinstance(module, nn.GroupNorm): return module.num_groups
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
+    if isinstance(module, nn.RNNBase): return 2 if module.bidirectional else 1  # a unit is a channel of each direction
     return 1
 
 # %% ../nbs/04_groups.ipynb #51776992
@@ -211,6 +212,57 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
                 for a in ties.values() if a not in fed or any(c.module is a.root and not c.is_out for g in groups if g.name in skipped for c in g.couplings)}
     return [g for g in groups if g.name not in skipped], skipped
 
+def tie_stacked_rnns(groups:list, names:dict)->tuple:
+    "`(groups, {root name: why})`: in a stack like fastai's `AWD_LSTM` (`awd_rnns`), which builds the state of every layer but the last from one width (`n_hid`), the groups of those layers set to follow the first's; where the first is not pruned, they are left out"
+    by_root, skipped = {g.root: g for g in groups}, {}
+    for m in names:
+        rnns = awd_rnns(m)
+        if rnns is None or len(rnns) < 3: continue  # one layer below the last: nothing to keep in step
+        lead = by_root.get(rnns[0])
+        for r in rnns[1:-1]:
+            if (g := by_root.get(r)) is None: continue
+            if lead is None: skipped[g.name] = f"{names[m] or 'the model'} builds its state from one width for all but its last layer (n_hid), and {names[rnns[0]]} is not pruned"
+            else: g.follows = (lead.root, lead.granularity)  # one of its units per unit the first keeps
+    return [g for g in groups if g.name not in skipped], skipped
+
+def _weight_dim(c)->int|None:
+    "The dimension of its layer's weight a coupling cuts (a linear layer: 0 for its outputs, 1 for its inputs; an embedding: 1), else None"
+    if isinstance(c.module, nn.Linear): return 0 if c.is_out else 1
+    if isinstance(c.module, nn.Embedding) and c.is_out: return 1
+    return None
+
+def merge_tied(groups:list)->list:
+    "`groups` where a group cutting a weight another group's root shares, on the same dimension, takes that group in (fastai's language model: its last LSTM's outputs feed a decoder that shares the encoder's embedding, so the embedding width goes with them), its root's channels as the ones they meet"
+    by_weight = {id(g.couplings[0].module.weight): g for g in groups if _weight_dim(g.couplings[0]) is not None}
+    gone = set()
+    for g in groups:
+        if g in gone: continue
+        for c in list(g.couplings):
+            other = by_weight.get(id(getattr(c.module, 'weight', None)))
+            if other is None or other is g or other in gone or c.is_out or _weight_dim(c) != _weight_dim(other.couplings[0]): continue
+            to_root = dict(zip(c.idxs.tolist(), c.root_idxs.tolist()))
+            if len(to_root) != len(c.idxs) or len(to_root) != other.n or any(f for o in other.couplings for f in o.fixed_roots): continue
+            remap = lambda r: torch.tensor([to_root[i] for i in r.tolist()], dtype=torch.long)
+            g.couplings += [replace(o, root_idxs=remap(o.root_idxs)) for o in other.couplings]
+            g.members += [m for m in other.members if m not in g.members]
+            g.__dict__.pop('flat', None); g.__dict__.pop('keys', None)
+            gone.add(other)
+    return [g for g in groups if g not in gone]
+
+def untie_guard(groups:list, names:dict)->tuple:
+    "`(groups, {root name: why})`: the groups that would cut a parameter another module shares (tied weights: fastai's language model decodes with its encoder's embedding) while leaving that module as it is left out, so a tie is never silently broken"
+    holders = {}
+    for m in names:
+        for p in m._parameters.values():
+            if p is not None: holders.setdefault(id(p), []).append(m)
+    skipped = {}
+    for g in groups:
+        cut = {c.module for c in g.couplings if isinstance(c.module, nn.Module)}
+        for m in cut:
+            left = [o for p in m._parameters.values() if p is not None for o in holders[id(p)] if o not in cut]
+            if left: skipped[g.name] = f"it cuts {names[m]}'s weight, which {names[left[0]]} shares (tied), and leaves {names[left[0]]} as it is"; break
+    return [g for g in groups if g.name not in skipped], skipped
+
 # %% ../nbs/04_groups.ipynb #82471fed
 def collect_groups(
     graph:Graph, # The traced model
@@ -261,7 +313,7 @@ def collect_groups(
         for c in cs:
             if not isinstance(c.module, nn.Module): continue
             if c.is_out and c.module in names and names[c.module] not in members: members.append(names[c.module])
-            gran = math.lcm(gran, granularity(c.module))
+            if c.is_out or not isinstance(c.module, nn.RNNBase): gran = math.lcm(gran, granularity(c.module))  # an RNN's inputs are free
         if n < 2 or n % gran: continue
         units, fixed = channel_units(cs, n, gran)
         att, heads = attention_of(m, names, by_name), None
@@ -276,8 +328,17 @@ def collect_groups(
             cs = head_couplings(cs, *att, attention)
         if len(units) < 2: continue
         groups.append(Group(m, name, [c for c in cs if not c.inert], n, units, members, fixed, heads))  # ops that pass channels on: no longer needed
+    for e in graph.embeddings():  # an embedding's width, where only recurrent layers read it (fastai's AWD-LSTM; a transformer's is its residual stream)
+        if e in seen or e in ignored or names[e] in excluded: continue
+        try: cs = [c for c in graph.couplings(e) if not c.inert]
+        except Exception: continue
+        if not all(c.module is e or (isinstance(c.module, nn.RNNBase) and not c.is_out) for c in cs) or len(cs) < 2: continue
+        units, fixed = channel_units(cs, graph.out_channels(e), 1)
+        if units is not None and len(units) >= 2: groups.append(Group(e, names[e], cs, graph.out_channels(e), units, [names[e]], fixed))
     groups, untied = tie_input_widths(groups, names, by_name, breaks_alone)
-    return groups, skipped | untied
+    groups, unstacked = tie_stacked_rnns(groups, names)
+    groups, shared = untie_guard(merge_tied(groups), names)
+    return groups, skipped | untied | unstacked | shared
 
 # %% ../nbs/04_groups.ipynb #263f8552
 def _maps(spaces:np.ndarray, gone:np.ndarray, in_space:np.ndarray)->tuple:
@@ -349,8 +410,28 @@ def renumber_groups(
 # %% ../nbs/04_groups.ipynb #dd29c183
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)
 
-def scored_params(module, is_out:bool, pruning_dim:int)->list:
-    "The `(name, param, dim)` of `module` that describe the channels a pruning function removes"
+def _rnn_scored(rnn:nn.RNNBase, is_out:bool, parent:nn.Module=None)->list:
+    "`(name, param, dim, fold)` of the weights of recurrent layer `rnn` (held in `parent` where it keeps them: `rnn_holders`) that describe its output channels (a unit's rows of every gate, its column of the recurrent weights, its inputs in the layer above, every direction) or its inputs; `fold` maps a weight's scores along `dim` to the output channels, and says how many of them each channel sums"
+    D, G, W = rnn_dims(rnn)
+    res = []
+    for n, (owner, attr) in rnn_holders(rnn, parent).items():
+        p = getattr(owner, attr)
+        if not isinstance(p, nn.Parameter): continue
+        kind, side, layer, rev = _RNN_WEIGHT.fullmatch(n).groups()
+        name, at = (attr if owner is rnn else f'^{attr}'), W if rev else 0  # `^`: held by the parent
+        if not is_out:
+            if kind == 'weight' and side == 'ih' and layer == '0': res.append((name, p, 1, None))
+            continue
+        if side == 'hr' or (side in ('ih', 'hh') and not rnn.proj_size):  # a unit's rows (of each gate)
+            k = 1 if side == 'hr' else G
+            res.append((name, p, 0, (lambda s, at=at, k=k: F.pad(s.view(k, W).sum(0), (at, D * W - at - W)), k)))
+        if kind == 'weight' and side == 'hh': res.append((name, p, 1, (lambda s, at=at: F.pad(s, (at, D * W - at - W)), 1)))
+        if kind == 'weight' and side == 'ih' and layer != '0': res.append((name, p, 1, None))  # already the layer below's output channels
+    return res
+
+def scored_params(module, is_out:bool, pruning_dim:int, parent:nn.Module=None)->list:
+    "The `(name, param, dim)` of `module` that describe the channels a pruning function removes (`(name, param, dim, fold)` for a recurrent layer: `_rnn_scored`)"
+    if isinstance(module, nn.RNNBase): return _rnn_scored(module, is_out, parent)
     if isinstance(module, nn.Parameter): return [(None, module, pruning_dim)]
     if isinstance(module, nn.modules.conv._ConvNd):
         depthwise = module.groups == module.out_channels > 1
@@ -367,22 +448,24 @@ def scored_params(module, is_out:bool, pruning_dim:int)->list:
     return []
 
 # %% ../nbs/04_groups.ipynb #b5b204d8
-def _scored(g:Group, criteria:Criteria):
-    "`(coupling, param name, param, dim)` of every parameter `criteria` scores for group `g`"
+def _scored(g:Group, criteria:Criteria, parents:dict=None):
+    "`(coupling, param name, param, dim, fold)` of every parameter `criteria` scores for group `g`; `parents` (`{recurrent layer: module}`) where a layer's weights may live"
     for c in g.couplings:
-        for pname, p, dim in scored_params(c.module, c.is_out, c.pruning_dim):
-            if not (criteria.needs_grad and not p.requires_grad): yield c, pname, p, dim % p.dim()
+        parent = parents.get(c.module) if parents and isinstance(c.module, nn.RNNBase) else None
+        for pname, p, dim, *fold in scored_params(c.module, c.is_out, c.pruning_dim, parent):
+            if not (criteria.needs_grad and not p.requires_grad): yield c, pname, p, dim % p.dim(), (fold or [None])[0]
 
 def channel_scores(
     groups:list, # The groups to score
     criteria:Criteria, # Scores each layer's channels
     grads:dict=None, # `{parameter: gradient}` to use instead of `.grad`
     init_of=None, # `init_of(coupling, param name, param)`: the initial value, for criteria with `needs_init`
+    parents:dict=None, # `{recurrent layer: module}` that may hold its weights (`Graph.parents`)
 )->dict: # `{(parameter, dim): one score per channel}`
     "Per-channel scores of every parameter the `groups` read, from one element-wise scoring of each parameter"
     dims = {}
     for g in groups:
-        for c, pname, p, dim in _scored(g, criteria): dims.setdefault(p, (c, pname, set()))[2].add(dim)
+        for c, pname, p, dim, _ in _scored(g, criteria, parents): dims.setdefault(p, (c, pname, set()))[2].add(dim)
     res = {}
     for p, (c, pname, ds) in dims.items():
         init = init_of(c, pname, p) if criteria.needs_init and init_of is not None else None
@@ -397,15 +480,17 @@ def group_scores(
     init_of=None, # `init_of(coupling, param name, param)`: the initial value, for criteria with `needs_init`
     channels:dict=None, # `channel_scores` of a list of groups holding `g` (default: computed for `g` alone)
     per_weight:bool=False, # Average per weight over the layers that have weights instead (norms left out): comparable across groups as it is
+    parents:dict=None, # `{recurrent layer: module}` that may hold its weights (`Graph.parents`)
 )->torch.Tensor: # One score per channel of the root
     "One score per channel of group `g`, summed over every coupled layer, indexed like the root's channels"
-    if channels is None: channels = channel_scores([g], criteria, grads, init_of)
+    if channels is None: channels = channel_scores([g], criteria, grads, init_of, parents)
     scores, n = torch.zeros(g.n), 0
-    for c, _, p, dim in _scored(g, criteria):
-        s = channels[p, dim]
+    for c, _, p, dim, fold in _scored(g, criteria, parents):
+        s, k = channels[p, dim], 1
+        if fold is not None: (s, k), fold = (fold[0](s), fold[1]), None  # a recurrent layer's weight, as its output channels
         if per_weight:  # a norm's weights are scales (1 at the start): they would drown the layers' mean magnitude
             if isinstance(c.module, _NORMS): continue
-            s, n = s / (p.numel() // p.shape[dim]), n + 1
+            s, n = s / (k * p.numel() // p.shape[dim]), n + 1
         scores.index_add_(0, c.root_idxs, s[c.idxs])
     return scores / n if per_weight and n else scores
 

@@ -49,15 +49,16 @@ def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_r
                          f"projection loses: whole heads, the same dimensions of every head, or nothing), got {attention!r}")
 
 # %% ../nbs/09_pruner.ipynb #b52bb1da
-_UNSUPPORTED = (nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
+_UNSUPPORTED = (nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
 def _check_unsupported(model):
     "Raise for layers whose channels torch-pruning would silently get wrong"
     for name, m in model.named_modules():
-        if isinstance(m, _UNSUPPORTED) or (isinstance(m, nn.LSTM) and m.num_layers > 1):
-            raise ValueError(f"Layer {name!r} is a {type(m).__name__}{' with num_layers>1' if isinstance(m, nn.LSTM) else ''}, "
-                             "which fasterprune cannot prune through yet: prune the part of the model before it "
-                             "separately, or replace it with single-layer `nn.LSTM`s")
+        if isinstance(m, _UNSUPPORTED):
+            full = type(m).__name__.replace('Cell', '')
+            raise ValueError(f"Layer {name!r} is an `nn.{type(m).__name__}`, which fasterprune does not prune: a cell is called step "
+                             f"by step in your own loop, which feeds its state back in as an input. Use `nn.{full}` (fasterprune "
+                             f"removes its hidden units, every layer and direction), or prune the parts of the model around the cell separately")
 
 def _check_inputs(inputs, device):
     "Raise unless `inputs` is a tensor, or a tuple, list or dict holding tensors, on `device`"
@@ -213,10 +214,11 @@ class Pruner:
         todo = groups_to_score(groups, target, fraction, self.n_init)
         leads = {g.root for g in todo}  # a group that follows another's width is scored with it, planned from it
         todo = [g for g in todo if g.follows is None] + [g for g in groups if g.follows is not None and g.follows[0] in leads]
-        scored, excluded, channels = [], {}, channel_scores(todo, self.criteria, grads, self._init_of)
+        parents = self.graph.parents  # where a recurrent layer's weights live
+        scored, excluded, channels = [], {}, channel_scores(todo, self.criteria, grads, self._init_of, parents)
         per_weight = target.normalize == 'none' and not target.local  # raw scores compared across groups: per weight
         for g in todo:
-            try: scored.append((g, position_scores(g, group_scores(g, self.criteria, channels=channels, per_weight=per_weight))))
+            try: scored.append((g, position_scores(g, group_scores(g, self.criteria, channels=channels, per_weight=per_weight, parents=parents))))
             except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
         followers, scored = [s for s in scored if s[0].follows is not None], [s for s in scored if s[0].follows is None]
         if target.macs_ratio is not None:
@@ -227,9 +229,10 @@ class Pruner:
         return plan
 
     def _init_of(self, coupling, pname, p):
-        "Initial value of parameter `pname` of `coupling`'s layer (its full name when `pname` is None)"
+        "Initial value of parameter `pname` of `coupling`'s layer (its full name when `pname` is None; `^name`: of the layer's parent)"
         owner = coupling.name
         if pname is None: owner, _, pname = owner.rpartition('.')
+        elif pname.startswith('^'): owner, pname = owner.rpartition('.')[0], pname[1:]
         init = getattr(self._init_modules.get(owner), pname, None)
         return init.to(p.device) if isinstance(init, torch.Tensor) and init.shape == p.shape else None
 

@@ -140,6 +140,10 @@ def apply_plan(
     try: graph.prune_bias_parts(applied.log, twin)
     except BaseException as e: _undo(applied, e, "the tensors a bias is joined from")
     try:
+        for m in (model, twin):
+            if m is not None and graph.tied: graph.retie(m)
+    except BaseException as e: _undo(applied, e, "weights that modules share")
+    try:
         for (a, mode), width in zip(heads, widths): sync_heads(a, mode, width)
         sync_shapes(applied.states)
         for m in (model, twin):
@@ -160,7 +164,7 @@ def check_forward(model:nn.Module, example_inputs, graph:Graph)->Check:
     "Whether `model` still runs on `example_inputs` and gives outputs of the shapes `graph` traced, and its MACs"
     with untouched(model), torch.no_grad(), MacCounter(model) as counter:
         if graph.in_train: model.train()
-        try: ok = output_shapes(run_forward(model, example_inputs)) == graph.out_shapes
+        try: ok = output_shapes(run_forward(model, example_inputs), model) == graph.out_shapes
         except Exception: ok = False
     return Check(ok, counter.macs)
 
