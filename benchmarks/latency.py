@@ -7,12 +7,15 @@ table gives the median over rounds as a ratio to the unpruned model timed in the
     python benchmarks/latency.py [--models resnet18,resnet50,mobilenet_v2,densenet121] [--size 224] [--bs 1] [--onnx]
     python benchmarks/latency.py --models timm:vit_small_patch16_224,timm:swin_tiny_patch4_window7_224 --configs 50:local
     python benchmarks/latency.py --models hf:gpt2,hf:bert,hf:vit,hf:llama,hf:neox --configs 30:local,50:local [--seq 128]
+    python benchmarks/latency.py --models fastai:awd_lstm,fastai:awd_lstm_lm --configs 50:local,50:global --seq 72
 
 A name `timm:<model>` is built with `timm.create_model(<model>, num_classes=1000)` (no weights), `hf:<family>` from the default config
 of a Hugging Face model (no weights, nothing downloaded: `hf:gpt2` GPT-2 small, `hf:bert` BERT-base with a 2-class
 head, `hf:vit` ViT-B/16, `hf:llama` a 12-layer LLaMA of width 768 with 12 query and 4 key-value heads, `hf:neox` GPT-NeoX
 at Pythia-160M's sizes) on one
-sequence of `--seq` random tokens per batch row (or one image), any other from `torchvision.models`. Hugging Face
+sequence of `--seq` random tokens per batch row (or one image), `fastai:awd_lstm` fastai's AWD-LSTM text classifier and
+`fastai:awd_lstm_lm` its language model (fastai's default configs: a 400-wide embedding, three LSTMs of 1152, 1152 and
+400 units; a vocabulary of 10,000) on `--seq` random tokens, any other from `torchvision.models`. Hugging Face
 models prune locally only (their config holds one size per field) and are not exported to ONNX here.
 
 "/8" in the table marks `round_to=8`: every group keeps a multiple of 8 channels.
@@ -21,6 +24,7 @@ import argparse, copy, statistics, tempfile, time, warnings
 from pathlib import Path
 import torch, torchvision
 from fasterprune.all import *
+from fasterprune.counting import model_copy
 
 HF = {  # family: (config class, model class, config overrides)
     'gpt2': ('GPT2Config', 'GPT2LMHeadModel', {}), 'bert': ('BertConfig', 'BertForSequenceClassification', {}),
@@ -39,6 +43,11 @@ def build(name:str, bs:int=1, size:int=224, seq:int=128)->tuple:
         model = getattr(transformers, cls)(getattr(transformers, cfg)(**kw))
         if name == 'hf:vit': return model, {'pixel_values': images}
         return model, {'input_ids': torch.randint(0, model.config.vocab_size, (bs, seq))}
+    if name.startswith('fastai:'):
+        from fastai.text.all import AWD_LSTM, get_text_classifier, get_language_model, awd_lstm_clas_config, awd_lstm_lm_config
+        model = (get_language_model(AWD_LSTM, 10000, config=awd_lstm_lm_config) if name == 'fastai:awd_lstm_lm' else
+                 get_text_classifier(AWD_LSTM, 10000, 2, config=awd_lstm_clas_config))
+        return model, torch.randint(2, 10000, (bs, seq))
     if name.startswith('timm:'):
         import timm
         return timm.create_model(name[5:], pretrained=False, num_classes=1000), images  # a head even where the default has none (EVA02's MIM weights)
@@ -70,14 +79,14 @@ if __name__ == '__main__':
                     help='ratio:context[:round_to] of each pruned model')
     ap.add_argument('--size', type=int, default=224)
     ap.add_argument('--bs', type=int, default=1)
-    ap.add_argument('--seq', type=int, default=128, help='tokens per sequence for Hugging Face text models')
+    ap.add_argument('--seq', type=int, default=128, help='tokens per sequence for text models')
     ap.add_argument('--runs', type=int, default=10)
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--onnx', action='store_true', help='also time the exported models in onnxruntime')
     args = ap.parse_args()
     warnings.simplefilter('ignore')
     configs = [(float(r), c, int(rt[0]) if rt else None) for r, c, *rt in (s.split(':') for s in args.configs.split(','))]
-    print(f"{torch.get_num_threads()} threads, input {args.bs}x3x{args.size}x{args.size} (Hugging Face text: {args.bs}x{args.seq} tokens), median of {args.runs} runs, "
+    print(f"{torch.get_num_threads()} threads, input {args.bs}x3x{args.size}x{args.size} (text: {args.bs}x{args.seq} tokens), median of {args.runs} runs, "
           f"median of {args.rounds} rounds\n")
     head = f"{'model':<36}{'pruned':<16}{'params':>9}{'MACs':>8}{'torch ms':>10}{'ratio':>8}"
     if args.onnx: head += f"{'ort ms':>9}{'ratio':>8}"
@@ -88,7 +97,7 @@ if __name__ == '__main__':
         base.eval()
         models = {'-': base}
         for r, c, rt in configs:
-            m = copy.deepcopy(base)
+            m = model_copy(base)  # (fastai's WeightDropout keeps tensors `copy.deepcopy` refuses)
             Pruner(m, r, c, example_inputs=x, round_to=rt, verbose=False).prune_model()
             models[f"{r:g}% {c}" + (f" /{rt}" if rt else "")] = m.eval()
         onnx = args.onnx and isinstance(x, torch.Tensor)

@@ -8,10 +8,10 @@ Docs: https://fasterprune.github.io/fasterprune/distill.html.md"""
 __all__ = ['distill_loss', 'DistillCallback']
 
 # %% ../nbs/21_distill.ipynb #539b4064
-import copy
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 from fastai.callback.core import Callback
+from .counting import model_copy
 
 # %% ../nbs/21_distill.ipynb #43109d0e
 def distill_loss(
@@ -48,7 +48,7 @@ class DistillCallback(Callback):
     def before_fit(self):
         "The teacher, in eval mode for the fit: the copy is taken here, before any prune event (those follow batches)"
         model = self.learn.model.module if isinstance(self.learn.model, DDP) else self.learn.model
-        self._teacher = self.teacher if self.teacher is not None else copy.deepcopy(model).requires_grad_(False)
+        self._teacher = self.teacher if self.teacher is not None else model_copy(model).requires_grad_(False)
         self._was_training = self._teacher.training
         self._teacher.eval()
 

@@ -12,7 +12,7 @@ import copy, math, numbers, difflib, warnings
 import torch, torch.nn as nn
 from fastcore.basics import store_attr, listify, noop
 from .criteria import Criteria, large_final
-from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms, is_conv1d
+from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms, is_conv1d, model_copy
 from .graph import Graph
 from .groups import ATTENTION, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
 from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role, tie_head_widths
@@ -169,7 +169,7 @@ class Pruner:
         self.current_step, self.param_changes = 0, {}
         self.verified, self._verify_tried, self._warned_whole = set(), False, False  # roots of the groups a checked forward has shown to prune cleanly
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
-        self.init_model = copy.deepcopy(model).requires_grad_(False) if criteria.needs_init else None  # pruned in step
+        self.init_model = model_copy(model).requires_grad_(False) if criteria.needs_init else None  # pruned in step
         self._init_modules = dict(self.init_model.named_modules()) if self.init_model is not None else {}
         if hf_models(model): self._leave_unsaved()
         if verbose: print(self)
