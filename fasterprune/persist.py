@@ -15,6 +15,7 @@ from .pruner import Pruner
 from .planning import Plan
 from .groups import ATTENTION
 from .counting import is_conv1d
+from .graph import rnn_dims
 
 # %% ../nbs/12_persist.ipynb #dfaed007
 def _load_weights(path):
@@ -30,14 +31,23 @@ def read_state_dict(source):
     if 'model' in source and isinstance(source['model'], dict): source = source['model']  # `learn.save(..., with_opt=True)`
     return source
 
+def _saved_width(g, sd:dict)->int|None:
+    "The width of group `g`'s root in state dict `sd`, or None where `sd` lacks it: a layer's outputs, an embedding's width, a recurrent layer's units in every direction (read from its input weights' gate rows, or its projection's rows; fastai's `WeightDropout` may hold them as `weight_ih_l0_raw`)"
+    r, n = g.root, g.name
+    if isinstance(r, nn.RNNBase):
+        D, G, _ = rnn_dims(r)
+        w = sd.get(f"{n}.weight_hr_l0") if r.proj_size else sd.get(f"{n}.weight_ih_l0", sd.get(f"{n.rpartition('.')[0]}.weight_ih_l0_raw"))
+        return None if w is None else D * w.shape[0] // (1 if r.proj_size else G)
+    w = sd.get(f"{n}.weight")
+    if w is None: return None
+    return w.shape[1 if getattr(r, 'transposed', False) or is_conv1d(r) or isinstance(r, nn.Embedding) else 0]  # the axis of the root's outputs
+
 def _widths_plan(pruner, sd)->dict:
     "`{group: positions to remove}` that give each group the width its root layer has in `sd`"
     plan = {}
     for g in pruner.groups:
-        w = sd.get(f"{g.name}.weight")
-        if w is None: continue
-        saved = w.shape[1 if getattr(g.root, 'transposed', False) or is_conv1d(g.root) else 0]  # the axis of the root's outputs
-        if saved == g.n: continue
+        saved = _saved_width(g, sd)
+        if saved is None or saved == g.n: continue
         if saved > g.n:
             raise ValueError(f"The checkpoint has {saved} channels for layer {g.name!r}, more than this model's {g.n}: a model "
                              "cannot grow back. Load it into a model built at its original size (e.g. a new learner)")
