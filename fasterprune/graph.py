@@ -845,6 +845,7 @@ def prune_rnn(rnn:nn.RNNBase, out_idxs=None, in_idxs=None, log:dict=None, parent
         if rnn.proj_size: rnn.proj_size = len(units)
         else: rnn.hidden_size = len(units)
     if ins is not None: rnn.input_size = len(ins)
+    rnn.flatten_parameters()  # on a GPU, one block of memory for cuDNN again (nothing on a CPU, nor under fastai's `WeightDropout`)
     return rnn
 
 @patch
