@@ -308,11 +308,20 @@ def rnn_holders(rnn:nn.RNNBase, parent:nn.Module=None)->dict:
     return {n: (parent, f'{n}_raw') if raw(n) else (rnn, n) for n in rnn._flat_weights_names}
 
 class _RNNCall(torch.autograd.Function):
-    "The trace's stand-in for a recurrent layer's call: one node from its input to its output (not the gates' operations, which torch-pruning would read as channels passed through)"
+    "The trace's stand-in for a recurrent layer's call: one node from its input (and the initial states `starts` a layer of the model computed) to its output (not the gates' operations, which torch-pruning would read as channels passed through)"
     @staticmethod
-    def forward(ctx, x, out): return out.clone()
+    def forward(ctx, x, out, *starts):
+        ctx.n = 2 + len(starts)
+        return out.clone()
     @staticmethod
-    def backward(ctx, grad): return None, None
+    def backward(ctx, grad): return (None,) * ctx.n
+
+class _RNNStart(torch.autograd.Function):
+    "The trace's stand-in for the initial state a recurrent layer is given (`hx`), where the model computes it (a linear layer, or an encoder's final state): `_map_rnn_states` couples its channels to the layer's units, not to its inputs"
+    @staticmethod
+    def forward(ctx, h): return h.clone()
+    @staticmethod
+    def backward(ctx, grad): return None
 
 class _RNNState(torch.autograd.Function):
     "The trace's stand-in for a recurrent layer's final state, read from its output: `_map_rnn_states` maps its channels (a unit per channel, in every direction) to the output's"
@@ -338,7 +347,10 @@ class _rnns_as_layers:
         packed = isinstance(o, nn.utils.rnn.PackedSequence)
         xd, od = (x.data if packed else x), (o.data if packed else o)
         if not (isinstance(xd, torch.Tensor) and xd.requires_grad): xd = torch.zeros((), requires_grad=True)  # from outside the graph: the layer is still seen
-        new = _RNNCall.apply(xd, od.detach())
+        hx = args[1] if len(args) > 1 else None
+        hx = [(hx[0], True), (hx[1], not m.proj_size)] if isinstance(hx, tuple) else [(hx, True)]  # a projection's cell state: its own units
+        starts = [_RNNStart.apply(t) for t, units in hx if units and isinstance(t, torch.Tensor) and t.requires_grad]
+        new = _RNNCall.apply(xd, od.detach(), *starts)
         new_o = nn.utils.rnn.PackedSequence(new, o.batch_sizes, o.sorted_indices, o.unsorted_indices) if packed else new
         if len(args) > 1 and args[1] is not None and (where := _held_in(self.model, args[1])) is not None: self.carried[m] = where
         as_state = lambda t, units: _RNNState.apply(new, t.detach()) if units else t.detach()  # a projection's cell state: its own units, never pruned
@@ -359,8 +371,16 @@ class _StateMapping:
         return list(dict.fromkeys(H(idx=d * W + i.idx, root_idx=i.root_idx) for d in range(D) for i in idxs))
 
 def _map_rnn_states(dg):
-    "Index maps between each recurrent layer's outputs and its final states (`_RNNState`)"
+    "Index maps between each recurrent layer's outputs and its final states (`_RNNState`), and its initial states where the model computes them (`_RNNStart`): those are its units, so they go with its outputs, not its inputs"
     for node in dg.module2node.values():
+        if node.grad_fn is not None and node.grad_fn.name() == '_RNNStartBackward' and len(node.outputs) == 1 and isinstance(node.outputs[0].module, nn.RNNBase):
+            rnn_node = node.outputs[0]
+            prune_units = dg.get_pruner_of_module(rnn_node.module).prune_out_channels
+            for dep in rnn_node.dependencies:
+                if dep.target is node: dep.trigger, dep.index_mapping[0] = prune_units, _StateMapping(rnn_node.module, to_state=True)
+            for dep in node.dependencies:
+                if dep.target is rnn_node: dep.handler, dep.index_mapping[0] = prune_units, _StateMapping(rnn_node.module, to_state=False)
+            continue
         if node.grad_fn is None or node.grad_fn.name() != '_RNNStateBackward' or len(node.inputs) != 1: continue
         rnn_node = node.inputs[0]
         if not isinstance(rnn_node.module, nn.RNNBase): continue
