@@ -18,8 +18,8 @@ from functools import cached_property
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array, rnn_dims, rnn_holders, awd_rnns, _RNN_WEIGHT
-from .counting import is_conv1d
+from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, _RNN_WEIGHT
+from .counting import is_conv1d, rnn_dims
 
 # %% ../nbs/04_groups.ipynb #d633a625
 @dataclass(eq=False)
@@ -54,7 +54,7 @@ def granularity(module)->int:
         return module.groups
     if isinstance(module, nn.GroupNorm): return module.num_groups
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
-    if isinstance(module, nn.RNNBase): return 2 if module.bidirectional else 1  # a unit is a channel of each direction
+    if isinstance(module, nn.RNNBase): return rnn_dims(module)[0]  # a unit is a channel of each direction
     return 1
 
 # %% ../nbs/04_groups.ipynb #51776992

@@ -14,8 +14,7 @@ from fastcore.foundation import L
 from .pruner import Pruner
 from .planning import Plan
 from .groups import ATTENTION
-from .counting import is_conv1d
-from .graph import rnn_dims
+from .counting import is_conv1d, rnn_dims
 
 # %% ../nbs/12_persist.ipynb #dfaed007
 def _load_weights(path):
