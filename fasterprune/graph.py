@@ -240,6 +240,7 @@ def _mark_splits(dg):
     for node in dg.module2node.values():
         fn = node.grad_fn
         if node.type != ops.OPTYPE.SPLIT or fn is None or len(node.inputs) != 1: continue
+        if hasattr(fn, '_saved_split_sizes'): node.module.fp_split_sizes = list(fn._saved_split_sizes)  # for `Graph.head_blocks`
         sizes, dim = getattr(fn, '_saved_self_sym_sizes', None), getattr(fn, '_saved_dim', None)
         if dim is not None and dim >= 1 << 63: dim -= 1 << 64  # autograd saves `dim=-1` unsigned
         if sizes is None or dim is None or len(sizes) < 3 or dim % len(sizes) != len(sizes) - 1 or list(sizes[1:]).count(sizes[-1]) != 1: continue
@@ -574,6 +575,16 @@ def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int)->bool:
         if o.type == ops.OPTYPE.SPLIT and getattr(o.module, 'split_sizes', None) == [heads * width] * 3: continue  # torchvision's MaxViT: `chunk`
         return False
     return True
+
+@patch
+def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
+    "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`), else None"
+    node, per = self.dg.module2node.get(qkv), qkv.out_features // heads
+    outs = node.outputs if node is not None else []
+    if len(outs) != 1 or tuple(getattr(outs[0].module, 'fp_shape_out', ())[-2:]) != (heads, per) or len(outs[0].outputs) != 1: return None
+    split = outs[0].outputs[0]
+    sizes = getattr(split.module, 'fp_split_sizes', []) if split.type == ops.OPTYPE.SPLIT else []  # recorded by `_mark_splits`
+    return (per, sizes[-1]) if len(sizes) == 3 and sum(sizes) == per else None
 
 @patch
 def per_head(self:Graph, p:nn.Parameter, heads:int)->bool:

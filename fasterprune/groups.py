@@ -7,8 +7,8 @@ Docs: https://fasterprune.github.io/fasterprune/groups.html.md"""
 # %% auto #0
 __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'fused_names', 'attention_of', 'head_units', 'head_couplings',
            'kv_attention_of', 'kv_head_group', 'fused_attention_of', 'fused_head_group', 'indexed_head_group',
-           'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'collect_groups', 'renumber_groups',
-           'scored_params', 'channel_scores', 'group_scores', 'position_scores']
+           'interleaved_head_group', 'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard',
+           'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -182,6 +182,21 @@ def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group
         cs += [graph.coupling(t, True, roots % e // width, roots) for t in per_head]  # a head's channels all map to its index there
     return Group(qkv, names[qkv], cs, 3 * e, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, e))
 
+def interleaved_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group|None:
+    "The group of an attention whose fused `qkv` holds each head's queries, keys and values side by side (`Graph.head_blocks`: timm's TinyViT, whose values are wider than its keys): a position is a whole head, with the inputs of the output projection that read its values and what the attention holds per head (its `attention_biases`); None for another layout"
+    m, heads, _ = att
+    q, o, _ = fused_names(m)
+    qkv, proj = m._modules[q], m._modules.get(o)
+    if not isinstance(proj, nn.Linear) or qkv.out_features % heads or proj.in_features % heads: return None
+    if (blocks := graph.head_blocks(qkv, heads)) is None or blocks[1] != proj.in_features // heads: return None
+    per, vd = blocks
+    roots = torch.arange(heads * per)
+    values = (torch.arange(heads)[:, None] * per + per - vd + torch.arange(vd)).flatten()  # each head's last rows, in the order `proj` reads them
+    cs = [graph.coupling(qkv, True, roots, roots), graph.coupling(proj, False, torch.arange(heads * vd), values)]
+    per_head = [p for l in m.modules() if l not in (qkv, proj) for p in l.parameters(recurse=False) if graph.per_head(p, heads)]
+    cs += [graph.coupling(t, True, roots // per, roots) for t in per_head]
+    return Group(qkv, names[qkv], cs, heads * per, roots.view(heads, per), [names[qkv]], attention=(names[m], 'heads'))
+
 def _width_from_input(m:nn.Module, inner:int)->bool:
     "Whether attention `m` takes its heads' width from its input's (torchvision's Swin: `C // num_heads`; its MaxViT: `reshape(B, G, P, D)`): its `qkv` is as wide as its input, and it keeps no `attn_dim` for that width (timm's `Attention` reshapes with the `attn_dim` that `sync_heads` writes; timm's Swin V2 keeps a `dim` it does not read)"
     qkv = m._modules[fused_names(m)[0]]
@@ -324,6 +339,10 @@ def collect_groups(
             if attention == 'none': skipped[name] = "attention='none' leaves the attention's heads whole"; continue
             units, heads = head_units(units, *att[1:], attention), (names[att[0]], attention)
             if units is None and (g := indexed_head_group(graph, att, attention, names)) is not None: groups.append(g); continue
+            if units is None and (g := interleaved_head_group(graph, att, attention, names)) is not None:
+                if attention == 'heads': groups.append(g)
+                else: skipped[name] = "attention='head_dim' narrows heads whose queries, keys and values are side by side in qkv (TinyViT); these go whole or not at all"
+                continue
             if units is None: skipped[name] = "its channels do not follow the attention's heads"; continue
             cs = head_couplings(cs, *att, attention)
         if len(units) < 2: continue
