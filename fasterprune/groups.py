@@ -166,6 +166,13 @@ def fused_head_group(graph:Graph, att:tuple, names:dict)->Group:
     return Group(c, names[c], cs, 3 * e, units, [names[c]])
 
 # %% ../nbs/04_groups.ipynb #c76d2144
+def _per_head_couplings(graph:Graph, m:nn.Module, own:tuple, roots:torch.Tensor, head:torch.Tensor)->list:
+    "Couplings of what attention `m` holds per head besides its projections `own` (parameters with one dimension of its heads: a position-bias table, Swin V2's `logit_scale`, timm MaxViT's in `rel_pos`, TinyViT's `attention_biases`; linear layers with an output per head: the last of Swin V2's `cpb_mlp`) to the `roots` of its heads' group, `head` giving each root's head"
+    heads = len(head.unique())
+    tensors = [p for l in m.modules() if l not in own for p in l.parameters(recurse=False) if graph.per_head(p, heads)]
+    tensors += [l for l in m.modules() if isinstance(l, nn.Linear) and l not in own and l.out_features == heads and l in graph.dg.module2node]
+    return [graph.coupling(t, True, head, roots) for t in tensors]  # a head's channels all map to its index there
+
 def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group|None:
     "The group of a fused `qkv` projection whose queries, keys and values torch-pruning cannot follow (torchvision's Swin picks them with `qkv[0]`, `qkv[1]`, `qkv[2]`; its MaxViT splits `to_qkv` with `chunk` and reshapes): all queries, then all keys, then all values; a position is a head (or one dimension of every head) with the inputs of the output projection (`proj`, `merge`) that read its values and, for whole heads, what the attention holds per head (a position-bias table, Swin V2's `logit_scale`, the last layer of its `cpb_mlp`); None without such an output projection"
     m, heads, width = att
@@ -176,10 +183,7 @@ def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group
     u = roots.view(3, heads, width)
     units = u.transpose(0, 1).reshape(heads, 3 * width) if attention == 'heads' else u.permute(2, 0, 1).reshape(width, 3 * heads)
     cs = [graph.coupling(qkv, True, roots, roots), graph.coupling(proj, False, torch.arange(e), 2 * e + torch.arange(e))]
-    if attention == 'heads':  # narrower heads leave what the attention holds per head as it is
-        per_head = [p for l in m.modules() if l not in (qkv, proj) for p in l.parameters(recurse=False) if graph.per_head(p, heads)]  # timm MaxViT's in `rel_pos`
-        per_head += [l for l in m.modules() if isinstance(l, nn.Linear) and l not in (qkv, proj) and l.out_features == heads and l in graph.dg.module2node]
-        cs += [graph.coupling(t, True, roots % e // width, roots) for t in per_head]  # a head's channels all map to its index there
+    if attention == 'heads': cs += _per_head_couplings(graph, m, (qkv, proj), roots, roots % e // width)  # narrower heads leave those as they are
     return Group(qkv, names[qkv], cs, 3 * e, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, e))
 
 def interleaved_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group|None:
@@ -193,8 +197,7 @@ def interleaved_head_group(graph:Graph, att:tuple, attention:str, names:dict)->G
     roots = torch.arange(heads * per)
     values = (torch.arange(heads)[:, None] * per + per - vd + torch.arange(vd)).flatten()  # each head's last rows, in the order `proj` reads them
     cs = [graph.coupling(qkv, True, roots, roots), graph.coupling(proj, False, torch.arange(heads * vd), values)]
-    per_head = [p for l in m.modules() if l not in (qkv, proj) for p in l.parameters(recurse=False) if graph.per_head(p, heads)]
-    cs += [graph.coupling(t, True, roots // per, roots) for t in per_head]
+    cs += _per_head_couplings(graph, m, (qkv, proj), roots, roots // per)
     return Group(qkv, names[qkv], cs, heads * per, roots.view(heads, per), [names[qkv]], attention=(names[m], 'heads'))
 
 def _width_from_input(m:nn.Module, inner:int)->bool:

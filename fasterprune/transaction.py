@@ -70,7 +70,7 @@ def sync_heads(module:nn.Module, mode:str, width:int):
     proj, heads = module._modules.get(fused_names(module)[1]), getattr(module, h)
     if isinstance(attrs.get('out_dim'), int) and isinstance(proj, nn.Linear) and attrs['out_dim'] == old * (proj.in_features // heads):
         module.out_dim = proj.in_features  # TinyViT reshapes its heads' values back with it
-    for k, v in attrs.items():  # tensors cached from the parameters before the prune (TinyViT's `attention_bias_cache` in eval mode)
+    for k, v in list(attrs.items()):  # tensors cached from the parameters before the prune (TinyViT's `attention_bias_cache` in eval mode)
         if 'cache' in k and isinstance(v, dict) and v: setattr(module, k, {})
     if mode == 'head_dim' and isinstance(attrs.get('scale'), float): module.scale = width ** -0.5  # as a model built this narrow
 
