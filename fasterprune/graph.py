@@ -832,7 +832,7 @@ def restore(self:Graph, saved:tuple):
 
 # %% ../nbs/03_graph.ipynb #5f3c1a70
 def rnn_cuts(rnn:nn.RNNBase, out_idxs=None, in_idxs=None)->tuple:
-    "`({weight name: [(dim, kept indices), ...]}, kept units)`: what removing output channels `out_idxs` (the same units of every layer and both directions: unit `j` is channels `j` and `width + j`) and inputs `in_idxs` keeps of each weight"
+    "`({weight name: [(dim, kept indices), ...]}, kept units, kept inputs)`: what removing output channels `out_idxs` (the same units of every layer and both directions: unit `j` is channels `j` and `width + j`) and inputs `in_idxs` keeps of each weight"
     D, G, W = rnn_dims(rnn)
     units = None if out_idxs is None else _keep(W, sorted({int(i) % W for i in index_array(out_idxs)}))
     ins = None if in_idxs is None else _keep(rnn.input_size, in_idxs)
