@@ -334,9 +334,9 @@ def _held_in(model, t)->tuple|None:
             if isinstance(v, list) and (i := next((i for i, o in enumerate(v) if o is t), None)) is not None: return m, k, i
 
 class _rnns_as_layers:
-    "Within the context, a call of a recurrent layer of `model` is one node of the autograd graph from its input to its outputs; `carried` records, per layer, where the model keeps the state it started from"
+    "Within the context, a call of a recurrent layer of `model` is one node of the autograd graph from its input to its outputs; `carried` records, per layer, where the model keeps the state it started from, and `given` the projected layers given a cell state that the model does not keep"
     def __init__(self, model:nn.Module):
-        self.model, self.carried = model, {}
+        self.model, self.carried, self.given = model, {}, set()
         self.rnns = [m for m in model.modules() if isinstance(m, nn.RNNBase)]
     def _hook(self, m, args, out):
         x, (o, state) = args[0] if args else None, out
@@ -351,6 +351,7 @@ class _rnns_as_layers:
         new = _RNNCall.apply(xd, od.detach(), *starts)
         new_o = nn.utils.rnn.PackedSequence(new, o.batch_sizes, o.sorted_indices, o.unsorted_indices) if packed else new
         if hx is not None and (where := _held_in(self.model, hx)) is not None: self.carried[m] = where
+        elif hx is not None and m.proj_size: self.given.add(m)  # a cell state from outside (or computed): its width is not the layer's to change
         states = [_RNNState.apply(new, t.detach()) if units(i) else t.detach() for i, t in enumerate(parts(state))]
         return new_o, tuple(states) if isinstance(state, tuple) else states[0]
     def __enter__(self):
@@ -389,6 +390,7 @@ class _RNNPruner(tp_function.BasePruningFunc):
     "`nn.LSTM`, `nn.GRU` and `nn.RNN` as layers torch-pruning knows (its own `LSTMPruner` cuts one layer, never the recurrent weights' columns): output channels are every direction's outputs; fasterprune prunes them with `prune_rnn` (`Graph.prune_layer`)"
     def prune_out_channels(self, layer, idxs): return prune_rnn(layer, idxs)
     def prune_in_channels(self, layer, idxs): return prune_rnn(layer, None, idxs)
+    def prune_cells(self, layer, idxs): return prune_rnn(layer, None, None, idxs)  # a projected layer's cells (`hidden_size`): its own weights only
     def get_out_channels(self, layer): D, _, W = rnn_dims(layer); return D * W
     def get_in_channels(self, layer): return layer.input_size
 
@@ -413,7 +415,7 @@ class Coupling:
     node: object # torch-pruning's node of the layer
     handler: object # torch-pruning's pruning function for these channels
     name: str # The layer's (or parameter's) name in the model
-    is_out: bool # Whether these are the layer's output channels (else its inputs)
+    is_out: bool # Whether these are the layer's output channels (else its inputs); None for a projected recurrent layer's cells
     idxs: torch.Tensor # The layer's channel indices (a LongTensor)
     root_idxs: torch.Tensor # For each of `idxs`, the root channel it follows
     fixed_roots: set # Root channels that reach a tensor from outside the graph here: they can never go
@@ -430,7 +432,7 @@ class Coupling:
 # %% ../nbs/03_graph.ipynb #9df2502d
 class Graph:
     "torch-pruning's dependency graph of a model, behind the few questions the rest of fasterprune asks it"
-    def __init__(self, dg, macs:int, out_shapes:list, in_train:bool, mac_terms:dict, bias_parts:dict=None, carried:dict=None):
+    def __init__(self, dg, macs:int, out_shapes:list, in_train:bool, mac_terms:dict, bias_parts:dict=None, carried:dict=None, given:set=()):
         self.dg,self.macs,self.out_shapes,self.in_train,self.mac_terms = dg,macs,out_shapes,in_train,mac_terms
         self.bias_parts = bias_parts or {}  # `{linear layer: [(module, name), ...]}`: the tensors its bias is joined from
         names = dg._module2name
@@ -444,6 +446,7 @@ class Graph:
         for r, n in names.items():
             parent = dg.model.get_submodule(n.rpartition('.')[0]) if isinstance(r, nn.RNNBase) and n else None
             if parent is not None and any(h is parent for h, _ in rnn_holders(r, parent).values()): self.rnn_parents[n] = n.rpartition('.')[0]
+        self.cells_given = {names[r] for r in given}  # projected recurrent layers given a cell state from outside: their cells stay
         self.max_idxs = 1 << 21
 
     @classmethod
@@ -460,7 +463,7 @@ class Graph:
                 res['shapes'] = output_shapes(out, model)
                 return output_tensors(out)  # torch-pruning follows tensors only (not a Hugging Face cache)
             for res['train'] in (True, False):
-                counter.macs, counter.terms, concats.sizes, linears.cats, linears.bias_parts, linears.scaled, rnns.carried = 0, {}, {}, {}, {}, {}, {}
+                counter.macs, counter.terms, concats.sizes, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, {}, set()
                 try:
                     with torch.enable_grad(), _no_saved_activations(), rnns: dg = _build_graph(model, example_inputs, forward_fn)  # hooked before torch-pruning's
                     _fix_concats(dg, concats.sizes)
@@ -470,7 +473,7 @@ class Graph:
                     _mark_splits(dg)
                     _release_trace(dg)
                     linears.cats, linears.scaled = {}, {}
-                    return cls(dg, counter.macs, res['shapes'], res['train'], counter.terms, linears.bias_parts, rnns.carried)
+                    return cls(dg, counter.macs, res['shapes'], res['train'], counter.terms, linears.bias_parts, rnns.carried, rnns.given)
                 except Exception as e:
                     if res['train'] and not all(state.modes.values()): continue  # e.g. BatchNorm on a batch of 1: trace as the user set it
                     raise ValueError(f"The model's forward failed on example_inputs={describe_inputs(example_inputs)}: "
@@ -602,6 +605,12 @@ def coupling(self:Graph, layer:nn.Module, is_out:bool, idxs:torch.Tensor, root_i
     return Coupling(self.dg.module2node[layer], p.prune_out_channels if is_out else p.prune_in_channels,
                     name, is_out, idxs.long(), root_idxs.long(), set(), int(idxs.max()) + 1)
 
+@patch
+def cells_coupling(self:Graph, rnn:nn.RNNBase)->Coupling:
+    "The `Coupling` of the cells (`hidden_size`) of recurrent layer `rnn` with a projection: their rows of every gate in every layer and direction and the projection's columns, each cell its own root channel"
+    idxs = torch.arange(rnn.hidden_size)
+    return Coupling(self.dg.module2node[rnn], self.dg.get_pruner_of_module(rnn).prune_cells, self.dg._module2name[rnn], None, idxs, idxs, set(), len(idxs))
+
 # %% ../nbs/03_graph.ipynb #ba2d2055
 class Cut(list):
     "Index selections `[(dim, kept indices), ...]` (a list of them), each on the result of the one before, composed once to cut tensors of `shape` in one copy each"
@@ -706,6 +715,7 @@ def _tp_pruning_fn(handler, pruning_dim, log):
     return lambda layer, idxs: fn(layer, idxs.tolist() if isinstance(idxs, torch.Tensor) else list(idxs))  # it takes lists
 
 def _is_out(handler)->bool: return handler.__func__.__name__ == 'prune_out_channels'
+def _is_cells(handler)->bool: return handler.__func__.__name__ == 'prune_cells'
 
 def _pruning_fn(handler, pruning_dim, log):
     "The pruning function for `handler` (or an `(out, in)` pair of ours): ours for ungrouped convs, linear layers and BatchNorm, else a copy of torch-pruning's"
@@ -747,7 +757,7 @@ def merged(self:Graph, todo:dict)->dict:
     by_node = {}
     for (node, handler), idxs in todo.items():
         if (node.type != ops.OPTYPE.PARAMETER and type(handler.__self__) in (tp_function.ConvPruner, tp_function.LinearPruner, _Conv1DPruner, _RNNPruner)
-            and getattr(node.module, 'groups', 1) == 1): by_node.setdefault(node, {})[_is_out(handler)] = (handler, idxs)
+            and getattr(node.module, 'groups', 1) == 1 and not _is_cells(handler)): by_node.setdefault(node, {})[_is_out(handler)] = (handler, idxs)
     res = dict(todo)
     for node, d in by_node.items():
         if len(d) < 2: continue
@@ -761,7 +771,8 @@ def prune_layer(self:Graph, key, idxs:list, model:nn.Module, log:dict=None, twin
     "Prune channels `idxs` of the layer of `key` (a `Coupling.key`, or an entry of `merged`), and of its twin in the model `twin`"
     node, handler = key
     if isinstance(node.module, nn.RNNBase):
-        idxs = idxs if isinstance(handler, tuple) else (idxs, None) if _is_out(handler) else (None, idxs)
+        idxs = ((*idxs, None) if isinstance(handler, tuple) else (idxs, None, None) if _is_out(handler) else
+                (None, None, idxs) if _is_cells(handler) else (None, idxs, None))
         for m, lg in ((model, log), (twin, None)):
             if m is not None: prune_rnn(m.get_submodule(name := self.dg._module2name[node.module]), *idxs, lg, *self.rnn_context(name, m))
         return
@@ -831,28 +842,32 @@ def restore(self:Graph, saved:tuple):
     for node, m in node_modules.items(): node.module = m
 
 # %% ../nbs/03_graph.ipynb #5f3c1a70
-def rnn_cuts(rnn:nn.RNNBase, out_idxs=None, in_idxs=None)->tuple:
-    "`({weight name: [(dim, kept indices), ...]}, kept units, kept inputs)`: what removing output channels `out_idxs` (the same units of every layer and both directions: unit `j` is channels `j` and `width + j`) and inputs `in_idxs` keeps of each weight"
+def rnn_cuts(rnn:nn.RNNBase, out_idxs=None, in_idxs=None, cell_idxs=None)->tuple:
+    "`({weight name: [(dim, kept indices), ...]}, kept units, kept inputs, kept cells)`: what removing output channels `out_idxs` (the same units of every layer and both directions: unit `j` is channels `j` and `width + j`), inputs `in_idxs` and, with a projection, cells `cell_idxs` (of `hidden_size`) keeps of each weight"
     D, G, W = rnn_dims(rnn)
     units = None if out_idxs is None else _keep(W, sorted({int(i) % W for i in index_array(out_idxs)}))
     ins = None if in_idxs is None else _keep(rnn.input_size, in_idxs)
-    rows = None if units is None or rnn.proj_size else torch.cat([g * W + units for g in range(G)])  # each gate's rows of the units
+    cells = None if cell_idxs is None or not rnn.proj_size else _keep(rnn.hidden_size, cell_idxs)
+    gated = cells if rnn.proj_size else units  # what each gate has a row of: the cells of a projected layer, else the units
+    rows = None if gated is None else torch.cat([g * rnn.hidden_size + gated for g in range(G)])
     res = {}
     for n in rnn._flat_weights_names:
         kind, side, layer, _ = _RNN_WEIGHT.fullmatch(n).groups()
         ops = []
         if rows is not None and side != 'hr': ops.append((0, rows))
-        if units is not None and side == 'hr': ops.append((0, units))  # the projection's outputs
+        if side == 'hr':  # the projection: its outputs are the units, its inputs the cells
+            if units is not None: ops.append((0, units))
+            if cells is not None: ops.append((1, cells))
         if kind == 'weight' and side == 'hh' and units is not None: ops.append((1, units))  # the units read back at the next step
         if kind == 'weight' and side == 'ih':
             if layer == '0' and ins is not None: ops.append((1, ins))
             elif layer != '0' and units is not None: ops.append((1, torch.cat([d * W + units for d in range(D)])))  # the layer below's outputs
         if ops: res[n] = ops
-    return res, units, ins
+    return res, units, ins, cells
 
-def prune_rnn(rnn:nn.RNNBase, out_idxs=None, in_idxs=None, log:dict=None, parent:nn.Module=None, state:tuple=None):
-    "Remove output channels `out_idxs` and inputs `in_idxs` from recurrent layer `rnn` (an `nn.LSTM`, `nn.GRU` or `nn.RNN`, any depth and direction), with its weights held in `parent` (`rnn_holders`) and the state a module carries for it (`state`: `(list, index)`, `Graph.carried`) cut alike"
-    cuts, units, ins = rnn_cuts(rnn, out_idxs, in_idxs)
+def prune_rnn(rnn:nn.RNNBase, out_idxs=None, in_idxs=None, cell_idxs=None, log:dict=None, parent:nn.Module=None, state:tuple=None):
+    "Remove output channels `out_idxs`, inputs `in_idxs` and, with a projection, cells `cell_idxs` from recurrent layer `rnn` (an `nn.LSTM`, `nn.GRU` or `nn.RNN`, any depth and direction), with its weights held in `parent` (`rnn_holders`) and the state a module carries for it (`state`: `(list, index)`, `Graph.carried`) cut alike"
+    cuts, units, ins, cells = rnn_cuts(rnn, out_idxs, in_idxs, cell_idxs)
     holders = rnn_holders(rnn, parent)
     for n, ops in cuts.items():
         owner, attr = holders[n]
@@ -861,14 +876,17 @@ def prune_rnn(rnn:nn.RNNBase, out_idxs=None, in_idxs=None, log:dict=None, parent
         setattr(owner, attr, _replaced(t, cut, log) if isinstance(t, nn.Parameter) else cut(t))
         if owner is not rnn and isinstance(own := getattr(rnn, n, None), torch.Tensor) and own.shape == t.shape:
             setattr(rnn, n, cut(own.detach()))  # the copy the holder writes at the next call, cut alike meanwhile
-    W = rnn_dims(rnn)[2]
+    if state is not None and (units is not None or cells is not None):  # the state it starts from at the next call, cut alike
+        lst, i = state
+        parts = list(lst[i]) if isinstance(lst[i], tuple) else [lst[i]]
+        for k, t in enumerate(parts):  # an LSTM's `(h, c)`: `c` holds the cells of a projected layer, else the units
+            keep, n = (cells, rnn.hidden_size) if k == 1 and rnn.proj_size else (units, rnn_dims(rnn)[2])  # the widths before this prune
+            if keep is not None and isinstance(t, torch.Tensor) and t.shape[-1] == n: parts[k] = t[..., keep.to(t.device)]
+        lst[i] = tuple(parts) if isinstance(lst[i], tuple) else parts[0]
     if units is not None:
-        if state is not None:  # the state it starts from at the next call: its units cut alike (the cell state of a projection stays)
-            lst, i = state
-            cut_one = lambda t: t[..., units.to(t.device)] if isinstance(t, torch.Tensor) and t.shape[-1] == W else t
-            lst[i] = tuple(map(cut_one, lst[i])) if isinstance(lst[i], tuple) else cut_one(lst[i])
         if rnn.proj_size: rnn.proj_size = len(units)
         else: rnn.hidden_size = len(units)
+    if cells is not None: rnn.hidden_size = len(cells)
     if ins is not None: rnn.input_size = len(ins)
     rnn.flatten_parameters()  # on a GPU, one block of memory for cuDNN again (nothing on a CPU, nor under fastai's `WeightDropout`)
     return rnn

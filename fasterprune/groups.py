@@ -25,8 +25,8 @@ from .counting import is_conv1d, rnn_dims
 @dataclass(eq=False)
 class Group:
     "A set of coupled layers that lose the same channels"
-    root: nn.Module # The layer whose output channels index the group
-    name: str # Name of `root` in the model
+    root: nn.Module # The layer whose output channels index the group (`(layer, 'cells')`: the cells of a recurrent layer with a projection)
+    name: str # Name of `root` in the model (`'{layer}:cells'`)
     couplings: list # Every layer's `Coupling` to the root's channels
     n: int # Current number of channels
     units: torch.Tensor # `(positions, granularity)` root channels pruned together, one row per prunable position
@@ -357,6 +357,10 @@ def collect_groups(
         if not all(c.module is e or (isinstance(c.module, nn.RNNBase) and not c.is_out) for c in cs) or len(cs) < 2: continue
         units, fixed = channel_units(cs, graph.out_channels(e), 1)
         if units is not None and len(units) >= 2: groups.append(Group(e, names[e], cs, graph.out_channels(e), units, [names[e]], fixed))
+    for m in graph.layers():  # a projected recurrent layer's cells: a group of their own, which nothing outside the layer sees
+        if not (isinstance(m, nn.RNNBase) and m.proj_size) or m in ignored or (m, 'cells') in ignored or (name := f'{names[m]}:cells') in excluded: continue
+        if names[m] in graph.cells_given: skipped[name] = "its cell state is passed in from outside the layer (hx), at the width it has"
+        elif m.hidden_size >= 2: groups.append(Group((m, 'cells'), name, [graph.cells_coupling(m)], m.hidden_size, torch.arange(m.hidden_size)[:, None], [name]))
     groups, untied = tie_input_widths(groups, names, by_name, breaks_alone)
     groups, unstacked = tie_stacked_rnns(groups, names)
     groups, shared = untie_guard(merge_tied(groups), names)
@@ -433,14 +437,18 @@ def renumber_groups(
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)
 
 def _rnn_scored(rnn:nn.RNNBase, is_out:bool, parent:nn.Module=None)->list:
-    "`(name, param, dim, fold)` of the weights of recurrent layer `rnn` (held in `parent` where it keeps them: `rnn_holders`) that describe its output channels (a unit's rows of every gate, its column of the recurrent weights, its inputs in the layer above, every direction) or its inputs; `fold` maps a weight's scores along `dim` to the output channels, and says how many of them each channel sums"
+    "`(name, param, dim, fold)` of the weights of recurrent layer `rnn` (held in `parent` where it keeps them: `rnn_holders`) that describe its output channels (a unit's rows of every gate, its column of the recurrent weights, its inputs in the layer above, every direction), its inputs, or (`is_out` None) a projected layer's cells (their rows of every gate, their columns of the projection, every layer and direction); `fold` maps a weight's scores along `dim` to the channels, and says how many of them each channel sums"
     D, G, W = rnn_dims(rnn)
-    res = []
+    H, res = rnn.hidden_size, []
     for n, (owner, attr) in rnn_holders(rnn, parent).items():
         p = getattr(owner, attr)
         if not isinstance(p, nn.Parameter): continue
         kind, side, layer, rev = _RNN_WEIGHT.fullmatch(n).groups()
         name, at = (attr if owner is rnn else f'^{attr}'), W if rev else 0  # `^`: held by the parent
+        if is_out is None:  # the cells: each layer and direction has its own rows of them, and its own projection
+            if side == 'hr': res.append((name, p, 1, None))
+            else: res.append((name, p, 0, (lambda s: s.view(G, H).sum(0), G)))
+            continue
         if not is_out:
             if kind == 'weight' and side == 'ih' and layer == '0': res.append((name, p, 1, None))
             continue

@@ -31,8 +31,9 @@ def read_state_dict(source):
     return source
 
 def _saved_width(g, sd:dict)->int|None:
-    "The width of group `g`'s root in state dict `sd`, or None where `sd` lacks it: a layer's outputs, an embedding's width, a recurrent layer's units in every direction (read from its input weights' gate rows, or its projection's rows; fastai's `WeightDropout` may hold them as `weight_ih_l0_raw`)"
+    "The width of group `g`'s root in state dict `sd`, or None where `sd` lacks it: a layer's outputs, an embedding's width, a recurrent layer's units in every direction (read from its input weights' gate rows, or its projection's rows; fastai's `WeightDropout` may hold them as `weight_ih_l0_raw`), a projected layer's cells (its projection's columns)"
     r, n = g.root, g.name
+    if isinstance(r, tuple): return None if (w := sd.get(f"{n.removesuffix(':cells')}.weight_hr_l0")) is None else w.shape[1]  # `(layer, 'cells')`
     if isinstance(r, nn.RNNBase):
         D, G, _ = rnn_dims(r)
         w = sd.get(f"{n}.weight_hr_l0") if r.proj_size else sd.get(f"{n}.weight_ih_l0", sd.get(f"{n.rpartition('.')[0]}.weight_ih_l0_raw"))

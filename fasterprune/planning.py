@@ -15,7 +15,7 @@ import numpy as np
 from fractions import Fraction
 from dataclasses import dataclass, field
 import torch, torch.nn as nn
-from .counting import layer_io
+from .counting import layer_io, rnn_cells, terms_macs
 
 # %% ../nbs/05_planning.ipynb #3ea17d47
 def check_percent(ratio, what:str='pruning_ratio', of:str='filters')->float:
@@ -202,7 +202,7 @@ def follow_widths(plan:Plan, followers:list, groups:list)->Plan:
 
 # %% ../nbs/05_planning.ipynb #fb56e53a
 def macs_losses(g, order:torch.Tensor, mac_terms:dict)->list:
-    "Per layer of `g` with MACs: `(layer, is_out, channels it loses when the first k positions of `order` go, for every k)`"
+    "Per layer of `g` with MACs: `(layer, is_out, channels it loses when the first k positions of `order` go, for every k)`; `is_out` is None for a recurrent layer's cells"
     pos_of = torch.full((g.n,), -1, dtype=torch.long)
     pos_of[g.units.flatten()] = torch.arange(len(g.units)).repeat_interleave(g.granularity)
     rank = torch.empty(len(order), dtype=torch.long)
@@ -222,13 +222,12 @@ def estimate_macs(losses:list, removed:list, mac_terms:dict, macs_now:float)->fl
     lost = {}
     for ls, k in zip(losses, removed):
         if not k: continue
-        for m, is_out, cum in ls: lost.setdefault(m, [0, 0])[is_out] += cum[k]
+        for m, is_out, cum in ls: lost.setdefault(m, [0, 0, 0])[2 if is_out is None else is_out] += cum[k]  # inputs, outputs, cells
     saved = 0.
-    for m, (li, lo) in lost.items():
-        a, b, c = mac_terms[m]
-        i, o = layer_io(m)
-        if not a: lo = max(li, lo)  # one width (norms, depthwise convs, attention): either side's channels are its channels
-        saved += a*i*o + b*o + c*o*o - (a*(i-li)*(o-lo) + b*(o-lo) + c*(o-lo)**2)
+    for m, (li, lo, lh) in lost.items():
+        t, (i, o), h = mac_terms[m], layer_io(m), rnn_cells(m)
+        if len(t) == 3 and not t[0]: lo = max(li, lo)  # one width (norms, depthwise convs, attention): either side's channels are its channels
+        saved += terms_macs(t, i, o, h) - terms_macs(t, i - li, o - lo, h - lh)
     return macs_now - saved
 
 # %% ../nbs/05_planning.ipynb #c8860cef

@@ -92,12 +92,16 @@ def _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_
     if not isinstance(verbose, bool): raise TypeError(f"verbose must be True or False, got {verbose!r}")
 
 def _resolve(key, names:dict, by_name:dict, what:str):
-    "The module that `key` (a module or its name in the model) designates, or an error listing the nearest names"
+    "The module that `key` (a module or its name in the model) designates, `(layer, 'cells')` for `'{layer}:cells'` (the cells of a recurrent layer with a projection), or an error listing the nearest names"
     if isinstance(key, nn.Module):
         if key not in names: raise ValueError(f"{what} holds a {type(key).__name__} that is not part of this model")
         return key
     if not isinstance(key, str): raise TypeError(f"{what} keys must be layer names or modules, got {key!r}")
     if key in by_name and key != '': return by_name[key]
+    if key.endswith(':cells') and (rnn := by_name.get(key[:-6])) is not None:
+        if isinstance(rnn, nn.RNNBase) and rnn.proj_size: return rnn, 'cells'
+        raise ValueError(f"{what}: {key!r} names the cells of a recurrent layer with a projection (proj_size), which "
+                         f"{key[:-6]!r} is not; name the layer itself: {key[:-6]!r}")
     owner, _, attr = key.rpartition('.')
     if owner in by_name and attr in by_name[owner]._parameters:
         raise ValueError(f"{what}: {key!r} is a parameter; name its layer instead: {owner!r}")
@@ -120,7 +124,7 @@ class Pruner:
     "Remove `pruning_ratio` percent of the filters of `model` (or `macs_ratio` percent of its MACs), chosen by `criteria`, fixing every dependent layer"
     def __init__(self,
         model:nn.Module, # The model to prune, in place
-        pruning_ratio:float|dict=None, # Percent of filters to remove (30 = 30%), or `{layer name or module: percent}`
+        pruning_ratio:float|dict=None, # Percent of filters to remove (30 = 30%), or `{layer name or module: percent}` (`'{name}:cells'`: a projected LSTM's cells)
         context:str='local', # 'local': every group loses the same share; 'global': importance compared across groups
         criteria:Criteria=large_final, # Scores the filters; the highest are kept
         iterative_steps:int=1, # Reach the target in this many calls of `prune_model`, along a linear ramp
@@ -150,7 +154,7 @@ class Pruner:
         self.macs_before = self.macs_now = self.planned_macs = self.graph.macs  # MACs unpruned, now, and as last planned
         self.output_layers = self.graph.output_layers()
         self.left_whole = {self.names[m]: why for m, why in left_whole(model).items()}  # Hugging Face heads torch-pruning would cut across
-        self.ignored = {s for m in user_ignored + [o for o in self.output_layers if isinstance(o, nn.Module)] for s in m.modules()}
+        self.ignored = {s for m in user_ignored + [o for o in self.output_layers if isinstance(o, nn.Module)] for s in (m.modules() if isinstance(m, nn.Module) else [m])}
         self.ignored |= {self._by_name[n] for n in self.left_whole}
         self.excluded = {}  # groups whose pruning broke the forward: {root name: why}
         self._probed = {}  # `{(attention class, 'heads' or 'input'): whether pruning that alone breaks the forward}`
@@ -197,8 +201,13 @@ class Pruner:
         "The pruner's `Target`, or one with the per-layer `ratios` (`{module: percent}`) instead"
         if ratios is None: return Target(self.context, self.pruning_ratio, None, None, self.macs_ratio, self.round_to,
                                          self.max_pruning_ratio, self.normalize)
-        covers = {m: {self.names[s] for s in m.modules()} for m in ratios}  # a block's ratio covers every layer inside it
+        covers = {m: self._covered(m) for m in ratios}
         return Target(self.context, None, ratios, covers, None, self.round_to, self.max_pruning_ratio)
+
+    def _covered(self, m)->set:
+        "Names of the groups' members a ratio for `m` covers: every layer inside a block, and a projected recurrent layer's cells with it (`(layer, 'cells')`: those alone)"
+        if isinstance(m, tuple): return {f'{self.names[m[0]]}:cells'}
+        return {n for s in m.modules() for n in [self.names[s]] + ([f'{self.names[s]}:cells'] if isinstance(s, nn.RNNBase) and s.proj_size else [])}
 
     # --- plan ---
     def plan(self,
@@ -424,13 +433,14 @@ class Pruner:
     # --- checks at construction ---
     def _check_ratio_keys(self):
         "Raise for a per-layer ratio that would prune nothing, saying why; a container covers every layer inside it"
-        for m, names in self.target.covers.items():
+        for key, names in self.target.covers.items():
             if any(not names.isdisjoint(g.members) for g in self.groups): continue
-            name = self.names[m]
+            m = key[0] if isinstance(key, tuple) else key  # a layer's cells: what keeps the layer tells
+            name = next(iter(names)) if isinstance(key, tuple) else self.names[m]
             if m in self.output_layers: why = "it produces the model's output, whose channels are never pruned"
-            elif m in self.ignored: why = "it is in `ignored_layers`"
+            elif m in self.ignored or key in self.ignored: why = "it is in `ignored_layers`"
             elif name in self.skipped: why = f"fasterprune leaves its channels alone: {self.skipped[name]}"
-            elif not any(isinstance(s, (nn.modules.conv._ConvNd, nn.Linear)) or is_conv1d(s) for s in m.modules()):
+            elif not any(isinstance(s, (nn.modules.conv._ConvNd, nn.Linear, nn.RNNBase)) or is_conv1d(s) for s in m.modules()):
                 why = f"a {type(m).__name__} has no filters of its own: name the conv or linear layer whose outputs it takes"
             else: why = "its outputs are coupled only to layers that are never pruned"
             raise ValueError(f"pruning_ratio[{name!r}] would prune nothing: {why}. Remove it from the dict")

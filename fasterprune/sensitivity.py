@@ -96,7 +96,7 @@ def sensitivity(
                     row[f'params {r}'] = count_params(model) / pruner.params_before if t.ok else math.nan
             rows.append(row)
     order = {name: i for i, (name, _) in enumerate(model.named_modules())}
-    res = pd.DataFrame(sorted(rows, key=lambda row: order[row['group']])).set_index('group')  # in the model's order
+    res = pd.DataFrame(sorted(rows, key=lambda row: order[row['group'].removesuffix(':cells')])).set_index('group')  # in the model's order (a layer's cells after it)
     res.attrs.update(unpruned=base, metric=name, higher_is_better=higher_is_better, ratios=ratios)
     return res
 
