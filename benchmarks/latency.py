@@ -15,7 +15,14 @@ head, `hf:vit` ViT-B/16, `hf:llama` a 12-layer LLaMA of width 768 with 12 query 
 at Pythia-160M's sizes) on one
 sequence of `--seq` random tokens per batch row (or one image), `fastai:awd_lstm` fastai's AWD-LSTM text classifier and
 `fastai:awd_lstm_lm` its language model (fastai's default configs: a 400-wide embedding, three LSTMs of 1152, 1152 and
-400 units; a vocabulary of 10,000) on `--seq` random tokens, any other from `torchvision.models`. Hugging Face
+400 units; a vocabulary of 10,000) on `--seq` random tokens, any other from `torchvision.models` (a detector on a list
+of `--bs` images, MACs and latency in evaluation mode: the detections; a segmentation model on a batch).
+
+    python benchmarks/latency.py --models fasterrcnn_mobilenet_v3_large_320_fpn,ssdlite320_mobilenet_v3_large,retinanet_resnet50_fpn_v2 --configs 30:local,50:local --size 320
+    python benchmarks/latency.py --models yolo:yolov8n,yolo:yolo11n,yolo:yolov8s --configs 30:local,50:local --size 640 --onnx
+
+`yolo:<name>` is Ultralytics' model built from its `<name>.yaml` (no weights), timed on its raw forward (no
+non-maximum suppression). Hugging Face
 models prune locally only (their config holds one size per field) and are not exported to ONNX here.
 
 "/8" in the table marks `round_to=8`: every group keeps a multiple of 8 channels.
@@ -48,6 +55,13 @@ def build(name:str, bs:int=1, size:int=224, seq:int=128)->tuple:
         model = (get_language_model(AWD_LSTM, 10000, config=awd_lstm_lm_config) if name == 'fastai:awd_lstm_lm' else
                  get_text_classifier(AWD_LSTM, 10000, 2, config=awd_lstm_clas_config))
         return model, torch.randint(2, 10000, (bs, seq))
+    if name.startswith('yolo:'):  # Ultralytics' YOLO from the YAML it ships (no weights): `yolo:yolov8n`
+        from ultralytics import YOLO
+        return YOLO(f"{name[5:]}.yaml").model, images
+    tv = torchvision.models
+    if name in tv.list_models(module=tv.detection):  # a detector takes a list of images (of `size`; it resizes them to its own)
+        return tv.get_model(name, weights=None, weights_backbone=None), ([torch.rand(3, size, size) for _ in range(bs)],)
+    if name in tv.list_models(module=tv.segmentation): return tv.get_model(name, weights=None, weights_backbone=None), images
     if name.startswith('timm:'):
         import timm
         return timm.create_model(name[5:], pretrained=False, num_classes=1000), images  # a head even where the default has none (EVA02's MIM weights)

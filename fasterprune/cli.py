@@ -41,16 +41,21 @@ def _parser()->argparse.ArgumentParser:
     d.add_argument('--criteria', choices=_CRITERIA, default='large_final', help="default: large_final")
     d.add_argument('--plot', default='fasterprune-demo.png', help="where to save the plot (default: fasterprune-demo.png)")
     d.add_argument('--quiet', action='store_true', help="no progress bars")
-    q = sub.add_parser('prune', help="prune a torchvision model or a saved model, and save it",
-                       description="Prune MODEL, a torchvision model name (e.g. resnet18, untrained) or a file saved with "
-                                   "torch.save(model); print what changed and save the pruned model with torch.save.")
-    q.add_argument('model', help="a torchvision model name, or the path of a model saved with torch.save(model)")
+    q = sub.add_parser('prune', help="prune a torchvision or timm model, or a saved model, and save it",
+                       description="Prune MODEL: a torchvision model name (a classifier, detector or segmentation model, e.g. "
+                                   "resnet18, fasterrcnn_mobilenet_v3_large_fpn, deeplabv3_resnet50; untrained unless --weights), "
+                                   "a timm model name (timm:<name>, or a name only timm knows; untrained), or a file saved with "
+                                   "torch.save(model). Print what changed and save the pruned model with torch.save.")
+    q.add_argument('model', help="a torchvision or timm model name, or the path of a model saved with torch.save(model)")
+    q.add_argument('--weights', default=None, help="torchvision's pretrained weights for MODEL: DEFAULT, or the name of one of "
+                                                   "its weights (e.g. IMAGENET1K_V1); torchvision downloads them on first use")
     q.add_argument('--ratio', type=_percent, default=None, help="percent of filters to remove (default: 30)")
     q.add_argument('--speed-up', type=float, default=None, help="instead of --ratio: divide the MACs by this factor, e.g. 2")
     q.add_argument('--context', choices=('local', 'global'), default='local', help="default: local")
     q.add_argument('--criteria', choices=[c for c in _CRITERIA if c not in _NEED_TRAINING], default='large_final',
                    help="default: large_final (movement and taylor need training: use PruneCallback)")
-    q.add_argument('--input-shape', type=_shape, default=(1, 3, 224, 224), help="shape of the example input (default: 1,3,224,224)")
+    q.add_argument('--input-shape', type=_shape, default=(1, 3, 224, 224),
+                   help="shape of the example input (default: 1,3,224,224); for a detector, N,C,H,W is N images of CxHxW")
     q.add_argument('--round-to', type=int, default=None, help="keep a multiple of this many channels in every group, e.g. 8")
     q.add_argument('--normalize', choices=_NORMALIZE, default='mean_init',
                    help="with --context global: how layers' scores are compared (default: mean_init)")
@@ -58,20 +63,43 @@ def _parser()->argparse.ArgumentParser:
     return p
 
 # %% ../nbs/16_cli.ipynb #d7acadce
-def _load_model(spec:str):
-    "A torchvision model by name (untrained), or a model saved whole with `torch.save(model)`"
+def _torchvision_model(name:str, weights:str=None):
+    "torchvision's model `name` (a classifier, detector or segmentation model), untrained, or with its pretrained `weights` (`'DEFAULT'` or a name)"
     import torch, torchvision
+    tv = torchvision.models
+    if weights is None:  # nor a pretrained backbone, which a detector or segmentation model would download
+        return tv.get_model(name, weights=None, **({} if name in tv.list_models(module=tv) else dict(weights_backbone=None)))
+    choices = ['DEFAULT'] + [w.name for w in tv.get_model_weights(name)]
+    if weights not in choices: raise ValueError(f"--weights {weights!r} is not one of {name}'s weights: {', '.join(choices)}")
+    try: return tv.get_model(name, weights=weights)
+    except OSError as e:  # no network: torchvision's download failed
+        raise RuntimeError(f"torchvision could not download the {weights} weights of {name} ({e}); put the file in "
+                           f"{torch.hub.get_dir()}/checkpoints, where torchvision looks first") from e
+
+def _load_model(spec:str, weights:str=None):
+    "A torchvision model by name (a classifier, detector or segmentation model; untrained unless `weights`), a timm model (`timm:<name>`, or a name only timm knows; untrained), or a model saved whole with `torch.save(model)`"
+    import torch, torchvision
+    if weights is not None and (Path(spec).is_file() or spec.startswith('timm:')):
+        raise ValueError(f"--weights loads torchvision's pretrained weights for a torchvision model name, not for {spec}")
     if Path(spec).is_file():
         model = torch.load(spec, weights_only=False, map_location='cpu')
         if not isinstance(model, torch.nn.Module):
             raise ValueError(f"{spec} holds a {type(model).__name__}, not a model; save the model itself with torch.save(model), "
                              "or use fasterprune.load_pruned for a state_dict")
         return model
-    names = torchvision.models.list_models(module=torchvision.models)
-    if spec in names: return torchvision.models.get_model(spec, weights=None)
+    tv = torchvision.models
+    names = [n for m in (tv, tv.detection, tv.segmentation) for n in tv.list_models(module=m)]
+    if spec in names: return _torchvision_model(spec, weights)
+    try: import timm
+    except ImportError: timm = None
+    name = spec.removeprefix('timm:')
+    if timm is not None and timm.is_model(name):
+        if weights is not None: raise ValueError(f"--weights loads torchvision's pretrained weights; {name} is a timm model, built untrained here")
+        return timm.create_model(name, pretrained=False)
+    if spec.startswith('timm:'): raise ValueError(f"{name!r} is not a timm model name" + ("; see timm.list_models()" if timm else " (timm is not installed)"))
     import difflib
     close = difflib.get_close_matches(spec, names, n=3)
-    raise ValueError(f"{spec!r} is neither a file nor a torchvision model name"
+    raise ValueError(f"{spec!r} is neither a file nor a torchvision or timm model name"
                      + (f"; did you mean {', '.join(close)}?" if close else "; see torchvision.models.list_models()"))
 
 def prune_command(args):
@@ -79,7 +107,7 @@ def prune_command(args):
     import torch
     from fasterprune import criteria as C
     from fasterprune.pruner import Pruner
-    model = _load_model(args.model)
+    model = _load_model(args.model, args.weights)
     x = torch.randn(*args.input_shape)
     ratio = 30 if args.ratio is None and args.speed_up is None else args.ratio
     pruner = Pruner(model, ratio, args.context, getattr(C, args.criteria), example_inputs=x,

@@ -20,7 +20,7 @@ from torch_pruning.dependency import index_mapping as tp_maps, shape_infer as tp
 from torch_pruning.dependency.dependency import Dependency
 from torch_pruning._helpers import _HybridIndex
 from torch_pruning.pruner import function as tp_function
-from .counting import MacCounter, run_forward, untouched, output_shapes, output_tensors, describe_inputs, is_conv1d, layer_io, rnn_dims
+from .counting import MacCounter, run_forward, untouched, output_shapes, output_tensors, describe_inputs, is_conv1d, is_frozen_norm, layer_io, rnn_dims
 
 # %% ../nbs/03_graph.ipynb #eda77693
 SUPPORTED_TP = ('1.6',)  # major.minor releases whose internals this module was written against
@@ -151,25 +151,49 @@ def _fix_concats(dg, sizes):
         if dim != 1 and width is None: continue  # the last dimension holds the channels only where the layer after says so
         by_fn = {n.grad_fn: n for n in node.inputs}
         segments = [by_fn.get(f) if f is not None else None for f in fns]
-        placed = [n for n in segments if n is not None]
-        if len(placed) != len(set(placed)) or set(placed) != set(node.inputs): continue  # a tensor joined twice: leave it to torch-pruning
+        pieces = [nr if n is not None and getattr(n.module, 'fp_pieces', None) else None for n, (_, nr) in zip(segments, node.grad_fn.next_functions)]
+        placed = [(n, p) for n, p in zip(segments, pieces) if n is not None]
+        if len(placed) != len(set(placed)) or {n for n, _ in placed} != set(node.inputs): continue  # a tensor joined twice: leave it to torch-pruning
         node.module.concat_sizes, node.module.fp_segments = list(chs), segments
+        node.module.fp_segment_pieces = pieces  # where a split (`_mark_splits`) is joined: the piece of it each segment is (YOLO's C2f joins both halves)
 
 def _update_concat_mapping(dg, cat_node):
     "Index maps of a concatenation from the channel counts recorded in the trace (torch-pruning's guess for the others)"
     segments = getattr(cat_node.module, 'fp_segments', None)  # per joined tensor: its node, or None outside the graph
     if segments is None:
         try: return tp_maps.update_concat_index_mapping(dg, cat_node)
-        except TypeError: return  # it sums channel counts it could not infer (None) before it checks them, and would then leave the concat unmapped
+        except (TypeError, IndexError): return  # it sums channel counts it could not infer (None) before it checks them, and reads a split's pieces by consumer: the concat stays unmapped
     offsets = [0]
     for size in cat_node.module.concat_sizes: offsets.append(offsets[-1] + size)  # pruning the concat updates its sizes
     cat_node.module.offsets = offsets
+    pieces = getattr(cat_node.module, 'fp_segment_pieces', [None] * len(segments))
     for j, in_node in enumerate(segments):
         if in_node is None: continue
+        if pieces[j] is not None:  # a piece of a split: the split's channels to this segment's, in one map with the split's other pieces here
+            spans = [(in_node.module.offsets[k], offsets[i]) for i, (n, k) in enumerate(zip(segments, pieces)) if n is in_node]
+            sizes = [in_node.module.split_sizes[pieces[i]] for i, n in enumerate(segments) if n is in_node]
+            for dep in cat_node.dependencies:
+                if dep.target is in_node: dep.index_mapping = [_SpansMapping([(c, s, n) for (s, c), n in zip(spans, sizes)], _equal_pieces(in_node)), None]
+            for dep in in_node.dependencies:
+                if dep.target is cat_node: dep.index_mapping = [_SpansMapping([(s, c, n) for (s, c), n in zip(spans, sizes)]), None]
+            continue
         for dep in cat_node.dependencies:
             if dep.target is in_node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j+2], reverse=True)
         for dep in in_node.dependencies:
             if dep.target is cat_node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j+2], reverse=False)
+
+def _every_piece(idxs, equal):
+    "`idxs` of a split's input, each with the same index of every piece where the split makes `equal` `(pieces, size)` (a `chunk`, which cuts wherever the middle now is: its pieces must lose the same number of channels)"
+    if equal is None: return idxs
+    k, size = equal
+    return list(dict.fromkeys(_HybridIndex(idx=i.idx % size + p * size, root_idx=i.root_idx) for i in idxs for p in range(k)))
+
+class _SpansMapping:
+    "Channel indices between a split and a concatenation that joins pieces of it: `spans` `[(start here, start there, length), ...]`, one per piece; back into a split into `equal` pieces, every piece's (`_every_piece`)"
+    def __init__(self, spans, equal=None): self.spans, self.equal = spans, equal
+    def __call__(self, idxs):
+        H = _HybridIndex
+        return _every_piece(list(dict.fromkeys(H(idx=i.idx - a + b, root_idx=i.root_idx) for a, b, n in self.spans for i in idxs if a <= i.idx < a + n)), self.equal)
 
 class _PixelShuffleMapping:
     "Channel indices through a pixel (un)shuffle: `stride` consecutive channels on the wide side are one on the narrow side"
@@ -243,21 +267,29 @@ def _mark_splits(dg):
         if hasattr(fn, '_saved_split_sizes'): node.module.fp_split_sizes = list(fn._saved_split_sizes)  # for `Graph.head_blocks`
         sizes, dim = getattr(fn, '_saved_self_sym_sizes', None), getattr(fn, '_saved_dim', None)
         if dim is not None and dim >= 1 << 63: dim -= 1 << 64  # autograd saves `dim=-1` unsigned
-        if sizes is None or dim is None or len(sizes) < 3 or dim % len(sizes) != len(sizes) - 1 or list(sizes[1:]).count(sizes[-1]) != 1: continue
-        if tp_shapes.infer_out_channels_recursively(dg, node.inputs[0], [0]) != sizes[-1]: continue  # the last dimension is not the channels
-        n = int(sizes[-1])
+        if sizes is None or dim is None or len(sizes) < 3: continue
+        d = dim % len(sizes)
+        if not (d == 1 or (d == len(sizes) - 1 and list(sizes[1:]).count(sizes[-1]) == 1)): continue  # channels first (a conv's), or last
+        if tp_shapes.infer_out_channels_recursively(dg, node.inputs[0], [0]) != sizes[d]: continue  # that dimension is not the channels
+        n = int(sizes[d])
         split = list(fn._saved_split_sizes) if hasattr(fn, '_saved_split_sizes') else list(range(n))[::int(fn._saved_split_size)]
         if not hasattr(fn, '_saved_split_sizes'): split = [min(int(fn._saved_split_size), n - s) for s in split]  # `chunk`: equal pieces, the last maybe smaller
         pieces = {o: sorted({nr for f, nr in o.grad_fn.next_functions if f is fn}) for o in node.outputs if o.grad_fn is not None}
         if set(pieces) != set(node.outputs) or not all(pieces.values()): continue
         node.module.split_sizes, node.module.offsets, node.module.fp_pieces = split, np.cumsum([0, *split]).tolist(), pieces
+        node.module.fp_chunk = not hasattr(fn, '_saved_split_sizes')  # `chunk` (or a split of one size): its pieces follow the width
+
+def _equal_pieces(node)->tuple|None:
+    "`(pieces, size)` of a split node that cuts its input in equal pieces wherever its middle is (`chunk`), else None"
+    sizes = node.module.split_sizes
+    return (len(sizes), sizes[0]) if getattr(node.module, 'fp_chunk', False) and len(set(sizes)) == 1 else None
 
 class _PiecesMapping:
-    "Channel indices through a split, to the pieces `ranges` (`[(start, end), ...]`) one consumer reads, or back: an index of the consumer is one in each piece"
-    def __init__(self, ranges, reverse): self.ranges, self.reverse = ranges, reverse
+    "Channel indices through a split, to the pieces `ranges` (`[(start, end), ...]`) one consumer reads, or back: an index of the consumer is one in each piece (and, back into a split into `equal` pieces, in every piece: `_every_piece`)"
+    def __init__(self, ranges, reverse, equal=None): self.ranges, self.reverse, self.equal = ranges, reverse, equal
     def __call__(self, idxs):
         H = _HybridIndex
-        if self.reverse: return list(dict.fromkeys(H(idx=i.idx + a, root_idx=i.root_idx) for a, _ in self.ranges for i in idxs))
+        if self.reverse: return _every_piece(list(dict.fromkeys(H(idx=i.idx + a, root_idx=i.root_idx) for a, _ in self.ranges for i in idxs)), self.equal)
         return list(dict.fromkeys(H(idx=i.idx - a, root_idx=i.root_idx) for a, b in self.ranges for i in idxs if a <= i.idx < b))  # once each: the traversal settles
 
 def _update_split_mapping(dg, node):
@@ -265,11 +297,12 @@ def _update_split_mapping(dg, node):
     pieces, offsets = getattr(node.module, 'fp_pieces', None), node.module.offsets
     if pieces is None: return tp_maps.update_split_index_mapping(dg, node)
     for out, nrs in pieces.items():  # a consumer may read several pieces (EVA's SwiGLU multiplies the two halves)
+        if node in (getattr(out.module, 'fp_segments', None) or ()) and any(p is not None for p in out.module.fp_segment_pieces): continue  # `_update_concat_mapping` maps it
         ranges = [(offsets[i], offsets[i + 1]) for i in nrs]
         for dep in node.dependencies:
             if dep.target is out: dep.index_mapping[0] = _PiecesMapping(ranges, reverse=False)
         for dep in out.dependencies:
-            if dep.target is node: dep.index_mapping[0] = _PiecesMapping(ranges, reverse=True)
+            if dep.target is node: dep.index_mapping[0] = _PiecesMapping(ranges, reverse=True, equal=_equal_pieces(node))
 
 _MAP_UPDATES = {ops.OPTYPE.CONCAT: _update_concat_mapping, ops.OPTYPE.SPLIT: _update_split_mapping,
                 ops.OPTYPE.RESHAPE: _update_reshape_mapping, ops.OPTYPE.UNBIND: tp_maps.update_unbind_index_mapping,
@@ -290,6 +323,7 @@ def _build_graph(model, example_inputs, forward_fn):
     dg._module2name = {m: n for n, m in model.named_modules()}
     for t in {type(m) for m in model.modules() if is_conv1d(m)}: dg.register_customized_layer(t, _CONV1D)  # GPT-2's linear layers
     for t in {type(m) for m in model.modules() if isinstance(m, nn.RNNBase)}: dg.register_customized_layer(t, _RNN)
+    for t in {type(m) for m in model.modules() if is_frozen_norm(m)}: dg.register_customized_layer(t, _FROZEN_NORM)  # torchvision's pretrained detectors
     dg._param_to_name, dg.unwrapped_parameters = dg._detect_unwrapped_parameters(None)
     dg.module2node = dg._trace(model, example_inputs, forward_fn, output_transform=None)
     dg._build_dependency(dg.module2node)
@@ -466,11 +500,11 @@ class Graph:
                 counter.macs, counter.terms, concats.sizes, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, {}, set()
                 try:
                     with torch.enable_grad(), _no_saved_activations(), rnns: dg = _build_graph(model, example_inputs, forward_fn)  # hooked before torch-pruning's
+                    _mark_splits(dg)  # before the concatenations: one may join pieces of a split
                     _fix_concats(dg, concats.sizes)
                     _mark_tiles(dg, concats.reshapes)
                     _map_pixel_shuffles(dg)
                     _map_rnn_states(dg)
-                    _mark_splits(dg)
                     _release_trace(dg)
                     linears.cats, linears.scaled = {}, {}
                     return cls(dg, counter.macs, res['shapes'], res['train'], counter.terms, linears.bias_parts, rnns.carried, rnns.given)
@@ -703,6 +737,20 @@ class _Conv1DPruner(tp_function.BasePruningFunc):
     def get_in_channels(self, layer): return layer.nx
 
 _CONV1D = _Conv1DPruner()
+
+def _frozen_norm(layer, idxs):
+    "torchvision's `FrozenBatchNorm2d`: its four buffers cut alike (they stay buffers: nothing for the optimizer)"
+    keep = _keep(len(layer.running_var), idxs).to(layer.running_var.device)
+    for k in ('weight', 'bias', 'running_mean', 'running_var'): setattr(layer, k, getattr(layer, k)[keep])
+
+class _FrozenNormPruner(tp_function.BasePruningFunc):
+    "torchvision's `FrozenBatchNorm2d` (`is_frozen_norm`) as a norm torch-pruning knows, registered with every graph that holds one: one width, its inputs its outputs (torch-pruning does not know it, so the trace walked through its arithmetic and left its buffers at their old width)"
+    def prune_out_channels(self, layer, idxs): _frozen_norm(layer, idxs); return layer
+    prune_in_channels = prune_out_channels
+    def get_out_channels(self, layer): return len(layer.running_var)
+    get_in_channels = get_out_channels
+
+_FROZEN_NORM = _FrozenNormPruner()
 _FAST = {tp_function.ConvPruner: _conv, tp_function.LinearPruner: _linear, _Conv1DPruner: _conv1d, tp_function.BatchnormPruner: _batchnorm}
 
 def _tp_pruning_fn(handler, pruning_dim, log):
@@ -744,9 +792,12 @@ def awd_rnns(m:nn.Module)->list|None:
     return rnns if len(rnns) == a['n_layers'] and None not in rnns else None
 
 def sync_attributes(model:nn.Module):
-    "Update widths that torchvision models and fastai's `AWD_LSTM` keep as plain attributes after their layers were pruned"
+    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`) and fastai's `AWD_LSTM` keep as plain attributes after their layers were pruned"
     for m in model.modules():  # by name: fasterprune does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
+        elif type(m).__name__ == 'BackboneWithFPN' and type(vars(m).get('out_channels')) is int:  # a torchvision detector's: what its heads were built for
+            convs = [c for c in m.fpn.layer_blocks.modules() if isinstance(c, nn.Conv2d)] if isinstance(getattr(m, 'fpn', None), nn.Module) else []
+            if convs: m.out_channels = convs[0].out_channels
         elif (rnns := awd_rnns(m)) is not None:  # its layers' widths: `n_hid` all but the last, `emb_sz` the last (`_one_hidden`)
             m.emb_sz = layer_io(rnns[-1])[1]
             if len(rnns) > 1: m.n_hid = layer_io(rnns[0])[1]

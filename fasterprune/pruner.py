@@ -12,7 +12,8 @@ import copy, math, numbers, difflib, warnings
 import torch, torch.nn as nn
 from fastcore.basics import store_attr, listify, noop
 from .criteria import Criteria, large_final
-from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms, is_conv1d, model_copy
+from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms, is_conv1d, model_copy, output_tensors
+from .detection import is_detector, detection_inputs
 from .graph import Graph
 from .groups import ATTENTION, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
 from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role, tie_head_widths
@@ -61,10 +62,8 @@ def _check_unsupported(model):
                              f"removes its hidden units, every layer and direction), or prune the parts of the model around the cell separately")
 
 def _check_inputs(inputs, device):
-    "Raise unless `inputs` is a tensor, or a tuple, list or dict holding tensors, on `device`"
-    tensors = [inputs] if isinstance(inputs, torch.Tensor) else (
-        [o for o in (inputs.values() if isinstance(inputs, dict) else inputs) if isinstance(o, torch.Tensor)]
-        if isinstance(inputs, (tuple, list, dict)) else [])
+    "Raise unless `inputs` is a tensor, or a tuple, list or dict holding tensors (a detector's: a list of images, and their targets), on `device`"
+    tensors = output_tensors(inputs)
     if not tensors:
         hint = "; convert it with `torch.as_tensor`" if hasattr(inputs, 'shape') else ""
         raise TypeError(f"example_inputs must be a torch tensor, or a tuple (or dict) of tensors for models with several "
@@ -129,7 +128,7 @@ class Pruner:
         criteria:Criteria=large_final, # Scores the filters; the highest are kept
         iterative_steps:int=1, # Reach the target in this many calls of `prune_model`, along a linear ramp
         ignored_layers:list=None, # Layers (modules or names) whose outputs are never pruned, beside the output layers
-        example_inputs=None, # Inputs for tracing: a tensor or a tuple of tensors; default one 224x224 RGB image
+        example_inputs=None, # Inputs for tracing: a tensor or a tuple of tensors; default one 224x224 RGB image (a torchvision detector: its list of images, see `detection_inputs`)
         round_to:int=None, # Keep a multiple of this many channels in every group (e.g. 8 for fast kernels)
         max_pruning_ratio:float=None, # No group loses more than this percent of its filters (default: all but one; 90 with `context='global'`)
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the model's MACs to remove (50 = half)
@@ -138,6 +137,7 @@ class Pruner:
         normalize:str=Target.normalize, # With `context='global'`: how layers' scores are compared, one of `NORMALIZE` (see below)
         attention:str=ATTENTION[0], # What attention layers with a fused `qkv` lose: 'heads', 'head_dim' (every head narrower) or 'none'
     ):
+        if isinstance(model, nn.Module) and is_detector(model): example_inputs = detection_inputs(model, example_inputs)  # images and targets: traced in training, every head seen
         _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
                     example_inputs, verbose, macs_ratio, speed_up, normalize, attention)
         store_attr('model,context,criteria,iterative_steps,round_to,max_pruning_ratio,speed_up,verbose,normalize,attention')
