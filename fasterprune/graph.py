@@ -169,13 +169,13 @@ def _update_concat_mapping(dg, cat_node):
     pieces = getattr(cat_node.module, 'fp_segment_pieces', [None] * len(segments))
     for j, in_node in enumerate(segments):
         if in_node is None: continue
-        if pieces[j] is not None:  # a piece of a split: the split's channels to this segment's, in one map with the split's other pieces here
-            spans = [(in_node.module.offsets[k], offsets[i]) for i, (n, k) in enumerate(zip(segments, pieces)) if n is in_node]
-            sizes = [in_node.module.split_sizes[pieces[i]] for i, n in enumerate(segments) if n is in_node]
+        if pieces[j] is not None:  # pieces of a split: one map for all of them here, set at the first
+            if segments.index(in_node) != j: continue
+            spans = [(in_node.module.offsets[k], offsets[i], in_node.module.split_sizes[k]) for i, (n, k) in enumerate(zip(segments, pieces)) if n is in_node]
             for dep in cat_node.dependencies:
-                if dep.target is in_node: dep.index_mapping = [_SpansMapping([(c, s, n) for (s, c), n in zip(spans, sizes)], _equal_pieces(in_node)), None]
+                if dep.target is in_node: dep.index_mapping = [_SpansMapping([(c, s, n) for s, c, n in spans], _equal_pieces(in_node)), None]
             for dep in in_node.dependencies:
-                if dep.target is cat_node: dep.index_mapping = [_SpansMapping([(s, c, n) for (s, c), n in zip(spans, sizes)]), None]
+                if dep.target is cat_node: dep.index_mapping = [_SpansMapping(spans), None]
             continue
         for dep in cat_node.dependencies:
             if dep.target is in_node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j+2], reverse=True)
