@@ -20,7 +20,7 @@ from torch_pruning.dependency import index_mapping as tp_maps, shape_infer as tp
 from torch_pruning.dependency.dependency import Dependency
 from torch_pruning._helpers import _HybridIndex
 from torch_pruning.pruner import function as tp_function
-from .counting import MacCounter, run_forward, untouched, output_shapes, output_tensors, describe_inputs, is_conv1d, is_frozen_norm, layer_io, rnn_dims
+from .counting import MacCounter, run_forward, untouched, output_shapes, output_tensors, describe_inputs, is_conv1d, is_frozen_norm, layer_io, rnn_dims, NORMS
 
 # %% ../nbs/03_graph.ipynb #eda77693
 SUPPORTED_TP = ('1.6',)  # major.minor releases whose internals this module was written against
@@ -615,11 +615,16 @@ def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int)->bool:
 
 @patch
 def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
-    "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`), else None"
+    "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT, LeViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`; LeViT normalizes the outputs first), else None"
     node, per = self.dg.module2node.get(qkv), qkv.out_features // heads
-    outs = node.outputs if node is not None else []
-    if len(outs) != 1 or tuple(getattr(outs[0].module, 'fp_shape_out', ())[-2:]) != (heads, per) or len(outs[0].outputs) != 1: return None
-    split = outs[0].outputs[0]
+    for _ in range(4):  # to the reshape into heads, through a norm and the reshapes around it (LeViT's `LinearNorm` flattens for its BatchNorm1d)
+        if node is None or len(node.outputs) != 1: return None
+        node = node.outputs[0]
+        if tuple(getattr(node.module, 'fp_shape_out', ())[-2:]) == (heads, per): break
+        if node.type != ops.OPTYPE.RESHAPE and not isinstance(node.module, NORMS): return None
+    else: return None
+    if len(node.outputs) != 1: return None
+    split = node.outputs[0]
     sizes = getattr(split.module, 'fp_split_sizes', []) if split.type == ops.OPTYPE.SPLIT else []  # recorded by `_mark_splits`
     return (per, sizes[-1]) if len(sizes) == 3 and sum(sizes) == per else None
 
