@@ -26,6 +26,15 @@ non-maximum suppression). Hugging Face
 models prune locally only (their config holds one size per field) and are not exported to ONNX here.
 
 "/8" in the table marks `round_to=8`: every group keeps a multiple of 8 channels.
+
+Latency targets (`--targets`): each model is pruned to each speed-up in each runtime four ways, to a latency target
+(`latency='2x'`, local and global, with its `LatencyTable`) and to a MACs target at the same nominal speed-up
+(`speed_up=2`, local and global, with and without `round_to=8`), and every pruned model is timed in the runtime, in
+rotating order over the rounds, against the unpruned model timed in the same rounds. "asked" is the unpruned
+latency divided by the speed-up; "off" is how far the measured latency is from it. The table's build time is
+printed once per model and runtime (it is read from its cache file after that):
+
+    python benchmarks/latency.py --targets 2,3 --models resnet18,resnet50,mobilenet_v2,mobilenet_v3_large,efficientnet_b0 --runtimes torch,onnxruntime
 """
 import argparse, copy, statistics, tempfile, time, warnings
 from pathlib import Path
@@ -86,6 +95,41 @@ def ort_latency(session_name, x, n_runs, n_warmup=3):
         start = time.perf_counter(); session.run(None, feed); times.append(time.perf_counter() - start)
     return statistics.median(times)
 
+def targets_main(args):
+    "Latency targets against MACs targets at the same nominal speed-up, measured in each runtime"
+    from fasterprune.hardware import LatencyTable, forward_fn, median_ms
+    print(f"{torch.get_num_threads()} threads, input {args.bs}x3x{args.size}x{args.size}, median of {args.runs} runs, median of {args.rounds} rounds\n")
+    print(f"{'model':<20}{'runtime':<13}{'target':<22}{'params':>8}{'MACs':>7}{'ms':>8}{'asked':>8}{'off':>8}{'speed-up':>10}{'prune s':>9}")
+    for name in args.models.split(','):
+        for rt in args.runtimes.split(','):
+            torch.manual_seed(0)
+            base, x = build(name, args.bs, args.size, args.seq)
+            base.eval()
+            start = time.perf_counter()
+            table = LatencyTable.build(base, x, rt, verbose=False)
+            print(f"{name:<20}{rt:<13}latency table: {len(table.layers)} layers, {len(table.shapes)} shapes, timed in {table.build_s:.0f} s "
+                  f"(read in {time.perf_counter() - start:.1f} s)", flush=True)
+            models, secs = {'-': base}, {}
+            for f in map(float, args.targets.split(',')):
+                for kind, ctx, rto in (('latency', 'local', None), ('latency', 'global', None), ('macs', 'local', None),
+                                       ('macs', 'local', 8), ('macs', 'global', None), ('macs', 'global', 8)):
+                    m = model_copy(base)
+                    kw = dict(latency=f"{f:g}x", runtime=rt, latency_table=table) if kind == 'latency' else dict(speed_up=f, round_to=rto)
+                    start = time.perf_counter()
+                    try: Pruner(m, context=ctx, example_inputs=x, verbose=False, **kw).prune_model()
+                    except ValueError as e: print(f"{name:<20}{rt:<13}{kind} {f:g}x {ctx}: {str(e)[:100]}"); continue
+                    key = (f, f"{'latency' if kind == 'latency' else 'MACs'} {f:g}x {ctx}" + (f" /{rto}" if rto else ""))
+                    models[key], secs[key] = m.eval(), time.perf_counter() - start
+            fns = {k: forward_fn(m, x, rt) for k, m in models.items()}
+            times, keys = {k: [] for k in models}, list(models)
+            for i in range(args.rounds):
+                for k in keys[i % len(keys):] + keys[:i % len(keys)]: times[k].append(median_ms(fns[k], args.runs, 3))
+            p0, m0, t0 = count_params(base), count_macs(base, x), statistics.median(times['-'])
+            for k in keys[1:]:
+                t, asked = statistics.median(times[k]), t0 / k[0]
+                print(f"{name:<20}{rt:<13}{k[1]:<22}{count_params(models[k])/p0:>8.2f}{count_macs(models[k], x)/m0:>7.2f}{t:>8.2f}{asked:>8.2f}"
+                      f"{100 * (t / asked - 1):>+7.1f}%{t0 / t:>9.2f}x{secs[k]:>9.1f}", flush=True)
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--models', default='resnet18,resnet50,mobilenet_v2,densenet121')
@@ -97,8 +141,11 @@ if __name__ == '__main__':
     ap.add_argument('--runs', type=int, default=10)
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--onnx', action='store_true', help='also time the exported models in onnxruntime')
+    ap.add_argument('--targets', default='', help='speed-ups for latency targets against MACs targets, e.g. 2,3')
+    ap.add_argument('--runtimes', default='torch,onnxruntime', help='with --targets: where latency is measured')
     args = ap.parse_args()
     warnings.simplefilter('ignore')
+    if args.targets: targets_main(args); raise SystemExit
     configs = [(float(r), c, int(rt[0]) if rt else None) for r, c, *rt in (s.split(':') for s in args.configs.split(','))]
     print(f"{torch.get_num_threads()} threads, input {args.bs}x3x{args.size}x{args.size} (text: {args.bs}x{args.seq} tokens), median of {args.runs} runs, "
           f"median of {args.rounds} rounds\n")

@@ -43,7 +43,7 @@ def batch_inputs(dls, n:int):
     return xb[0] if len(xb) == 1 else tuple(xb)
 
 # %% ../nbs/11_callback.ipynb #dba81f77
-_PRUNER_KWARGS = ('ignored_layers', 'round_to', 'max_pruning_ratio', 'example_inputs', 'verbose', 'normalize', 'attention')
+_PRUNER_KWARGS = ('ignored_layers', 'round_to', 'max_pruning_ratio', 'example_inputs', 'verbose', 'normalize', 'attention', 'runtime', 'latency_table')
 
 def _check_pruner_kwargs(kwargs):
     "Raise for an argument `PruneCallback` cannot pass on to its `Pruner`, when the callback is created"
@@ -52,9 +52,9 @@ def _check_pruner_kwargs(kwargs):
             raise TypeError("PruneCallback prunes along its `schedule`, not in `iterative_steps`: for n equal steps pass "
                             "`schedule=iterative(n)`")
         if k not in _PRUNER_KWARGS:
-            close = difflib.get_close_matches(k, _PRUNER_KWARGS + ('pruning_ratio', 'macs_ratio', 'speed_up', 'schedule', 'context', 'criteria', 'recalibrate'), n=1)
+            close = difflib.get_close_matches(k, _PRUNER_KWARGS + ('pruning_ratio', 'macs_ratio', 'speed_up', 'latency', 'schedule', 'context', 'criteria', 'recalibrate'), n=1)
             raise TypeError(f"PruneCallback got an unexpected argument {k!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
-                            f"besides pruning_ratio (or macs_ratio, speed_up), schedule, context and criteria it takes the Pruner arguments "
+                            f"besides pruning_ratio (or macs_ratio, speed_up, latency), schedule, context and criteria it takes the Pruner arguments "
                             f"{', '.join(_PRUNER_KWARGS)}")
 
 class PruneCallback(Callback):
@@ -68,8 +68,9 @@ class PruneCallback(Callback):
         criteria:Criteria=large_final, # Which filters to keep
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the MACs to remove; the schedule then runs in MACs
         speed_up:float=None, # Instead of `pruning_ratio`: divide the MACs by this factor (2 = half)
+        latency:float|str=None, # Instead of `pruning_ratio`: milliseconds of one forward on `example_inputs`, or a speed-up such as '2x' (see `Pruner`); the schedule then runs in predicted milliseconds
         recalibrate:int=20, # After each epoch that pruned, measure BatchNorm statistics again on this many training batches (0: never)
-        **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`, `normalize`, `attention`
+        **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`, `normalize`, `attention`, `runtime`, `latency_table`
     ):
         if not isinstance(schedule, Schedule):
             if not callable(schedule): raise TypeError(f"schedule must be a Schedule or a function f(start, end, pos), got {schedule!r}")
@@ -78,8 +79,9 @@ class PruneCallback(Callback):
         if isinstance(recalibrate, bool) or not isinstance(recalibrate, int) or recalibrate < 0:
             raise ValueError(f"recalibrate must be a number of batches >= 0 (0: never), got {recalibrate!r}")
         check_choices(pruning_ratio, context, criteria, pruner_kwargs.get('round_to'), pruner_kwargs.get('max_pruning_ratio'),
-                       macs_ratio, speed_up, pruner_kwargs.get('normalize', Target.normalize), pruner_kwargs.get('attention', ATTENTION[0]))
-        store_attr('pruning_ratio,schedule,context,criteria,macs_ratio,speed_up,recalibrate')
+                       macs_ratio, speed_up, pruner_kwargs.get('normalize', Target.normalize), pruner_kwargs.get('attention', ATTENTION[0]),
+                       latency, pruner_kwargs.get('runtime'), pruner_kwargs.get('latency_table'))
+        store_attr('pruning_ratio,schedule,context,criteria,macs_ratio,speed_up,latency,recalibrate')
         self.pruner_kwargs, self.history = pruner_kwargs, []
 
     def _example_inputs(self): return batch_inputs(self.dls, self.n_example)
@@ -101,7 +103,7 @@ class PruneCallback(Callback):
             kwargs = {'verbose': False, **self.pruner_kwargs}
             if kwargs.get('example_inputs') is None: kwargs['example_inputs'] = self._example_inputs()
             self.pruner = Pruner(self._model(), self.pruning_ratio, self.context, self.criteria, macs_ratio=self.macs_ratio,
-                                 speed_up=self.speed_up, **kwargs)
+                                 speed_up=self.speed_up, latency=self.latency, **kwargs)
             self.fraction = 0.
             self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
             if self._start_epoch(): self._measure_from_unpruned()
@@ -132,6 +134,8 @@ class PruneCallback(Callback):
         for i in range(skipped + 1, n_total + 1):  # a later fit (fine_tune's second) goes on from where the last one stopped
             frac = start + (1 - start) * self.schedule(i / n_total)
             if (t := self.pruner.targets(frac)) != last: events.append((i - skipped, frac)); last = t
+        if self.pruner.latency is not None and start < 1 and (not events or events[-1][1] < 1):  # a latency target is timed and settled at the end
+            events.append((n_total - skipped, start + (1 - start) * self.schedule(1.)))
         return events
 
     def _n_params(self): return count_params(self.pruner.model)

@@ -25,6 +25,11 @@ def _percent(s):
     try: return float(s)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number of percent (30 means 30%)") from None
 
+def _latency(s):
+    if s.endswith('x'): return s  # a speed-up, checked by the Pruner
+    try: return float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is neither milliseconds (12.5) nor a speed-up (2x)") from None
+
 def _shape(s):
     if not re.fullmatch(r'\d+(,\d+)*', s): raise argparse.ArgumentTypeError(f"{s!r} is not a shape such as 1,3,224,224")
     return tuple(int(d) for d in s.split(','))
@@ -51,6 +56,9 @@ def _parser()->argparse.ArgumentParser:
                                                    "its weights (e.g. IMAGENET1K_V1); torchvision downloads them on first use")
     q.add_argument('--ratio', type=_percent, default=None, help="percent of filters to remove (default: 30)")
     q.add_argument('--speed-up', type=float, default=None, help="instead of --ratio: divide the MACs by this factor, e.g. 2")
+    q.add_argument('--latency', type=_latency, default=None, help="instead of --ratio: milliseconds of one forward on --input-shape "
+                   "(e.g. 12.5), or a speed-up measured on this machine (e.g. 2x)")
+    q.add_argument('--runtime', choices=('torch', 'onnxruntime'), default=None, help="with --latency: where it is measured (default: torch)")
     q.add_argument('--context', choices=('local', 'global'), default='local', help="default: local")
     q.add_argument('--criteria', choices=[c for c in _CRITERIA if c not in _NEED_TRAINING], default='large_final',
                    help="default: large_final (movement and taylor need training: use PruneCallback)")
@@ -109,9 +117,9 @@ def prune_command(args):
     from fasterprune.pruner import Pruner
     model = _load_model(args.model, args.weights)
     x = torch.randn(*args.input_shape)
-    ratio = 30 if args.ratio is None and args.speed_up is None else args.ratio
-    pruner = Pruner(model, ratio, args.context, getattr(C, args.criteria), example_inputs=x,
-                    round_to=args.round_to, speed_up=args.speed_up, normalize=args.normalize, verbose=False)
+    ratio = 30 if args.ratio is None and args.speed_up is None and args.latency is None else args.ratio
+    pruner = Pruner(model, ratio, args.context, getattr(C, args.criteria), example_inputs=x, round_to=args.round_to, speed_up=args.speed_up,
+                    normalize=args.normalize, latency=args.latency, runtime=args.runtime, verbose=False)
     pruner.prune_model()
     r = pruner.report()
     print(f"{args.model}: {r.params[0]:,} -> {r.params[1]:,} parameters ({r.params[1]/r.params[0]:.2f}), "

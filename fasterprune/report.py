@@ -17,6 +17,7 @@ class PruneReport:
     layers: list # `(name, (in, out) before, (in, out) after)` per conv, linear and attention layer
     params: tuple # Parameters before and after
     macs: tuple # MACs of one forward on the example inputs, before and after
+    latency: dict = None # With a latency target: milliseconds `before`, `requested`, `predicted` and `measured` now, in `runtime`
 
     def __repr__(self):
         w = max([len(n) for n, _, _ in self.layers] + [5])
@@ -25,6 +26,9 @@ class PruneReport:
             lines.append(f"{n:<{w}}  {str(b):>18}  {str(a):>18}{'' if a == b else '  *'}")
         for what, (b, a) in (('params', self.params), ('MACs', self.macs)):
             lines.append(f"{what}: {b:,} -> {a:,} ({100*(1-a/max(b,1)):.1f}% fewer)")
+        if (l := self.latency) is not None:
+            lines.append(f"latency ({l['runtime']}): {l['before']:.2f} ms -> {l['measured']:.2f} ms measured ({l['before'] / l['measured']:.2f}x faster); "
+                         f"requested {l['requested']:.2f} ms, predicted {l['predicted']:.2f} ms")
         return '\n'.join(lines)
 
     @property
