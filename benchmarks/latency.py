@@ -30,8 +30,10 @@ models prune locally only (their config holds one size per field) and are not ex
 Latency targets (`--targets`): each model is pruned to each speed-up in each runtime four ways, to a latency target
 (`latency='2x'`, local and global, with its `LatencyTable`) and to a MACs target at the same nominal speed-up
 (`speed_up=2`, local and global, with and without `round_to=8`), and every pruned model is timed in the runtime, in
-rotating order over the rounds, against the unpruned model timed in the same rounds. "asked" is the unpruned
-latency divided by the speed-up; "off" is how far the measured latency is from it. The table's build time is
+rotating order over the rounds (in onnxruntime with a 50 ms pause between models, so that one session's spinning
+threads are asleep before the next runs), against the unpruned model timed in the same rounds: "ms" is the unpruned
+model's median times the median of the rounds' ratios. "asked" is the unpruned latency divided by the speed-up;
+"off" is how far the measured latency is from it. The table's build time is
 printed once per model and runtime (it is read from its cache file after that):
 
     python benchmarks/latency.py --targets 2,3 --models resnet18,resnet50,mobilenet_v2,mobilenet_v3_large,efficientnet_b0 --runtimes torch,onnxruntime
@@ -123,10 +125,12 @@ def targets_main(args):
             fns = {k: forward_fn(m, x, rt) for k, m in models.items()}
             times, keys = {k: [] for k in models}, list(models)
             for i in range(args.rounds):
-                for k in keys[i % len(keys):] + keys[:i % len(keys)]: times[k].append(median_ms(fns[k], args.runs, 3))
+                for k in keys[i % len(keys):] + keys[:i % len(keys)]:
+                    times[k].append(median_ms(fns[k], args.runs, 3))
+                    if rt == 'onnxruntime': time.sleep(0.05)  # its spinning threads asleep before the next session runs
             p0, m0, t0 = count_params(base), count_macs(base, x), statistics.median(times['-'])
-            for k in keys[1:]:
-                t, asked = statistics.median(times[k]), t0 / k[0]
+            for k in keys[1:]:  # each round's ratio to the unpruned model timed in that round, their median
+                t, asked = t0 * statistics.median(a / b for a, b in zip(times[k], times['-'])), t0 / k[0]
                 print(f"{name:<20}{rt:<13}{k[1]:<22}{count_params(models[k])/p0:>8.2f}{count_macs(models[k], x)/m0:>7.2f}{t:>8.2f}{asked:>8.2f}"
                       f"{100 * (t / asked - 1):>+7.1f}%{t0 / t:>9.2f}x{secs[k]:>9.1f}", flush=True)
 

@@ -468,6 +468,7 @@ class Graph:
     "torch-pruning's dependency graph of a model, behind the few questions the rest of fasterprune asks it"
     def __init__(self, dg, macs:int, out_shapes:list, in_train:bool, mac_terms:dict, bias_parts:dict=None, carried:dict=None, given:set=()):
         self.dg,self.macs,self.out_shapes,self.in_train,self.mac_terms = dg,macs,out_shapes,in_train,mac_terms
+        self.in_eval = False  # traced in evaluation mode, the user's modes failing (`trace` sets it)
         self.bias_parts = bias_parts or {}  # `{linear layer: [(module, name), ...]}`: the tensors its bias is joined from
         names = dg._module2name
         self.carried = {names[r]: (names[m], k, i) for r, (m, k, i) in (carried or {}).items()}  # `{recurrent layer: (module, list attribute, index)}` of the state it starts from
@@ -485,13 +486,14 @@ class Graph:
 
     @classmethod
     def trace(cls, model:nn.Module, example_inputs)->'Graph':
-        "Trace `model` on `example_inputs` (in training mode where it can), leaving its modes, buffers and RNG as they were"
+        "Trace `model` on `example_inputs` (in training mode where it can, else as its modes are set, or in evaluation mode if all of it trains), leaving its modes, buffers and RNG as they were"
         counter, res, concats, linears, rnns = MacCounter(model), {}, _recorded_concats(), _linears_as_layers(model), _rnns_as_layers(model)
         frozen = [p for p in model.parameters() if not p.requires_grad]
         for p in frozen: p.requires_grad_(True)  # autograd does not see frozen layers (a fastai body under `freeze`)
         with untouched(model) as state, _refrozen(frozen):
             def forward_fn(model, inputs):  # torch-pruning switched to eval: set the mode we trace in
                 if res['train']: model.train()
+                elif all(state.modes.values()): model.eval()  # a batch of one through BatchNorm: as deployed
                 else: state.restore_modes()
                 with counter, concats, linears: out = run_forward(model, _plain(inputs))
                 res['shapes'] = output_shapes(out, model)
@@ -507,12 +509,19 @@ class Graph:
                     _map_rnn_states(dg)
                     _release_trace(dg)
                     linears.cats, linears.scaled = {}, {}
-                    return cls(dg, counter.macs, res['shapes'], res['train'], counter.terms, linears.bias_parts, rnns.carried, rnns.given)
+                    g = cls(dg, counter.macs, res['shapes'], res['train'], counter.terms, linears.bias_parts, rnns.carried, rnns.given)
+                    g.in_eval = not res['train'] and all(state.modes.values())  # checks of the pruned model run in the mode it was traced in
+                    return g
                 except Exception as e:
-                    if res['train'] and not all(state.modes.values()): continue  # e.g. BatchNorm on a batch of 1: trace as the user set it
+                    if res['train']: continue  # e.g. BatchNorm on a batch of 1: trace as the user set it, or in evaluation mode
                     raise ValueError(f"The model's forward failed on example_inputs={describe_inputs(example_inputs)}: "
                                      f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
                                      "(a tensor, or a tuple of tensors for models with several inputs).") from e
+
+    def set_mode(self, model:nn.Module):
+        "Put `model` in the mode it was traced in: training or evaluation mode, or (neither) leave it as it is set"
+        if self.in_train: model.train()
+        elif self.in_eval: model.eval()
 
     def layers(self)->list:
         "The conv, linear and recurrent layers of the graph, in trace order: the layers whose outputs can root a group"

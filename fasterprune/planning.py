@@ -272,6 +272,7 @@ def plan_macs(
     macs_now:float, # MACs of the model now
     followers:list=(), # `(group, position scores)` of the groups that follow another's width (`follow_widths` plans them): their MACs count
     cost=None, # `cost(layer, in, out, cells)` to count instead of MACs (`macs_before`, `macs_now` then in its unit)
+    per_cost:bool=False, # With `cost`, a global ranking: each group's scores divided by what one of its positions saves now
 )->Plan:
     "The fewest positions, in score order, that bring the MACs down to `fraction` of the target"
     goal = macs_before * (1 - fraction * target.macs_ratio / 100)
@@ -286,8 +287,8 @@ def plan_macs(
         removed = at(_first(0, 10**6, lambda k: estimate(at(k / 10**4)) <= goal) / 10**4)
     else:  # one order across groups, by normalized score; take its shortest prefix that reaches the target
         limits = np.array([n - target.bounds(g, n_init)[1] for (g, _), n in zip(scored, sizes)])  # positions each group may lose
-        per = None if cost is None else [max(macs_now - estimate([int(j == i) for j in range(len(scored))]), 1e-9 * macs_now) for i in range(len(scored))]
-        n0s = [target.positions0(g, n_init) for g, _ in scored]  # with a `cost`: importance lost per millisecond saved (what one position of each group saves now)
+        per = None if cost is None or not per_cost else [max(macs_now - estimate([int(j == i) for j in range(len(scored))]), 1e-9 * macs_now) for i in range(len(scored))]
+        n0s = [target.positions0(g, n_init) for g, _ in scored]  # `per_cost`: importance lost per millisecond saved
         where, n_taken = _losses_along(ranking([pos for _, pos in scored], target.normalize, n0s, per)[1].numpy(), limits)
         steps = [target.bounds(g, n_init)[0] for g, _ in scored]
         def at(k):  # positions each group loses with the first `k` of the order, kept a multiple of `step`

@@ -8,7 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/pruner.html.md"""
 __all__ = ['check_choices', 'LatencyTarget', 'Pruner', 'Trial']
 
 # %% ../nbs/09_pruner.ipynb #91f3356e
-import copy, math, numbers, difflib, warnings
+import copy, math, numbers, difflib, warnings, statistics
 from dataclasses import dataclass, field, replace
 import torch, torch.nn as nn
 from fastcore.basics import store_attr, listify, noop
@@ -146,8 +146,10 @@ class LatencyTarget:
     settled:bool=False # Whether the trials have run (before the first prune): the share of the table's milliseconds is then fixed
 
     def time(self, model:nn.Module)->tuple:
-        "`(milliseconds of model, of the unpruned model, requested)`, the two timed in alternating rounds (`compare_latency`): a speed-up is asked of the unpruned model as it runs now"
-        ms, ref = compare_latency([model, self.reference], self.example_inputs, self.runtime, rounds=5)
+        "`(milliseconds of model, of the unpruned model, requested)`, the two timed in alternating rounds (`compare_latency`): a speed-up is asked of the unpruned model as it runs now, and is the median of the rounds' ratios"
+        ts, refs = compare_latency([model, self.reference], self.example_inputs, self.runtime, rounds=7, per_round=True)
+        ref = statistics.median(refs)
+        ms = ref * statistics.median(t / r for t, r in zip(ts, refs))  # each round's two timings are neighbours in time
         return ms, ref, self.target if self.factor is None else ref / self.factor
 
     def cost(self, m:nn.Module, i:float, o:float, h:float=0)->float:
@@ -298,7 +300,7 @@ class Pruner:
         if target.macs_ratio is not None:
             l = self.latency  # a latency target: a share of the table's predicted milliseconds
             before, now, cost = (self.macs_before, self.macs_now, None) if l is None else (l.predicted_before, l.predicted_now(), l.cost)
-            plan = plan_macs(scored, target, fraction, self.n_init, self.graph.mac_terms, before, now, followers, cost)
+            plan = plan_macs(scored, target, fraction, self.n_init, self.graph.mac_terms, before, now, followers, cost, self.latency_per_ms)
         else: plan = plan_filters(scored, target, fraction, self.n_init)
         plan = follow_widths(plan, followers, groups)
         plan.excluded = excluded
@@ -348,7 +350,8 @@ class Pruner:
         if self._verify_tried: return  # once: if a group breaks the forward, the checks go plan by plan
         self._verify_tried = True
         todo = [g for g in groups_to_score(self.groups, self.target, 1., self.n_init) if g.root not in self.verified]
-        removals = {g: list(range(self.target.bounds(g, self.n_init)[0])) for g in todo} | plan.removals  # one step of each group the plan leaves alone
+        steps = {g: min(self.target.bounds(g, self.n_init)[0], len(g.units) - 1) for g in todo}  # a step no wider than the group less one
+        removals = {g: list(range(k)) for g, k in steps.items() if k > 0} | plan.removals  # one step of each group the plan leaves alone
         applied = self._try_apply(removals, [])
         if applied is None: return  # some group fails to prune: each plan is checked with its own forward
         try: check = check_forward(self.model, self.example_inputs, self.graph)
@@ -483,7 +486,7 @@ class Pruner:
         now = layer_widths(self.model)
         layers = [(n, b, now.get(n, (0, 0))) for n, b in self.channels_before.items()]
         with untouched(self.model):  # count in the mode the MACs before were counted in
-            if self.graph.in_train: self.model.train()
+            self.graph.set_mode(self.model)
             macs = count_macs(self.model, self.example_inputs)
         l = self.latency
         if l is not None: ms, ref, asked = l.time(self.model)
@@ -542,6 +545,7 @@ class Pruner:
 
     # --- a latency target ---
     latency_trials = 4  # at most this many trial prunes timed before the one that reaches a latency target
+    latency_per_ms = False  # a global latency target ranks by importance, as a MACs target does; True: by importance lost per millisecond saved
 
     def _time(self, latency, runtime:str, table:LatencyTable)->'LatencyTarget':
         "Measure the model in `runtime` and build (or read) its latency table; the planner's target is then a share of the table's predicted milliseconds"

@@ -167,7 +167,7 @@ class Check:
 def check_forward(model:nn.Module, example_inputs, graph:Graph)->Check:
     "Whether `model` still runs on `example_inputs` and gives outputs of the shapes `graph` traced, and its MACs"
     with untouched(model), torch.no_grad(), MacCounter(model) as counter:
-        if graph.in_train: model.train()
+        graph.set_mode(model)
         try: ok = output_shapes(run_forward(model, example_inputs), model) == graph.out_shapes
         except Exception: ok = False
     return Check(ok, counter.macs)

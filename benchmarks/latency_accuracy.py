@@ -1,0 +1,106 @@
+"""Accuracy at equal measured latency: a latency target against MACs targets, on the accuracy benchmark's digits32 task.
+
+For each seed, torchvision's resnet18 on digits upscaled to 32x32 (`benchmarks/tasks.py`) is trained for the task's 6
+epochs with `PruneCallback`, pruning along AGP from 10% to 60% of training as every gradual row of `accuracy.py` does,
+and the deployment batch is one 1x32x32 image in `--runtime`. Rows:
+
+- `latency 2x local`, `latency 2x global`: `PruneCallback(latency='2x', example_inputs=<one image>, runtime=...)`;
+  a global ranking compares importance, as a MACs target's does.
+- `latency 2x global, per ms`: the same with `Pruner.latency_per_ms = True`, ranked by importance lost per millisecond
+  saved.
+- `MACs 2x local`, `MACs 2x global`: `speed_up=2`, the same nominal speed-up.
+- `MACs Sx local`, `MACs Sx global`: `speed_up=S`, S found once (seed 0) so that a one-shot prune of the untrained model
+  measures 2x in the runtime: a MACs target at the latency the latency target asks for.
+
+At the end every seed's models are timed together with an unpruned one (`compare_latency`, alternating rounds), and
+the table gives accuracy (mean ± std over seeds, %), the measured speed-up and MACs ratio.
+
+    python benchmarks/latency_accuracy.py [--seeds 3] [--runtime torch] [--results /tmp/lat_acc.json]
+
+`benchmarks/results/latency_accuracy_digits32.json` holds a run with `--seeds 5`; `latency_targets_2x.txt` the
+table of `latency.py --targets 2 --rounds 5` quoted on the Pruner page.
+"""
+import argparse, json, os, statistics, sys, time, warnings
+from pathlib import Path
+import torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tasks import TASKS, task_learner, example_input
+from fasterprune.all import PruneCallback, Pruner, count_macs, count_params, sched_agp, warmup_prune_finetune
+from fasterprune.counting import model_copy
+from fasterprune.hardware import LatencyTable, compare_latency
+
+GRADUAL = warmup_prune_finetune(sched_agp, warmup=0.1, finetune=0.4)
+TASK = 'digits32'
+
+class per_ms:
+    "Within the context, a global latency target ranks channels by importance lost per millisecond saved"
+    def __enter__(self): Pruner.latency_per_ms = True
+    def __exit__(self, *args): Pruner.latency_per_ms = False
+
+def fit(learn, cb):
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(TASKS[TASK]['epochs'], TASKS[TASK]['lr'], cbs=[cb])
+
+def accuracy(learn)->float:
+    with learn.no_bar(), learn.no_logging(): return float(learn.validate()[1])
+
+def equal_latency_speed_up(runtime:str, x, goal:float=2., iters:int=8)->float:
+    "The MACs speed-up at which a one-shot prune of the untrained model (seed 0) measures `goal` times faster"
+    lo, hi = goal, 4 * goal
+    for _ in range(iters):
+        mid = (lo + hi) / 2
+        learn = task_learner(TASK, 0)
+        base, m = learn.model.eval(), model_copy(learn.model).eval()
+        Pruner(m, speed_up=mid, example_inputs=x, verbose=False).prune_model()
+        pruned, ref = compare_latency([m, base], x, runtime, rounds=5)
+        if ref / pruned < goal: lo = mid
+        else: hi = mid
+    return round(hi, 2)
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--seeds', type=int, default=3)
+    ap.add_argument('--runtime', default='torch')
+    ap.add_argument('--results', default='/tmp/lat_acc.json')
+    args = ap.parse_args()
+    warnings.simplefilter('ignore')
+    x = example_input(TASK)
+    path = Path(args.results)
+    res = json.loads(path.read_text()) if path.exists() else {'runs': [], 'S': None}
+    if res['S'] is None:
+        res['S'] = equal_latency_speed_up(args.runtime, x)
+        path.write_text(json.dumps(res))
+    S = res['S']
+    print(f"{torch.get_num_threads()} threads, {args.runtime}, batch 1x1x32x32; MACs speed-up measuring 2x: {S}", flush=True)
+    rows = {'latency 2x local': dict(latency='2x', context='local'), 'latency 2x global': dict(latency='2x', context='global'),
+            'latency 2x global, per ms': dict(latency='2x', context='global'),
+            'MACs 2x local': dict(speed_up=2, context='local'), 'MACs 2x global': dict(speed_up=2, context='global'),
+            f'MACs {S}x local': dict(speed_up=S, context='local'), f'MACs {S}x global': dict(speed_up=S, context='global')}
+    for seed in range(args.seeds):
+        models = {}
+        learn = task_learner(TASK, seed)
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(TASKS[TASK]['epochs'], TASKS[TASK]['lr'])
+        models['unpruned'] = (learn.model.eval(), accuracy(learn), 0.)
+        for name, kw in rows.items():
+            learn = task_learner(TASK, seed)
+            if 'latency' in kw: kw = dict(kw, runtime=args.runtime)
+            cb = PruneCallback(schedule=GRADUAL, example_inputs=x, **kw)
+            start = time.perf_counter()
+            if 'per ms' in name:
+                with per_ms(): fit(learn, cb)
+            else: fit(learn, cb)
+            models[name] = (learn.model.eval(), accuracy(learn), time.perf_counter() - start)
+            print(f"seed {seed} {name}: {models[name][1]:.3f} in {models[name][2]:.0f} s", flush=True)
+        names = list(models)
+        ms = compare_latency([m for m, _, _ in models.values()], x, args.runtime, rounds=5, n_runs=20)
+        m0 = count_macs(models['unpruned'][0], x)
+        for (name, (m, acc, secs)), t in zip(models.items(), ms):
+            res['runs'].append(dict(seed=seed, row=name, accuracy=acc, speed_up=ms[0] / t, macs=count_macs(m, x) / m0, params=count_params(m), seconds=secs))
+        path.write_text(json.dumps(res))
+    print(f"\n{'row':<38}{'accuracy %':>14}{'speed-up':>10}{'MACs':>7}")
+    for name in ['unpruned'] + list(rows):
+        rs = [r for r in res['runs'] if r['row'] == name]
+        if not rs: continue
+        accs = [100 * r['accuracy'] for r in rs]
+        sd = statistics.stdev(accs) if len(accs) > 1 else 0.
+        print(f"{name:<38}{statistics.mean(accs):>8.1f} ± {sd:<4.1f}{statistics.mean(r['speed_up'] for r in rs):>9.2f}x"
+              f"{statistics.mean(r['macs'] for r in rs):>7.2f}")
