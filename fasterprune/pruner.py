@@ -544,7 +544,7 @@ class Pruner:
                              f"latency='{math.floor(l.before / best * 100) / 100:g}x'")
 
     # --- a latency target ---
-    latency_trials = 4  # at most this many trial prunes timed before the one that reaches a latency target
+    latency_trials = 6  # at most this many trial prunes timed before the one that reaches a latency target
     latency_per_ms = False  # a global latency target ranks by importance, as a MACs target does; True: by importance lost per millisecond saved
 
     def _time(self, latency, runtime:str, table:LatencyTable)->'LatencyTarget':
@@ -571,7 +571,7 @@ class Pruner:
         return l
 
     def _fit_latency(self, grads:dict=None):
-        "Before the first prune of a latency target: trial prunes of the whole target (planned, applied, timed in the runtime, rolled back) at shares of the table's milliseconds found by the secant method, from the unpruned model's latency and the trials', until one lands within 3% of the target; the target, and every step towards it, then follow the closest"
+        "Before the first prune of a latency target: trial prunes of the whole target (planned, applied, timed in the runtime, rolled back) at shares of the table's milliseconds found by a safeguarded secant method, from the unpruned model's latency and the trials', until one lands within 3% of the target; the target, and every step towards it, then follow the closest"
         l, pct = self.latency, self.latency.pct()
         l.settled = True
         points = [(0., l.before / l.target)]  # (percent of the table's milliseconds removed, measured milliseconds over requested)
@@ -589,9 +589,15 @@ class Pruner:
             points.append((pct, ms / asked))
             if abs(ms / asked - 1) <= 0.03: break
             above, below = [p for p in points if p[1] > 1], [p for p in points if p[1] <= 1]
-            (p0, m0), (p1, m1) = (max(above), min(below)) if above and below else points[-2:]  # the bracket closest to the target
-            if math.isclose(m0, m1): break
-            new = min(max(p0 + (m0 - 1) * (p1 - p0) / (m0 - m1), 0.01), 99.99)
+            if above and below:  # bracketed: the secant inside the closest bracket, or its middle after two trials on one side (regula falsi's slow end)
+                (p0, m0), (p1, m1) = max(above), min(below)
+                one_side = len(points) > 2 and (points[-1][1] > 1) == (points[-2][1] > 1)
+                new = (p0 + p1) / 2 if one_side or math.isclose(m0, m1) else p0 + (m0 - 1) * (p1 - p0) / (m0 - m1)
+                new = min(max(new, p0 + 0.1 * (p1 - p0)), p1 - 0.1 * (p1 - p0))
+            else:
+                (p0, m0), (p1, m1) = points[-2:]
+                if math.isclose(m0, m1): break
+                new = min(max(p0 + (m0 - 1) * (p1 - p0) / (m0 - m1), 0.01), 99.99)
             if math.isclose(new, pct, rel_tol=1e-3): break
             pct, l.scale = new, 100 * (l.before - l.target) / (new * l.predicted_before)
         if len(points) > 1:
