@@ -1,0 +1,38 @@
+"""How onnxruntime sessions are timed against each other: the measured speed-up of a pruned mobilenet_v2 over the unpruned
+one, compared six times (seven rounds each), with the sessions' threads spinning and no pause between models, spinning
+with `compare_latency`'s 50 ms pause (what fasterprune does), and not spinning. The spread of the six is what a
+latency target's trials can trust; spinning off is steady but pays for waking its threads on every run.
+
+    python benchmarks/timing.py [--model mobilenet_v2] [--ratio 60] [--repeats 6]
+"""
+import argparse, copy, time, warnings
+import torch, torchvision
+import fasterprune.hardware as hw
+from fasterprune.all import Pruner
+
+def comparisons(pruned, base, x, spinning:bool, pause:bool, repeats:int)->list:
+    "`(pruned ms, unpruned ms)` of `repeats` calls of `compare_latency` with the sessions set up so"
+    session, sleep = hw.ort_session, time.sleep
+    hw.ort_session = lambda b, spinning_=True: session(b, spinning=spinning and spinning_)
+    if not pause: hw.time.sleep = lambda s: None
+    try: return [hw.compare_latency([pruned, base], x, 'onnxruntime', rounds=7) for _ in range(repeats)]
+    finally: hw.ort_session, hw.time.sleep = session, sleep
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--model', default='mobilenet_v2')
+    ap.add_argument('--ratio', type=float, default=60)
+    ap.add_argument('--repeats', type=int, default=6)
+    args = ap.parse_args()
+    warnings.simplefilter('ignore')
+    torch.manual_seed(0)
+    base, x = getattr(torchvision.models, args.model)().eval(), torch.randn(1, 3, 224, 224)
+    pruned = copy.deepcopy(base)
+    Pruner(pruned, args.ratio, example_inputs=x, verbose=False).prune_model()
+    print(f"{args.model} pruned {args.ratio:g}% local, onnxruntime, {torch.get_num_threads()} threads, {args.repeats} comparisons of 7 rounds\n")
+    print(f"{'sessions':<30}{'pruned ms':>11}{'unpruned ms':>13}{'speed-ups':>40}")
+    for name, spin, pause in (('spinning, no pause', True, False), ('spinning, 50 ms pause', True, True), ('not spinning', False, False)):
+        r = comparisons(pruned, base, x, spin, pause, args.repeats)
+        ups = sorted(b / a for a, b in r)
+        print(f"{name:<30}{min(a for a, _ in r):>5.2f}-{max(a for a, _ in r):<5.2f}{min(b for _, b in r):>7.2f}-{max(b for _, b in r):<5.2f}"
+              f"{ups[0]:>12.2f}x to {ups[-1]:.2f}x (spread {100 * (ups[-1] / ups[0] - 1):.0f}%)", flush=True)
