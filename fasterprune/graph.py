@@ -269,6 +269,7 @@ def _mark_splits(dg):
         if dim is not None and dim >= 1 << 63: dim -= 1 << 64  # autograd saves `dim=-1` unsigned
         if sizes is None or dim is None or len(sizes) < 3: continue
         d = dim % len(sizes)
+        node.module.fp_split_last = d == len(sizes) - 1  # for `Graph.head_blocks`, behind a permute
         if not (d == 1 or (d == len(sizes) - 1 and list(sizes[1:]).count(sizes[-1]) == 1)): continue  # channels first (a conv's), or last
         if tp_shapes.infer_out_channels_recursively(dg, node.inputs[0], [0]) != sizes[d]: continue  # that dimension is not the channels
         n = int(sizes[d])
@@ -624,7 +625,7 @@ def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int)->bool:
 
 @patch
 def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
-    "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT, LeViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`; LeViT normalizes the outputs first), else None"
+    "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT, LeViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`; LeViT normalizes the outputs first; EfficientFormer permutes the heads ahead of the tokens before the split), else None"
     node, per = self.dg.module2node.get(qkv), qkv.out_features // heads
     for _ in range(4):  # to the reshape into heads, through a norm and the reshapes around it (LeViT's `LinearNorm` flattens for its BatchNorm1d)
         if node is None or len(node.outputs) != 1: return None
@@ -634,6 +635,9 @@ def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
     else: return None
     if len(node.outputs) != 1: return None
     split = node.outputs[0]
+    if split.type == ops.OPTYPE.ELEMENTWISE and 'Permute' in str(getattr(split.module, '_grad_fn', '')) and len(split.outputs) == 1:
+        split = split.outputs[0]  # EfficientFormer moves the heads ahead of the tokens first: the split must then be of the last dimension
+        if not getattr(split.module, 'fp_split_last', False): return None
     sizes = getattr(split.module, 'fp_split_sizes', []) if split.type == ops.OPTYPE.SPLIT else []  # recorded by `_mark_splits`
     return (per, sizes[-1]) if len(sizes) == 3 and sum(sizes) == per else None
 
