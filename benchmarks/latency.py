@@ -33,7 +33,9 @@ Latency targets (`--targets`): each model is pruned to each speed-up in each run
 rotating order over the rounds (in onnxruntime with a 50 ms pause between models, so that one session's spinning
 threads are asleep before the next runs), against the unpruned model timed in the same rounds: "ms" is the unpruned
 model's median times the median of the rounds' ratios. "asked" is the unpruned latency divided by the speed-up;
-"off" is how far the measured latency is from it. The table's build time is
+"off" is how far the measured latency is from it; "pruner off" how far the pruner's own timing after the prune was
+(`pruner.latency.measured` against `pruner.latency.asked`, the pruned model and its unpruned copy in 7 rounds), and
+"trials" how many trial prunes it timed. The table's build time is
 printed once per model and runtime (it is read from its cache file after that):
 
     python benchmarks/latency.py --targets 2,3 --models resnet18,resnet50,mobilenet_v2,mobilenet_v3_large,efficientnet_b0 --runtimes torch,onnxruntime
@@ -101,7 +103,7 @@ def targets_main(args):
     "Latency targets against MACs targets at the same nominal speed-up, measured in each runtime"
     from fasterprune.hardware import LatencyTable, forward_fn, median_ms
     print(f"{torch.get_num_threads()} threads, input {args.bs}x3x{args.size}x{args.size}, median of {args.runs} runs, median of {args.rounds} rounds\n")
-    print(f"{'model':<20}{'runtime':<13}{'target':<22}{'params':>8}{'MACs':>7}{'ms':>8}{'asked':>8}{'off':>8}{'speed-up':>10}{'prune s':>9}")
+    print(f"{'model':<20}{'runtime':<13}{'target':<22}{'params':>8}{'MACs':>7}{'ms':>8}{'asked':>8}{'off':>8}{'speed-up':>10}{'prune s':>9}{'pruner off':>11}{'trials':>7}")
     for name in args.models.split(','):
         for rt in args.runtimes.split(','):
             torch.manual_seed(0)
@@ -111,17 +113,18 @@ def targets_main(args):
             table = LatencyTable.build(base, x, rt, verbose=False)
             print(f"{name:<20}{rt:<13}latency table: {len(table.layers)} layers, {len(table.shapes)} shapes, timed in {table.build_s:.0f} s "
                   f"(read in {time.perf_counter() - start:.1f} s)", flush=True)
-            models, secs = {'-': base}, {}
+            models, secs, checks = {'-': base}, {}, {}
             for f in map(float, args.targets.split(',')):
                 for kind, ctx, rto in (('latency', 'local', None), ('latency', 'global', None), ('macs', 'local', None),
                                        ('macs', 'local', 8), ('macs', 'global', None), ('macs', 'global', 8)):
                     m = model_copy(base)
                     kw = dict(latency=f"{f:g}x", runtime=rt, latency_table=table) if kind == 'latency' else dict(speed_up=f, round_to=rto)
                     start = time.perf_counter()
-                    try: Pruner(m, context=ctx, example_inputs=x, verbose=False, **kw).prune_model()
+                    try: (pruner := Pruner(m, context=ctx, example_inputs=x, verbose=False, **kw)).prune_model()
                     except ValueError as e: print(f"{name:<20}{rt:<13}{kind} {f:g}x {ctx}: {str(e)[:100]}"); continue
                     key = (f, f"{'latency' if kind == 'latency' else 'MACs'} {f:g}x {ctx}" + (f" /{rto}" if rto else ""))
                     models[key], secs[key] = m.eval(), time.perf_counter() - start
+                    if kind == 'latency': checks[key] = pruner.latency
             fns = {k: forward_fn(m, x, rt) for k, m in models.items()}
             times, keys = {k: [] for k in models}, list(models)
             for i in range(args.rounds):
@@ -132,7 +135,8 @@ def targets_main(args):
             for k in keys[1:]:  # each round's ratio to the unpruned model timed in that round, their median
                 t, asked = t0 * statistics.median(a / b for a, b in zip(times[k], times['-'])), t0 / k[0]
                 print(f"{name:<20}{rt:<13}{k[1]:<22}{count_params(models[k])/p0:>8.2f}{count_macs(models[k], x)/m0:>7.2f}{t:>8.2f}{asked:>8.2f}"
-                      f"{100 * (t / asked - 1):>+7.1f}%{t0 / t:>9.2f}x{secs[k]:>9.1f}", flush=True)
+                      f"{100 * (t / asked - 1):>+7.1f}%{t0 / t:>9.2f}x{secs[k]:>9.1f}"
+                      + (f"{100 * (l.measured / l.asked - 1):>+9.1f}%{len(l.trials):>7}" if (l := checks.get(k)) is not None else ""), flush=True)
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
