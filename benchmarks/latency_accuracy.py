@@ -1,8 +1,8 @@
-"""Accuracy at equal measured latency: a latency target against MACs targets, on the accuracy benchmark's digits32 task.
+"""Accuracy at equal measured latency: a latency target against MACs targets, on the accuracy benchmark's digits32 task (or `--task digits96`).
 
 For each seed, torchvision's resnet18 on digits upscaled to 32x32 (`benchmarks/tasks.py`) is trained for the task's 6
 epochs with `PruneCallback`, pruning along AGP from 10% to 60% of training as every gradual row of `accuracy.py` does,
-and the deployment batch is one 1x32x32 image in `--runtime`. Rows:
+and the deployment batch is one 1x32x32 image (1x96x96 for digits96) in `--runtime`. Rows:
 
 - `latency 2x local`, `latency 2x global`: `PruneCallback(latency='2x', example_inputs=<one image>, runtime=...)`;
   a global ranking compares importance, as a MACs target's does.
@@ -15,7 +15,10 @@ and the deployment batch is one 1x32x32 image in `--runtime`. Rows:
 At the end every seed's models are timed together with an unpruned one (`compare_latency`, alternating rounds), and
 the table gives accuracy (mean ± std over seeds, %), the measured speed-up and MACs ratio.
 
-    python benchmarks/latency_accuracy.py [--seeds 3] [--runtime torch] [--results /tmp/lat_acc.json]
+`--task digits96` runs the same rows on mobilenet_v2 with the images at 96x96 (`benchmarks/tasks.py`), where a
+depthwise model's latency does not follow its MACs; `--no-per-ms` skips the row ranked per millisecond.
+
+    python benchmarks/latency_accuracy.py [--seeds 3] [--runtime torch] [--task digits32] [--no-per-ms] [--results /tmp/lat_acc.json]
 
 `benchmarks/results/latency_accuracy_digits32.json` holds a run with `--seeds 5`; `latency_targets_2x.txt` the
 table of `latency.py --targets 2 --rounds 5` quoted on the Pruner page.
@@ -24,7 +27,7 @@ import argparse, json, os, statistics, sys, time, warnings
 from pathlib import Path
 import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tasks import TASKS, task_learner, example_input
+from tasks import ALL_TASKS as TASKS, task_learner, example_input
 from fasterprune.all import PruneCallback, Pruner, count_macs, count_params, sched_agp, warmup_prune_finetune
 from fasterprune.counting import model_copy
 from fasterprune.hardware import LatencyTable, compare_latency
@@ -61,7 +64,10 @@ if __name__ == '__main__':
     ap.add_argument('--seeds', type=int, default=3)
     ap.add_argument('--runtime', default='torch')
     ap.add_argument('--results', default='/tmp/lat_acc.json')
+    ap.add_argument('--task', default=TASK, choices=['digits32', 'digits96'])
+    ap.add_argument('--no-per-ms', action='store_true', help="skip the row ranked by importance per millisecond")
     args = ap.parse_args()
+    TASK = args.task
     warnings.simplefilter('ignore')
     x = example_input(TASK)
     path = Path(args.results)
@@ -70,11 +76,12 @@ if __name__ == '__main__':
         res['S'] = equal_latency_speed_up(args.runtime, x)
         path.write_text(json.dumps(res))
     S = res['S']
-    print(f"{torch.get_num_threads()} threads, {args.runtime}, batch 1x1x32x32; MACs speed-up measuring 2x: {S}", flush=True)
+    print(f"{torch.get_num_threads()} threads, {args.runtime}, {TASK}, batch {'x'.join(map(str, x.shape))}; MACs speed-up measuring 2x: {S}", flush=True)
     rows = {'latency 2x local': dict(latency='2x', context='local'), 'latency 2x global': dict(latency='2x', context='global'),
             'latency 2x global, per ms': dict(latency='2x', context='global'),
             'MACs 2x local': dict(speed_up=2, context='local'), 'MACs 2x global': dict(speed_up=2, context='global'),
             f'MACs {S}x local': dict(speed_up=S, context='local'), f'MACs {S}x global': dict(speed_up=S, context='global')}
+    if args.no_per_ms: del rows['latency 2x global, per ms']
     for seed in range(args.seeds):
         models = {}
         learn = task_learner(TASK, seed)
