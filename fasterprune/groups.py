@@ -373,7 +373,7 @@ def collect_groups(
     groups, skipped, seen = [], {}, set()
     excluded, by_name = ifnone(excluded, {}), {n: m for m, n in names.items()}
     graph.refresh_maps()
-    built = {}  # `{projection: (group builder, attention, its projections)}` of the attentions whose groups fasterprune builds
+    built = {}  # `{projection: (group builder, attention, its projections, why 'head_dim' leaves it whole)}` of the attentions whose groups fasterprune builds
     for m in names:
         if (att := kv_attention_of(m)) is not None: built.update({l: (kv_head_group, att, att[:3], _WHOLE_HF) for l in att[:3]})
         elif (att := fused_attention_of(m)) is not None: built[att[0]] = (fused_head_group, att, att[:1], _WHOLE_HF)
@@ -386,7 +386,7 @@ def collect_groups(
         if m in seen or m in ignored: continue
         name = names[m]
         if name in excluded: continue
-        if m in built:  # Hugging Face's attentions: a rotary embedding, or a split of a fused projection, defeats torch-pruning's groups
+        if m in built:  # Hugging Face's attentions (a rotary embedding, or a split of a fused projection, defeats torch-pruning's groups), ConViT's gated and LeViT's downsampling ones
             make, att, projs, whole = built[m]
             seen.update(projs)
             name = names[projs[0]]

@@ -620,10 +620,9 @@ class Pruner:
         "Time the model that completed a latency target, and warn if it is more than 5% off"
         l = self.latency
         l.measured, _, l.asked = l.time(self.model)
-        asked = l.asked
-        if abs(l.measured / asked - 1) > 0.05:
-            warnings.warn(f"The pruned model takes {l.measured:.3g} ms in {l.runtime} (measured), {100 * (l.measured / asked - 1):+.0f}% "
-                          f"from the {asked:.3g} ms asked for: the trials found no widths that land closer (see `pruner.latency.trials`)")
+        if abs(off := l.measured / l.asked - 1) > 0.05:
+            warnings.warn(f"The pruned model takes {l.measured:.3g} ms in {l.runtime} (measured), {100 * off:+.0f}% "
+                          f"from the {l.asked:.3g} ms asked for: the trials found no widths that land closer (see `pruner.latency.trials`)")
 
     def _check_filters_reachable(self):
         "Raise if a global share of filters needs more than every group down to its floor (`max_pruning_ratio`, or `GLOBAL_MAX_PRUNING_RATIO`)"
