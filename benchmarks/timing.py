@@ -3,9 +3,13 @@ one, compared six times (seven rounds each), with the sessions' threads spinning
 with `compare_latency`'s 50 ms pause (what fasterprune does), and not spinning. The spread of the six is what a
 latency target's trials can trust; spinning off is steady but pays for waking its threads on every run.
 
-    python benchmarks/timing.py [--model mobilenet_v2] [--ratio 60] [--repeats 6]
+With `--trial-noise`, instead: the timing a latency target's trial takes (`LatencyTarget.time`: the pruned model and
+the unpruned one in 7 alternating rounds, the median of the rounds' ratios), repeated `--repeats` times on one model
+pruned to `speed_up=4` with `round_to=8`, in PyTorch and in onnxruntime: how far one timing can be from the next.
+
+    python benchmarks/timing.py [--model mobilenet_v2] [--ratio 60] [--repeats 6] [--trial-noise]
 """
-import argparse, copy, time, warnings
+import argparse, copy, statistics, time, warnings
 import torch, torchvision
 import fasterprune.hardware as hw
 from fasterprune.all import Pruner
@@ -23,11 +27,23 @@ if __name__ == '__main__':
     ap.add_argument('--model', default='mobilenet_v2')
     ap.add_argument('--ratio', type=float, default=60)
     ap.add_argument('--repeats', type=int, default=6)
+    ap.add_argument('--trial-noise', action='store_true', help="the spread of a latency target's trial timings instead")
     args = ap.parse_args()
     warnings.simplefilter('ignore')
     torch.manual_seed(0)
     base, x = getattr(torchvision.models, args.model)().eval(), torch.randn(1, 3, 224, 224)
     pruned = copy.deepcopy(base)
+    if args.trial_noise:
+        Pruner(pruned, speed_up=4, round_to=8, example_inputs=x, verbose=False).prune_model()
+        print(f"{args.model} at speed_up=4, round_to=8, {torch.get_num_threads()} threads, {args.repeats} timings of 7 rounds\n")
+        for rt in ('torch', 'onnxruntime'):
+            ups = []
+            for _ in range(args.repeats):
+                ts, refs = hw.compare_latency([pruned, base], x, rt, rounds=7, per_round=True)
+                ups.append(statistics.median(r / t for t, r in zip(ts, refs)))  # as `LatencyTarget.time` takes it
+            m = statistics.mean(ups)
+            print(f"{rt:<13}speed-ups {min(ups):.2f}x to {max(ups):.2f}x, standard deviation {100 * statistics.stdev(ups) / m:.1f}% of their mean", flush=True)
+        raise SystemExit
     Pruner(pruned, args.ratio, example_inputs=x, verbose=False).prune_model()
     print(f"{args.model} pruned {args.ratio:g}% local, onnxruntime, {torch.get_num_threads()} threads, {args.repeats} comparisons of 7 rounds\n")
     print(f"{'sessions':<30}{'pruned ms':>11}{'unpruned ms':>13}{'speed-ups':>40}")
