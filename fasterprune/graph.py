@@ -810,7 +810,7 @@ def awd_rnns(m:nn.Module)->list|None:
     return rnns if len(rnns) == a['n_layers'] and None not in rnns else None
 
 def sync_attributes(model:nn.Module):
-    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`) and fastai's `AWD_LSTM` keep as plain attributes after their layers were pruned"
+    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM` and timm's CoaT (its position encoding's `channel_splits`) keep as plain attributes after their layers were pruned"
     for m in model.modules():  # by name: fasterprune does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
         elif type(m).__name__ == 'BackboneWithFPN' and type(vars(m).get('out_channels')) is int:  # a torchvision detector's: what its heads were built for
@@ -819,6 +819,8 @@ def sync_attributes(model:nn.Module):
         elif (rnns := awd_rnns(m)) is not None:  # its layers' widths: `n_hid` all but the last, `emb_sz` the last (`_one_hidden`)
             m.emb_sz = layer_io(rnns[-1])[1]
             if len(rnns) > 1: m.n_hid = layer_io(rnns[0])[1]
+        elif isinstance(convs := m._modules.get('conv_list'), nn.ModuleList) and type(s := vars(m).get('channel_splits')) is list and len(s) == len(convs):
+            m.channel_splits = [c.out_channels for c in convs]  # CoaT's `ConvRelPosEnc` splits its input among its convs with it
 
 @patch
 def merged(self:Graph, todo:dict)->dict:

@@ -6,11 +6,11 @@ Docs: https://fasterprune.github.io/fasterprune/groups.html.md"""
 
 # %% auto #0
 __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'linear_of', 'gated_attention_of', 'query_kv_attention_of',
-           'fused_names', 'fused_layers', 'attention_of', 'head_units', 'head_couplings', 'kv_attention_of',
-           'kv_head_group', 'fused_attention_of', 'fused_head_group', 'indexed_head_group', 'interleaved_head_group',
-           'gated_head_group', 'query_kv_head_group', 'tie_input_widths', 'tie_stacked_rnns', 'merge_tied',
-           'untie_guard', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores', 'group_scores',
-           'position_scores']
+           'shared_encoding_of', 'fused_names', 'fused_layers', 'attention_of', 'head_units', 'head_couplings',
+           'kv_attention_of', 'kv_head_group', 'fused_attention_of', 'fused_head_group', 'indexed_head_group',
+           'interleaved_head_group', 'gated_head_group', 'query_kv_head_group', 'shared_encoding_group',
+           'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'collect_groups', 'renumber_groups',
+           'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -120,6 +120,22 @@ def query_kv_attention_of(m:nn.Module)->tuple|None:
     if (ls := _query_kv_layers(m)) is None: return None
     q, kv, proj, h, kd, vd = ls
     return (q, kv, proj, h, kd, vd) if q.out_features == h * kd and kv.out_features == h * (kd + vd) and proj.in_features == h * vd else None
+
+def _split_convs(m:nn.Module)->list|None:
+    "The depthwise convolutions that a module like timm CoaT's `ConvRelPosEnc` splits its input's channels among, in order (a `ModuleList` `conv_list`, their widths in a list `channel_splits`); else None"
+    convs, splits = m._modules.get('conv_list'), vars(m).get('channel_splits')
+    if not isinstance(convs, nn.ModuleList) or type(splits) is not list or not len(convs) or len(splits) != len(convs): return None
+    ok = all(isinstance(c, nn.Conv2d) and c.groups == c.in_channels == c.out_channels == s for c, s in zip(convs, splits))
+    return list(convs) if ok else None
+
+def shared_encoding_of(m:nn.Module)->tuple|None:
+    "`(qkv, proj, heads, encoding)` of an attention like timm CoaT's `FactorAttnConvRelPosEnc`: a fused `qkv` (all queries, then all keys, then all values), an output projection `proj`, an int `num_heads`, and a module `crpe` that convolves its values head by head, split among depthwise convolutions (`_split_convs`), one such module shared by the attentions of a stage; else None"
+    qkv, proj, enc, h = m._modules.get('qkv'), m._modules.get('proj'), m._modules.get('crpe'), vars(m).get('num_heads')
+    if not (isinstance(qkv, nn.Linear) and isinstance(proj, nn.Linear) and isinstance(enc, nn.Module) and type(h) is int and h > 0): return None
+    if (convs := _split_convs(enc)) is None: return None
+    e = proj.in_features
+    if qkv.out_features != 3 * e or e % h or sum(c.out_channels for c in convs) != e or any(c.out_channels % (e // h) for c in convs): return None
+    return qkv, proj, h, enc
 
 def fused_names(m:nn.Module)->tuple|None:
     "`(query-key-value projection, output projection, head count)`: the names attention `m` gives them, if it holds a linear `qkv` (or `to_qkv`; or one wrapped with a norm, `linear_of`; or ConViT's `qk`, `gated_attention_of`) and an int `num_heads` (or `n_heads`)"
@@ -267,6 +283,23 @@ def query_kv_head_group(graph:Graph, m:nn.Module, names:dict)->Group:
     cs += _per_head_couplings(graph, m, (q, kv, proj, *norms('kv'), *norms('q')), roots, head)
     return Group(kv, names[kv], cs, heads * (kd + vd), roots.view(heads, kd + vd), [names[kv], names[q]], attention=(names[m], 'heads'))
 
+def shared_encoding_group(graph:Graph, att:tuple, names:dict)->Group:
+    "The group of the attentions that share one convolutional position encoding (`att`: the encoding and the attentions, `shared_encoding_of`; timm CoaT's stages): a position is one dimension of every head in all of them, with the columns of their output projections that read its values and the encoding's channels of those values. The heads all stay, as the encoding gives each of its window sizes heads of their own; their forward divides its input's width into heads, so the group is `tied`, and marked `'narrow'`"
+    enc, atts = att
+    found = [shared_encoding_of(a) for a in atts]
+    qkv, _, heads, _ = found[0]
+    e = qkv.out_features // 3
+    d, roots, values = e // heads, torch.arange(3 * e), torch.arange(e)
+    cs = [c for q, p, *_ in found for c in (graph.coupling(q, True, roots, roots), graph.coupling(p, False, values, 2 * e + values))]
+    convs, start = _split_convs(enc), 0
+    for conv in convs:  # the values' channels, head by head, split among the convolutions
+        n = conv.out_channels
+        cs.append(graph.coupling(conv, True, torch.arange(n), 2 * e + start + torch.arange(n)))
+        start += n
+    units = roots.view(3, heads, d).permute(2, 0, 1).reshape(d, 3 * heads)  # one dimension of every head's queries, keys and values
+    return Group(qkv, names[qkv], cs, 3 * e, units, [names[q] for q, *_ in found] + [names[c] for c in convs],
+                 attention=(names[atts[0]], 'narrow'), tied=_width_from_input(atts[0], e))
+
 def _parts(m:nn.Module)->int:
     "The projections a head's channels in its attention's root come from: queries and keys (ConViT's `qk`), or queries, keys and values"
     return 2 if _gated_layers(m) is not None else 3
@@ -292,7 +325,7 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
         return (g is None or breaks_alone(g, (type(m), 'heads'))) and (stream is None or breaks_alone(stream, (type(m), 'input')))
     for g in groups:
         if g.tied and not reads(m := by_name[g.attention[0]], g.n // _parts(m)): g.tied = False  # timm's Swin: its forward reshapes with -1
-    ties = {g.couplings[0].module: g for g in groups if g.tied and g.attention is not None}  # the `qkv` projections
+    ties = {c.module: g for g in groups if g.tied and g.attention is not None for c in g.couplings if c.is_out and isinstance(c.module, nn.Linear)}  # the `qkv` projections (CoaT's: of every attention the group narrows)
     fed, skipped = set(), {}
     for g in groups:
         for c in g.couplings:
@@ -373,7 +406,7 @@ def collect_groups(
     groups, skipped, seen = [], {}, set()
     excluded, by_name = ifnone(excluded, {}), {n: m for m, n in names.items()}
     graph.refresh_maps()
-    built = {}  # `{projection: (group builder, attention, its projections, why 'head_dim' leaves it whole)}` of the attentions whose groups fasterprune builds
+    built, shared = {}, {}  # `{projection: (group builder, attention, its projections, why 'head_dim' leaves it whole: None if it does not)}` of the attentions whose groups fasterprune builds; `{position encoding: attentions sharing it}`
     for m in names:
         if (att := kv_attention_of(m)) is not None: built.update({l: (kv_head_group, att, att[:3], _WHOLE_HF) for l in att[:3]})
         elif (att := fused_attention_of(m)) is not None: built[att[0]] = (fused_head_group, att, att[:1], _WHOLE_HF)
@@ -382,16 +415,22 @@ def collect_groups(
             built.update({l: (gated_head_group, m, (*att[:2], *per_head), "a gated attention's (ConViT's) go whole or not at all") for l in (*att[:2], *per_head)})
         elif (att := query_kv_attention_of(m)) is not None:
             built.update({l: (query_kv_head_group, m, att[1::-1], "a downsampling attention's (LeViT's) go whole or not at all") for l in att[:2]})
+        elif (att := shared_encoding_of(m)) is not None: shared.setdefault(att[3], []).append(m)
+    for enc, atts in shared.items():  # CoaT: the attentions of a stage share one position encoding, so their heads narrow together
+        found = [shared_encoding_of(a) for a in atts]
+        if len({(q.out_features, h) for q, _, h, _ in found}) > 1: continue  # unequal attentions: torch-pruning's groups, if any
+        projs = [q for q, *_ in found] + _split_convs(enc)
+        built.update({l: (shared_encoding_group, (enc, atts), projs, None) for l in projs})
     for m in graph.layers():
         if m in seen or m in ignored: continue
         name = names[m]
         if name in excluded: continue
-        if m in built:  # Hugging Face's attentions (a rotary embedding, or a split of a fused projection, defeats torch-pruning's groups), ConViT's gated and LeViT's downsampling ones
+        if m in built:  # Hugging Face's attentions (a rotary embedding, or a split of a fused projection, defeats torch-pruning's groups), ConViT's gated, LeViT's downsampling ones, CoaT's sharing a position encoding
             make, att, projs, whole = built[m]
             seen.update(projs)
             name = names[projs[0]]
             if name in excluded or any(l in ignored for l in projs): continue
-            if attention != 'heads':
+            if attention == 'none' or (attention == 'head_dim' and whole is not None):
                 skipped[name] = f"attention={attention!r} leaves the attention's heads whole" if attention == 'none' else f"attention='head_dim' narrows the heads of timm's fused qkv projections; {whole}"
                 continue
             g = make(graph, att, names)
