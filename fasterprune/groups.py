@@ -20,7 +20,7 @@ from functools import cached_property
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, _RNN_WEIGHT
+from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT
 from .counting import is_conv1d, rnn_dims, NORMS
 
 # %% ../nbs/04_groups.ipynb #d633a625
@@ -52,7 +52,7 @@ class Group:
 def granularity(module)->int:
     "Number of equal slices `module`'s channels come in (1 when channels can be pruned freely)"
     if isinstance(module, nn.modules.conv._ConvNd):
-        if module.groups == module.out_channels: return 1  # depthwise: each channel is its own slice
+        if module.groups == module.out_channels or channel_multiplier(module): return 1  # depthwise: each channel is its own slice (with a multiplier, its outputs follow it: `Graph.couplings`)
         return module.groups
     if isinstance(module, nn.GroupNorm): return module.num_groups
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
