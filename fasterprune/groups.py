@@ -453,7 +453,8 @@ def collect_groups(
             if not isinstance(c.module, nn.Module): continue
             if c.is_out and c.module in names and names[c.module] not in members: members.append(names[c.module])
             if c.is_out or not isinstance(c.module, nn.RNNBase): gran = math.lcm(gran, granularity(c.module))  # an RNN's inputs are free
-        if n < 2 or n % gran: continue
+        if n < 2: continue
+        if n % gran: skipped[name] = f"its {n} channels do not divide into the {gran} equal slices of the grouped layers that read them"; continue
         units, fixed = channel_units(cs, n, gran)
         att, heads = attention_of(m, names, by_name), None
         if units is None and att is not None and attention != 'none' and (g := indexed_head_group(graph, att, attention, names)) is not None:
@@ -469,7 +470,8 @@ def collect_groups(
                 continue
             if units is None: skipped[name] = "its channels do not follow the attention's heads"; continue
             cs = head_couplings(cs, *att, attention)
-        if len(units) < 2: continue
+        if len(units) < 2:  # said, not silently kept: a user asking for 50% expects to hear why these stay
+            skipped[name] = f"its {n} channels go all together or not at all: grouped layers read them in {units.shape[1]} slices that must keep equal widths"; continue
         groups.append(Group(m, name, [c for c in cs if not c.inert], n, units, members, fixed, heads,  # ConViT's `MHSA` reshapes with its input's width
                             tied=heads is not None and _width_from_input(att[0], att[1] * att[2])))  # ops that pass channels on: no longer needed
     for e in graph.embeddings():  # an embedding's width, where only recurrent layers read it (fastai's AWD-LSTM; a transformer's is its residual stream)
