@@ -333,6 +333,9 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
             if (a := ties.get(c.module)) is not None:
                 fed.add(a)
                 per = a.granularity // _parts(by_name[a.attention[0]])  # channels of the input per position: a head's width, or the head count for a dimension of every head
+                n_in, n_roots = len(np.unique(c.idxs.numpy())), len(np.unique(c.root_idxs.numpy()))
+                if per * n_roots % n_in: skipped[g.name] = f"its channels reach {names[c.module]} {n_roots}:{n_in}, which does not fit a whole number of them to each of its heads"; continue
+                per = per * n_roots // n_in  # in the group's own channels: FastViT's streams widen stage by stage (`channel_multiplier`), one group rooted at the widest
                 g.step, g.tied, a.follows = math.lcm(g.step, per), True, (g.root, per)
             elif (r := _fed_attention(c.module, names, by_name)) is not None and not getattr(heads.get(names[r[0]]), 'tied', False) and reads(*r):
                 skipped[g.name] = f"it feeds {names[r[0]]}, which reads its heads' width from its input's, and whose heads are not pruned"
