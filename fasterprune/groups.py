@@ -6,11 +6,12 @@ Docs: https://fasterprune.github.io/fasterprune/groups.html.md"""
 
 # %% auto #0
 __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'linear_of', 'gated_attention_of', 'query_kv_attention_of',
-           'shared_encoding_of', 'fused_names', 'fused_layers', 'attention_of', 'head_units', 'head_couplings',
-           'kv_attention_of', 'kv_head_group', 'fused_attention_of', 'fused_head_group', 'indexed_head_group',
-           'interleaved_head_group', 'gated_head_group', 'query_kv_head_group', 'shared_encoding_group',
-           'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'collect_groups', 'renumber_groups',
-           'scored_params', 'channel_scores', 'group_scores', 'position_scores']
+           'separate_attention_of', 'shared_encoding_of', 'fused_names', 'fused_layers', 'attention_of', 'head_units',
+           'head_couplings', 'kv_attention_of', 'kv_head_group', 'fused_attention_of', 'fused_head_group',
+           'indexed_head_group', 'interleaved_head_group', 'gated_head_group', 'query_kv_head_group',
+           'separate_head_group', 'shared_encoding_group', 'head_parts', 'tie_input_widths', 'tie_stacked_rnns',
+           'merge_tied', 'untie_guard', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores',
+           'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -121,6 +122,24 @@ def query_kv_attention_of(m:nn.Module)->tuple|None:
     q, kv, proj, h, kd, vd = ls
     return (q, kv, proj, h, kd, vd) if q.out_features == h * kd and kv.out_features == h * (kd + vd) and proj.in_features == h * vd else None
 
+_SEPARATE = (('q', ('k', 'v')), ('wq', ('wk', 'wv')), ('q', ('kv',)))  # timm's names: CaiT's and XCiT's `ClassAttn`, CrossViT's `CrossAttention`, Twins' and PVT v2's subsampling attentions
+
+def _separate_layers(m:nn.Module)->tuple|None:
+    "`(q name, q, keys and values, proj, heads)` if `m` holds linear layers for its queries, its keys and values (`_SEPARATE`: `(k, v)`, or `(kv,)`) and its output (`proj`), and an int `num_heads`, whatever their widths"
+    h, proj = vars(m).get('num_heads'), m._modules.get('proj')
+    if type(h) is not int or h < 1 or not isinstance(proj, nn.Linear): return None
+    for qn, kvn in _SEPARATE:
+        q, kvs = m._modules.get(qn), tuple(m._modules.get(n) for n in kvn)
+        if all(isinstance(l, nn.Linear) for l in (q, *kvs)): return qn, q, kvs, proj, h
+
+def separate_attention_of(m:nn.Module)->tuple|None:
+    "`(q, keys and values, proj, heads)` of an attention whose queries come from a projection of their own, its keys and values from two more (timm CaiT's and XCiT's `ClassAttn`: `q`, `k`, `v`; CrossViT's `CrossAttention`: `wq`, `wk`, `wv`) or from one, all keys then all values (Twins' and PVT v2's: `q` and `kv`), through an output projection `proj`, with an int `num_heads`; `keys and values` is `(k, v)` or `(kv,)`; else None"
+    if (ls := _separate_layers(m)) is None: return None
+    _, q, kvs, proj, h = ls
+    e = q.out_features
+    widths = [l.out_features for l in kvs]
+    return (q, kvs, proj, h) if proj.in_features == e and e % h == 0 and widths in ([e, e], [2 * e]) else None
+
 def _split_convs(m:nn.Module)->list|None:
     "The depthwise convolutions that a module like timm CoaT's `ConvRelPosEnc` splits its input's channels among, in order (a `ModuleList` `conv_list`, their widths in a list `channel_splits`); else None"
     convs, splits = m._modules.get('conv_list'), vars(m).get('channel_splits')
@@ -141,6 +160,7 @@ def fused_names(m:nn.Module)->tuple|None:
     "`(query-key-value projection, output projection, head count)`: the names attention `m` gives them, if it holds a linear `qkv` (or `to_qkv`; or one wrapped with a norm, `linear_of`; or ConViT's `qk`, `gated_attention_of`) and an int `num_heads` (or `n_heads`)"
     if _gated_layers(m) is not None: return 'qk', 'proj', 'num_heads'
     if _query_kv_layers(m) is not None: return 'kv', 'proj', 'num_heads'
+    if (s := _separate_layers(m)) is not None: return s[0], 'proj', 'num_heads'
     for q, o, h in _FUSED:
         if linear_of(m._modules.get(q)) is not None and isinstance(n := getattr(m, h, None), int) and not isinstance(n, bool): return q, o, h
 
@@ -155,7 +175,7 @@ def attention_of(root:nn.Module, names:dict, by_name:dict)->tuple|None:
     if linear_of(wrapper := by_name.get(owner)) is root and wrapper is not root: owner, _, attr = owner.rpartition('.')  # LeViT's `qkv.linear`
     m = by_name.get(owner)
     if not isinstance(m, nn.Module) or (f := fused_names(m)) is None or attr != f[0]: return None
-    if _gated_layers(m) is not None or _query_kv_layers(m) is not None: return None  # ConViT's `qk`, LeViT's `kv`: not all three (their groups are built)
+    if _gated_layers(m) is not None or _query_kv_layers(m) is not None or _separate_layers(m) is not None: return None  # ConViT's `qk`, LeViT's `kv`, CaiT's `q`: not all three (their groups are built)
     h = getattr(m, f[2])
     if h < 1 or root.out_features % h: return None
     return m, h, root.out_features // (3 * h) if root.out_features % (3 * h) == 0 else None  # no width: each head's rows are not three equal parts (LeViT)
@@ -231,7 +251,8 @@ def _per_head_couplings(graph:Graph, m:nn.Module, own:tuple, roots:torch.Tensor,
     heads = len(head.unique())
     tensors = [p for l in m.modules() if l not in own for p in l.parameters(recurse=False) if graph.per_head(p, heads)]
     tensors += [l for l in m.modules() if isinstance(l, nn.Linear) and l not in own and l.out_features == heads and l in graph.dg.module2node]
-    return [graph.coupling(t, True, head, roots) for t in tensors]  # a head's channels all map to its index there
+    mixers = [l for l in m.modules() if isinstance(l, nn.Linear) and l not in own and l.in_features == heads and l in graph.dg.module2node]  # CaiT's talking heads: a head's column too
+    return [graph.coupling(t, True, head, roots) for t in tensors] + [graph.coupling(l, False, head, roots) for l in mixers]  # a head's channels all map to its index there
 
 def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group|None:
     "The group of a fused `qkv` projection whose queries, keys and values torch-pruning cannot follow (torchvision's Swin picks them with `qkv[0]`, `qkv[1]`, `qkv[2]`; its MaxViT splits `to_qkv` with `chunk` and reshapes): all queries, then all keys, then all values; a position is a head (or one dimension of every head) with the inputs of the output projection (`proj`, `merge`) that read its values and, for whole heads, what the attention holds per head (a position-bias table, Swin V2's `logit_scale`, the last layer of its `cpb_mlp`); None without such an output projection"
@@ -283,6 +304,18 @@ def query_kv_head_group(graph:Graph, m:nn.Module, names:dict)->Group:
     cs += _per_head_couplings(graph, m, (q, kv, proj, *norms('kv'), *norms('q')), roots, head)
     return Group(kv, names[kv], cs, heads * (kd + vd), roots.view(heads, kd + vd), [names[kv], names[q]], attention=(names[m], 'heads'))
 
+def separate_head_group(graph:Graph, att:tuple, names:dict)->Group:
+    "The heads' group of an attention with projections of their own for its queries and for its keys and values (`separate_attention_of`; `att`: the attention and the mode): a position is a head (its rows of `q`, of `k` and `v` or of `kv`, and the columns of `proj` that read its values) or, for 'head_dim', one dimension of every head; its forward divides its input's width into heads, so the group is `tied`"
+    m, mode = att
+    q, kvs, proj, heads = separate_attention_of(m)
+    e = q.out_features
+    roots = torch.arange(e)
+    cs = [graph.coupling(l, True, roots, roots) for l in (q, *kvs) if l.out_features == e]  # a key or value channel follows the query channel of its index
+    if len(kvs) == 1: cs.append(graph.coupling(kvs[0], True, torch.cat([roots, e + roots]), torch.cat([roots, roots])))  # `kv`: the keys, then the values
+    cs.append(graph.coupling(proj, False, roots, roots))
+    units = roots.view(heads, e // heads)
+    return Group(q, names[q], cs, e, units if mode == 'heads' else units.T, [names[l] for l in (q, *kvs)], attention=(names[m], mode), tied=_width_from_input(m, e))
+
 def shared_encoding_group(graph:Graph, att:tuple, names:dict)->Group:
     "The group of the attentions that share one convolutional position encoding (`att`: the encoding and the attentions, `shared_encoding_of`; timm CoaT's stages): a position is one dimension of every head in all of them, with the columns of their output projections that read its values and the encoding's channels of those values. The heads all stay, as the encoding gives each of its window sizes heads of their own; their forward divides its input's width into heads, so the group is `tied`, and marked `'narrow'`"
     enc, atts = att
@@ -300,15 +333,21 @@ def shared_encoding_group(graph:Graph, att:tuple, names:dict)->Group:
     return Group(qkv, names[qkv], cs, 3 * e, units, [names[q] for q, *_ in found] + [names[c] for c in convs],
                  attention=(names[atts[0]], 'narrow'), tied=_width_from_input(atts[0], e))
 
-def _parts(m:nn.Module)->int:
-    "The projections a head's channels in its attention's root come from: queries and keys (ConViT's `qk`), or queries, keys and values"
-    return 2 if _gated_layers(m) is not None else 3
+def head_parts(m:nn.Module)->int:
+    "The projections a head's channels in its attention's root come from: queries and keys (ConViT's `qk`), queries alone (`separate_attention_of`: the root is `q`), or queries, keys and values"
+    return 2 if _gated_layers(m) is not None else 1 if _separate_layers(m) is not None else 3
+
+def _input_projections(g, by_name:dict)->list:
+    "The layers of attention group `g` that read its attention's input, whose width sets the heads' width: `qkv` (CoaT's: of every attention the group narrows; ConViT's `qk` and `v`), not per-head layers (CaiT's talking heads); where queries have a projection of their own, `q` alone (Twins' and PVT v2's keys and values read a subsampled input, `sr`, of another width)"
+    if _separate_layers(by_name[g.attention[0]]) is not None: return [g.root]
+    return [c.module for c in g.couplings if c.is_out and isinstance(c.module, nn.Linear) and c.name in g.members]
 
 def _fed_attention(layer, names:dict, by_name:dict)->tuple|None:
-    "`(attention, its values' width)` when linear `layer` projects the input of an attention with a head width: a fused `qkv` (`attention_of`), or ConViT's `qk` or `v`"
+    "`(attention, its values' width)` when linear `layer` projects the input of an attention with a head width: a fused `qkv` (`attention_of`), ConViT's `qk` or `v`, or the `q` of one with projections of its own (`separate_attention_of`)"
     if (att := attention_of(layer, names, by_name)) is not None: return (att[0], att[1] * att[2]) if att[2] is not None else None
     m = by_name.get(names.get(layer, '').rpartition('.')[0])
     if isinstance(m, nn.Module) and (g := gated_attention_of(m)) is not None and layer in g[:2]: return m, g[1].out_features
+    if isinstance(m, nn.Module) and (s := separate_attention_of(m)) is not None and layer is s[0]: return m, s[0].out_features
 
 def _width_from_input(m:nn.Module, inner:int)->bool:
     "Whether attention `m` takes its heads' width from its input's (torchvision's Swin: `C // num_heads`; its MaxViT: `reshape(B, G, P, D)`): its `qkv` is as wide as its input, and it keeps no `attn_dim` for that width (timm's `Attention` reshapes with the `attn_dim` that `sync_heads` writes; timm's Swin V2 keeps a `dim` it does not read)"
@@ -324,15 +363,15 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
         stream = next((s for s in groups if any(c.module is qkv and not c.is_out for c in s.couplings)), None)
         return (g is None or breaks_alone(g, (type(m), 'heads'))) and (stream is None or breaks_alone(stream, (type(m), 'input')))
     for g in groups:
-        if g.tied and not reads(m := by_name[g.attention[0]], g.n // _parts(m)): g.tied = False  # timm's Swin: its forward reshapes with -1
-    ties = {c.module: g for g in groups if g.tied and g.attention is not None for c in g.couplings if c.is_out and isinstance(c.module, nn.Linear)}  # the `qkv` projections (CoaT's: of every attention the group narrows)
+        if g.tied and not reads(m := by_name[g.attention[0]], g.n // head_parts(m)): g.tied = False  # timm's Swin: its forward reshapes with -1
+    ties = {l: g for g in groups if g.tied and g.attention is not None for l in _input_projections(g, by_name)}
     fed, skipped = set(), {}
     for g in groups:
         for c in g.couplings:
             if c.is_out or not isinstance(c.module, nn.Linear): continue
             if (a := ties.get(c.module)) is not None:
                 fed.add(a)
-                per = a.granularity // _parts(by_name[a.attention[0]])  # channels of the input per position: a head's width, or the head count for a dimension of every head
+                per = a.granularity // head_parts(by_name[a.attention[0]])  # channels of the input per position: a head's width, or the head count for a dimension of every head
                 n_in, n_roots = len(np.unique(c.idxs.numpy())), len(np.unique(c.root_idxs.numpy()))
                 if per * n_roots % n_in: skipped[g.name] = f"its channels reach {names[c.module]} {n_roots}:{n_in}, which does not fit a whole number of them to each of its heads"; continue
                 per = per * n_roots // n_in  # in the group's own channels: FastViT's streams widen stage by stage (`channel_multiplier`), one group rooted at the widest
@@ -341,6 +380,13 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
                 skipped[g.name] = f"it feeds {names[r[0]]}, which reads its heads' width from its input's, and whose heads are not pruned"
     skipped |= {a.name: "its attention reads its heads' width from its input's, which is not pruned"
                 for a in ties.values() if a not in fed or any(c.module is a.root and not c.is_out for g in groups if g.name in skipped for c in g.couplings)}
+    for m in names:  # Twins' and PVT v2's subsampling conv `sr`, whose outputs the attention reshapes with its input's width: as many as its input
+        if (s := separate_attention_of(m)) is None or not isinstance(sr := m._modules.get('sr'), nn.Conv2d): continue
+        stream = next((g for g in groups if any(c.module is s[0] and not c.is_out for c in g.couplings)), None)  # the group that feeds `q`
+        for g in groups:
+            if g is stream or g.follows is not None or not any(c.module is sr and c.is_out for c in g.couplings): continue
+            if stream is None or stream.name in skipped: skipped[g.name] = f"{names[m]} reshapes the outputs of its subsampling conv `sr` with its input's width, which is not pruned"
+            else: g.follows = (stream.root, g.granularity)
     return [g for g in groups if g.name not in skipped], skipped
 
 def tie_stacked_rnns(groups:list, names:dict)->tuple:
@@ -418,6 +464,8 @@ def collect_groups(
             built.update({l: (gated_head_group, m, (*att[:2], *per_head), "a gated attention's (ConViT's) go whole or not at all") for l in (*att[:2], *per_head)})
         elif (att := query_kv_attention_of(m)) is not None:
             built.update({l: (query_kv_head_group, m, att[1::-1], "a downsampling attention's (LeViT's) go whole or not at all") for l in att[:2]})
+        elif (att := separate_attention_of(m)) is not None:
+            built.update({l: (separate_head_group, (m, attention), (att[0], *att[1]), None) for l in (att[0], *att[1])})
         elif (att := shared_encoding_of(m)) is not None: shared.setdefault(att[3], []).append(m)
     for enc, atts in shared.items():  # CoaT: the attentions of a stage share one position encoding, so their heads narrow together
         found = [shared_encoding_of(a) for a in atts]
@@ -444,7 +492,8 @@ def collect_groups(
         except IndexExplosion as e:
             seen.add(m)
             att = attention_of(m, names, by_name) if attention != 'none' else None
-            if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None: groups.append(g); continue  # MaxViT
+            if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None:  # MaxViT
+                groups.append(g); seen.update(c.module for c in g.couplings if c.is_out); continue
             skipped[name] = f"torch-pruning cannot map channels through a reshape ({e})"; continue
         except Exception as e:  # torch-pruning could not follow the channels: leave the group alone
             seen.add(m); skipped[name] = f"torch-pruning could not build its group ({type(e).__name__}: {e})"; continue
@@ -461,12 +510,13 @@ def collect_groups(
         units, fixed = channel_units(cs, n, gran)
         att, heads = attention_of(m, names, by_name), None
         if units is None and att is not None and attention != 'none' and (g := indexed_head_group(graph, att, attention, names)) is not None:
-            groups.append(g); continue  # timm's Swin V2: its position-bias network mixes the heads' channels in torch-pruning's maps
+            groups.append(g); seen.update(c.module for c in g.couplings if c.is_out); continue  # timm's Swin V2: its position-bias network mixes the heads' channels in torch-pruning's maps
         if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"; continue
         if att is not None:
             if attention == 'none': skipped[name] = "attention='none' leaves the attention's heads whole"; continue
             units, heads = head_units(units, *att[1:], attention), (names[att[0]], attention)
-            if units is None and (g := indexed_head_group(graph, att, attention, names)) is not None: groups.append(g); continue
+            if units is None and (g := indexed_head_group(graph, att, attention, names)) is not None:
+                groups.append(g); seen.update(c.module for c in g.couplings if c.is_out); continue  # its per-head layers (CaiT's talking heads) root no group of their own
             if units is None and (g := interleaved_head_group(graph, att, attention, names)) is not None:
                 if attention == 'heads': groups.append(g)
                 else: skipped[name] = "attention='head_dim' narrows heads whose queries, keys and values are side by side in qkv (TinyViT); these go whole or not at all"

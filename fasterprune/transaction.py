@@ -18,7 +18,7 @@ from fastcore.basics import store_attr
 from .counting import MacCounter, run_forward, untouched, output_shapes
 from .graph import Graph, Cut, sync_attributes, index_array
 from .huggingface import sync_config
-from .groups import fused_layers
+from .groups import fused_layers, head_parts
 
 # %% ../nbs/06_transaction.ipynb #9a97d534
 def layer_ops(removals:dict)->dict:
@@ -60,7 +60,7 @@ def head_rows(module:nn.Module)->int:
 def sync_heads(module:nn.Module, mode:str, rows:int):
     "Set the attributes an attention `module`'s forward reads from its pruned `qkv`: fewer heads of `rows` rows of `qkv` each, or as many, narrower"
     qkv, proj, h = fused_layers(module)
-    inner, old = qkv.out_features // 3, getattr(module, h)
+    inner, old = qkv.out_features // head_parts(module), getattr(module, h)
     if mode == 'heads':
         for m in module.modules():  # timm MaxViT's `rel_pos` keeps a head count of its own
             if type(vars(m).get(h)) is int and vars(m)[h] == old: setattr(m, h, qkv.out_features // rows)
