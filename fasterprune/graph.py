@@ -311,6 +311,8 @@ _MAP_UPDATES = {ops.OPTYPE.CONCAT: _update_concat_mapping, ops.OPTYPE.SPLIT: _up
 
 def _update_index_maps(dg):
     "torch-pruning's `update_index_mapping`, with recorded concatenations and without the reshapes it cannot infer"
+    for node in dg.module2node.values():  # torch-pruning's split pruner updates a split's sizes, not its offsets
+        if node.type == ops.OPTYPE.SPLIT and hasattr(node.module, 'fp_pieces'): node.module.offsets = np.cumsum([0, *node.module.split_sizes]).tolist()  # the splits `_mark_splits` sized
     for node in dg.module2node.values():
         update = _MAP_UPDATES.get(node.type)
         if update is None: continue
@@ -322,6 +324,19 @@ def channel_multiplier(m)->int|None:
     if not isinstance(m, nn.modules.conv._ConvNd) or m.transposed: return None
     i, o = m.in_channels, m.out_channels
     return o // i if m.groups == i > 1 and o > i and o % i == 0 else None
+
+def _split_attributes(dg, model)->list:
+    "`[(split node, module name, attribute)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes in the nearest module above a layer that reads a piece; `Graph.sync_splits` writes them after a prune"
+    res = []
+    for node in dg.module2node.values():
+        if node.type != ops.OPTYPE.SPLIT or getattr(node.module, 'fp_chunk', True) or not getattr(node.module, 'split_sizes', None): continue
+        sizes = list(node.module.split_sizes)
+        name = next((dg._module2name[o.module] for o in node.outputs if isinstance(o.module, nn.Module) and o.module in dg._module2name), '')
+        while name:
+            name = name.rpartition('.')[0]
+            hit = next((k for k, v in vars(model.get_submodule(name)).items() if type(v) in (tuple, list) and list(v) == sizes and all(type(i) is int for i in v)), None)
+            if hit is not None: res.append((node, name, hit)); break
+    return res
 
 def _build_graph(model, example_inputs, forward_fn):
     "torch-pruning's `DependencyGraph.build_dependency`, with the index maps left to `_update_index_maps`"
@@ -494,6 +509,7 @@ class Graph:
             if parent is not None and any(h is parent for h, _ in rnn_holders(r, parent).values()): self.rnn_parents[n] = n.rpartition('.')[0]
         self.cells_given = {names[r] for r in given}  # projected recurrent layers given a cell state from outside: their cells stay
         self.max_idxs = 1 << 21
+        self.split_attrs = []  # `[(split node, module name, attribute)]`: sizes a module keeps for `torch.split` (`_split_attributes`)
 
     @classmethod
     def trace(cls, model:nn.Module, example_inputs)->'Graph':
@@ -522,6 +538,7 @@ class Graph:
                     linears.cats, linears.scaled = {}, {}
                     g = cls(dg, counter.macs, res['shapes'], res['train'], counter.terms, linears.bias_parts, rnns.carried, rnns.given)
                     g.in_eval = not res['train'] and all(state.modes.values())  # checks of the pruned model run in the mode it was traced in
+                    g.split_attrs = _split_attributes(dg, model)
                     return g
                 except Exception as e:
                     if res['train']: continue  # e.g. BatchNorm on a batch of 1: trace as the user set it, or in evaluation mode
@@ -935,6 +952,14 @@ def layer_name(self:Graph, key)->str:
 def snapshot(self:Graph, keys)->tuple:
     "What `restore` needs to undo `prune_layer` on the layers of `keys` in the graph's own bookkeeping"
     return dict(self.dg.module2node), dict(self.dg._param_to_name), {node: node.module for node, _ in keys}
+
+@patch
+def sync_splits(self:Graph, model:nn.Module):
+    "Give each module's `torch.split` sizes (`split_attrs`) the sizes its split has now, after a prune or a rollback"
+    for node, name, k in self.split_attrs:
+        m = model.get_submodule(name)
+        old = getattr(m, k)
+        if list(old) != node.module.split_sizes: setattr(m, k, type(old)(node.module.split_sizes))
 
 @patch
 def restore(self:Graph, saved:tuple):

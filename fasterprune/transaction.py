@@ -136,7 +136,7 @@ class Applied:
         for m, s in self.states.items(): restore_state(m, s)
         self.graph.restore(self.graph_state)
         for model in (self.model, self.twin):
-            if model is not None: sync_widths(model)
+            if model is not None: sync_widths(model); self.graph.sync_splits(model)
     def param_changes(self, before:set)->dict:
         "`{old parameter: (new parameter, Cut)}` of the parameters in `before` that were replaced"
         return resolve_changes(self.log, self.model, before)
@@ -178,7 +178,7 @@ def apply_plan(
         sync_shapes(applied.states)
         sync_reparam_widths(blocks, applied.states)
         for m in (model, twin):
-            if m is not None: sync_widths(m)
+            if m is not None: sync_widths(m); graph.sync_splits(m)
     except Exception as e:
         applied.rollback()
         raise RuntimeError(f"The pruned model's sizes could not be written back ({e}); the model was restored exactly as it was") from e
