@@ -334,7 +334,9 @@ def _split_attributes(dg, model)->list:
         name = next((dg._module2name[o.module] for o in node.outputs if isinstance(o.module, nn.Module) and o.module in dg._module2name), '')
         while name:
             name = name.rpartition('.')[0]
-            hit = next((k for k, v in vars(model.get_submodule(name)).items() if type(v) in (tuple, list) and list(v) == sizes and all(type(i) is int for i in v)), None)
+            m = model.get_submodule(name)
+            if type(m).__module__.startswith('torch.nn'): continue  # PyTorch's own hold kernel sizes and strides, not split sizes
+            hit = next((k for k, v in vars(m).items() if type(v) in (tuple, list) and list(v) == sizes and all(type(i) is int for i in v)), None)
             if hit is not None: res.append((node, name, hit)); break
     return res
 
