@@ -512,6 +512,8 @@ class Graph:
         self.cells_given = {names[r] for r in given}  # projected recurrent layers given a cell state from outside: their cells stay
         self.max_idxs = 1 << 21
         self.split_attrs = []  # `[(split node, module name, attribute)]`: sizes a module keeps for `torch.split` (`_split_attributes`)
+        self.reparam_names = [n for n, m in dg.model.named_modules() if callable(getattr(type(m), 'reparameterize', None))
+                              and not type(m).__module__.startswith('torch.nn')]  # timm's re-parameterizable blocks (`sync_reparam_widths`): found once, not at every prune
 
     @classmethod
     def trace(cls, model:nn.Module, example_inputs)->'Graph':

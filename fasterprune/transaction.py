@@ -89,10 +89,9 @@ def sync_shapes(states:dict):
 
 _CONV_WIDTHS = (('in_chs', 'in_channels'), ('out_chs', 'out_channels'), ('dim', 'in_channels'), ('dim_out', 'out_channels'), ('groups', 'groups'))
 
-def reparam_blocks(model:nn.Module, touched:set)->set:
-    "The modules of `model` with a `reparameterize` method (timm's re-parameterizable blocks) that hold a module in `touched`"
-    return {m for m in model.modules() if callable(getattr(type(m), 'reparameterize', None)) and not type(m).__module__.startswith('torch.nn')
-            and any(s in touched for s in m.modules())}
+def reparam_blocks(model:nn.Module, names:list, touched:set)->set:
+    "The modules of `model` named in `names` (its re-parameterizable blocks, `Graph.reparam_names`) that hold a module in `touched`"
+    return {b for b in map(model.get_submodule, names) if any(s in touched for s in b.modules())}
 
 def sync_reparam_widths(blocks:set, states:dict):
     "The widths re-parameterizable `blocks` (timm FastViT's `MobileOneBlock`, `ReparamLargeKernelConv`, `RepMixer`, `RepConditionalPosEnc`) keep of the convolutions they fuse, as ints their `reparameterize` builds the fused convolution from: each that held a pruned convolution's old width (`in_chs` and `dim` its inputs, `out_chs` and `dim_out` its outputs, `groups`; `states` as `save_state` saved them) gets the new one; in a block of a norm alone (FastViT's identity branch), each that held the norm's width"
@@ -161,7 +160,7 @@ def apply_plan(
              if g.attention is not None and len(positions) for m in (model, twin) if m is not None]
     rows = [head_rows(a) for a, _ in heads]  # each head's rows of `qkv` before the prune
     touched |= {s for a, _ in heads for s in a.modules()}  # `sync_heads` writes the head count of their submodules too
-    blocks = reparam_blocks(model, touched) | (reparam_blocks(twin, touched) if twin is not None else set())
+    blocks = {b for m in (model, twin) if m is not None for b in reparam_blocks(m, graph.reparam_names, touched)}
     touched |= blocks  # `sync_reparam_widths` writes their widths
     applied = Applied(model, graph, removals, ops, {m: save_state(m) for m in touched}, graph.snapshot(ops), twin)
     for key, idxs in graph.merged(ops).items():  # a layer losing inputs and outputs: one copy of each tensor
