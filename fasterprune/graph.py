@@ -331,7 +331,13 @@ def _split_attributes(dg, model)->list:
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.SPLIT or getattr(node.module, 'fp_chunk', True) or not getattr(node.module, 'split_sizes', None): continue
         sizes = list(node.module.split_sizes)
-        name = next((dg._module2name[o.module] for o in node.outputs if isinstance(o.module, nn.Module) and o.module in dg._module2name), '')
+        name, todo, seen = '', list(node.outputs), set()
+        while todo and not name:  # the first layer that reads a piece, past permutes and activations (MambaOut's `conv`)
+            o = todo.pop(0)
+            if o in seen or len(seen) > 32: continue
+            seen.add(o)
+            if isinstance(o.module, nn.Module) and o.module in dg._module2name: name = dg._module2name[o.module]
+            else: todo += o.outputs
         while name:
             name = name.rpartition('.')[0]
             m = model.get_submodule(name)

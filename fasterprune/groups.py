@@ -21,7 +21,7 @@ from functools import cached_property
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT
+from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels
 from .counting import is_conv1d, rnn_dims, NORMS
 
 # %% ../nbs/04_groups.ipynb #d633a625
@@ -472,7 +472,8 @@ def collect_groups(
         if len({(q.out_features, h) for q, _, h, _ in found}) > 1: continue  # unequal attentions: torch-pruning's groups, if any
         projs = [q for q, *_ in found] + _split_convs(enc)
         built.update({l: (shared_encoding_group, (enc, atts), projs, None) for l in projs})
-    for m in graph.layers():
+    layers, deferred = graph.layers(), set()
+    for m in layers:  # `layers` grows: a root deferred comes again at the end
         if m in seen or m in ignored: continue
         name = names[m]
         if name in excluded: continue
@@ -497,6 +498,9 @@ def collect_groups(
             skipped[name] = f"torch-pruning cannot map channels through a reshape ({e})"; continue
         except Exception as e:  # torch-pruning could not follow the channels: leave the group alone
             seen.add(m); skipped[name] = f"torch-pruning could not build its group ({type(e).__name__}: {e})"; continue
+        if not _sets_channels(m) and m not in deferred and any(
+                c.is_out and c.module is not m and _sets_channels(c.module) and len(np.unique(c.idxs.numpy())) < graph.out_channels(c.module) for c in cs):
+            deferred.add(m); layers.append(m); continue  # a depthwise conv reading part of a layer's outputs (InceptionNeXt, MambaOut): that layer roots the group, all of its outputs
         outs = [c.module for c in cs if c.is_out]
         seen.update(outs)
         if any(o in ignored for o in outs): continue
