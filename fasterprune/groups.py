@@ -453,6 +453,8 @@ def collect_groups(
 )->tuple: # `(groups, {root name: why it was left alone})`
     "Every prunable group of `graph` whose outputs avoid the `ignored` layers, and why the others were left out"
     groups, skipped, seen = [], {}, set()
+    def take(g):  # a head group built here: its layers (per-head ones too, CaiT's talking heads) root no group of their own
+        groups.append(g); seen.update(c.module for c in g.couplings if c.is_out)
     excluded, by_name = ifnone(excluded, {}), {n: m for m, n in names.items()}
     graph.refresh_maps()
     built, shared = {}, {}  # `{projection: (group builder, attention, its projections, why 'head_dim' leaves it whole: None if it does not)}` of the attentions whose groups fasterprune builds; `{position encoding: attentions sharing it}`
@@ -494,7 +496,7 @@ def collect_groups(
             seen.add(m)
             att = attention_of(m, names, by_name) if attention != 'none' else None
             if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None:  # MaxViT
-                groups.append(g); seen.update(c.module for c in g.couplings if c.is_out); continue
+                take(g); continue
             skipped[name] = f"torch-pruning cannot map channels through a reshape ({e})"; continue
         except Exception as e:  # torch-pruning could not follow the channels: leave the group alone
             seen.add(m); skipped[name] = f"torch-pruning could not build its group ({type(e).__name__}: {e})"; continue
@@ -514,13 +516,13 @@ def collect_groups(
         units, fixed = channel_units(cs, n, gran)
         att, heads = attention_of(m, names, by_name), None
         if units is None and att is not None and attention != 'none' and (g := indexed_head_group(graph, att, attention, names)) is not None:
-            groups.append(g); seen.update(c.module for c in g.couplings if c.is_out); continue  # timm's Swin V2: its position-bias network mixes the heads' channels in torch-pruning's maps
+            take(g); continue  # timm's Swin V2: its position-bias network mixes the heads' channels in torch-pruning's maps
         if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"; continue
         if att is not None:
             if attention == 'none': skipped[name] = "attention='none' leaves the attention's heads whole"; continue
             units, heads = head_units(units, *att[1:], attention), (names[att[0]], attention)
             if units is None and (g := indexed_head_group(graph, att, attention, names)) is not None:
-                groups.append(g); seen.update(c.module for c in g.couplings if c.is_out); continue  # its per-head layers (CaiT's talking heads) root no group of their own
+                take(g); continue
             if units is None and (g := interleaved_head_group(graph, att, attention, names)) is not None:
                 if attention == 'heads': groups.append(g)
                 else: skipped[name] = "attention='head_dim' narrows heads whose queries, keys and values are side by side in qkv (TinyViT); these go whole or not at all"

@@ -108,10 +108,11 @@ def sync_reparam_widths(blocks:set, states:dict):
             for k, _ in _CONV_WIDTHS:
                 if type(a.get(k)) is int and a[k] == old != n.num_features: setattr(b, k, n.num_features)
 
-def sync_widths(model:nn.Module):
-    "After a prune or a rollback: the widths that models keep outside their layers (torchvision's attributes, a Hugging Face config)"
+def sync_widths(model:nn.Module, graph:Graph):
+    "After a prune or a rollback: the widths that models keep outside their layers (torchvision's attributes, a Hugging Face config, the sizes a module splits with: `Graph.sync_splits`)"
     sync_attributes(model)
     sync_config(model)
+    graph.sync_splits(model)
 
 def resolve_changes(log:dict, model:nn.Module, before:set)->dict:
     "`{old parameter: (new parameter, Cut)}` for the parameters of `model` that `log` shows replaced; a `Cut` is the list `[(dim, kept indices), ...]`"
@@ -135,7 +136,7 @@ class Applied:
         for m, s in self.states.items(): restore_state(m, s)
         self.graph.restore(self.graph_state)
         for model in (self.model, self.twin):
-            if model is not None: sync_widths(model); self.graph.sync_splits(model)
+            if model is not None: sync_widths(model, self.graph)
     def param_changes(self, before:set)->dict:
         "`{old parameter: (new parameter, Cut)}` of the parameters in `before` that were replaced"
         return resolve_changes(self.log, self.model, before)
@@ -177,7 +178,7 @@ def apply_plan(
         sync_shapes(applied.states)
         sync_reparam_widths(blocks, applied.states)
         for m in (model, twin):
-            if m is not None: sync_widths(m); graph.sync_splits(m)
+            if m is not None: sync_widths(m, graph)
     except Exception as e:
         applied.rollback()
         raise RuntimeError(f"The pruned model's sizes could not be written back ({e}); the model was restored exactly as it was") from e
