@@ -251,13 +251,32 @@ def _map_pixel_shuffles(dg):
                 if dep.target is in_node: dep.index_mapping[0] = _PixelShuffleMapping(stride, to_narrow=not shuffle)
 
 # %% ../nbs/03_graph.ipynb #f413a0d2
+class _Unmapped:
+    "No channel maps through here: a slice (or a split's piece) of one channel, broadcast over the channels of what it meets, or one channel alone; `own`: the edge from the slice to what reads it, whose channel can then never go (`Graph.couplings` fixes the roots of the indices that reach it, those in `piece`, `(start, end)`, of a split)"
+    def __init__(self, own=False, piece=None): self.own, self.piece = own, piece
+    def __call__(self, idxs): return []
+    def fixed(self, idxs)->set: return {i.root_idx for i in idxs if self.piece is None or self.piece[0] <= i.idx < self.piece[1]}
+
 def _update_slice_mapping(dg, node):
-    "torch-pruning's map of a slice, unless it slices a dimension of another size than the channels': channels then pass through (torchvision's Swin takes every second row of its channels-last tokens, which torch-pruning reads as every second channel)"
-    size = getattr(node.module, 'fp_in_size', None)  # recorded in the trace
-    if size is not None and len(node.inputs) == 1:
-        width = tp_shapes.infer_out_channels_recursively(dg, node.inputs[0], [0])
-        if width is not None and size != width: return
+    "torch-pruning's map of a slice, unless it slices a dimension of another size than the channels': channels then pass through (torchvision's Swin takes every second row of its channels-last tokens, which torch-pruning reads as every second channel); a slice of one channel maps none (timm FocalNet's gates, `gates[:, l:l+1]`, each multiplied into every channel of its context)"
+    size, s = getattr(node.module, 'fp_in_size', None), node.module  # recorded in the trace
+    if size is None or len(node.inputs) != 1: return tp_maps.update_slice_index_mapping(dg, node)
+    i = node.inputs[0]
+    pieces = getattr(i.module, 'fp_pieces', {}).get(node) if i.type == ops.OPTYPE.SPLIT else None
+    kept = range(size)[slice(s.start, s.end, s.step)]
+    if pieces:  # a slice of a split's piece (`_mark_splits`): the split maps the piece; channels pass through the slice, unless it keeps one
+        if size == sum(i.module.split_sizes[k] for k in pieces) and len(kept) == 1: _unmap(node, (kept[0], kept[0] + 1))
+        return
+    width = tp_shapes.infer_out_channels_recursively(dg, i, [0])
+    if width is not None and size != width: return
     tp_maps.update_slice_index_mapping(dg, node)
+    if width is not None and len(kept) == 1: _unmap(node)
+
+def _unmap(node, piece=None):
+    "Map no channel between a slice of one channel and what reads it: `piece`, `(start, end)`, where the indices that reach the slice are its input's"
+    for dep in node.dependencies:
+        if dep.target in node.outputs: dep.index_mapping[0] = _Unmapped(own=True, piece=piece)  # to what reads the one channel
+    for dep in [d for o in node.outputs for d in o.dependencies if d.target is node]: dep.index_mapping[0] = _Unmapped()  # and back
 
 def _mark_splits(dg):
     "Give splits of the last dimension, where it holds the channels, their sizes and the piece each consumer reads (from the trace, before it is released): torch-pruning maps splits of dimension 1 only, in the order it met their consumers"
@@ -300,10 +319,11 @@ def _update_split_mapping(dg, node):
     for out, nrs in pieces.items():  # a consumer may read several pieces (EVA's SwiGLU multiplies the two halves)
         if node in (getattr(out.module, 'fp_segments', None) or ()) and any(p is not None for p in out.module.fp_segment_pieces): continue  # `_update_concat_mapping` maps it
         ranges = [(offsets[i], offsets[i + 1]) for i in nrs]
+        one = sum(b - a for a, b in ranges) == 1  # a piece of one channel maps none (`_Unmapped`): MobileViT v2's query, broadcast over its keys
         for dep in node.dependencies:
-            if dep.target is out: dep.index_mapping[0] = _PiecesMapping(ranges, reverse=False)
+            if dep.target is out: dep.index_mapping[0] = _Unmapped(own=True, piece=ranges[0]) if one else _PiecesMapping(ranges, reverse=False)
         for dep in out.dependencies:
-            if dep.target is node: dep.index_mapping[0] = _PiecesMapping(ranges, reverse=True, equal=_equal_pieces(node))
+            if dep.target is node: dep.index_mapping[0] = _Unmapped() if one else _PiecesMapping(ranges, reverse=True, equal=_equal_pieces(node))
 
 _MAP_UPDATES = {ops.OPTYPE.CONCAT: _update_concat_mapping, ops.OPTYPE.SPLIT: _update_split_mapping,
                 ops.OPTYPE.RESHAPE: _update_reshape_mapping, ops.OPTYPE.UNBIND: tp_maps.update_unbind_index_mapping,
@@ -326,7 +346,7 @@ def channel_multiplier(m)->int|None:
     return o // i if m.groups == i > 1 and o > i and o % i == 0 else None
 
 def _split_attributes(dg, model)->list:
-    "`[(split node, module name, attribute)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes in the nearest module above a layer that reads a piece; `Graph.sync_splits` writes them after a prune"
+    "`[(split node, module name, attribute, pieces)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes (`pieces` None), or else an int equal to every piece wider than one (MobileViT v2's `embed_dim`; `pieces` their positions), in the nearest module above a layer that reads a piece; `Graph.sync_splits` writes them after a prune"
     res = []
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.SPLIT or getattr(node.module, 'fp_chunk', True) or not getattr(node.module, 'split_sizes', None): continue
@@ -343,7 +363,10 @@ def _split_attributes(dg, model)->list:
             m = model.get_submodule(name)
             if type(m).__module__.startswith('torch.nn'): continue  # PyTorch's own hold kernel sizes and strides, not split sizes
             hit = next((k for k, v in vars(m).items() if type(v) in (tuple, list) and list(v) == sizes and all(type(i) is int for i in v)), None)
-            if hit is not None: res.append((node, name, hit)); break
+            if hit is not None: res.append((node, name, hit, None)); break
+            at = [i for i, s in enumerate(sizes) if s > 1]  # or an int every piece wider than one is (MobileViT v2's `embed_dim`: `[1, embed_dim, embed_dim]`)
+            hit = next((k for k, v in vars(m).items() if type(v) is int and len(at) > 1 and all(sizes[i] == v for i in at)), None)
+            if hit is not None: res.append((node, name, hit, at)); break
     return res
 
 def _build_graph(model, example_inputs, forward_fn):
@@ -517,7 +540,7 @@ class Graph:
             if parent is not None and any(h is parent for h, _ in rnn_holders(r, parent).values()): self.rnn_parents[n] = n.rpartition('.')[0]
         self.cells_given = {names[r] for r in given}  # projected recurrent layers given a cell state from outside: their cells stay
         self.max_idxs = 1 << 21
-        self.split_attrs = []  # `[(split node, module name, attribute)]`: sizes a module keeps for `torch.split` (`_split_attributes`)
+        self.split_attrs = []  # `[(split node, module name, attribute, pieces)]`: sizes a module keeps for `torch.split` (`_split_attributes`; `pieces` where it keeps an int, else None)
         self.reparam_names = [n for n, m in dg.model.named_modules() if callable(getattr(type(m), 'reparameterize', None))
                               and not type(m).__module__.startswith('torch.nn')]  # timm's re-parameterizable blocks (`sync_reparam_widths`): found once, not at every prune
 
@@ -620,7 +643,7 @@ def couplings(self:Graph, layer:nn.Module)->list:
     if isinstance(layer, ops.TORCH_CONV) and layer.groups == layer.out_channels > 1: fn = tp_function.prune_depthwise_conv_out_channels
     root = dg.module2node[layer]
     items = [(Dependency(fn, fn, source=root, target=root), [_HybridIndex(idx=i, root_idx=i) for i in range(self.out_channels(layer))])]
-    stack, visited = [items[0]], set()
+    stack, visited, broadcast = [items[0]], set(), {}  # `broadcast`: `{node: roots}` of one-channel pieces that leave it (`_Unmapped`): they never go
     seen = {(root, fn): [items[0][1]]}  # the index lists each layer and pruning function got: a revisit compares with its own only
     while stack:
         dep, idxs = stack.pop()
@@ -632,6 +655,7 @@ def couplings(self:Graph, layer:nn.Module)->list:
                 new_idxs = _PixelShuffleMapping(k, to_narrow=True)(new_idxs)
             for mapping in new_dep.index_mapping:
                 if mapping is None: continue
+                if isinstance(mapping, _Unmapped) and mapping.own: broadcast.setdefault(new_dep.source, set()).update(mapping.fixed(new_idxs))
                 if isinstance(mapping, tp_maps._FlattenIndexMapping) and not mapping.reverse and len(new_idxs) * mapping._stride > self.max_idxs:
                     raise IndexExplosion(f"a reshape maps {len(new_idxs)} channels to {len(new_idxs) * mapping._stride} indices")
                 new_idxs = mapping(new_idxs)
@@ -650,7 +674,7 @@ def couplings(self:Graph, layer:nn.Module)->list:
         idxs, roots = ([i.idx for i in pairs], [i.root_idx for i in pairs]) if hybrid else (list(pairs), list(pairs))
         name = dg._module2name.get(node.module) if isinstance(node.module, nn.Module) else dg._param_to_name.get(node.module)
         res.append(Coupling(node, handler, name, dg.is_out_channel_pruning_fn(handler), torch.tensor(idxs, dtype=torch.long),
-                            torch.tensor(roots, dtype=torch.long), _outside_roots(node, idxs, roots), max(idxs) + 1))
+                            torch.tensor(roots, dtype=torch.long), _outside_roots(node, idxs, roots) | broadcast.get(node, set()), max(idxs) + 1))
     return res
 
 @patch
@@ -966,10 +990,11 @@ def snapshot(self:Graph, keys)->tuple:
 @patch
 def sync_splits(self:Graph, model:nn.Module):
     "Give each module's `torch.split` sizes (`split_attrs`) the sizes its split has now, after a prune or a rollback"
-    for node, name, k in self.split_attrs:
-        m = model.get_submodule(name)
+    for node, name, k, at in self.split_attrs:
+        m, new = model.get_submodule(name), node.module.split_sizes
         old = getattr(m, k)
-        if list(old) != node.module.split_sizes: setattr(m, k, type(old)(node.module.split_sizes))
+        if at is None and list(old) != new: setattr(m, k, type(old)(new))
+        elif at is not None and len({new[i] for i in at}) == 1 and new[at[0]] != old: setattr(m, k, new[at[0]])  # pieces of unequal widths: the forward check says so
 
 @patch
 def restore(self:Graph, saved:tuple):

@@ -87,7 +87,7 @@ def channel_units(couplings:list, n:int, slices:int)->tuple:
 # %% ../nbs/04_groups.ipynb #c59b1dd6
 ATTENTION = ('heads', 'head_dim', 'none')  # the first is the default everywhere
 
-_FUSED = (('qkv', 'proj', 'num_heads'), ('to_qkv', 'merge', 'n_heads'))  # timm, torchvision's Swin; torchvision's MaxViT
+_FUSED = (('qkv', 'proj', 'num_heads'), ('to_qkv', 'merge', 'n_heads'), ('qkv', 'proj', 'heads'))  # timm, torchvision's Swin; torchvision's MaxViT; timm's Hiera
 
 def linear_of(m)->nn.Linear|None:
     "`m` if it is a linear layer; else the one linear layer it holds beside norms and activations (timm LeViT's `LinearNorm`, a linear layer then a BatchNorm; its `proj`, an activation then a `LinearNorm`), else None"
@@ -529,6 +529,8 @@ def collect_groups(
                 continue
             if units is None: skipped[name] = "its channels do not follow the attention's heads"; continue
             cs = head_couplings(cs, *att, attention)
+        if len(units) < 2 and heads is not None and attention == 'heads':
+            skipped[name] = "its attention has a single head, which cannot go (attention='head_dim' narrows it instead)"; continue
         if len(units) < 2:  # said, not silently kept: a user asking for 50% expects to hear why these stay
             skipped[name] = f"its {n} channels go all together or not at all: grouped layers read them in {units.shape[1]} slices that must keep equal widths"; continue
         groups.append(Group(m, name, [c for c in cs if not c.inert], n, units, members, fixed, heads,  # ConViT's `MHSA` reshapes with its input's width

@@ -69,6 +69,7 @@ def sync_heads(module:nn.Module, mode:str, rows:int):
     if mode == 'head_dim' and isinstance(attrs.get('head_dim'), int): module.head_dim = width
     if isinstance(attrs.get('attn_dim'), int): module.attn_dim = inner
     if isinstance(attrs.get('key_attn_dim'), int) and isinstance(attrs.get('key_dim'), int): module.key_attn_dim = heads * attrs['key_dim']  # LeViT, EfficientFormer: kept beside `val_attn_dim`
+    if isinstance(attrs.get('dim_out'), int) and attrs['dim_out'] == old * rows // head_parts(module): module.dim_out = inner  # Hiera reshapes its heads back to it
     for k in ('out_dim', 'val_attn_dim'):  # TinyViT, LeViT reshape their heads' values back with it
         if isinstance(attrs.get(k), int) and proj is not None and attrs[k] == old * (proj.in_features // heads): setattr(module, k, proj.in_features)
     for k, v in list(attrs.items()):  # tensors cached from the parameters before the prune (TinyViT's `attention_bias_cache` in eval mode)
