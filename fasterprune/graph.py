@@ -288,7 +288,10 @@ def _mark_splits(dg):
         if dim is not None and dim >= 1 << 63: dim -= 1 << 64  # autograd saves `dim=-1` unsigned
         if sizes is None or dim is None or len(sizes) < 3: continue
         d = dim % len(sizes)
-        node.module.fp_split_last = d == len(sizes) - 1  # for `Graph.head_blocks`, behind a permute
+        node.module.fp_split_last, node.module.fp_split_dim = d == len(sizes) - 1, d  # for `Graph.head_blocks` (the last: behind a permute)
+        if not hasattr(fn, '_saved_split_sizes') and hasattr(fn, '_saved_split_size'):  # `chunk`: equal pieces, the last maybe smaller
+            k = int(fn._saved_split_size)
+            node.module.fp_split_sizes = [min(k, int(sizes[d]) - s) for s in range(0, int(sizes[d]), k)]
         if not (d == 1 or (d == len(sizes) - 1 and list(sizes[1:]).count(sizes[-1]) == 1)): continue  # channels first (a conv's), or last
         if tp_shapes.infer_out_channels_recursively(dg, node.inputs[0], [0]) != sizes[d]: continue  # that dimension is not the channels
         n = int(sizes[d])
@@ -690,12 +693,14 @@ def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int)->bool:
 
 @patch
 def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
-    "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT, LeViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`; LeViT normalizes the outputs first; EfficientFormer permutes the heads ahead of the tokens before the split), else None"
-    node, per = self.dg.module2node.get(qkv), qkv.out_features // heads
+    "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT, LeViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`; LeViT normalizes the outputs first; EfficientFormer permutes the heads ahead of the tokens before the split); or, for a 1x1 conv `qkv`, a reshape to `(B, heads, rows, tokens)` chunked on its third dimension (timm's CoAtNet, `Attention2d`), else None"
+    node, per, first = self.dg.module2node.get(qkv), layer_io(qkv)[1] // heads, None
     for _ in range(4):  # to the reshape into heads, through a norm and the reshapes around it (LeViT's `LinearNorm` flattens for its BatchNorm1d)
         if node is None or len(node.outputs) != 1: return None
         node = node.outputs[0]
-        if tuple(getattr(node.module, 'fp_shape_out', ())[-2:]) == (heads, per): break
+        shape = tuple(getattr(node.module, 'fp_shape_out', ()))
+        if shape[-2:] == (heads, per): break
+        if isinstance(qkv, nn.Conv2d) and len(shape) == 4 and shape[1:3] == (heads, per): first = True; break  # channels first: `(B, heads, rows, tokens)`, split on dim 2
         if node.type != ops.OPTYPE.RESHAPE and not isinstance(node.module, NORMS): return None
     else: return None
     if len(node.outputs) != 1: return None
@@ -703,6 +708,7 @@ def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
     if split.type == ops.OPTYPE.ELEMENTWISE and 'Permute' in str(getattr(split.module, '_grad_fn', '')) and len(split.outputs) == 1:
         split = split.outputs[0]  # EfficientFormer moves the heads ahead of the tokens first: the split must then be of the last dimension
         if not getattr(split.module, 'fp_split_last', False): return None
+    if first and getattr(split.module, 'fp_split_dim', None) != 2: return None
     sizes = getattr(split.module, 'fp_split_sizes', []) if split.type == ops.OPTYPE.SPLIT else []  # recorded by `_mark_splits`
     return (per, sizes[-1]) if len(sizes) == 3 and sum(sizes) == per else None
 

@@ -15,7 +15,7 @@ import numpy as np
 from dataclasses import dataclass
 import torch, torch.nn as nn
 from fastcore.basics import store_attr
-from .counting import MacCounter, run_forward, untouched, output_shapes
+from .counting import MacCounter, run_forward, untouched, output_shapes, layer_io
 from .graph import Graph, Cut, sync_attributes, index_array
 from .huggingface import sync_config
 from .groups import fused_layers, head_parts
@@ -55,15 +55,18 @@ def restore_state(m:nn.Module, saved:tuple):
 def head_rows(module:nn.Module)->int:
     "The rows of an attention's fused `qkv` per head (`fused_layers`): its query, key and value rows"
     qkv, _, h = fused_layers(module)
-    return qkv.out_features // getattr(module, h)
+    return layer_io(qkv)[1] // getattr(module, h)
 
 def sync_heads(module:nn.Module, mode:str, rows:int):
     "Set the attributes an attention `module`'s forward reads from its pruned `qkv`: fewer heads of `rows` rows of `qkv` each, or as many, narrower"
     qkv, proj, h = fused_layers(module)
-    inner, old = qkv.out_features // head_parts(module), getattr(module, h)
+    outs, reads = layer_io(qkv)[1], layer_io(proj)[0] if proj is not None else None
+    inner, old = outs // head_parts(module), getattr(module, h)
     if mode == 'heads':
-        for m in module.modules():  # timm MaxViT's `rel_pos` keeps a head count of its own
-            if type(vars(m).get(h)) is int and vars(m)[h] == old: setattr(m, h, qkv.out_features // rows)
+        for m in module.modules():  # timm MaxViT's `rel_pos` keeps a head count of its own; CoAtNet's a shape ending in it (`bias_shape`: `(N, N, heads)`)
+            if type(vars(m).get(h)) is int and vars(m)[h] == old: setattr(m, h, outs // rows)
+            for k, v in list(vars(m).items()):
+                if 'shape' in k and type(v) is tuple and len(v) > 1 and v[-1] == old and all(type(i) is int for i in v): setattr(m, k, (*v[:-1], outs // rows))
     heads, attrs = getattr(module, h), vars(module)
     width = inner // heads
     if mode == 'head_dim' and isinstance(attrs.get('head_dim'), int): module.head_dim = width
@@ -71,7 +74,7 @@ def sync_heads(module:nn.Module, mode:str, rows:int):
     if isinstance(attrs.get('key_attn_dim'), int) and isinstance(attrs.get('key_dim'), int): module.key_attn_dim = heads * attrs['key_dim']  # LeViT, EfficientFormer: kept beside `val_attn_dim`
     if isinstance(attrs.get('dim_out'), int) and attrs['dim_out'] == old * rows // head_parts(module): module.dim_out = inner  # Hiera reshapes its heads back to it
     for k in ('out_dim', 'val_attn_dim'):  # TinyViT, LeViT reshape their heads' values back with it
-        if isinstance(attrs.get(k), int) and proj is not None and attrs[k] == old * (proj.in_features // heads): setattr(module, k, proj.in_features)
+        if isinstance(attrs.get(k), int) and proj is not None and attrs[k] == old * (reads // heads): setattr(module, k, reads)
     for k, v in list(attrs.items()):  # tensors cached from the parameters before the prune (TinyViT's `attention_bias_cache` in eval mode)
         if 'cache' in k and isinstance(v, dict) and v: setattr(module, k, {})
     if mode == 'head_dim' and isinstance(attrs.get('scale'), float): module.scale = width ** -0.5  # as a model built this narrow
