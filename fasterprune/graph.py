@@ -147,7 +147,9 @@ def _fix_concats(dg, sizes):
         fns = [f for f, _ in node.grad_fn.next_functions]
         if dim not in (1, nd - 1) or len(fns) != len(chs): continue
         width = tp_shapes.infer_in_channels_recursively(dg, node, [0])
-        if width is not None and width != sum(chs): continue  # dim 1 is not the channels here (ViT joins tokens)
+        if nd == 3 and dim == 1 and any(isinstance(o.module, (nn.LayerNorm, nn.Linear)) for o in node.outputs): width = -1  # read on its last dimension after: dim 1 holds tokens
+        if width is not None and width != sum(chs):  # dim 1 is not the channels here (ViT, VOLO join a class token to the tokens): channels pass through (`_update_concat_mapping`)
+            node.module.fp_tokens = True; continue
         if dim != 1 and width is None: continue  # the last dimension holds the channels only where the layer after says so
         by_fn = {n.grad_fn: n for n in node.inputs}
         segments = [by_fn.get(f) if f is not None else None for f in fns]
@@ -160,6 +162,9 @@ def _fix_concats(dg, sizes):
 def _update_concat_mapping(dg, cat_node):
     "Index maps of a concatenation from the channel counts recorded in the trace (torch-pruning's guess for the others)"
     segments = getattr(cat_node.module, 'fp_segments', None)  # per joined tensor: its node, or None outside the graph
+    if getattr(cat_node.module, 'fp_tokens', False):  # joins tokens, not channels (`_fix_concats`): each channel is itself on both sides
+        for dep in cat_node.dependencies + [d for i in cat_node.inputs for d in i.dependencies if d.target is cat_node]: dep.index_mapping[1] = None
+        return
     if segments is None:
         try: return tp_maps.update_concat_index_mapping(dg, cat_node)
         except (TypeError, IndexError): return  # it sums channel counts it could not infer (None) before it checks them, and reads a split's pieces by consumer: the concat stays unmapped

@@ -9,9 +9,9 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'linear_of', 'p
            'query_kv_attention_of', 'separate_attention_of', 'shared_encoding_of', 'fused_names', 'fused_layers',
            'attention_of', 'head_units', 'head_couplings', 'kv_attention_of', 'kv_head_group', 'fused_attention_of',
            'fused_head_group', 'indexed_head_group', 'interleaved_head_group', 'gated_head_group',
-           'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'head_parts', 'tie_input_widths',
-           'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'collect_groups', 'renumber_groups', 'scored_params',
-           'channel_scores', 'group_scores', 'position_scores']
+           'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'outlook_attention_of', 'head_parts',
+           'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'collect_groups', 'renumber_groups',
+           'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -340,6 +340,11 @@ def shared_encoding_group(graph:Graph, att:tuple, names:dict)->Group:
     return Group(qkv, names[qkv], cs, 3 * e, units, [names[q] for q, *_ in found] + [names[c] for c in convs],
                  attention=(names[atts[0]], 'narrow'), tied=_width_from_input(atts[0], e))
 
+def outlook_attention_of(m:nn.Module)->tuple|None:
+    "`(v, attn, heads)` of an outlook attention (timm VOLO's `OutlookAttention`): linear layers `v`, `attn` and `proj`, an `nn.Unfold` and an int `num_heads`; it unfolds its values and reshapes them into heads of `C // num_heads` channels, `C` its input's width, so they stay as wide as its input; else None"
+    v, a, p, u, h = (*(m._modules.get(k) for k in ('v', 'attn', 'proj', 'unfold')), vars(m).get('num_heads'))
+    return (v, a, h) if all(isinstance(l, nn.Linear) for l in (v, a, p)) and isinstance(u, nn.Unfold) and type(h) is int and h > 0 else None
+
 def head_parts(m:nn.Module)->int:
     "The projections a head's channels in its attention's root come from: queries and keys (ConViT's `qk`), queries alone (`separate_attention_of`: the root is `q`), or queries, keys and values"
     return 2 if _gated_layers(m) is not None else 1 if _separate_layers(m) is not None else 3
@@ -387,6 +392,17 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
                 skipped[g.name] = f"it feeds {names[r[0]]}, which reads its heads' width from its input's, and whose heads are not pruned"
     skipped |= {a.name: "its attention reads its heads' width from its input's, which is not pruned"
                 for a in ties.values() if a not in fed or any(c.module is a.root and not c.is_out for g in groups if g.name in skipped for c in g.couplings)}
+    for m in names:  # VOLO's outlook attentions: their values, as many as their input's channels, in heads of `C // num_heads`
+        if (o := outlook_attention_of(m)) is None: continue
+        v, a, heads = o
+        stream = next((g for g in groups if any(c.module is v and not c.is_out for c in g.couplings)), None)  # the group that feeds `v`
+        at, values = next(((i, g) for i, g in enumerate(groups) if g.root is v), (None, None))
+        if values is None or values.fixed or values.granularity != 1 or values.n % heads: continue  # no group of its values: the forward check decides
+        if stream is None or stream.name in skipped:
+            skipped[values.name] = f"{names[m]} reshapes its values with its input's width, which is not pruned"; continue
+        groups[at] = replace(values, units=torch.arange(values.n).view(heads, -1).T, follows=(stream.root, heads),  # a position: one channel of every head
+                             couplings=[c for c in values.couplings if not (c.module is a and c.is_out)])  # torch-pruning couples `attn`'s outputs (weights over the window) through `attn @ v`
+        stream.step = math.lcm(stream.step, heads)
     for m in names:  # Twins' and PVT v2's subsampling conv `sr`, whose outputs the attention reshapes with its input's width: as many as its input
         if (s := separate_attention_of(m)) is None or not isinstance(sr := m._modules.get('sr'), nn.Conv2d): continue
         stream = next((g for g in groups if any(c.module is s[0] and not c.is_out for c in g.couplings)), None)  # the group that feeds `q`
