@@ -681,6 +681,9 @@ def couplings(self:Graph, layer:nn.Module)->list:
         hybrid = pairs and isinstance(pairs[0], _HybridIndex)
         idxs, roots = ([i.idx for i in pairs], [i.root_idx for i in pairs]) if hybrid else (list(pairs), list(pairs))
         name = dg._module2name.get(node.module) if isinstance(node.module, nn.Module) else dg._param_to_name.get(node.module)
+        shape = node.module.shape if node.type == ops.OPTYPE.PARAMETER else ()
+        if len(shape) == 4 and shape[0] == 1 and idxs and shape[node.pruning_dim] <= max(idxs) < shape[1]:  # torch-pruning prunes a parameter on its last dimension wider than 1, not a map's channels
+            node.pruning_dim = 1  # PiT's `(1, C, H, W)` position embedding
         res.append(Coupling(node, handler, name, dg.is_out_channel_pruning_fn(handler), torch.tensor(idxs, dtype=torch.long),
                             torch.tensor(roots, dtype=torch.long), _outside_roots(node, idxs, roots) | broadcast.get(node, set()), max(idxs) + 1))
     return res
