@@ -478,6 +478,11 @@ def collect_groups(
     groups, skipped, seen = [], {}, set()
     def take(g):  # a head group built here: its layers (per-head ones too, CaiT's talking heads) root no group of their own
         groups.append(g); seen.update(c.module for c in g.couplings if c.is_out)
+    def interleaved(att, name, add)->bool:  # heads side by side in `qkv` (TinyViT, CoAtNet): whole heads, or none under 'head_dim'
+        if (g := interleaved_head_group(graph, att, attention, names)) is None: return False
+        if attention == 'heads': add(g)
+        else: skipped[name] = "attention='head_dim' narrows heads whose queries, keys and values are side by side in qkv (TinyViT, CoAtNet); these go whole or not at all"
+        return True
     excluded, by_name = ifnone(excluded, {}), {n: m for m, n in names.items()}
     graph.refresh_maps()
     built, shared = {}, {}  # `{projection: (group builder, attention, its projections, why 'head_dim' leaves it whole: None if it does not)}` of the attentions whose groups fasterprune builds; `{position encoding: attentions sharing it}`
@@ -520,10 +525,7 @@ def collect_groups(
             att = attention_of(m, names, by_name) if attention != 'none' else None
             if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None:  # MaxViT
                 take(g); continue
-            if att is not None and (g := interleaved_head_group(graph, att, attention, names)) is not None:  # CoAtNet
-                if attention == 'heads': take(g)
-                else: skipped[name] = "attention='head_dim' narrows heads whose queries, keys and values are side by side in qkv (TinyViT, CoAtNet); these go whole or not at all"
-                continue
+            if att is not None and interleaved(att, name, take): continue  # CoAtNet at 224x224
             skipped[name] = f"torch-pruning cannot map channels through a reshape ({e})"; continue
         except Exception as e:  # torch-pruning could not follow the channels: leave the group alone
             seen.add(m); skipped[name] = f"torch-pruning could not build its group ({type(e).__name__}: {e})"; continue
@@ -547,10 +549,7 @@ def collect_groups(
         if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"; continue
         if att is not None:
             if attention == 'none': skipped[name] = "attention='none' leaves the attention's heads whole"; continue
-            if (g := interleaved_head_group(graph, att, attention, names)) is not None:  # checked first: torch-pruning's units of CoAtNet's look like all queries, then all keys, then all values
-                if attention == 'heads': groups.append(g)
-                else: skipped[name] = "attention='head_dim' narrows heads whose queries, keys and values are side by side in qkv (TinyViT, CoAtNet); these go whole or not at all"
-                continue
+            if interleaved(att, name, groups.append): continue  # checked first: torch-pruning's units of CoAtNet's look like all queries, then all keys, then all values
             units, heads = head_units(units, *att[1:], attention), (names[att[0]], attention)
             if units is None and (g := indexed_head_group(graph, att, attention, names)) is not None:
                 take(g); continue

@@ -66,7 +66,7 @@ def sync_heads(module:nn.Module, mode:str, rows:int):
         for m in module.modules():  # timm MaxViT's `rel_pos` keeps a head count of its own; CoAtNet's a shape ending in it (`bias_shape`: `(N, N, heads)`)
             if type(vars(m).get(h)) is int and vars(m)[h] == old: setattr(m, h, outs // rows)
             for k, v in list(vars(m).items()):
-                if 'shape' in k and type(v) is tuple and len(v) > 1 and v[-1] == old and all(type(i) is int for i in v): setattr(m, k, (*v[:-1], outs // rows))
+                if 'shape' in k and type(v) is tuple and len(v) == 3 and v[0] == v[1] and v[2] == old and all(type(i) is int for i in v): setattr(m, k, (*v[:2], outs // rows))  # a bias `(N, N, heads)`, not a window's shape
     heads, attrs = getattr(module, h), vars(module)
     width = inner // heads
     if mode == 'head_dim' and isinstance(attrs.get('head_dim'), int): module.head_dim = width
