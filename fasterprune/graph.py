@@ -147,8 +147,8 @@ def _fix_concats(dg, sizes):
         fns = [f for f, _ in node.grad_fn.next_functions]
         if dim not in (1, nd - 1) or len(fns) != len(chs): continue
         width = tp_shapes.infer_in_channels_recursively(dg, node, [0])
-        if nd == 3 and dim == 1 and any(isinstance(o.module, (nn.LayerNorm, nn.Linear)) for o in node.outputs): width = -1  # read on its last dimension after: dim 1 holds tokens
-        if width is not None and width != sum(chs):  # dim 1 is not the channels here (ViT, VOLO join a class token to the tokens): channels pass through (`_update_concat_mapping`)
+        tokens = nd == 3 and dim == 1 and any(isinstance(o.module, (nn.LayerNorm, nn.Linear)) for o in node.outputs)  # read on its last dimension after
+        if tokens or (width is not None and width != sum(chs)):  # not the channels here (ViT, VOLO join a class token to the tokens): channels pass through (`_update_concat_mapping`)
             node.module.fp_tokens = True; continue
         if dim != 1 and width is None: continue  # the last dimension holds the channels only where the layer after says so
         by_fn = {n.grad_fn: n for n in node.inputs}
