@@ -27,6 +27,7 @@ from .counting import count_params
 from .planning import Plan, Target
 from .groups import ATTENTION
 from .transaction import interrupts_deferred
+from .optimizer import param_lists
 from .recalibrate import recalibrate_bn, bn_layers
 
 # %% ../nbs/11_callback.ipynb #16843f27
@@ -187,7 +188,7 @@ class PruneCallback(Callback):
     def _hold_zero_grads(self)->dict:
         "`{parameter: gradient}` taken off the model when fastai has just zeroed every gradient: the prune then copies no zeros (the next backward fills them)"
         if not getattr(self, '_zeroed', False): return {}
-        held = {p: p.grad for p in self._model().parameters() if p.grad is not None}
+        held = {p: p.grad for ps in param_lists(self.opt)[0] for p in ps if p.grad is not None}  # the parameters fastai zeroed: the optimizer's
         for p in held: p.grad = None
         return held
 

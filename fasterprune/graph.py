@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/graph.html.md"""
 
 # %% auto #0
 __all__ = ['SUPPORTED_TP', 'check_tp_version', 'channel_multiplier', 'rnn_holders', 'IndexExplosion', 'Coupling', 'Graph', 'Cut',
-           'index_kept', 'index_array', 'awd_rnns', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
+           'index_kept', 'index_array', 'awd_rnns', 'width_holders', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
 
 # %% ../nbs/03_graph.ipynb #53076c98
 import copy, math, re
@@ -904,9 +904,14 @@ def awd_rnns(m:nn.Module)->list|None:
     rnns = [next((r for r in l.modules() if isinstance(r, nn.RNNBase)), None) for l in m._modules['rnns']]
     return rnns if len(rnns) == a['n_layers'] and None not in rnns else None
 
-def sync_attributes(model:nn.Module):
-    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM` and timm's CoaT (its position encoding's `channel_splits`) keep as plain attributes after their layers were pruned"
-    for m in model.modules():  # by name: fasterprune does not import torchvision
+def width_holders(model:nn.Module)->list:
+    "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
+    return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN')
+            or isinstance(m._modules.get('rnns'), nn.ModuleList) or isinstance(m._modules.get('conv_list'), nn.ModuleList)]
+
+def sync_attributes(model:nn.Module, holders:list=None):
+    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM` and timm's CoaT (its position encoding's `channel_splits`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
+    for m in model.modules() if holders is None else holders:  # by name: fasterprune does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
         elif type(m).__name__ == 'BackboneWithFPN' and type(vars(m).get('out_channels')) is int:  # a torchvision detector's: what its heads were built for
             convs = [c for c in m.fpn.layer_blocks.modules() if isinstance(c, nn.Conv2d)] if isinstance(getattr(m, 'fpn', None), nn.Module) else []

@@ -47,7 +47,9 @@ class Group:
         cs = self.couplings
         return torch.cat([c.idxs for c in cs]), torch.cat([c.root_idxs for c in cs]), torch.tensor([len(c.idxs) for c in cs])
     @cached_property
-    def keys(self)->frozenset: return frozenset(c.key for c in self.couplings)  # the layers (and pruning functions) the group touches
+    def key_list(self)->list: return [c.key for c in self.couplings]  # each coupling's layer and pruning function, in order
+    @cached_property
+    def keys(self)->frozenset: return frozenset(self.key_list)  # the layers (and pruning functions) the group touches
     def __repr__(self): return f"Group({self.name!r}, {self.n} channels, {len(self.units)}x{self.granularity} units, {len(self.couplings)} couplings)"
 
 def granularity(module)->int:
@@ -445,7 +447,7 @@ def merge_tied(groups:list)->list:
             remap = lambda r: torch.tensor([to_root[i] for i in r.tolist()], dtype=torch.long)
             g.couplings += [replace(o, root_idxs=remap(o.root_idxs)) for o in other.couplings]
             g.members += [m for m in other.members if m not in g.members]
-            g.__dict__.pop('flat', None); g.__dict__.pop('keys', None)
+            for k in ('flat', 'keys', 'key_list'): g.__dict__.pop(k, None)
             gone.add(other)
     return [g for g in groups if g not in gone]
 
@@ -602,13 +604,15 @@ def renumber_groups(
     pruned = {g: index_array(p) for g, p in removals.items() if len(p)}
     changed = [g for g in groups if g in pruned or not g.keys.isdisjoint(ops)]
     if not changed: return list(groups)
-    cs = [c for g in changed for c in g.couplings]
+    cs, ckeys = [c for g in changed for c in g.couplings], [k for g in changed for k in g.key_list]
+    csizes = [c.size for c in cs]
     sizes = {}  # each layer's index space: as large as the largest index any coupling holds on it, or loses
-    for c in cs: sizes[c.key] = max(sizes.get(c.key, 0), c.size)
+    for k, s in zip(ckeys, csizes):
+        if s > sizes.get(k, 0): sizes[k] = s
     gone_keys = [k for k in ops if k in sizes]
     gone = [index_array(ops[k]) for k in gone_keys]
     for k, x in zip(gone_keys, gone):
-        if len(x): sizes[k] = max(sizes[k], int(x[-1]) + 1)
+        if len(x) and x[-1] >= sizes[k]: sizes[k] = int(x[-1]) + 1
     key_pos = {k: i for i, k in enumerate(sizes)}
     layer_map, key_starts, kept_before = _maps(np.fromiter(sizes.values(), np.int64, len(sizes)), np.concatenate(gone or [np.zeros(0, np.int64)]),
                                                np.repeat(np.array([key_pos[k] for k in gone_keys], np.int64), [len(x) for x in gone]))
@@ -616,23 +620,24 @@ def renumber_groups(
     root_gone = [u[pruned[g]].ravel() if g in pruned else np.zeros(0, np.int64) for g, u in zip(changed, units)]
     root_map, group_starts, _ = _maps(np.array([g.n for g in changed], np.int64), np.concatenate(root_gone),
                                       np.repeat(np.arange(len(changed)), [len(r) for r in root_gone]))
-    flats, n_couplings = [g.flat for g in changed], [len(g.couplings) for g in changed]
+    flats, n_couplings = [g.flat for g in changed], [len(g.key_list) for g in changed]
     lengths = np.concatenate([f[2].numpy() for f in flats])
-    at_key = key_starts[np.array([key_pos[c.key] for c in cs], np.int64)]  # each coupling's offset in the layers' spaces
+    at_key = key_starts[np.array([key_pos[k] for k in ckeys], np.int64)]  # each coupling's offset in the layers' spaces
     idxs = layer_map[np.concatenate([f[0].numpy() for f in flats]) + np.repeat(at_key, lengths)]
     roots = root_map[np.concatenate([f[1].numpy() for f in flats]) + np.repeat(group_starts[np.repeat(np.arange(len(changed)), n_couplings)], lengths)]
     kept = idxs >= 0
     if not np.array_equal(kept, roots >= 0): return None  # a channel stayed although its root went, or went alone
     counts = np.bincount(np.repeat(np.arange(len(cs)), lengths)[kept], minlength=len(cs))
-    new_sizes = (kept_before[at_key + np.array([c.size for c in cs], np.int64)] - kept_before[at_key]).tolist()  # kept indices below each old size
-    idxs, roots, counts_t = torch.from_numpy(idxs[kept]), torch.from_numpy(roots[kept]), torch.from_numpy(counts)
-    new, starts, ends, at, ci = {}, group_starts.tolist(), np.cumsum(counts).tolist(), 0, 0
+    new_sizes = (kept_before[at_key + np.array(csizes, np.int64)] - kept_before[at_key]).tolist()  # kept indices below each old size
+    idxs, roots, counts_t, lens = torch.from_numpy(idxs[kept]), torch.from_numpy(roots[kept]), torch.from_numpy(counts), counts.tolist()
+    idx_parts, root_parts = idxs.split(lens), roots.split(lens)  # every coupling's share, in one call each
+    new, starts, at, ci = {}, group_starts.tolist(), 0, 0
     for gi, (g, u) in enumerate(zip(changed, units)):
         couplings, begin = [], at
         for c in g.couplings:
             fixed = {int(root_map[starts[gi] + f]) for f in c.fixed_roots} if c.fixed_roots else c.fixed_roots
-            couplings.append(_moved(c, idxs=idxs[at:ends[ci]], root_idxs=roots[at:ends[ci]], fixed_roots=fixed, size=new_sizes[ci]))
-            at, ci = ends[ci], ci + 1
+            couplings.append(_moved(c, idxs=idx_parts[ci], root_idxs=root_parts[ci], fixed_roots=fixed, size=new_sizes[ci]))
+            at, ci = at + lens[ci], ci + 1
         if g not in pruned: ng = _moved(g, couplings=couplings)
         else:
             rows = np.ones(len(u), dtype=bool)
@@ -640,7 +645,7 @@ def renumber_groups(
             n = g.n - len(pruned[g]) * g.granularity
             if n < 2 or rows.sum() < 2: continue  # as `collect_groups`: a group needs two positions to be prunable
             ng = _moved(g, couplings=couplings, n=n, units=torch.from_numpy(root_map[u[rows] + group_starts[gi]]))
-        ng.__dict__.update(flat=(idxs[begin:at], roots[begin:at], counts_t[ci - len(couplings):ci]), keys=g.keys)  # what the next prune reads, already laid out
+        ng.__dict__.update(flat=(idxs[begin:at], roots[begin:at], counts_t[ci - len(couplings):ci]), keys=g.keys, key_list=g.key_list)  # what the next prune reads, already laid out
         new[g] = ng
     return [new[g] if g in new else g for g in groups if g in new or g not in changed]
 

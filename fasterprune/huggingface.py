@@ -69,9 +69,9 @@ def _sync_heads(hf:nn.Module):
             m.split_size = m.embed_dim = c.nf // 3  # the forward splits c_attn's outputs into queries, keys and values of this width
             m.num_heads = m.embed_dim // m.head_dim
 
-def sync_config(model:nn.Module):
-    "Write the sizes of the pruned layers into the config of every Hugging Face model in `model`, and into the modules that keep them"
-    for hf in hf_models(model):
+def sync_config(model:nn.Module, hfs:list=None):
+    "Write the sizes of the pruned layers into the config of every Hugging Face model in `model` (`hfs`: `hf_models(model)`, found before), and into the modules that keep them"
+    for hf in hf_models(model) if hfs is None else hfs:
         _sync_heads(hf)
         sizes = config_sizes(hf)
         for field, size in sizes.items(): setattr(hf.config, field, size)

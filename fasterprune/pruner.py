@@ -421,7 +421,7 @@ class Pruner:
         if optimizer is not None: param_lists(optimizer)  # one we cannot update fails before anything changes
         if self.latency is not None and not self.latency.settled: self._fit_latency(grads)  # once, before the first prune: every step then follows it
         with interrupts_deferred():  # Ctrl-C waits for the end of the prune
-            before, groups, excluded = set(self.model.parameters()), self.groups, dict(self.excluded)
+            groups, excluded = self.groups, dict(self.excluded)
             plan = self._synced(self.plan(fraction, grads=grads))
             applied, check, broken = self._apply_checked(plan)
             if broken:  # leave out what torch-pruning got wrong, and prune the rest to the target
@@ -434,7 +434,7 @@ class Pruner:
                 if broken: raise RuntimeError("Pruning still breaks the forward; the model was restored")
             excluded.update(plan.excluded)
             try:
-                changes = applied.param_changes(before) if applied is not None else {}
+                changes = applied.param_changes() if applied is not None else {}
                 update = staged_update(optimizer, changes) if optimizer is not None else noop
                 regrouped = (self.refresh_groups(applied, excluded) if applied is not None
                              else ([g for g in groups if g.name not in excluded], self.skipped))  # nothing pruned: only what planning left out goes

@@ -10,14 +10,14 @@ __all__ = ['layer_ops', 'save_state', 'restore_state', 'head_rows', 'sync_heads'
            'interrupts_deferred']
 
 # %% ../nbs/06_transaction.ipynb #757e74ad
-import signal, threading, math
+import signal, threading, math, weakref
 import numpy as np
 from dataclasses import dataclass
 import torch, torch.nn as nn
 from fastcore.basics import store_attr
 from .counting import MacCounter, run_forward, untouched, output_shapes, layer_io
-from .graph import Graph, Cut, sync_attributes, index_array
-from .huggingface import sync_config
+from .graph import Graph, Cut, sync_attributes, width_holders, index_array
+from .huggingface import sync_config, hf_models
 from .groups import fused_layers, head_parts
 
 # %% ../nbs/06_transaction.ipynb #9a97d534
@@ -30,7 +30,7 @@ def layer_ops(removals:dict)->dict:
         gone[g.units.numpy()[index_array(positions)].ravel()] = True  # the root channels that go
         g_idxs, roots, lengths = g.flat  # every coupling at once
         sel = gone[roots.numpy()]
-        keys = np.array([key_ids.setdefault(c.key, len(key_ids)) for c in g.couplings], dtype=np.int64)
+        keys = np.array([key_ids.setdefault(k, len(key_ids)) for k in g.key_list], dtype=np.int64)
         ids.append(np.repeat(keys, lengths.numpy())[sel]); idxs.append(g_idxs.numpy()[sel])
     if not ids: return {}
     ids, idxs = np.concatenate(ids), np.concatenate(idxs)
@@ -112,21 +112,25 @@ def sync_reparam_widths(blocks:set, states:dict):
             for k, _ in _CONV_WIDTHS:
                 if type(a.get(k)) is int and a[k] == old != n.num_features: setattr(b, k, n.num_features)
 
+_HOLDERS = weakref.WeakKeyDictionary()  # `{model: (width_holders, hf_models)}`
+
 def sync_widths(model:nn.Module, graph:Graph):
     "After a prune or a rollback: the widths that models keep outside their layers (torchvision's attributes, a Hugging Face config, the sizes a module splits with: `Graph.sync_splits`)"
-    sync_attributes(model)
-    sync_config(model)
+    if (held := _HOLDERS.get(model)) is None: held = _HOLDERS[model] = width_holders(model), hf_models(model)  # once per model: a prune replaces tensors, never modules
+    sync_attributes(model, held[0])
+    sync_config(model, held[1])
     graph.sync_splits(model)
 
-def resolve_changes(log:dict, model:nn.Module, before:set)->dict:
-    "`{old parameter: (new parameter, Cut)}` for the parameters of `model` that `log` shows replaced; a `Cut` is the list `[(dim, kept indices), ...]`"
+def resolve_changes(log:dict, model:nn.Module=None, before:set=None)->dict:
+    "`{old parameter: (new parameter, Cut)}` for the parameters of `model` that `log` shows replaced (among `before`, if given); without `model`, for every new parameter in `log` that was not replaced again. A `Cut` is the list `[(dim, kept indices), ...]`"
     changes = {}
-    for p in model.parameters():
+    olds = {q for q, _ in log.values()} if model is None else None
+    for p in model.parameters() if model is not None else [p for p in log if p not in olds]:
         cuts, q = [], p
         while q in log:  # back from the parameter to the one it replaced, and so on
             q, cut = log[q]
             cuts.append(cut)
-        if q is not p and q in before:  # replaced once: its own `Cut`; more often: the selections one after the other
+        if q is not p and (before is None or q in before):  # replaced once: its own `Cut`; more often: the selections one after the other
             changes[q] = (p, cuts[0] if len(cuts) == 1 else Cut([op for cut in reversed(cuts) for op in cut], q.shape, q.device))
     return changes
 
@@ -141,9 +145,10 @@ class Applied:
         self.graph.restore(self.graph_state)
         for model in (self.model, self.twin):
             if model is not None: sync_widths(model, self.graph)
-    def param_changes(self, before:set)->dict:
-        "`{old parameter: (new parameter, Cut)}` of the parameters in `before` that were replaced"
-        return resolve_changes(self.log, self.model, before)
+    def param_changes(self, before:set=None)->dict:
+        "`{old parameter: (new parameter, Cut)}` of the parameters replaced (those in `before`, if given); read from the log alone, unless a new parameter may have left the model (modules that share a weight were tied again, or a Hugging Face model's embeddings)"
+        drops = bool(self.graph.tied) or bool(_HOLDERS.get(self.model, (None, True))[1])
+        return resolve_changes(self.log, self.model if drops else None, before)
 
 def _undo(applied:Applied, e:BaseException, where:str):
     "Roll `applied` back after `e` and raise: an interrupt (Ctrl-C) half way must not leave a half-pruned model either"
