@@ -71,6 +71,8 @@ def _release_trace(dg):
         if isinstance(node.module, ops._SliceOp):  # the size of the dimension it slices, for `_update_slice_mapping`
             sizes = getattr(node.grad_fn, '_saved_self_sym_sizes', None)
             node.module.fp_in_size = int(sizes[node.module.dim]) if sizes is not None and -len(sizes) <= node.module.dim < len(sizes) else None
+        if node.type == ops.OPTYPE.RESHAPE and (sizes := getattr(node.grad_fn, '_saved_self_sym_sizes', None)) is not None:
+            node.module.fp_in_sizes = tuple(int(s) for s in sizes)  # the shape it reshapes, for `_linear_flatten`
         node.grad_fn = _FnInfo(node.grad_fn, saved=not isinstance(node.module, nn.Module))  # sizes are read for ops only
         if isinstance(node.module, ops._SliceOp): node.module.grad_fn = node.grad_fn
     dg.unwrapped_parameters = None  # only read while building
@@ -230,9 +232,31 @@ def _mark_tiles(dg, reshapes):
         if widths == {shape_in[-1]} and shape_in[1:].count(shape_in[-1]) == 1:  # the last dimension holds the channels, no other could
             node.module.fp_tile = k  # (not an attention's heads merged back, nor a flatten of (C, H, W) with W == C)
 
+class _ChannelsKept:
+    "Channels pass as they are (a linear layer's own flatten, `_linear_flatten`), below `width`: one past it was misread on the way, and the search stops (`IndexExplosion`)"
+    def __init__(self, width): self.width = width
+    def __call__(self, idxs):
+        if any(i.idx >= self.width for i in idxs): raise IndexExplosion(f"{len(idxs)} channels reach a linear layer of {self.width} inputs past its end")
+        return idxs
+
+def _linear_flatten(node)->bool:
+    "Whether reshape `node` is the flatten inside `F.linear` on an input of three or more dimensions (timm MambaOut's `(B, H, W, C)`): it merges the leading dimensions and keeps the last, which the linear layer reads as its input channels"
+    sizes = getattr(node.module, 'fp_in_sizes', None)  # recorded by `_release_trace`
+    if sizes is None or len(sizes) < 3 or not node.outputs: return False
+    return all(o.grad_fn is not None and o.grad_fn.name() in ('AddmmBackward0', 'MmBackward0')
+               and any(isinstance(n.module, nn.Linear) and n.module.in_features == sizes[-1] for n in o.outputs) for o in node.outputs)
+
 def _update_reshape_mapping(dg, node):
-    "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, else torch-pruning's"
+    "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, none through a linear layer's own flatten (`_linear_flatten`: channels pass as they are), else torch-pruning's"
     k = getattr(node.module, 'fp_tile', None)
+    if k is None and _linear_flatten(node):
+        width = node.module.fp_in_sizes[-1]
+        for in_node in node.inputs:
+            for dep in in_node.dependencies:
+                if dep.target is node: dep.index_mapping[0] = _ChannelsKept(width)
+            for dep in node.dependencies:
+                if dep.target is in_node: dep.index_mapping[0] = _ChannelsKept(width)
+        return
     if k is None: return tp_maps.update_reshape_index_mapping(dg, node)
     for in_node in node.inputs:
         c = tp_shapes.infer_out_channels_recursively(dg, in_node, [0])
@@ -641,7 +665,7 @@ def refresh_maps(self:Graph):
     _update_index_maps(self.dg)
     widths = [w for m in self.dg.module2node if isinstance(m, nn.Module) and (p := self.dg.get_pruner_of_module(m)) is not None
               for w in (p.get_out_channels(m), p.get_in_channels(m)) if isinstance(w, int)]
-    self.max_idxs = 4 * max(widths + [1024])  # no real mapping is wider than the widest layer
+    self.max_idxs = max(widths + [1024])  # no real mapping is wider than the widest layer
 
 @patch
 def couplings(self:Graph, layer:nn.Module)->list:
