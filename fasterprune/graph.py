@@ -754,10 +754,11 @@ def per_head(self:Graph, p:nn.Parameter, heads:int)->bool:
 
 @patch
 def coupling(self:Graph, layer:nn.Module, is_out:bool, idxs:torch.Tensor, root_idxs:torch.Tensor)->Coupling:
-    "A `Coupling` of `layer`'s output (or input) channels `idxs` to the root's `root_idxs`, for a group fasterprune builds itself; `layer` may be a parameter of the graph (on its `pruning_dim`)"
+    "A `Coupling` of `layer`'s output (or input) channels `idxs` to the root's `root_idxs`, for a group fasterprune builds itself; `layer` may be a parameter of the graph (on its `pruning_dim`); a depthwise conv's outputs take its inputs with them"
     p = self.dg.get_pruner_of_module(layer)
     name = self.dg._module2name.get(layer) if isinstance(layer, nn.Module) else self.dg._param_to_name.get(layer)
-    return Coupling(self.dg.module2node[layer], p.prune_out_channels if is_out else p.prune_in_channels,
+    depthwise = isinstance(layer, ops.TORCH_CONV) and layer.groups == layer.out_channels > 1 and not channel_multiplier(layer)
+    return Coupling(self.dg.module2node[layer], tp_function.prune_depthwise_conv_out_channels if is_out and depthwise else p.prune_out_channels if is_out else p.prune_in_channels,
                     name, is_out, idxs.long(), root_idxs.long(), set(), int(idxs.max()) + 1)
 
 @patch
@@ -931,10 +932,10 @@ def awd_rnns(m:nn.Module)->list|None:
 def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
     return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN')
-            or isinstance(m._modules.get('rnns'), nn.ModuleList) or isinstance(m._modules.get('conv_list'), nn.ModuleList)]
+            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg'))]
 
 def sync_attributes(model:nn.Module, holders:list=None):
-    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM` and timm's CoaT (its position encoding's `channel_splits`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
+    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`) and EfficientViT (its multi-scale attention's head width `dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
     for m in model.modules() if holders is None else holders:  # by name: fasterprune does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
         elif type(m).__name__ == 'BackboneWithFPN' and type(vars(m).get('out_channels')) is int:  # a torchvision detector's: what its heads were built for
@@ -945,6 +946,9 @@ def sync_attributes(model:nn.Module, holders:list=None):
             if len(rnns) > 1: m.n_hid = layer_io(rnns[0])[1]
         elif isinstance(convs := m._modules.get('conv_list'), nn.ModuleList) and type(s := vars(m).get('channel_splits')) is list and len(s) == len(convs):
             m.channel_splits = [c.out_channels for c in convs]  # CoaT's `ConvRelPosEnc` splits its input among its convs with it
+        elif (isinstance(agg := m._modules.get('aggreg'), nn.ModuleList) and type(vars(m).get('dim')) is int and len(agg) and isinstance(agg[0], nn.Sequential)
+              and isinstance(pw := agg[0][-1], nn.Conv2d) and pw.groups > 1):
+            m.dim = pw.out_channels // pw.groups  # EfficientViT's `LiteMLA` reshapes its heads with it: a group of its grouped conv is one head's queries, keys or values
 
 @patch
 def merged(self:Graph, todo:dict)->dict:

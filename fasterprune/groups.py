@@ -9,9 +9,10 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'linear_of', 'p
            'query_kv_attention_of', 'separate_attention_of', 'shared_encoding_of', 'fused_names', 'fused_layers',
            'attention_of', 'head_units', 'head_couplings', 'kv_attention_of', 'kv_head_group', 'fused_attention_of',
            'fused_head_group', 'indexed_head_group', 'interleaved_head_group', 'gated_head_group',
-           'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'outlook_attention_of', 'head_parts',
-           'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'collect_groups', 'renumber_groups',
-           'scored_params', 'channel_scores', 'group_scores', 'position_scores']
+           'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'lite_attention_of',
+           'lite_attention_group', 'outlook_attention_of', 'head_parts', 'tie_input_widths', 'tie_stacked_rnns',
+           'merge_tied', 'untie_guard', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores',
+           'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -342,6 +343,35 @@ def shared_encoding_group(graph:Graph, att:tuple, names:dict)->Group:
     return Group(qkv, names[qkv], cs, 3 * e, units, [names[q] for q, *_ in found] + [names[c] for c in convs],
                  attention=(names[atts[0]], 'narrow'), tied=_width_from_input(atts[0], e))
 
+def lite_attention_of(m:nn.Module)->tuple|None:
+    "`(qkv, [(depthwise, grouped), ...], proj, norms, heads, dim)` of a multi-scale linear attention like timm EfficientViT's (MIT) `LiteMLA`: a 1x1 conv `qkv.conv` (and the norm after it) whose outputs go head by head, each its queries, keys and values of an int `dim`; for each scale in `aggreg` a depthwise conv, then a 1x1 conv with a group per head's queries, keys or values; `proj.conv` reading the values of every scale's heads; else None"
+    d, agg = vars(m).get('dim'), m._modules.get('aggreg')
+    qkv, proj = (pointwise_of(w._modules.get('conv')) if isinstance(w := m._modules.get(k), nn.Module) else None for k in ('qkv', 'proj'))
+    if type(d) is not int or d < 1 or not isinstance(agg, nn.ModuleList) or not len(agg) or qkv is None or proj is None: return None
+    e3 = qkv.out_channels
+    if e3 % (3 * d): return None
+    heads, pairs = e3 // (3 * d), []
+    for s in agg:
+        convs = list(s.children()) if isinstance(s, nn.Sequential) else []
+        if len(convs) != 2 or not all(isinstance(c, nn.Conv2d) for c in convs): return None
+        dw, pw = convs
+        if not (dw.in_channels == dw.out_channels == dw.groups == e3 and pw.in_channels == pw.out_channels == e3
+                and pw.groups == 3 * heads and pw.kernel_size == (1, 1)): return None
+        pairs.append((dw, pw))
+    norms = [n for n in m._modules['qkv'].children() if isinstance(n, NORMS)]
+    return (qkv, pairs, proj, norms, heads, d) if proj.in_channels == heads * d * (1 + len(pairs)) else None
+
+def lite_attention_group(graph:Graph, att:tuple, names:dict)->Group:
+    "The group of a multi-scale linear attention (`lite_attention_of`): a position is one dimension of every head's queries, keys and values (its rows of `qkv` and of each scale's convs, and the columns of `proj` that read its values at every scale). Whole heads cannot go: each scale's grouped conv keeps a group for every head's queries, keys and values, of equal widths"
+    qkv, pairs, proj, norms, heads, d = att
+    roots = torch.arange(3 * heads * d)  # head by head: its queries, keys and values, `d` each
+    values = roots[roots // d % 3 == 2]  # in `proj`'s order: head by head, each its `d` values
+    cs = [graph.coupling(l, True, roots, roots) for l in [qkv, *norms]]
+    for dw, pw in pairs: cs += [graph.coupling(dw, True, roots, roots), graph.coupling(pw, False, roots, roots), graph.coupling(pw, True, roots, roots)]
+    scales = 1 + len(pairs)
+    cs.append(graph.coupling(proj, False, torch.arange(scales * heads * d), values.repeat(scales)))  # the heads of `qkv`, then those of each scale
+    return Group(qkv, names[qkv], cs, 3 * heads * d, roots.view(3 * heads, d).T, [names[qkv]] + [names[pw] for _, pw in pairs])
+
 def outlook_attention_of(m:nn.Module)->tuple|None:
     "`(v, attn, heads)` of an outlook attention (timm VOLO's `OutlookAttention`): linear layers `v`, `attn` and `proj`, an `nn.Unfold` and an int `num_heads`; it unfolds its values and reshapes them into heads of `C // num_heads` channels, `C` its input's width, so they stay as wide as its input; else None"
     v, a, p, u, h = (*(m._modules.get(k) for k in ('v', 'attn', 'proj', 'unfold')), vars(m).get('num_heads'))
@@ -499,6 +529,9 @@ def collect_groups(
         elif (att := separate_attention_of(m)) is not None:
             built.update({l: (separate_head_group, (m, attention), (att[0], *att[1]), None) for l in (att[0], *att[1])})
         elif (att := shared_encoding_of(m)) is not None: shared.setdefault(att[3], []).append(m)
+        elif (att := lite_attention_of(m)) is not None:
+            projs = (att[0], *[c for pair in att[1] for c in pair])  # its depthwise convs root no group of their own either
+            built.update({l: (lite_attention_group, att, projs, None) for l in projs})
     for enc, atts in shared.items():  # CoaT: the attentions of a stage share one position encoding, so their heads narrow together
         found = [shared_encoding_of(a) for a in atts]
         if len({(q.out_features, h) for q, _, h, _ in found}) > 1: continue  # unequal attentions: torch-pruning's groups, if any
