@@ -713,6 +713,16 @@ def couplings(self:Graph, layer:nn.Module)->list:
     return res
 
 @patch
+def check_widths(self:Graph, couplings:list):
+    "Raise `IndexExplosion` if a coupling reaches past the end of its layer's channels: a map torch-pruning misread (timm's relative-position MLP, one output per head, read as the heads' channels)"
+    for c in couplings:
+        m = c.module
+        if not isinstance(m, nn.Module) or c.inert or c.is_out is None or channel_multiplier(m) or not hasattr(c.handler, '__self__'): continue
+        try: w = c.handler.__self__.get_out_channels(m) if c.is_out else c.handler.__self__.get_in_channels(m)
+        except Exception: continue
+        if isinstance(w, int) and c.size > w: raise IndexExplosion(f"{c.name}'s channels are mapped to index {c.size - 1} of its {w}")
+
+@patch
 def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int)->bool:
     "Whether what reads `layer`'s outputs takes all its queries, then all its keys, then all its values: a reshape to `(..., 3, heads, width)` or a split into three equal pieces (not TinyViT's `(..., heads, 3 * width)`: each head's own, side by side)"
     node = self.dg.module2node.get(layer)

@@ -554,11 +554,14 @@ def collect_groups(
             if len(g.units) >= 2: groups.append(g)
             continue
         n = graph.out_channels(m)
-        try: cs = graph.couplings(m)
+        cs = []
+        try:
+            cs = graph.couplings(m)
+            graph.check_widths(cs)
         except IndexExplosion as e:
-            seen.add(m)
+            seen.update([m] + [c.module for c in cs if c.is_out])  # the layers a misread map coupled root no group of their own either
             att = attention_of(m, names, by_name) if attention != 'none' else None
-            if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None:  # MaxViT
+            if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None:  # MaxViT; timm's ViT with a relative-position MLP
                 take(g); continue
             if att is not None and interleaved(att, name, take): continue  # CoAtNet at 224x224
             skipped[name] = f"torch-pruning cannot map channels through a reshape ({e})"; continue
