@@ -36,7 +36,7 @@
    collector (it runs whenever enough objects were allocated, wherever that happens), and the first event with its
    garbage collection.
 
-    python benchmarks/callback.py [--epochs 5] [--repeats 3] [--long] [--macs] [--skip time,events,breakdown,memory]
+    python benchmarks/callback.py [--epochs 5] [--repeats 3] [--long] [--macs] [--skip time,events,breakdown,memory] [--models resnet18]
 """
 import argparse, ctypes, gc, math, multiprocessing, statistics, threading, time, warnings
 import torch, torch.nn as nn
@@ -134,9 +134,14 @@ def copy_floor(changes, opt, grads=True):
     for w, old, ops in work: slice_state(w, old, ops)
     return time.perf_counter() - t
 
+MODELS = None  # `--models`: the names of `event_learners` to measure (default: all)
+
 def event_learners()->dict:
     "The learners whose prune events parts 2 and 4 measure, by name"
     from fastai.vision.learner import unet_learner
+    return {k: v for k, v in _event_learners(unet_learner).items() if MODELS is None or k in MODELS}
+
+def _event_learners(unet_learner):
     return {'resnet18': resnet18_learner,
             'resnet50': lambda: Learner(image_dls(), tvm.resnet50(weights=None, num_classes=10), loss_func=CrossEntropyLossFlat()),
             'unet resnet18': lambda: unet_learner(image_dls(masks=True), tvm.resnet18, pretrained=False, n_out=3,
@@ -267,7 +272,9 @@ if __name__ == '__main__':
     ap.add_argument('--long', action='store_true', help='add a 1000-batch resnet18 fit (about 3 minutes, run once)')
     ap.add_argument('--skip', default='', help='comma-separated parts to skip: time, events, breakdown, memory')
     ap.add_argument('--macs', action='store_true', help='events: also a MACs target (speed_up=2), filters and MACs ranked globally')
+    ap.add_argument('--models', default='', help="events and breakdown: comma-separated models among 'resnet18', 'resnet50', 'unet resnet18' (default: all)")
     args = ap.parse_args()
+    if args.models: MODELS = args.models.split(',')
     skip = args.skip.split(',')
     warnings.simplefilter('ignore')
     if 'time' not in skip: time_table(args)

@@ -178,7 +178,9 @@ class PruneCallback(Callback):
         held = self._hold_zero_grads()
         try: self.pruner.prune_to(fraction, grads=grads, optimizer=self.opt)
         finally:
-            for p, g in held.items(): p.grad = g  # the layers left as they were get theirs back; the pruned ones have none
+            gone = self.pruner.param_changes or {}  # the parameters this prune replaced (none if it failed)
+            for p, g in held.items():
+                if p not in gone: p.grad = g  # the layers left as they were get theirs back; the pruned ones have none
         if isinstance(self.learn.model, DDP): self._rewrap()
         self.pruner.param_changes, self._grad_params, self._grad_sums = None, None, None  # release replaced tensors
         self.fraction = fraction

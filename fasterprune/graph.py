@@ -789,7 +789,10 @@ class Cut(list):
         self.keep, self.shape, self.device, self.rows = keep, tuple(shape), device, None
         if keep.keys() == {0, 1} and nd > 2 and math.prod(shape[2:]) >= 4:  # a conv kernel losing inputs and outputs:
             dt = torch.int32 if shape[0] * shape[1] < 2**31 else torch.long  # int32 rows: built and gathered faster
-            self.rows = (keep[0].to(dt)[:, None] * shape[1] + keep[1].to(dt)).flatten()  # one gather of whole kernels, no half-cut copy
+            if keep[0].is_cpu and len(keep[0]) * len(keep[1]) < 2**16:  # small: NumPy builds it in a third of torch's time
+                nt = np.int32 if dt is torch.int32 else np.int64
+                self.rows = torch.from_numpy((keep[0].numpy().astype(nt)[:, None] * shape[1] + keep[1].numpy().astype(nt)).ravel())
+            else: self.rows = (keep[0].to(dt)[:, None] * shape[1] + keep[1].to(dt)).flatten()  # one gather of whole kernels, no half-cut copy
             self.out_shape = (len(keep[0]), len(keep[1]), *shape[2:])
 
     def __call__(self, t:torch.Tensor)->torch.Tensor:
@@ -823,11 +826,23 @@ def _replaced(weight, cut:Cut, log=None):
     if log is not None: log[new] = (weight, cut)  # the optimizer's state is cut with it, composed once
     return new
 
+def _put(m:nn.Module, k:str, v):
+    "`m.k = v` where `k` is already a parameter, buffer or plain attribute of `m`: written into its dictionary, past `nn.Module.__setattr__` (5 us, several times per layer at every prune); else `setattr`"
+    for d in (m._parameters, m._buffers, m.__dict__):
+        if k in d: d[k] = v; return
+    setattr(m, k, v)
+
+_KEEPS = {}  # `_keep`'s recent results: a prune cuts a conv's outputs, its norm and the next conv's inputs alike
+
 def _keep(n:int, idxs)->torch.Tensor:
-    "The indices of `range(n)` not in `idxs` (a tensor or a list), in order"
+    "The indices of `range(n)` not in `idxs` (a tensor or a list), in order; a tensor no caller changes in place"
+    a = index_array(idxs)
+    if (res := _KEEPS.get(key := (n, a.tobytes()))) is not None: return res
     keep = np.ones(n, dtype=bool)
-    keep[index_array(idxs)] = False  # in NumPy: a few microseconds, for every layer at every prune
-    return torch.from_numpy(np.flatnonzero(keep))
+    keep[a] = False  # in NumPy: a few microseconds, for every layer at every prune
+    if len(_KEEPS) > 256: _KEEPS.clear()
+    res = _KEEPS[key] = torch.from_numpy(np.flatnonzero(keep))
+    return res
 
 def _cut_layer(layer, out_idxs, in_idxs, log, widths:tuple, dims:tuple):
     "Cut a layer's outputs and inputs at once, one copy per parameter: `widths` names its two width attributes, `dims` their weight dimensions"
@@ -835,11 +850,12 @@ def _cut_layer(layer, out_idxs, in_idxs, log, widths:tuple, dims:tuple):
     for side, (idxs, attr, dim) in enumerate(zip((out_idxs, in_idxs), widths, dims)):
         if idxs is None: continue
         keep = _keep(getattr(layer, attr), idxs)
-        setattr(layer, attr, len(keep))
+        _put(layer, attr, keep.shape[0])
         ops.append((dim, keep))
-        if side == 0 and layer.bias is not None:  # the bias follows the outputs
-            layer.bias = _replaced(layer.bias, Cut([(0, keep)], layer.bias.shape, layer.bias.device), log)
-    layer.weight = _replaced(layer.weight, Cut(ops, layer.weight.shape, layer.weight.device), log)
+        if side == 0 and (b := layer.bias) is not None:  # the bias follows the outputs
+            _put(layer, 'bias', _replaced(b, Cut([(0, keep)], b.shape, b.device), log))
+    w = layer.weight
+    _put(layer, 'weight', _replaced(w, Cut(ops, w.shape, w.device), log))
 
 def _conv(layer, out_idxs, in_idxs, log):
     "torch-pruning's `ConvPruner` for an ungrouped convolution: weight (out, in, ...), transposed (in, out, ...)"
@@ -853,9 +869,11 @@ def _batchnorm(layer, idxs, _, log):
     "torch-pruning's `BatchnormPruner`, with index tensors instead of Python lists for the running statistics"
     device = next((t.device for t in (layer.weight, layer.running_mean) if t is not None), None)
     cut = Cut([(0, _keep(layer.num_features, idxs))], (layer.num_features,), device)  # one for its parameters and statistics
-    layer.num_features = len(cut.keep[0])
-    if layer.track_running_stats: layer.running_mean, layer.running_var = cut(layer.running_mean), cut(layer.running_var)
-    if layer.affine: layer.weight, layer.bias = _replaced(layer.weight, cut, log), _replaced(layer.bias, cut, log)
+    _put(layer, 'num_features', cut.keep[0].shape[0])
+    if layer.track_running_stats:
+        for k in ('running_mean', 'running_var'): _put(layer, k, cut(getattr(layer, k)))
+    if layer.affine:
+        for k in ('weight', 'bias'): _put(layer, k, _replaced(getattr(layer, k), cut, log))
 
 def _conv1d(layer, out_idxs, in_idxs, log):
     "Hugging Face's `Conv1D`: weight (in, out), the transpose of a linear layer's"
