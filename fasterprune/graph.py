@@ -724,11 +724,13 @@ def check_widths(self:Graph, couplings:list):
 
 @patch
 def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int)->bool:
-    "Whether what reads `layer`'s outputs takes all its queries, then all its keys, then all its values: a reshape to `(..., 3, heads, width)` or a split into three equal pieces (not TinyViT's `(..., heads, 3 * width)`: each head's own, side by side)"
+    "Whether what reads `layer`'s outputs takes all its queries, then all its keys, then all its values: a reshape to `(..., 3, heads, width)` (a convolution's: `(B, 3, heads, width, ...)`, timm's Visformer) or a split into three equal pieces (not TinyViT's `(..., heads, 3 * width)`: each head's own, side by side)"
     node = self.dg.module2node.get(layer)
     if node is None or not node.outputs: return False
+    conv = isinstance(layer, nn.modules.conv._ConvNd)  # channels first
     for o in node.outputs:
-        if o.type == ops.OPTYPE.RESHAPE and tuple(getattr(o.module, 'fp_shape_out', ())[-3:]) == (3, heads, width): continue
+        shape = tuple(getattr(o.module, 'fp_shape_out', ()))
+        if o.type == ops.OPTYPE.RESHAPE and (shape[-3:] == (3, heads, width) or conv and shape[1:4] == (3, heads, width)): continue
         if o.type == ops.OPTYPE.SPLIT and getattr(o.module, 'split_sizes', None) == [heads * width] * 3: continue  # torchvision's MaxViT: `chunk`
         return False
     return True
