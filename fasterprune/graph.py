@@ -962,10 +962,15 @@ def awd_rnns(m:nn.Module)->list|None:
 def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
     return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN')
-            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg'))]
+            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m)]
+
+def _multi_query(m:nn.Module)->bool:
+    "Whether `m` is a multi-query attention like timm's `MultiQueryAttention2d` (`multi_query_attention_of`): its key and value widths ints beside 1x1 convs `key.proj` and `value.proj`"
+    return (all(isinstance(s := m._modules.get(k), nn.Sequential) and isinstance(s._modules.get('proj'), nn.Conv2d) for k in ('query', 'key', 'value', 'output'))
+            and type(vars(m).get('key_dim')) is int and type(vars(m).get('value_dim')) is int)
 
 def sync_attributes(model:nn.Module, holders:list=None):
-    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`) and EfficientViT (its multi-scale attention's head width `dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
+    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`) and MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
     for m in model.modules() if holders is None else holders:  # by name: fasterprune does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
         elif type(m).__name__ == 'BackboneWithFPN' and type(vars(m).get('out_channels')) is int:  # a torchvision detector's: what its heads were built for
@@ -979,6 +984,9 @@ def sync_attributes(model:nn.Module, holders:list=None):
         elif (isinstance(agg := m._modules.get('aggreg'), nn.ModuleList) and type(vars(m).get('dim')) is int and len(agg) and isinstance(agg[0], nn.Sequential)
               and isinstance(pw := agg[0][-1], nn.Conv2d) and pw.groups > 1):
             m.dim = pw.out_channels // pw.groups  # EfficientViT's `LiteMLA` reshapes its heads with it: a group of its grouped conv is one head's queries, keys or values
+        elif _multi_query(m):  # timm's `MultiQueryAttention2d` reshapes its queries with `key_dim`; its scale follows the keys' width, as PyTorch's fused attention's does
+            if m.key_dim != (kd := m.key.proj.out_channels): m.key_dim, m.scale = kd, kd ** -0.5
+            m.value_dim = m.value.proj.out_channels
 
 @patch
 def merged(self:Graph, todo:dict)->dict:

@@ -11,8 +11,8 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'linear_of', 'p
            'fused_head_group', 'indexed_head_group', 'interleaved_head_group', 'gated_head_group',
            'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'lite_attention_of',
            'lite_attention_group', 'outlook_attention_of', 'head_parts', 'tie_input_widths', 'tie_stacked_rnns',
-           'merge_tied', 'untie_guard', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores',
-           'group_scores', 'position_scores']
+           'merge_tied', 'untie_guard', 'multi_query_attention_of', 'multi_query_key_group', 'multi_query_value_group',
+           'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -495,6 +495,31 @@ def untie_guard(groups:list, names:dict)->tuple:
             if left: skipped[g.name] = f"it cuts {names[m]}'s weight, which {names[left[0]]} shares (tied), and leaves {names[left[0]]} as it is"; break
     return [g for g in groups if g.name not in skipped], skipped
 
+# %% ../nbs/04_groups.ipynb #bc45b0c4
+def multi_query_attention_of(m:nn.Module)->tuple|None:
+    "`(query, key, value, output, heads, key width, value width)` of a multi-query attention (timm's `MultiQueryAttention2d`: 1x1 convolutions `proj` in `query`, `key`, `value` and `output`, one key and one value shared by `num_heads` heads), else None"
+    mods, a = m._modules, vars(m)
+    if not all(isinstance(s := mods.get(k), nn.Sequential) and isinstance(s._modules.get('proj'), nn.Conv2d) for k in ('query', 'key', 'value', 'output')): return None
+    if not all(type(a.get(k)) is int for k in ('num_heads', 'key_dim', 'value_dim')): return None
+    q, k, v, o = (mods[n]._modules['proj'] for n in ('query', 'key', 'value', 'output'))
+    h, kd, vd = a['num_heads'], a['key_dim'], a['value_dim']
+    if (q.out_channels, k.out_channels, v.out_channels, o.in_channels) != (h * kd, kd, vd, h * vd) or any(c.groups != 1 for c in (q, k, v, o)): return None
+    return q, k, v, o, h, kd, vd
+
+def multi_query_key_group(graph:Graph, att:tuple, names:dict)->Group:
+    "The key dimensions of a multi-query attention (`multi_query_attention_of`): a position is one row of `key` and the same row of every head's queries in `query`"
+    q, k, _, _, h, kd, _ = att
+    roots = torch.arange(kd)
+    cs = [graph.coupling(k, True, roots, roots), graph.coupling(q, True, (torch.arange(h)[:, None] * kd + roots).flatten(), roots.repeat(h))]
+    return Group(k, names[k], cs, kd, roots[:, None], [names[k], names[q]])
+
+def multi_query_value_group(graph:Graph, att:tuple, names:dict)->Group:
+    "The value dimensions of a multi-query attention (`multi_query_attention_of`): a position is one row of `value` and the inputs of `output` that read it in every head"
+    _, _, v, o, h, _, vd = att
+    roots = torch.arange(vd)
+    cs = [graph.coupling(v, True, roots, roots), graph.coupling(o, False, (torch.arange(h)[:, None] * vd + roots).flatten(), roots.repeat(h))]
+    return Group(v, names[v], cs, vd, roots[:, None], [names[v]])
+
 # %% ../nbs/04_groups.ipynb #82471fed
 _WHOLE_HF = "this attention's heads go whole or not at all (a rotary embedding pairs their dimensions, a config derives their width)"
 
@@ -529,6 +554,8 @@ def collect_groups(
         elif (att := separate_attention_of(m)) is not None:
             built.update({l: (separate_head_group, (m, attention), (att[0], *att[1]), None) for l in (att[0], *att[1])})
         elif (att := shared_encoding_of(m)) is not None: shared.setdefault(att[3], []).append(m)
+        elif (att := multi_query_attention_of(m)) is not None:  # MobileNetV4's: every head narrower, in either mode
+            built.update({att[1]: (multi_query_key_group, att, (att[1], att[0]), None), att[2]: (multi_query_value_group, att, (att[2],), None)})
         elif (att := lite_attention_of(m)) is not None:
             projs = (att[0], *[c for pair in att[1] for c in pair])  # its depthwise convs root no group of their own either
             built.update({l: (lite_attention_group, att, projs, None) for l in projs})
