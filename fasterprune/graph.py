@@ -962,12 +962,12 @@ def awd_rnns(m:nn.Module)->list|None:
 def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
     return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN')
-            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _talking_heads(m)]
+            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m)]
 
-def _talking_heads(m:nn.Module)->bool:
-    "Whether `m` is an attention like timm EfficientFormerV2's `Attention2d` (`talking_attention_of`): convs `talking_head1`, `talking_head2` and `v.conv` beside ints `num_heads` and `dh`"
-    return (all(isinstance(m._modules.get(k), nn.Conv2d) for k in ('talking_head1', 'talking_head2')) and isinstance(getattr(m._modules.get('v'), 'conv', None), nn.Conv2d)
-            and type(vars(m).get('num_heads')) is int and type(vars(m).get('dh')) is int)
+def _conv_heads(m:nn.Module)->bool:
+    "Whether `m` is an attention like timm EfficientFormerV2's `Attention2d` or `Attention2dDownsample` (`conv_attention_of`): a conv `v.conv` and a module `v_local` beside ints `num_heads`, `d` and `dh`"
+    return (isinstance(getattr(m._modules.get('v'), 'conv', None), nn.Conv2d) and 'v_local' in m._modules
+            and all(type(vars(m).get(k)) is int for k in ('num_heads', 'd', 'dh')))
 
 def _multi_query(m:nn.Module)->bool:
     "Whether `m` is a multi-query attention like timm's `MultiQueryAttention2d` (`multi_query_attention_of`): its key and value widths ints beside 1x1 convs `key.proj` and `value.proj`"
@@ -992,8 +992,9 @@ def sync_attributes(model:nn.Module, holders:list=None):
         elif _multi_query(m):  # timm's `MultiQueryAttention2d` reshapes its queries with `key_dim`; its scale follows the keys' width, as PyTorch's fused attention's does
             if m.key_dim != (kd := m.key.proj.out_channels): m.key_dim, m.scale = kd, kd ** -0.5
             m.value_dim = m.value.proj.out_channels
-        elif _talking_heads(m):  # EfficientFormerV2's `Attention2d` reshapes with `num_heads` and `dh`, and caches its biases per device in eval mode
-            m.num_heads, m.dh = m.talking_head1.out_channels, m.v.conv.out_channels
+        elif _conv_heads(m):  # EfficientFormerV2's attentions reshape with `num_heads` and `dh` (`d` each), and cache their biases per device in eval mode
+            m.dh = m.v.conv.out_channels
+            m.num_heads = m.dh // m.d
             if isinstance(vars(m).get('attention_bias_cache'), dict): m.attention_bias_cache = {}
 
 @patch

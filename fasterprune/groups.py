@@ -12,7 +12,7 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'linear_of', 'p
            'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'lite_attention_of',
            'lite_attention_group', 'outlook_attention_of', 'head_parts', 'tie_input_widths', 'tie_stacked_rnns',
            'merge_tied', 'untie_guard', 'multi_query_attention_of', 'multi_query_key_group', 'multi_query_value_group',
-           'talking_attention_of', 'talking_head_group', 'collect_groups', 'renumber_groups', 'scored_params',
+           'conv_attention_of', 'conv_head_group', 'collect_groups', 'renumber_groups', 'scored_params',
            'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
@@ -522,20 +522,22 @@ def multi_query_value_group(graph:Graph, att:tuple, names:dict)->Group:
     return Group(v, names[v], cs, vd, roots[:, None], [names[v]])
 
 # %% ../nbs/04_groups.ipynb #bdbbdc0e
-def talking_attention_of(m:nn.Module)->tuple|None:
-    "`(q, k, v, v_local, talking heads, proj, heads, key width, value width)` of an attention like timm EfficientFormerV2's `Attention2d`: convs `conv` in modules `q`, `k`, `v` (1x1), `v_local` (depthwise on the values) and `proj`, two convs `talking_head1`, `talking_head2` of `num_heads` channels mixing the heads' scores, and an int `dh` (the values' width); else None"
+def conv_attention_of(m:nn.Module)->tuple|None:
+    "`(q, k, v, v_local, talking heads, proj, heads, key width, value width)` of an attention like timm EfficientFormerV2's `Attention2d` and `Attention2dDownsample`: convs `conv` in modules `q` (or `q.proj`, after the downsampling query's own convs), `k`, `v` (1x1), `v_local` (depthwise on the values) and `proj`, ints `num_heads`, `d` (a head's values) and `dh` (all of them), and in `Attention2d` two convs `talking_head1`, `talking_head2` of `num_heads` channels mixing the heads' scores (`talking heads`: those two, or none); else None"
     mods, a = m._modules, vars(m)
-    t = tuple(mods.get(k) for k in ('talking_head1', 'talking_head2'))
-    if not all(isinstance(l, nn.Conv2d) for l in t) or type(h := a.get('num_heads')) is not int or type(a.get('dh')) is not int or h < 1: return None
-    convs = [getattr(mods.get(k), '_modules', {}).get('conv') for k in ('q', 'k', 'v', 'v_local', 'proj')]
+    if not all(type(a.get(k)) is int for k in ('num_heads', 'd', 'dh')) or (h := a['num_heads']) < 1: return None
+    t = tuple(mods[k] for k in ('talking_head1', 'talking_head2') if k in mods)
+    if len(t) not in (0, 2) or not all(isinstance(l, nn.Conv2d) for l in t): return None
+    qm = mods.get('q')
+    convs = [getattr(x, '_modules', {}).get('conv') for x in (getattr(qm, '_modules', {}).get('proj', qm), *(mods.get(k) for k in ('k', 'v', 'v_local', 'proj')))]
     if not all(isinstance(c, nn.Conv2d) for c in convs): return None
     q, k, v, vl, p = convs
-    if (q.out_channels != k.out_channels or q.out_channels % h or v.out_channels % h or vl.groups != v.out_channels != vl.out_channels
+    if (q.out_channels != k.out_channels or q.out_channels % h or v.out_channels != h * a['d'] or vl.groups != v.out_channels or vl.out_channels != v.out_channels
         or p.in_channels != v.out_channels or any((l.in_channels, l.out_channels) != (h, h) for l in t)): return None
     return q, k, v, vl, t, p, h, q.out_channels // h, v.out_channels // h
 
-def talking_head_group(graph:Graph, att:tuple, names:dict)->Group:
-    "The heads' group of an attention like EfficientFormerV2's (`(module, talking_attention_of(module))`): a position is a whole head, its rows of `q`, `k` (the root's channels), `v` and `v_local` (and their norms), the inputs of `proj` that read its values, its channel of each talking-heads conv, in and out, and what the attention holds per head (its `attention_biases`)"
+def conv_head_group(graph:Graph, att:tuple, names:dict)->Group:
+    "The heads' group of an attention like EfficientFormerV2's (`(module, conv_attention_of(module))`): a position is a whole head, its rows of `q`, `k` (the root's channels), `v` and `v_local` (and their norms), the inputs of `proj` that read its values, its channel of each talking-heads conv, in and out, and what the attention holds per head (its `attention_biases`)"
     m, (q, k, v, vl, t, p, h, kd, vd) = att
     roots, values = torch.arange(h * kd), torch.arange(h * vd)
     of_value = values // vd * kd  # a value's root: its head's first query row
@@ -580,8 +582,8 @@ def collect_groups(
         elif (att := separate_attention_of(m)) is not None:
             built.update({l: (separate_head_group, (m, attention), (att[0], *att[1]), None) for l in (att[0], *att[1])})
         elif (att := shared_encoding_of(m)) is not None: shared.setdefault(att[3], []).append(m)
-        elif (att := talking_attention_of(m)) is not None:  # EfficientFormerV2's
-            built.update({l: (talking_head_group, (m, att), (att[0], att[1], att[2], att[3], *att[4]), "heads whose scores are mixed (talking heads, EfficientFormerV2's) go whole or not at all") for l in (att[0], att[1], att[2], att[3], *att[4])})
+        elif (att := conv_attention_of(m)) is not None:  # EfficientFormerV2's
+            built.update({l: (conv_head_group, (m, att), (att[0], att[1], att[2], att[3], *att[4]), "EfficientFormerV2's go whole or not at all (its talking heads mix the scores of heads of one width)") for l in (att[0], att[1], att[2], att[3], *att[4])})
         elif (att := multi_query_attention_of(m)) is not None:  # MobileNetV4's: every head narrower, in either mode
             built.update({att[1]: (multi_query_key_group, att, (att[1], att[0]), None), att[2]: (multi_query_value_group, att, (att[2],), None)})
         elif (att := lite_attention_of(m)) is not None:
