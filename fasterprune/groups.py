@@ -23,7 +23,7 @@ from functools import cached_property
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels
+from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads
 from .counting import is_conv1d, rnn_dims, layer_io, NORMS
 
 # %% ../nbs/04_groups.ipynb #d633a625
@@ -500,8 +500,7 @@ def untie_guard(groups:list, names:dict)->tuple:
 def multi_query_attention_of(m:nn.Module)->tuple|None:
     "`(query, key, value, output, heads, key width, value width)` of a multi-query attention (timm's `MultiQueryAttention2d`: 1x1 convolutions `proj` in `query`, `key`, `value` and `output`, one key and one value shared by `num_heads` heads), else None"
     mods, a = m._modules, vars(m)
-    if not all(isinstance(s := mods.get(k), nn.Sequential) and isinstance(s._modules.get('proj'), nn.Conv2d) for k in ('query', 'key', 'value', 'output')): return None
-    if not all(type(a.get(k)) is int for k in ('num_heads', 'key_dim', 'value_dim')): return None
+    if not _multi_query(m) or type(a.get('num_heads')) is not int: return None  # the layout `sync_attributes` also reads, then the widths
     q, k, v, o = (mods[n]._modules['proj'] for n in ('query', 'key', 'value', 'output'))
     h, kd, vd = a['num_heads'], a['key_dim'], a['value_dim']
     if (q.out_channels, k.out_channels, v.out_channels, o.in_channels) != (h * kd, kd, vd, h * vd) or any(c.groups != 1 for c in (q, k, v, o)): return None
@@ -525,7 +524,7 @@ def multi_query_value_group(graph:Graph, att:tuple, names:dict)->Group:
 def conv_attention_of(m:nn.Module)->tuple|None:
     "`(q, k, v, v_local, talking heads, proj, heads, key width, value width)` of an attention like timm EfficientFormerV2's `Attention2d` and `Attention2dDownsample`: convs `conv` in modules `q` (or `q.proj`, after the downsampling query's own convs), `k`, `v` (1x1), `v_local` (depthwise on the values) and `proj`, ints `num_heads`, `d` (a head's values) and `dh` (all of them), and in `Attention2d` two convs `talking_head1`, `talking_head2` of `num_heads` channels mixing the heads' scores (`talking heads`: those two, or none); else None"
     mods, a = m._modules, vars(m)
-    if not all(type(a.get(k)) is int for k in ('num_heads', 'd', 'dh')) or (h := a['num_heads']) < 1: return None
+    if not _conv_heads(m) or (h := a['num_heads']) < 1: return None  # the layout `sync_attributes` also reads, then the widths
     t = tuple(mods[k] for k in ('talking_head1', 'talking_head2') if k in mods)
     if len(t) not in (0, 2) or not all(isinstance(l, nn.Conv2d) for l in t): return None
     qm = mods.get('q')
