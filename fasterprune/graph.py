@@ -970,7 +970,7 @@ def _conv_heads(m:nn.Module)->bool:
             and all(type(vars(m).get(k)) is int for k in ('num_heads', 'd', 'dh')))
 
 def _multi_query(m:nn.Module)->bool:
-    "Whether `m` is a multi-query attention like timm's `MultiQueryAttention2d` (`multi_query_attention_of`): its key and value widths ints beside 1x1 convs `key.proj` and `value.proj`"
+    "Whether `m` is laid out as a multi-query attention like timm's `MultiQueryAttention2d` (`multi_query_attention_of`): convs `proj` in `Sequential`s `query`, `key`, `value` and `output`, and int attributes `key_dim`, `value_dim`"
     return (all(isinstance(s := m._modules.get(k), nn.Sequential) and isinstance(s._modules.get('proj'), nn.Conv2d) for k in ('query', 'key', 'value', 'output'))
             and type(vars(m).get('key_dim')) is int and type(vars(m).get('value_dim')) is int)
 

@@ -582,7 +582,8 @@ def collect_groups(
             built.update({l: (separate_head_group, (m, attention), (att[0], *att[1]), None) for l in (att[0], *att[1])})
         elif (att := shared_encoding_of(m)) is not None: shared.setdefault(att[3], []).append(m)
         elif (att := conv_attention_of(m)) is not None:  # EfficientFormerV2's
-            built.update({l: (conv_head_group, (m, att), (att[0], att[1], att[2], att[3], *att[4]), "EfficientFormerV2's go whole or not at all (its talking heads mix the scores of heads of one width)") for l in (att[0], att[1], att[2], att[3], *att[4])})
+            projs = (*att[:4], *att[4])  # `q`, `k`, `v`, `v_local` and the talking heads root no group of their own
+            built.update({l: (conv_head_group, (m, att), projs, "EfficientFormerV2's go whole or not at all (its talking heads mix the scores of heads of one width)") for l in projs})
         elif (att := multi_query_attention_of(m)) is not None:  # MobileNetV4's: every head narrower, in either mode
             built.update({att[1]: (multi_query_key_group, att, (att[1], att[0]), None), att[2]: (multi_query_value_group, att, (att[2],), None)})
         elif (att := lite_attention_of(m)) is not None:

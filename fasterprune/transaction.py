@@ -121,8 +121,8 @@ def sync_widths(model:nn.Module, graph:Graph):
     sync_config(model, held[1])
     graph.sync_splits(model)
 
-def resolve_changes(log:dict, model:nn.Module=None, before:set=None)->dict:
-    "`{old parameter: (new parameter, Cut)}` for the parameters of `model` that `log` shows replaced (among `before`, if given); without `model`, for every new parameter in `log` that was not replaced again. A `Cut` is the list `[(dim, kept indices), ...]`"
+def resolve_changes(log:dict, model:nn.Module=None)->dict:
+    "`{old parameter: (new parameter, Cut)}` for the parameters of `model` that `log` shows replaced; without `model`, for every new parameter in `log` that was not replaced again. A `Cut` is the list `[(dim, kept indices), ...]`"
     changes = {}
     olds = {q for q, _ in log.values()} if model is None else None
     for p in model.parameters() if model is not None else [p for p in log if p not in olds]:
@@ -130,7 +130,7 @@ def resolve_changes(log:dict, model:nn.Module=None, before:set=None)->dict:
         while q in log:  # back from the parameter to the one it replaced, and so on
             q, cut = log[q]
             cuts.append(cut)
-        if q is not p and (before is None or q in before):  # replaced once: its own `Cut`; more often: the selections one after the other
+        if q is not p:  # replaced once: its own `Cut`; more often: the selections one after the other
             changes[q] = (p, cuts[0] if len(cuts) == 1 else Cut([op for cut in reversed(cuts) for op in cut], q.shape, q.device))
     return changes
 
@@ -145,10 +145,10 @@ class Applied:
         self.graph.restore(self.graph_state)
         for model in (self.model, self.twin):
             if model is not None: sync_widths(model, self.graph)
-    def param_changes(self, before:set=None)->dict:
-        "`{old parameter: (new parameter, Cut)}` of the parameters replaced (those in `before`, if given); read from the log alone, unless a new parameter may have left the model (modules that share a weight were tied again, or a Hugging Face model's embeddings)"
+    def param_changes(self)->dict:
+        "`{old parameter: (new parameter, Cut)}` of the parameters replaced; read from the log alone, unless a new parameter may have left the model (modules that share a weight were tied again, or a Hugging Face model's embeddings)"
         drops = bool(self.graph.tied) or bool(_HOLDERS.get(self.model, (None, True))[1])
-        return resolve_changes(self.log, self.model if drops else None, before)
+        return resolve_changes(self.log, self.model if drops else None)
 
 def _undo(applied:Applied, e:BaseException, where:str):
     "Roll `applied` back after `e` and raise: an interrupt (Ctrl-C) half way must not leave a half-pruned model either"
