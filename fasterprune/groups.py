@@ -12,8 +12,8 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'group_parts', 
            'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'lite_attention_of',
            'lite_attention_group', 'outlook_attention_of', 'head_parts', 'tie_input_widths', 'tie_stacked_rnns',
            'merge_tied', 'untie_guard', 'multi_query_attention_of', 'multi_query_key_group', 'multi_query_value_group',
-           'conv_attention_of', 'conv_head_group', 'collect_groups', 'renumber_groups', 'scored_params',
-           'channel_scores', 'group_scores', 'position_scores']
+           'conv_attention_of', 'conv_head_group', 'pooled_attention_of', 'pooled_head_group', 'collect_groups',
+           'renumber_groups', 'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -585,6 +585,34 @@ def conv_head_group(graph:Graph, att:tuple, names:dict)->Group:
     cs += _per_head_couplings(graph, m, (q, k, v, vl, *t, p), roots, roots // kd)
     return Group(q, names[q], cs, h * kd, roots.view(h, kd), [names[l] for l in (q, k, v, vl, *t)])
 
+# %% ../nbs/04_groups.ipynb #7050da74
+def pooled_attention_of(m:nn.Module)->tuple|None:
+    "`(qkv, proj, heads, head width, per_dim)` of an attention like timm MViTv2's `MultiScaleAttention` in its 'conv' mode: a fused linear `qkv` (all queries, then keys, then values) and `proj`, an int `num_heads`, each head's queries, keys and values pooled by depthwise convolutions as wide as one head, shared by every head (`pool_q`, `pool_k`, `pool_v`), and normalized over it (`norm_q`...); `per_dim` those, and its parameters with a column per dimension of a head (the relative-position tables); else None"
+    if fused_names(m) != ('qkv', 'proj', 'num_heads'): return None
+    qkv, proj, heads = m._modules['qkv'], m._modules.get('proj'), vars(m)['num_heads']
+    if not isinstance(qkv, nn.Linear) or not isinstance(proj, nn.Linear) or heads < 1 or qkv.out_features % (3 * heads): return None
+    width = qkv.out_features // (3 * heads)
+    pools = [p for k in ('pool_q', 'pool_k', 'pool_v') if isinstance(p := m._modules.get(k), nn.Conv2d)]
+    if not pools or width < 2 or any(p.groups != width or (p.in_channels, p.out_channels) != (width, width) for p in pools): return None
+    norms = [n for k in ('norm_q', 'norm_k', 'norm_v') if isinstance(n := m._modules.get(k), NORMS) and layer_io(n)[0] == width]
+    tables = [p for p in m.parameters(recurse=False) if p.dim() == 2 and p.shape[1] == width != p.shape[0]]
+    return qkv, proj, heads, width, pools + norms + tables
+
+def pooled_head_group(graph:Graph, att:tuple, names:dict)->Group:
+    "The group of an attention `pooled_attention_of` finds (`((module, attention mode), its parts)`): a position is a whole head, its rows of `qkv` and the inputs of `proj` that read its values, or under 'head_dim' one dimension of every head, with that channel of every pool and norm and that column of the tables"
+    (m, attention), (qkv, proj, heads, width, per_dim) = att
+    e = heads * width
+    roots = torch.arange(3 * e)
+    u = roots.view(3, heads, width)
+    cs = [graph.coupling(qkv, True, roots, roots), graph.coupling(proj, False, torch.arange(e), 2 * e + torch.arange(e))]
+    if attention == 'heads': units = u.transpose(0, 1).reshape(heads, 3 * width)
+    else:
+        units, dims = u.permute(2, 0, 1).reshape(width, 3 * heads), torch.arange(width)
+        for t in per_dim:
+            if isinstance(t, nn.Parameter) and (node := graph.dg.module2node.get(t)) is not None: node.pruning_dim = 1  # a table's columns
+        cs += [graph.coupling(t, True, dims, dims) for t in per_dim if t in graph.dg.module2node]  # dimension j: in the unit of the first head's query j
+    return Group(qkv, names[qkv], cs, 3 * e, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, e))
+
 # %% ../nbs/04_groups.ipynb #82471fed
 _WHOLE_HF = "this attention's heads go whole or not at all (a rotary embedding pairs their dimensions, a config derives their width)"
 
@@ -616,7 +644,9 @@ def collect_groups(
     graph.refresh_maps()
     built, shared = {}, {}  # `{projection: (group builder, attention, its projections, why 'head_dim' leaves it whole: None if it does not)}` of the attentions whose groups fasterprune builds; `{position encoding: attentions sharing it}`
     for m in names:
-        if (att := kv_attention_of(m)) is not None: built.update({l: (kv_head_group, att, att[:3], _WHOLE_HF) for l in att[:3]})
+        if (att := pooled_attention_of(m)) is not None:  # MViTv2's: its pools are as wide as a head
+            built.update({l: (pooled_head_group, ((m, attention), att), (att[0], *[t for t in att[4] if isinstance(t, nn.Module)]), None) for l in (att[0], *att[4][:3])})
+        elif (att := kv_attention_of(m)) is not None: built.update({l: (kv_head_group, att, att[:3], _WHOLE_HF) for l in att[:3]})
         elif (att := fused_attention_of(m)) is not None: built[att[0]] = (fused_head_group, att, att[:1], _WHOLE_HF)
         elif (att := gated_attention_of(m)) is not None:
             per_head = [l for l in m.modules() if isinstance(l, nn.Linear) and l.out_features == att[3] and l not in att[:3]]  # its `pos_proj`
