@@ -223,7 +223,7 @@ def _mark_tiles(dg, reshapes):
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.RESHAPE or node.grad_fn not in reshapes: continue
         shape_in, shape_out = reshapes[node.grad_fn]
-        node.module.fp_shape_out = shape_out  # for `Graph.blocked_qkv`
+        node.module.fp_shape_in, node.module.fp_shape_out = shape_in, shape_out  # for `_regroups` and `Graph.blocked_qkv`
         n = len(shape_out) - 1
         if n < 1 or len(shape_in) <= len(shape_out) or tuple(shape_in[:n]) != tuple(shape_out[:n]): continue
         k = math.prod(shape_in[n:-1])
@@ -246,9 +246,24 @@ def _linear_flatten(node)->bool:
     return all(o.grad_fn is not None and o.grad_fn.name() in ('AddmmBackward0', 'MmBackward0')
                and any(isinstance(n.module, nn.Linear) and n.module.in_features == sizes[-1] for n in o.outputs) for o in node.outputs)
 
+def _regroups(dg, node)->bool:
+    "Whether reshape `node` only regroups the dimensions before the channels, last on both sides (timm Sequencer's `h.reshape(B, H, W, -1)` of its LSTM's `(B * H, W, C)` output): torch-pruning infers its output's channels past a concatenation that follows (`C` next to another `C`) and maps `C` channels to twice as many"
+    shape_in, shape_out = getattr(node.module, 'fp_shape_in', None), getattr(node.module, 'fp_shape_out', None)
+    if not shape_in or not shape_out or shape_in[-1] != shape_out[-1] or tuple(shape_in) == tuple(shape_out): return False
+    c = shape_in[-1]
+    if list(shape_in).count(c) != 1 or list(shape_out).count(c) != 1: return False  # which dimension holds the channels is then clear
+    return all(tp_shapes.infer_out_channels_recursively(dg, i, [0]) == c for i in node.inputs)
+
 def _update_reshape_mapping(dg, node):
-    "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, none through a linear layer's own flatten (`_linear_flatten`: channels pass as they are), else torch-pruning's"
+    "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, none through a linear layer's own flatten (`_linear_flatten`) or a reshape that regroups the dimensions before the channels (`_regroups`): channels pass as they are; else torch-pruning's"
     k = getattr(node.module, 'fp_tile', None)
+    if k is None and _regroups(dg, node):
+        for in_node in node.inputs:
+            for dep in in_node.dependencies:
+                if dep.target is node: dep.index_mapping[0] = None
+            for dep in node.dependencies:
+                if dep.target is in_node: dep.index_mapping[0] = None
+        return
     if k is None and _linear_flatten(node):
         width = node.module.fp_in_sizes[-1]
         for in_node in node.inputs:
