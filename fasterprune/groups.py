@@ -599,7 +599,7 @@ def pooled_attention_of(m:nn.Module)->tuple|None:
     return qkv, proj, heads, width, pools + norms + tables
 
 def pooled_head_group(graph:Graph, att:tuple, names:dict)->Group:
-    "The group of an attention `pooled_attention_of` finds (`((module, attention mode), its parts)`): a position is a whole head, its rows of `qkv` and the inputs of `proj` that read its values, or under 'head_dim' one dimension of every head, with that channel of every pool and norm and that column of the tables"
+    "The group of an attention `pooled_attention_of` finds (`((module, attention mode), its parts)`): a position is a whole head, its rows of `qkv` and the inputs of `proj` that read its values, or under 'head_dim' one dimension of every head, with that channel of every pool and norm and that column of the tables. As `indexed_head_group`'s, without looking for tables per head: a table with a column per dimension of a head would pass for one where a head is as wide as there are heads"
     (m, attention), (qkv, proj, heads, width, per_dim) = att
     e = heads * width
     roots = torch.arange(3 * e)
@@ -709,7 +709,7 @@ def collect_groups(
         for c in cs:
             if not isinstance(c.module, nn.Module): continue
             if c.is_out and c.module in names and names[c.module] not in members: members.append(names[c.module])
-            if c.is_out or not isinstance(c.module, nn.RNNBase): gran = math.lcm(gran, granularity(c.module))  # an RNN's inputs are free
+            gran = math.lcm(gran, _slices(c))  # an RNN's inputs are free
         if n < 2: continue
         att, heads = attention_of(m, names, by_name), None
         if att is None and gran > 1 and (parts := group_parts(cs, n, names, graph.out_channels)) is not None:
