@@ -732,6 +732,8 @@ def collect_groups(
             skipped[name] = "its attention has a single head, which cannot go (attention='head_dim' narrows it instead)"; continue
         if len(units) < 2:  # said, not silently kept: a user asking for 50% expects to hear why these stay
             skipped[name] = f"its {n} channels go all together or not at all: grouped layers read them in {units.shape[1]} slices that must keep equal widths"; continue
+        if (p := next((c for c in cs if isinstance(c.module, nn.Parameter) and c.size > c.module.shape[c.pruning_dim]), None)) is not None:  # GCViT: its stream reaches its bias tables' heads
+            skipped[name] = f"torch-pruning maps its channels past the end of {p.name} (index {p.size - 1} of {p.module.shape[p.pruning_dim]})"; continue
         groups.append(Group(m, name, [c for c in cs if not c.inert], n, units, members, fixed, heads,  # ConViT's `MHSA` reshapes with its input's width
                             tied=heads is not None and _width_from_input(att[0], att[1] * att[2])))  # ops that pass channels on: no longer needed
     for e in graph.embeddings():  # an embedding's width, where only recurrent layers read it (fastai's AWD-LSTM; a transformer's is its residual stream)
