@@ -886,14 +886,11 @@ def _linear(layer, out_idxs, in_idxs, log):
 def _batchnorm(layer, idxs, _, log):
     "torch-pruning's `BatchnormPruner`, with index tensors instead of Python lists for the running statistics"
     params, buffers = layer._parameters, layer._buffers  # read and written in place: a few calls less for every norm at every prune
-    w, mean = params.get('weight'), buffers.get('running_mean')
+    held = [(d, k) for d in (params, buffers) for k in ('weight', 'bias', 'running_mean', 'running_var') if d.get(k) is not None]
     n = layer.num_features
-    cut = Cut([(0, _keep(n, idxs))], (n,), (w if w is not None else mean).device if w is not None or mean is not None else None)  # one for its parameters and statistics
+    cut = Cut([(0, _keep(n, idxs))], (n,), held[0][0][held[0][1]].device if held else None)  # one for its parameters and statistics
     layer.__dict__['num_features'] = cut.keep[0].shape[0]
-    for k in ('running_mean', 'running_var'):
-        if buffers.get(k) is not None: buffers[k] = cut(buffers[k])
-    for k in ('weight', 'bias'):
-        if params.get(k) is not None: params[k] = _replaced(params[k], cut, log)
+    for d, k in held: d[k] = _replaced(d[k], cut, log) if d is params else cut(d[k])  # a parameter stays one (with its gradient, logged for the optimizer), a buffer a buffer
 
 def _conv1d(layer, out_idxs, in_idxs, log):
     "Hugging Face's `Conv1D`: weight (in, out), the transpose of a linear layer's"
