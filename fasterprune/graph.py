@@ -886,11 +886,11 @@ def _linear(layer, out_idxs, in_idxs, log):
 def _batchnorm(layer, idxs, _, log):
     "torch-pruning's `BatchnormPruner`, with index tensors instead of Python lists for the running statistics"
     params, buffers = layer._parameters, layer._buffers  # read and written in place: a few calls less for every norm at every prune
-    held = [(d, k) for d in (params, buffers) for k in ('weight', 'bias', 'running_mean', 'running_var') if d.get(k) is not None]
+    held = [(d, k, t) for d in (params, buffers) for k in ('weight', 'bias', 'running_mean', 'running_var') if (t := d.get(k)) is not None]
     n = layer.num_features
-    cut = Cut([(0, _keep(n, idxs))], (n,), held[0][0][held[0][1]].device if held else None)  # one for its parameters and statistics
-    layer.__dict__['num_features'] = cut.keep[0].shape[0]
-    for d, k in held: d[k] = _replaced(d[k], cut, log) if d is params else cut(d[k])  # a parameter stays one (with its gradient, logged for the optimizer), a buffer a buffer
+    cut = Cut([(0, _keep(n, idxs))], (n,), held[0][2].device if held else None)  # one for its parameters and statistics
+    _put(layer, 'num_features', cut.keep[0].shape[0])
+    for d, k, t in held: d[k] = _replaced(t, cut, log) if d is params else cut(t)  # a parameter stays one (with its gradient, logged for the optimizer), a buffer a buffer
 
 def _conv1d(layer, out_idxs, in_idxs, log):
     "Hugging Face's `Conv1D`: weight (in, out), the transpose of a linear layer's"

@@ -27,8 +27,8 @@ def param_lists(opt)->tuple:
 
 def _sliced(state:dict, old:torch.Tensor, ops:list)->dict:
     "A parameter's optimizer `state` cut down as `old` was: tensors of its shape sliced (one `Cut` for all), the rest kept"
-    cut, shape = Cut.of(ops, old.shape, old.device), old.shape  # the parameter's own when `ops` is the `Cut` that cut it
-    return {k: cut(v) if isinstance(v, torch.Tensor) and v.shape == shape else v for k, v in state.items()}  # `slice_state`, inlined: several tensors per parameter at every prune
+    cut = Cut.of(ops, old.shape, old.device)  # the parameter's own when `ops` is the `Cut` that cut it
+    return {k: slice_state(v, old, cut) for k, v in state.items()}
 
 def staged_update(opt, changes:dict):
     "Work out `opt`'s update for `changes` without touching it; return the function that applies it (assignments only)"
