@@ -10,10 +10,11 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'group_parts', 
            'attention_of', 'head_units', 'head_couplings', 'kv_attention_of', 'kv_head_group', 'fused_attention_of',
            'fused_head_group', 'indexed_head_group', 'interleaved_head_group', 'gated_head_group',
            'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'lite_attention_of',
-           'lite_attention_group', 'outlook_attention_of', 'head_parts', 'tie_input_widths', 'tie_stacked_rnns',
-           'merge_tied', 'untie_guard', 'multi_query_attention_of', 'multi_query_key_group', 'multi_query_value_group',
-           'conv_attention_of', 'conv_head_group', 'pooled_attention_of', 'pooled_head_group', 'collect_groups',
-           'renumber_groups', 'scored_params', 'channel_scores', 'group_scores', 'position_scores']
+           'lite_attention_group', 'outlook_attention_of', 'global_query_of', 'head_parts', 'global_query_heads',
+           'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'multi_query_attention_of',
+           'multi_query_key_group', 'multi_query_value_group', 'conv_attention_of', 'conv_head_group',
+           'pooled_attention_of', 'pooled_head_group', 'collect_groups', 'renumber_groups', 'scored_params',
+           'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -41,6 +42,7 @@ class Group:
     step: int = 1 # Channels are kept in multiples of this (a Hugging Face embedding, or a residual stream, whose width sets its heads' width)
     tied: bool = False # Its width and another group's go in step (an attention that reads its heads' width from its input's)
     follows: tuple = None # `(root of the group it follows, channels of that group per position of this one)`: planned from what that group keeps
+    queries: tuple = None # `(attention names, mode)` of attentions whose queries are the group's channels (GCViT's global ones): their heads follow it
     @property
     def granularity(self): return self.units.shape[1]  # channels per position
     @cached_property
@@ -236,8 +238,8 @@ def head_units(units:torch.Tensor, heads:int, width:int, attention:str)->torch.T
     return u.reshape(heads, 3 * width) if attention == 'heads' else u.transpose(0, 1).reshape(width, 3 * heads)
 
 def head_couplings(couplings:list, module:nn.Module, heads:int, width:int, attention:str)->list:
-    "`couplings` with the attention `module`'s own per-head tensors (Swin's relative position bias table) following whole heads"
-    own = {id(p) for p in module.parameters(recurse=False)}
+    "`couplings` with the per-head tensors the attention `module` holds (Swin's relative position bias table; GCViT's, in its `rel_pos`) following whole heads"
+    own = {id(p) for p in module.parameters()}
     res = []
     for c in couplings:
         if not (isinstance(c.module, nn.Parameter) and id(c.module) in own and c.module.shape[c.pruning_dim] == heads):
@@ -416,9 +418,51 @@ def outlook_attention_of(m:nn.Module)->tuple|None:
     v, a, p, u, h = (*(m._modules.get(k) for k in ('v', 'attn', 'proj', 'unfold')), vars(m).get('num_heads'))
     return (v, a, h) if all(isinstance(l, nn.Linear) for l in (v, a, p)) and isinstance(u, nn.Unfold) and type(h) is int and h > 0 else None
 
+def global_query_of(m:nn.Module)->tuple|None:
+    "`(kv, proj, heads, head width)` of an attention like timm GCViT's `WindowAttentionGlobal` with `use_global`: its fused `qkv` holds keys and values only (twice the width `proj` reads), its queries come from outside (its stage's global query, which has the residual stream's channels), and it keeps ints `num_heads` and `head_dim`; else None"
+    a, kv, proj = vars(m), m._modules.get('qkv'), m._modules.get('proj')
+    if a.get('use_global') is not True or not isinstance(kv, nn.Linear) or not isinstance(proj, nn.Linear): return None
+    h, d = a.get('num_heads'), a.get('head_dim')
+    return (kv, proj, h, d) if type(h) is int and type(d) is int and kv.out_features == 2 * proj.in_features else None  # (mid-prune, `h * d` is the old width)
+
 def head_parts(m:nn.Module)->int:
-    "The projections a head's channels in its attention's root come from: queries and keys (ConViT's `qk`), queries alone (`separate_attention_of`: the root is `q`), or queries, keys and values"
-    return 2 if _gated_layers(m) is not None else 1 if _separate_layers(m) is not None else 3
+    "The projections a head's channels in its attention's root come from: queries and keys (ConViT's `qk`), keys and values (GCViT's global attention: its queries come from outside), queries alone (`separate_attention_of`: the root is `q`), or queries, keys and values"
+    return 2 if _gated_layers(m) is not None or global_query_of(m) is not None else 1 if _separate_layers(m) is not None else 3
+
+def global_query_heads(
+    couplings:list, # A group's couplings: its channels are the queries of the attentions whose `qkv` (keys and values) it holds as outputs
+    n:int, # The group's channels
+    names:dict, # `{module: name}` of the model
+    by_name:dict, # `{name: module}`
+    attention:str, # 'heads': a position is a whole head of each attention; 'head_dim': one dimension of every head
+)->tuple|None: # `(units, couplings, attention names)`, a `str` saying why not, or None where the group holds no such attention
+    "A residual stream that is the queries of attentions like GCViT's global ones (`global_query_of`): its channel `c` is query dimension `c % head_dim` of head `c // head_dim` in each (torch-pruning maps it to key row `c` and value row `dim + c` of `qkv` and to input `c` of `proj`, rightly, but to column `c` of the position-bias table); units of whole heads or of one dimension of every head, the bias tables' couplings mapping a head's channels to its column (dropped for 'head_dim', which keeps every head)"
+    atts = [(c, m, q) for c in couplings if c.is_out and isinstance(c.module, nn.Linear)
+            and isinstance(m := by_name.get(names.get(c.module, '').rpartition('.')[0]), nn.Module) and (q := global_query_of(m)) is not None and q[0] is c.module]
+    if not atts: return None
+    if attention == 'none': return "its channels are the queries of an attention's heads, which attention='none' leaves whole"
+    head, dim = None, None
+    for c, m, (kv, proj, h, d) in atts:
+        e, idxs, roots = h * d, c.idxs.numpy(), c.root_idxs.numpy()
+        if e != proj.in_features: return f"{names[m]} keeps a head count and width that do not give its width"
+        k = idxs < e  # each channel's key row, and its value row `e` further
+        key, value = np.full(n, -1), np.full(n, -1)
+        key[roots[k]], value[roots[~k]] = idxs[k], idxs[~k] - e
+        if (key < 0).any() or not np.array_equal(key, value) or len(np.unique(key)) != n:
+            return f"its channels do not map one to one onto the heads' queries of {names[m]}"
+        if head is None: head, dim = key // d, key % d
+        elif not (np.array_equal(head, key // d) and np.array_equal(dim, key % d)): return "its channels are the queries of attentions whose heads differ"
+    heads, width = atts[0][2][2], atts[0][2][3]
+    by = (head, dim) if attention == 'heads' else (dim, head)  # a position: a head (its dimensions in order), or a dimension (every head's)
+    units = torch.from_numpy(np.lexsort((by[1], by[0])).reshape(heads if attention == 'heads' else width, -1).copy())
+    tables = {id(p): h for _, m, (kv, proj, h, d) in atts for l in m.modules() if l not in (kv, proj) for p in l.parameters(recurse=False)}
+    res = []
+    for c in couplings:
+        if not (isinstance(c.module, nn.Parameter) and c.module.shape[c.pruning_dim] == tables.get(id(c.module))): res.append(c); continue
+        if attention != 'heads': continue  # narrower heads leave a per-head table as it is
+        roots = torch.arange(n)
+        res.append(replace(c, idxs=torch.from_numpy(head).long(), root_idxs=roots, fixed_roots=set(), size=heads))
+    return units, res, tuple(names[m] for _, m, _ in atts)
 
 def _input_projections(g, by_name:dict)->list:
     "The layers of attention group `g` that read its attention's input, whose width sets the heads' width: `qkv` (CoaT's: of every attention the group narrows; ConViT's `qk` and `v`), not per-head layers (CaiT's talking heads); where queries have a projection of their own, `q` alone (Twins' and PVT v2's keys and values read a subsampled input, `sr`, of another width)"
@@ -720,6 +764,10 @@ def collect_groups(
         if units is None and att is not None and attention != 'none' and (g := indexed_head_group(graph, att, attention, names)) is not None:
             take(g); continue  # timm's Swin V2: its position-bias network mixes the heads' channels in torch-pruning's maps
         if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"; continue
+        queried = None
+        if att is None and (q := global_query_heads(cs, n, names, by_name, attention)) is not None:  # GCViT: a stream that is its global attentions' queries
+            if isinstance(q, str) or fixed or units.shape[1] != 1: skipped[name] = q if isinstance(q, str) else "its channels are the queries of an attention's heads, and grouped layers or fixed channels read them too"; continue
+            units, cs, queried = q[0], q[1], (q[2], attention)
         if att is not None:
             if attention == 'none': skipped[name] = "attention='none' leaves the attention's heads whole"; continue
             if interleaved(att, name, groups.append): continue  # checked first: torch-pruning's units of CoAtNet's look like all queries, then all keys, then all values
@@ -728,14 +776,14 @@ def collect_groups(
                 take(g); continue
             if units is None: skipped[name] = "its channels do not follow the attention's heads"; continue
             cs = head_couplings(cs, *att, attention)
-        if len(units) < 2 and heads is not None and attention == 'heads':
+        if len(units) < 2 and (heads is not None or queried is not None) and attention == 'heads':
             skipped[name] = "its attention has a single head, which cannot go (attention='head_dim' narrows it instead)"; continue
         if len(units) < 2:  # said, not silently kept: a user asking for 50% expects to hear why these stay
             skipped[name] = f"its {n} channels go all together or not at all: grouped layers read them in {units.shape[1]} slices that must keep equal widths"; continue
         if (p := next((c for c in cs if isinstance(c.module, nn.Parameter) and c.size > c.module.shape[c.pruning_dim]), None)) is not None:  # GCViT: its stream reaches its bias tables' heads
             skipped[name] = f"torch-pruning maps its channels past the end of {p.name} (index {p.size - 1} of {p.module.shape[p.pruning_dim]})"; continue
         groups.append(Group(m, name, [c for c in cs if not c.inert], n, units, members, fixed, heads,  # ConViT's `MHSA` reshapes with its input's width
-                            tied=heads is not None and _width_from_input(att[0], att[1] * att[2])))  # ops that pass channels on: no longer needed
+                            tied=heads is not None and _width_from_input(att[0], att[1] * att[2]), queries=queried))  # ops that pass channels on: no longer needed
     for e in graph.embeddings():  # an embedding's width, where only recurrent layers read it (fastai's AWD-LSTM; a transformer's is its residual stream)
         if e in seen or e in ignored or names[e] in excluded: continue
         try: cs = [c for c in graph.couplings(e) if not c.inert]

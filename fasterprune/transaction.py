@@ -168,6 +168,8 @@ def apply_plan(
     if twin is not None: touched |= set(twin.modules())
     heads = [(m.get_submodule(g.attention[0]), g.attention[1]) for g, positions in removals.items()
              if g.attention is not None and len(positions) for m in (model, twin) if m is not None]
+    heads += [(m.get_submodule(a), g.queries[1]) for g, positions in removals.items()  # GCViT's global attentions: the group is their queries
+              if g.queries is not None and len(positions) for m in (model, twin) if m is not None for a in g.queries[0]]
     rows = [head_rows(a) for a, _ in heads]  # each head's rows of `qkv` before the prune
     touched |= {s for a, _ in heads for s in a.modules()}  # `sync_heads` writes the head count of their submodules too
     blocks = {b for m in (model, twin) if m is not None for b in reparam_blocks(m, graph.reparam_names, touched)}
