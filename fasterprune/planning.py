@@ -146,12 +146,12 @@ def plan_local(g, scores:torch.Tensor, target:Target, n_init:dict, r:float)->lis
     "Positions of `g` with the lowest `scores` that go so that it keeps `floor(n_init * (1 - r))` channels"
     return torch.argsort(scores)[:max(len(scores) - target.keep(g, n_init, r), 0)].tolist()
 
-def _threshold(scored:list, to_remove:int, floors:list)->tuple:
-    "`normalize='none'`: every position under one threshold on the raw scores goes, except in a group it would empty, which keeps all"
+def _threshold(scored:list, to_remove:float, floors:list, cost:list)->tuple:
+    "`normalize='none'`: every position under one threshold on the raw scores goes, except in a group it would empty, which keeps all; `cost`: the channels one position of each group takes"
     below, n, thresh = ranked([pos for _, pos in scored], 'none'), 0, None
     for s, gi, _ in below:  # the threshold: the score at which `to_remove` channels are under it
         if n >= to_remove: break
-        n, thresh = n + scored[gi][0].granularity, s
+        n, thresh = n + cost[gi], s
     chosen, whole = [[] for _ in scored], []
     for gi, (g, pos) in enumerate(scored):
         order = torch.argsort(pos, stable=True)
@@ -160,21 +160,26 @@ def _threshold(scored:list, to_remove:int, floors:list)->tuple:
         else: chosen[gi] = under[:len(pos) - floors[gi]]
     return chosen, whole
 
-def _plan_global(scored:list, target:Target, fraction:float, n_init:dict)->tuple:
-    "Positions to prune across all groups, `r` percent of all channels: the lowest normalized scores; and the groups left whole"
+def _plan_global(scored:list, target:Target, fraction:float, n_init:dict, followers:list=())->tuple:
+    "Positions to prune across all groups, `r` percent of all channels (the `followers`' too: each goes with its leader): the lowest normalized scores; and the groups left whole"
     r = target.pruning_ratio * fraction
-    to_remove = sum(len(pos) * g.granularity + g.fixed for g, pos in scored) - kept(sum(n_init[g.root] for g, _ in scored), r)
+    at = {g.root: i for i, (g, _) in enumerate(scored)}
+    fs = [f for f in followers if f.follows[0] in at]  # a follower whose leader is left out keeps all its channels
+    cost = [g.granularity for g, _ in scored]  # the channels a position takes: its own, and its followers' for it
+    for f in fs: cost[at[f.follows[0]]] += scored[at[f.follows[0]]][0].granularity * f.granularity / f.follows[1]  # one of its positions per `follows[1]` channels
+    now = sum(len(pos) * g.granularity + g.fixed for g, pos in scored) + sum(f.n for f in fs)
+    to_remove = now - kept(sum(n_init[g.root] for g, _ in scored) + sum(n_init[f.root] for f in fs), r)
     if to_remove <= 0: return {}, []
     floors = [target.bounds(g, n_init)[1] for g, _ in scored]
-    if target.normalize == 'none': chosen, whole = _threshold(scored, to_remove, floors)
+    if target.normalize == 'none': chosen, whole = _threshold(scored, to_remove, floors, cost)
     else:
         chosen, whole = [[] for _ in scored], []
         left = [len(pos) for _, pos in scored]
         for _, gi, i in ranked([pos for _, pos in scored], target.normalize, [target.positions0(g, n_init) for g, _ in scored]):
             if to_remove <= 0: break
             g = scored[gi][0]
-            if left[gi] <= floors[gi] or g.granularity > to_remove: continue
-            chosen[gi].append(i); left[gi] -= 1; to_remove -= g.granularity
+            if left[gi] <= floors[gi] or cost[gi] > to_remove: continue
+            chosen[gi].append(i); left[gi] -= 1; to_remove -= cost[gi]
     left = [len(pos) - len(c) for (_, pos), c in zip(scored, chosen)]
     removals = {}
     for gi, (g, pos) in enumerate(scored):
@@ -188,11 +193,12 @@ def plan_filters(
     target:Target, # A share of filters, or per-layer shares
     fraction:float, # How far along the target, from 0 to 1
     n_init:dict, # `{root: channels it started with}`
+    followers:list=(), # Groups that follow another's width (`follow_widths` sizes them after): a global ranking counts their channels with their leaders'
 )->Plan:
     "The positions each group loses to reach `fraction` of a filter target"
     if not scored: return Plan()
     if target.local: return Plan({g: plan_local(g, pos, target, n_init, target.ratio(g, fraction)) for g, pos in scored})
-    removals, whole = _plan_global(scored, target, fraction, n_init)
+    removals, whole = _plan_global(scored, target, fraction, n_init, followers)
     return Plan(removals, left_whole=whole)
 
 # %% ../nbs/05_planning.ipynb #b2363744

@@ -321,7 +321,7 @@ class Pruner:
             l = self.latency  # a latency target: a share of the table's predicted milliseconds
             before, now, cost = (self.macs_before, self.macs_now, None) if l is None else (l.predicted_before, l.predicted_now(), l.cost)
             plan = plan_macs(scored, target, fraction, self.n_init, self.graph.mac_terms, before, now, followers, cost, self.latency_per_ms)
-        else: plan = plan_filters(scored, target, fraction, self.n_init)
+        else: plan = plan_filters(scored, target, fraction, self.n_init, [g for g, _ in followers])
         plan = follow_widths(plan, followers, groups)
         plan.excluded = excluded
         return plan
