@@ -180,13 +180,18 @@ def _plan_global(scored:list, target:Target, fraction:float, n_init:dict, follow
             g = scored[gi][0]
             if left[gi] <= floors[gi] or cost[gi] > to_remove: continue
             chosen[gi].append(i); left[gi] -= 1; to_remove -= cost[gi]
-    left = [len(pos) - len(c) for (_, pos), c in zip(scored, chosen)]
-    removals = {}
+    steps, short = [target.bounds(g, n_init)[0] for g, _ in scored], max(to_remove, 0)
     for gi, (g, pos) in enumerate(scored):
-        step = target.bounds(g, n_init)[0]
-        keep = min(len(pos), math.ceil(left[gi] / step) * step)  # a multiple of `step` positions: prune a little less
-        if len(pos) > keep: removals[g] = chosen[gi][:len(pos) - keep]
-    return removals, whole
+        keep = min(len(pos), math.ceil((len(pos) - len(chosen[gi])) / steps[gi]) * steps[gi])  # a multiple of `step` positions: prune a little less
+        short += (len(chosen[gi]) - (len(pos) - keep)) * cost[gi]
+        chosen[gi] = chosen[gi][:len(pos) - keep]
+    if short > 0 and target.normalize != 'none':  # what the rounding gave back, taken from the groups free of steps, in the same order
+        taken, left = [set(c) for c in chosen], [len(pos) - len(c) for (_, pos), c in zip(scored, chosen)]
+        for _, gi, i in ranked([pos for _, pos in scored], target.normalize, [target.positions0(g, n_init) for g, _ in scored]):
+            if short <= 0: break
+            if steps[gi] > 1 or i in taken[gi] or left[gi] <= floors[gi] or cost[gi] > short: continue
+            chosen[gi].append(i); left[gi] -= 1; short -= cost[gi]
+    return {g: c for (g, _), c in zip(scored, chosen) if c}, whole
 
 def plan_filters(
     scored:list, # `(group, position scores)` of the groups `groups_to_score` named
