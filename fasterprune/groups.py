@@ -430,6 +430,7 @@ def head_parts(m:nn.Module)->int:
     return 2 if _gated_layers(m) is not None or global_query_of(m) is not None else 1 if _separate_layers(m) is not None else 3
 
 def global_query_heads(
+    graph:Graph, # The traced model
     couplings:list, # A group's couplings: its channels are the queries of the attentions whose `qkv` (keys and values) it holds as outputs
     n:int, # The group's channels
     names:dict, # `{module: name}` of the model
@@ -455,13 +456,10 @@ def global_query_heads(
     heads, width = atts[0][2][2], atts[0][2][3]
     by = (head, dim) if attention == 'heads' else (dim, head)  # a position: a head (its dimensions in order), or a dimension (every head's)
     units = torch.from_numpy(np.lexsort((by[1], by[0])).reshape(heads if attention == 'heads' else width, -1).copy())
-    tables = {id(p): h for _, m, (kv, proj, h, d) in atts for l in m.modules() if l not in (kv, proj) for p in l.parameters(recurse=False)}
-    res = []
-    for c in couplings:
-        if not (isinstance(c.module, nn.Parameter) and c.module.shape[c.pruning_dim] == tables.get(id(c.module))): res.append(c); continue
-        if attention != 'heads': continue  # narrower heads leave a per-head table as it is
-        roots = torch.arange(n)
-        res.append(replace(c, idxs=torch.from_numpy(head).long(), root_idxs=roots, fixed_roots=set(), size=heads))
+    held = {id(p) for _, m, (kv, proj, *_) in atts for l in m.modules() if l not in (kv, proj) for p in l.parameters(recurse=False)}
+    res = [c for c in couplings if not (isinstance(c.module, nn.Parameter) and id(c.module) in held)]  # torch-pruning's maps of the tables: past their end
+    if attention == 'heads':  # narrower heads leave a per-head table as it is
+        res += [c for _, m, (kv, proj, *_) in atts for c in _per_head_couplings(graph, m, (kv, proj), torch.arange(n), torch.from_numpy(head).long())]
     return units, res, tuple(names[m] for _, m, _ in atts)
 
 def _input_projections(g, by_name:dict)->list:
@@ -765,7 +763,7 @@ def collect_groups(
             take(g); continue  # timm's Swin V2: its position-bias network mixes the heads' channels in torch-pruning's maps
         if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"; continue
         queried = None
-        if att is None and (q := global_query_heads(cs, n, names, by_name, attention)) is not None:  # GCViT: a stream that is its global attentions' queries
+        if att is None and (q := global_query_heads(graph, cs, n, names, by_name, attention)) is not None:  # GCViT: a stream that is its global attentions' queries
             if isinstance(q, str) or fixed or units.shape[1] != 1: skipped[name] = q if isinstance(q, str) else "its channels are the queries of an attention's heads, and grouped layers or fixed channels read them too"; continue
             units, cs, queried = q[0], q[1], (q[2], attention)
         if att is not None:

@@ -171,26 +171,24 @@ def _plan_global(scored:list, target:Target, fraction:float, n_init:dict, follow
     to_remove = now - kept(sum(n_init[g.root] for g, _ in scored) + sum(n_init[f.root] for f in fs), r)
     if to_remove <= 0: return {}, []
     floors = [target.bounds(g, n_init)[1] for g, _ in scored]
-    if target.normalize == 'none': chosen, whole = _threshold(scored, to_remove, floors, cost)
-    else:
-        chosen, whole = [[] for _ in scored], []
-        left = [len(pos) for _, pos in scored]
+    chosen, whole = [[] for _ in scored], []
+    def take(budget, skip=None):  # the lowest-ranked positions that fit in `budget` channels, every group above its floor
+        left = [len(pos) - len(c) for (_, pos), c in zip(scored, chosen)]
         for _, gi, i in ranked([pos for _, pos in scored], target.normalize, [target.positions0(g, n_init) for g, _ in scored]):
-            if to_remove <= 0: break
-            g = scored[gi][0]
-            if left[gi] <= floors[gi] or cost[gi] > to_remove: continue
-            chosen[gi].append(i); left[gi] -= 1; to_remove -= cost[gi]
+            if budget <= 0: break
+            if (skip is not None and skip(gi, i)) or left[gi] <= floors[gi] or cost[gi] > budget: continue
+            chosen[gi].append(i); left[gi] -= 1; budget -= cost[gi]
+        return budget
+    if target.normalize == 'none': chosen, whole = _threshold(scored, to_remove, floors, cost)
+    else: to_remove = take(to_remove)
     steps, short = [target.bounds(g, n_init)[0] for g, _ in scored], max(to_remove, 0)
     for gi, (g, pos) in enumerate(scored):
         keep = min(len(pos), math.ceil((len(pos) - len(chosen[gi])) / steps[gi]) * steps[gi])  # a multiple of `step` positions: prune a little less
         short += (len(chosen[gi]) - (len(pos) - keep)) * cost[gi]
         chosen[gi] = chosen[gi][:len(pos) - keep]
     if short > 0 and target.normalize != 'none':  # what the rounding gave back, taken from the groups free of steps, in the same order
-        taken, left = [set(c) for c in chosen], [len(pos) - len(c) for (_, pos), c in zip(scored, chosen)]
-        for _, gi, i in ranked([pos for _, pos in scored], target.normalize, [target.positions0(g, n_init) for g, _ in scored]):
-            if short <= 0: break
-            if steps[gi] > 1 or i in taken[gi] or left[gi] <= floors[gi] or cost[gi] > short: continue
-            chosen[gi].append(i); left[gi] -= 1; short -= cost[gi]
+        taken = [set(c) for c in chosen]
+        take(short, lambda gi, i: steps[gi] > 1 or i in taken[gi])
     return {g: c for (g, _), c in zip(scored, chosen) if c}, whole
 
 def plan_filters(
