@@ -170,7 +170,7 @@ def _plan_global(scored:list, target:Target, fraction:float, n_init:dict, follow
     now = sum(len(pos) * g.granularity + g.fixed for g, pos in scored) + sum(f.n for f in fs)
     to_remove = now - kept(sum(n_init[g.root] for g, _ in scored) + sum(n_init[f.root] for f in fs), r)
     if to_remove <= 0: return {}, []
-    floors = [target.bounds(g, n_init)[1] for g, _ in scored]
+    steps, floors = zip(*(target.bounds(g, n_init) for g, _ in scored))  # each group's unit of positions, and the fewest it keeps
     chosen, whole = [[] for _ in scored], []
     def take(budget, skip=None):  # the lowest-ranked positions that fit in `budget` channels, every group above its floor
         left = [len(pos) - len(c) for (_, pos), c in zip(scored, chosen)]
@@ -181,7 +181,7 @@ def _plan_global(scored:list, target:Target, fraction:float, n_init:dict, follow
         return budget
     if target.normalize == 'none': chosen, whole = _threshold(scored, to_remove, floors, cost)
     else: to_remove = take(to_remove)
-    steps, short = [target.bounds(g, n_init)[0] for g, _ in scored], max(to_remove, 0)
+    short = max(to_remove, 0)
     for gi, (g, pos) in enumerate(scored):
         keep = min(len(pos), math.ceil((len(pos) - len(chosen[gi])) / steps[gi]) * steps[gi])  # a multiple of `step` positions: prune a little less
         short += (len(chosen[gi]) - (len(pos) - keep)) * cost[gi]
