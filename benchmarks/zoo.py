@@ -5,7 +5,9 @@ down. A row is `ok` when the pruned model runs in eval and train mode with outpu
 names are timm models (built without weights, at their default input size, 10 classes); the last column then
 gives the first reason a group was left alone.
 
-    python benchmarks/zoo.py [--models resnet18,vit_b_16,timm:swinv2_tiny_window8_256] [--timeout 600] [--mem-gb 12]
+    python benchmarks/zoo.py [--models resnet18,vit_b_16,timm:swinv2_tiny_window8_256] [--timeout 600] [--mem-gb 12] [--attention head_dim]
+
+`--attention` is the `Pruner`'s `attention` (what a transformer's attentions lose: 'heads', the default, 'head_dim' or 'none').
 """
 import argparse, json, subprocess, sys, time
 
@@ -15,7 +17,7 @@ resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[3]) * 2**30,) * 2)
 warnings.simplefilter('ignore')
 import torch, torchvision
 from fasterprune.all import *
-name, context = sys.argv[1], sys.argv[2]
+name, context, attention = sys.argv[1], sys.argv[2], sys.argv[4]
 torch.manual_seed(0)
 if name.startswith('timm:'):
     import timm
@@ -27,7 +29,7 @@ else:
 x = torch.randn(2, 3, size, size)
 with torch.no_grad(): expected = model(x).shape
 before, t = count_params(model), time.perf_counter()
-pruner = Pruner(model, 50, context, example_inputs=x, verbose=False)
+pruner = Pruner(model, 50, context, example_inputs=x, verbose=False, attention=attention)
 pruner.prune_model()
 secs = time.perf_counter() - t
 with torch.no_grad(): assert model.eval()(x).shape == expected, 'output shape changed'
@@ -36,10 +38,10 @@ why = next(iter({**pruner.skipped, **pruner.excluded}.values()), '')
 print(json.dumps(dict(before=before, after=count_params(model), secs=secs, left=len(pruner.skipped) + len(pruner.excluded), why=why)))
 '''
 
-def run(name, context, timeout, mem_gb):
+def run(name, context, timeout, mem_gb, attention='heads'):
     t = time.perf_counter()
     try:
-        p = subprocess.run([sys.executable, '-c', CHILD, name, context, str(mem_gb)], capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run([sys.executable, '-c', CHILD, name, context, str(mem_gb), attention], capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired: return dict(status=f'timeout {timeout}s')
     if p.returncode == 0: return dict(status='ok', **json.loads(p.stdout.strip().splitlines()[-1]))
     err = (p.stderr.strip().splitlines() or ['killed'])[-1]
@@ -51,6 +53,7 @@ if __name__ == '__main__':
     ap.add_argument('--models', default=None, help='comma-separated names; default every classification model')
     ap.add_argument('--timeout', type=int, default=600)
     ap.add_argument('--mem-gb', type=int, default=12)
+    ap.add_argument('--attention', default='heads', help="what attentions lose: 'heads', 'head_dim' or 'none'")
     args = ap.parse_args()
     names = args.models.split(',') if args.models else torchvision.models.list_models(module=torchvision.models)
     w = max([24] + [len(n) + 2 for n in names])
@@ -58,7 +61,7 @@ if __name__ == '__main__':
     n_ok = {'local': 0, 'global': 0}
     for name in names:
         for context in ('local', 'global'):
-            r = run(name, context, args.timeout, args.mem_gb)
+            r = run(name, context, args.timeout, args.mem_gb, args.attention)
             if r['status'] == 'ok':
                 n_ok[context] += 1
                 why = f" ({r['why'][:90]})" if r['left'] and name.startswith('timm:') else ''

@@ -190,14 +190,21 @@ def _update_concat_mapping(dg, cat_node):
             if dep.target is cat_node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j+2], reverse=False)
 
 def _every_piece(idxs, equal):
-    "`idxs` of a split's input, each with the same index of every piece where the split makes `equal` `(pieces, size)` (a `chunk`, which cuts wherever the middle now is: its pieces must lose the same number of channels)"
+    "`idxs` of a split's input, each with the same index of every piece where the split makes `equal` `(pieces, size, last)` (a `chunk`, which cuts wherever the middle now is: its pieces must lose the same number of channels; the last, `last` wide, has no index past its end)"
     if equal is None: return idxs
-    k, size = equal
-    return list(dict.fromkeys(_HybridIndex(idx=i.idx % size + p * size, root_idx=i.root_idx) for i in idxs for p in range(k)))
+    k, size, last = equal
+    return list(dict.fromkeys(_HybridIndex(idx=i.idx % size + p * size, root_idx=i.root_idx) for i in idxs for p in range(k) if p < k - 1 or i.idx % size < last))
+
+def _past_last(idxs, equal)->set:
+    "Roots of `idxs` (of a split's input, `_every_piece`'s) at an index of a piece that the narrower last piece of `equal` lacks: they can never go, or the pieces would not stay as `chunk` cuts them"
+    if equal is None or equal[2] == equal[1]: return set()
+    k, size, last = equal
+    return {i.root_idx for i in idxs if i.idx < (k - 1) * size and i.idx % size >= last}
 
 class _SpansMapping:
     "Channel indices between a split and a concatenation that joins pieces of it: `spans` `[(start here, start there, length), ...]`, one per piece; back into a split into `equal` pieces, every piece's (`_every_piece`)"
     def __init__(self, spans, equal=None): self.spans, self.equal = spans, equal
+    def fixed(self, idxs)->set: return _past_last(idxs, self.equal)  # of the indices it mapped back into the split
     def __call__(self, idxs):
         H = _HybridIndex
         return _every_piece(list(dict.fromkeys(H(idx=i.idx - a + b, root_idx=i.root_idx) for a, b, n in self.spans for i in idxs if a <= i.idx < a + n)), self.equal)
@@ -347,13 +354,14 @@ def _mark_splits(dg):
         node.module.fp_chunk = not hasattr(fn, '_saved_split_sizes')  # `chunk` (or a split of one size): its pieces follow the width
 
 def _equal_pieces(node)->tuple|None:
-    "`(pieces, size)` of a split node that cuts its input in equal pieces wherever its middle is (`chunk`), else None"
+    "`(pieces, size, last)` of a split node that cuts its input wherever its middle is (`chunk`): pieces of `size`, the last `last` wide (narrower where the width does not divide, timm EdgeNeXt's `x.chunk(3)` of 88 channels: 30, 30, 28); else None"
     sizes = node.module.split_sizes
-    return (len(sizes), sizes[0]) if getattr(node.module, 'fp_chunk', False) and len(set(sizes)) == 1 else None
+    return (len(sizes), sizes[0], sizes[-1]) if getattr(node.module, 'fp_chunk', False) and len(set(sizes[:-1])) == 1 and sizes[-1] <= sizes[0] else None
 
 class _PiecesMapping:
     "Channel indices through a split, to the pieces `ranges` (`[(start, end), ...]`) one consumer reads, or back: an index of the consumer is one in each piece (and, back into a split into `equal` pieces, in every piece: `_every_piece`)"
     def __init__(self, ranges, reverse, equal=None): self.ranges, self.reverse, self.equal = ranges, reverse, equal
+    def fixed(self, idxs)->set: return _past_last(idxs, self.equal) if self.reverse else set()  # of the indices it mapped back into the split
     def __call__(self, idxs):
         H = _HybridIndex
         if self.reverse: return _every_piece(list(dict.fromkeys(H(idx=i.idx + a, root_idx=i.root_idx) for a, _ in self.ranges for i in idxs)), self.equal)
@@ -706,6 +714,7 @@ def couplings(self:Graph, layer:nn.Module)->list:
                 if isinstance(mapping, tp_maps._FlattenIndexMapping) and not mapping.reverse and len(new_idxs) * mapping._stride > self.max_idxs:
                     raise IndexExplosion(f"a reshape maps {len(new_idxs)} channels to {len(new_idxs) * mapping._stride} indices")
                 new_idxs = mapping(new_idxs)
+                if isinstance(mapping, (_PiecesMapping, _SpansMapping)) and mapping.equal is not None: broadcast.setdefault(new_dep.target, set()).update(mapping.fixed(new_idxs))
             if (k := channel_multiplier(new_dep.target.module)) and new_dep.target in new_dep.source.outputs:  # an input channel to its outputs
                 new_idxs = _PixelShuffleMapping(k, to_narrow=False)(new_idxs)
             if not len(new_idxs): continue

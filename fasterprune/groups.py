@@ -500,6 +500,9 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
                 n_in, n_roots = len(np.unique(c.idxs.numpy())), len(np.unique(c.root_idxs.numpy()))
                 if per * n_roots % n_in: skipped[g.name] = f"its channels reach {names[c.module]} {n_roots}:{n_in}, which does not fit a whole number of them to each of its heads"; continue
                 per = per * n_roots // n_in  # in the group's own channels: FastViT's streams widen stage by stage (`channel_multiplier`), one group rooted at the widest
+                if g.fixed % per:  # timm EdgeNeXt's 88 channels cut in 30, 30 and 28 by `chunk`: 4 stay, heads of 22 go whole
+                    skipped[g.name] = (f"{g.fixed} of its channels can never go, so what it keeps is never a multiple of the {per} that each position of {a.name}'s heads takes"
+                                       + (" (attention='head_dim' narrows the heads instead)" if a.attention[1] == 'heads' else "")); continue
                 g.step, g.tied, a.follows = math.lcm(g.step, per), True, (g.root, per)
             elif (r := _fed_attention(c.module, names, by_name)) is not None and not getattr(heads.get(names[r[0]]), 'tied', False) and reads(*r):
                 skipped[g.name] = f"it feeds {names[r[0]]}, which reads its heads' width from its input's, and whose heads are not pruned"
