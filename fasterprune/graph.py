@@ -9,7 +9,7 @@ __all__ = ['SUPPORTED_TP', 'check_tp_version', 'channel_multiplier', 'rnn_holder
            'index_kept', 'index_array', 'awd_rnns', 'width_holders', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
 
 # %% ../nbs/03_graph.ipynb #53076c98
-import copy, math, re
+import copy, math, re, warnings
 import numpy as np
 from dataclasses import dataclass, field
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -96,7 +96,7 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
             tensors = args[0] if args else kwargs['tensors']
             if any(t.dim() != out.dim() for t in tensors): return out  # a legacy empty 1-D tensor (a fresh KV cache): torch-pruning's guess
             dim = (args[1] if len(args) > 1 else kwargs.get('dim', kwargs.get('axis', 0))) % out.dim()
-            self.sizes[out.grad_fn] = (dim, [t.shape[dim] for t in tensors], out.dim())
+            self.sizes[out.grad_fn] = (dim, [t.shape[dim] for t in tensors], out.dim(), out.shape[-1])
         return out
 
 _MULS = (torch.mul, torch.Tensor.mul, torch.Tensor.__mul__, torch.Tensor.__rmul__)
@@ -145,16 +145,17 @@ def _fix_concats(dg, sizes):
     "Give torch-pruning's channel concatenations the channel counts recorded in the trace"
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.CONCAT or node.grad_fn not in sizes: continue
-        dim, chs, nd = sizes[node.grad_fn]
+        dim, chs, nd, last = sizes[node.grad_fn]
         fns = [f for f, _ in node.grad_fn.next_functions]
         if dim not in (1, nd - 1) or len(fns) != len(chs): continue
-        width = tp_shapes.infer_in_channels_recursively(dg, node, [0])
-        tokens = nd == 3 and dim == 1 and any(isinstance(o.module, (nn.LayerNorm, nn.Linear)) for o in node.outputs)  # read on its last dimension after
+        width = _inferred(dg, node, out=False)
+        by_fn = {n.grad_fn: n for n in node.inputs}
+        segments = [by_fn.get(f) if f is not None else None for f in fns]
+        tokens = nd == 3 and dim == 1 and (any(isinstance(o.module, (nn.LayerNorm, nn.Linear)) for o in node.outputs)  # read on its last dimension after
+                                           or any(n is not None and _out_channels(dg, n) == last != c for n, c in zip(segments, chs)))  # or made by a layer as wide as the last dimension, not this one (TNT's patches)
         if tokens or (width is not None and width != sum(chs)):  # not the channels here (ViT, VOLO join a class token to the tokens): channels pass through (`_update_concat_mapping`)
             node.module.fp_tokens = True; continue
         if dim != 1 and width is None: continue  # the last dimension holds the channels only where the layer after says so
-        by_fn = {n.grad_fn: n for n in node.inputs}
-        segments = [by_fn.get(f) if f is not None else None for f in fns]
         pieces = [nr if n is not None and getattr(n.module, 'fp_pieces', None) else None for n, (_, nr) in zip(segments, node.grad_fn.next_functions)]
         placed = [(n, p) for n, p in zip(segments, pieces) if n is not None]
         if len(placed) != len(set(placed)) or {n for n, _ in placed} != set(node.inputs): continue  # a tensor joined twice: leave it to torch-pruning
@@ -226,18 +227,36 @@ class _TileMapping:
         return list(dict.fromkeys(H(idx=i.idx % C, root_idx=i.root_idx) for i in idxs))
 
 def _mark_tiles(dg, reshapes):
-    "Mark the reshapes that merge trailing dimensions into the channels, last (Swin's patch merging: `(..., 2, 2, C)` to `(..., 4C)`), with how many copies of the channels they make"
+    "Mark the reshapes that merge trailing dimensions into the channels, last (Swin's patch merging: `(..., 2, 2, C)` to `(..., 4C)`; TNT's pixels, `(B * N, 16, C)` to `(B, N, 16C)`, regrouping the leading ones too), with how many copies of the channels they make"
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.RESHAPE or node.grad_fn not in reshapes: continue
         shape_in, shape_out = reshapes[node.grad_fn]
         node.module.fp_shape_in, node.module.fp_shape_out = shape_in, shape_out  # for `_regroups` and `Graph.blocked_qkv`
-        n = len(shape_out) - 1
-        if n < 1 or len(shape_in) <= len(shape_out) or tuple(shape_in[:n]) != tuple(shape_out[:n]): continue
+        if len(shape_out) < 2 or len(shape_in) < 3: continue
+        n = next((m for m in range(len(shape_in) - 2, 0, -1) if math.prod(shape_in[m:]) == shape_out[-1]), None)  # the dimensions merged into the last
+        if n is None or math.prod(shape_in[:n]) != math.prod(shape_out[:-1]): continue
         k = math.prod(shape_in[n:-1])
-        if k < 2 or shape_out[-1] != k * shape_in[-1]: continue
-        widths = {tp_shapes.infer_out_channels_recursively(dg, i, [0]) for i in node.inputs}
-        if widths == {shape_in[-1]} and shape_in[1:].count(shape_in[-1]) == 1:  # the last dimension holds the channels, no other could
+        if k < 2: continue
+        if {_tile_channels(dg, i) for i in node.inputs} == {shape_in[-1]} and shape_in[1:].count(shape_in[-1]) == 1:  # the last dimension holds the channels, no other could
             node.module.fp_tile = k  # (not an attention's heads merged back, nor a flatten of (C, H, W) with W == C)
+
+def _last_width(m)->int|None:
+    "The width a LayerNorm or linear layer `m` reads on its input's last dimension, else None"
+    if isinstance(m, nn.LayerNorm) and len(m.normalized_shape) == 1: return m.normalized_shape[0]
+    return m.in_features if isinstance(m, nn.Linear) else None
+
+def _tile_channels(dg, node)->int|None:
+    "The channels, last, of `node`'s output that a tile (`_mark_tiles`) reads: the width of the norms and linear layers that read the same tensor (timm TNT's pixels, transposed from a conv's outputs, where torch-pruning infers the conv's spatial size), else torch-pruning's inference"
+    same = [node] + [i for i in node.inputs if node.grad_fn is not None and node.grad_fn.name() == 'CloneBackward0']  # a reshape of a transposed tensor copies it first
+    read = {w for n in same for o in n.outputs for w in _read_widths(o)}
+    return read.pop() if len(read) == 1 else _inferred(dg, node)
+
+def _read_widths(node)->list:
+    "The widths `node`, a reader of some tensor, takes on its last dimension: a LayerNorm's or linear layer's, or through the flatten inside `F.linear` (`_linear_flatten`) the linear layer's, past the copy a transposed tensor gets first"
+    if (w := _last_width(node.module)) is not None: return [w]
+    if node.grad_fn is not None and node.grad_fn.name() == 'CloneBackward0': return [w for o in node.outputs for w in _read_widths(o)]
+    if node.type != ops.OPTYPE.RESHAPE or not _linear_flatten(node): return []
+    return [l.module.in_features for o in node.outputs for l in o.outputs if isinstance(l.module, nn.Linear)]
 
 class _ChannelsKept:
     "Channels pass as they are (a linear layer's own flatten, `_linear_flatten`), below `width`: one past it was misread on the way, and the search stops (`IndexExplosion`)"
@@ -248,7 +267,7 @@ class _ChannelsKept:
 
 def _linear_flatten(node)->bool:
     "Whether reshape `node` is the flatten inside `F.linear` on an input of three or more dimensions (timm MambaOut's `(B, H, W, C)`): it merges the leading dimensions and keeps the last, which the linear layer reads as its input channels"
-    sizes = getattr(node.module, 'fp_in_sizes', None)  # recorded by `_release_trace`
+    sizes = getattr(node.module, 'fp_in_sizes', None) or getattr(node.grad_fn, '_saved_self_sym_sizes', None)  # recorded by `_release_trace`; during the trace, the autograd node's
     if sizes is None or len(sizes) < 3 or not node.outputs: return False
     return all(o.grad_fn is not None and o.grad_fn.name() in ('AddmmBackward0', 'MmBackward0')
                and any(isinstance(n.module, nn.Linear) and n.module.in_features == sizes[-1] for n in o.outputs) for o in node.outputs)
@@ -259,7 +278,7 @@ def _regroups(dg, node)->bool:
     if not shape_in or not shape_out or shape_in[-1] != shape_out[-1] or tuple(shape_in) == tuple(shape_out): return False
     c = shape_in[-1]
     if list(shape_in).count(c) != 1 or list(shape_out).count(c) != 1: return False  # which dimension holds the channels is then clear
-    return all(tp_shapes.infer_out_channels_recursively(dg, i, [0]) == c for i in node.inputs)
+    return all(_inferred(dg, i) == c for i in node.inputs)
 
 def _update_reshape_mapping(dg, node):
     "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, none through a linear layer's own flatten (`_linear_flatten`) or a reshape that regroups the dimensions before the channels (`_regroups`): channels pass as they are; else torch-pruning's"
@@ -281,7 +300,7 @@ def _update_reshape_mapping(dg, node):
         return
     if k is None: return tp_maps.update_reshape_index_mapping(dg, node)
     for in_node in node.inputs:
-        c = tp_shapes.infer_out_channels_recursively(dg, in_node, [0])
+        c = _tile_channels(dg, in_node)
         if c is None: continue
         for dep in in_node.dependencies:
             if dep.target is node: dep.index_mapping[0] = _TileMapping(c, k, to_wide=True)
@@ -318,10 +337,29 @@ def _update_slice_mapping(dg, node):
     if pieces:  # a slice of a split's piece (`_mark_splits`): the split maps the piece; channels pass through the slice, unless it keeps one
         if size == sum(i.module.split_sizes[k] for k in pieces) and len(kept) == 1: _unmap(node, (kept[0], kept[0] + 1))
         return
-    width = tp_shapes.infer_out_channels_recursively(dg, i, [0])
+    width = _out_channels(dg, i)
     if width is not None and size != width: return
     tp_maps.update_slice_index_mapping(dg, node)
     if width is not None and len(kept) == 1: _unmap(node)
+
+def _inferred(dg, node, out:bool=True)->int|None:
+    "torch-pruning's inference of `node`'s output (or input) channels, None where it cannot tell, without its warning when it gives up (500 steps: any deep residual stream)"
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', 'Maximum recursive depth reached')
+        return (tp_shapes.infer_out_channels_recursively if out else tp_shapes.infer_in_channels_recursively)(dg, node, [0])
+
+def _out_channels(dg, node)->int|None:
+    "torch-pruning's inference of `node`'s output channels, else those of the nearest layer above it through ops that keep them: torch-pruning's inference follows every path back and gives up after 500 steps, which a deep residual stream takes (timm TNT-S: the token slices of its last blocks passed for channel slices, and the stream's channels moved by one)"
+    if (ch := _inferred(dg, node)) is not None: return ch
+    seen, todo = {node}, [node]
+    while todo:  # breadth first: the nearest layer
+        nxt = []
+        for n in todo:
+            if (ch := dg.get_out_channels(n)) is not None: return ch
+            if n.type in (ops.OPTYPE.CONCAT, ops.OPTYPE.SPLIT, ops.OPTYPE.RESHAPE, ops.OPTYPE.SLICE) and not getattr(n.module, 'fp_tokens', False): continue  # may change the count
+            nxt += [i for i in n.inputs if i not in seen and not seen.add(i)]
+        todo = nxt
+    return None
 
 def _unmap(node, piece=None):
     "Map no channel between a slice of one channel and what reads it: `piece`, `(start, end)`, where the indices that reach the slice are its input's"
@@ -344,7 +382,7 @@ def _mark_splits(dg):
             k = int(fn._saved_split_size)
             node.module.fp_split_sizes = [min(k, int(sizes[d]) - s) for s in range(0, int(sizes[d]), k)]
         if not (d == 1 or (d == len(sizes) - 1 and list(sizes[1:]).count(sizes[-1]) == 1)): continue  # channels first (a conv's), or last
-        if tp_shapes.infer_out_channels_recursively(dg, node.inputs[0], [0]) != sizes[d]: continue  # that dimension is not the channels
+        if _inferred(dg, node.inputs[0]) != sizes[d]: continue  # that dimension is not the channels
         n = int(sizes[d])
         split = list(fn._saved_split_sizes) if hasattr(fn, '_saved_split_sizes') else list(range(n))[::int(fn._saved_split_size)]
         if not hasattr(fn, '_saved_split_sizes'): split = [min(int(fn._saved_split_size), n - s) for s in split]  # `chunk`: equal pieces, the last maybe smaller
@@ -388,11 +426,13 @@ def _update_index_maps(dg):
     "torch-pruning's `update_index_mapping`, with recorded concatenations and without the reshapes it cannot infer"
     for node in dg.module2node.values():  # torch-pruning's split pruner updates a split's sizes, not its offsets
         if node.type == ops.OPTYPE.SPLIT and hasattr(node.module, 'fp_pieces'): node.module.offsets = np.cumsum([0, *node.module.split_sizes]).tolist()  # the splits `_mark_splits` sized
-    for node in dg.module2node.values():
-        update = _MAP_UPDATES.get(node.type)
-        if update is None: continue
-        try: update(dg, node)
-        except ZeroDivisionError: pass  # shapes torch-pruning cannot infer: no mapping, the pruned-model check decides
+    with warnings.catch_warnings():  # its inference of channel counts gives up, with a warning, in any deep residual stream: `_out_channels` then looks further
+        warnings.filterwarnings('ignore', 'Maximum recursive depth reached')
+        for node in dg.module2node.values():
+            update = _MAP_UPDATES.get(node.type)
+            if update is None: continue
+            try: update(dg, node)
+            except ZeroDivisionError: pass  # shapes torch-pruning cannot infer: no mapping, the pruned-model check decides
 
 def channel_multiplier(m)->int|None:
     "`k` when `m` is a convolution that expands each input channel into `k >= 2` outputs of its own (`groups == in_channels`, `out_channels == k * in_channels`: timm FastViT's downsampling), else None"
@@ -985,8 +1025,12 @@ def awd_rnns(m:nn.Module)->list|None:
 
 def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
-    return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN')
+    return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN') or _pixel_embed(m)
             or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m)]
+
+def _pixel_embed(m:nn.Module)->bool:
+    "Whether `m` is laid out as timm TNT's `PixelEmbed`: a conv `proj`, an `nn.Unfold` `unfold` and an int `in_dim`, the conv's outputs, that its forward reshapes with"
+    return isinstance(m._modules.get('proj'), nn.Conv2d) and isinstance(m._modules.get('unfold'), nn.Unfold) and type(vars(m).get('in_dim')) is int
 
 def _conv_heads(m:nn.Module)->bool:
     "Whether `m` is an attention like timm EfficientFormerV2's `Attention2d` or `Attention2dDownsample` (`conv_attention_of`): a conv `v.conv` and a module `v_local` beside ints `num_heads`, `d` and `dh`"
@@ -999,9 +1043,10 @@ def _multi_query(m:nn.Module)->bool:
             and type(vars(m).get('key_dim')) is int and type(vars(m).get('value_dim')) is int)
 
 def sync_attributes(model:nn.Module, holders:list=None):
-    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`) and EfficientFormerV2 (its attention's `num_heads`, `dh`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
+    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`), EfficientFormerV2 (its attention's `num_heads`, `dh`) and TNT (its pixel embedding's `in_dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
     for m in model.modules() if holders is None else holders:  # by name: fasterprune does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
+        elif _pixel_embed(m): m.in_dim = m.proj.out_channels  # TNT's pixels: `x.reshape(B * self.num_patches, self.in_dim, -1)`
         elif type(m).__name__ == 'BackboneWithFPN' and type(vars(m).get('out_channels')) is int:  # a torchvision detector's: what its heads were built for
             convs = [c for c in m.fpn.layer_blocks.modules() if isinstance(c, nn.Conv2d)] if isinstance(getattr(m, 'fpn', None), nn.Module) else []
             if convs: m.out_channels = convs[0].out_channels
