@@ -754,7 +754,7 @@ def couplings(self:Graph, layer:nn.Module)->list:
                 if isinstance(mapping, tp_maps._FlattenIndexMapping) and not mapping.reverse and len(new_idxs) * mapping._stride > self.max_idxs:
                     raise IndexExplosion(f"a reshape maps {len(new_idxs)} channels to {len(new_idxs) * mapping._stride} indices")
                 new_idxs = mapping(new_idxs)
-                if isinstance(mapping, (_PiecesMapping, _SpansMapping)) and mapping.equal is not None: broadcast.setdefault(new_dep.target, set()).update(mapping.fixed(new_idxs))
+                if isinstance(mapping, (_PiecesMapping, _SpansMapping)) and (past := mapping.fixed(new_idxs)): broadcast.setdefault(new_dep.target, set()).update(past)  # offsets a chunk's narrower last piece lacks
             if (k := channel_multiplier(new_dep.target.module)) and new_dep.target in new_dep.source.outputs:  # an input channel to its outputs
                 new_idxs = _PixelShuffleMapping(k, to_narrow=False)(new_idxs)
             if not len(new_idxs): continue
