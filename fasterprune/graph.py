@@ -240,11 +240,6 @@ def _mark_tiles(dg, reshapes):
         if {_tile_channels(dg, i) for i in node.inputs} == {shape_in[-1]} and shape_in[1:].count(shape_in[-1]) == 1:  # the last dimension holds the channels, no other could
             node.module.fp_tile = k  # (not an attention's heads merged back, nor a flatten of (C, H, W) with W == C)
 
-def _last_width(m)->int|None:
-    "The width a LayerNorm or linear layer `m` reads on its input's last dimension, else None"
-    if isinstance(m, nn.LayerNorm) and len(m.normalized_shape) == 1: return m.normalized_shape[0]
-    return m.in_features if isinstance(m, nn.Linear) else None
-
 def _tile_channels(dg, node)->int|None:
     "The channels, last, of `node`'s output that a tile (`_mark_tiles`) reads: the width of the norms and linear layers that read the same tensor (timm TNT's pixels, transposed from a conv's outputs, where torch-pruning infers the conv's spatial size), else torch-pruning's inference"
     same = [node] + [i for i in node.inputs if node.grad_fn is not None and node.grad_fn.name() == 'CloneBackward0']  # a reshape of a transposed tensor copies it first
@@ -253,7 +248,7 @@ def _tile_channels(dg, node)->int|None:
 
 def _read_widths(node)->list:
     "The widths `node`, a reader of some tensor, takes on its last dimension: a LayerNorm's or linear layer's, or through the flatten inside `F.linear` (`_linear_flatten`) the linear layer's, past the copy a transposed tensor gets first"
-    if (w := _last_width(node.module)) is not None: return [w]
+    if isinstance(node.module, (nn.LayerNorm, nn.Linear)): return [layer_io(node.module)[0]]
     if node.grad_fn is not None and node.grad_fn.name() == 'CloneBackward0': return [w for o in node.outputs for w in _read_widths(o)]
     if node.type != ops.OPTYPE.RESHAPE or not _linear_flatten(node): return []
     return [l.module.in_features for o in node.outputs for l in o.outputs if isinstance(l.module, nn.Linear)]
@@ -343,7 +338,7 @@ def _update_slice_mapping(dg, node):
     if width is not None and len(kept) == 1: _unmap(node)
 
 def _inferred(dg, node, out:bool=True)->int|None:
-    "torch-pruning's inference of `node`'s output (or input) channels, None where it cannot tell, without its warning when it gives up (500 steps: any deep residual stream)"
+    "torch-pruning's inference of `node`'s output (or input) channels, None where it cannot tell, without its warning when it gives up (after 500 steps, which a deep residual stream takes)"
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', 'Maximum recursive depth reached')
         return (tp_shapes.infer_out_channels_recursively if out else tp_shapes.infer_in_channels_recursively)(dg, node, [0])
