@@ -182,6 +182,11 @@ def _separate_layers(m:nn.Module)->tuple|None:
         q, kvs = m._modules.get(qn), tuple(m._modules.get(n) for n in kvn)
         if all(isinstance(l, nn.Linear) for l in (q, *kvs)): return qn, q, kvs, proj, h
 
+def _latent_query(m:nn.Module)->bool:
+    "Whether attention `m` (`_separate_layers`) takes its queries from a learned latent it holds, not from its input (timm's `AttentionPoolLatent`, SigLIP's pooling head): its input then reaches only its keys and values"
+    q, lat = m._modules.get('q'), m._parameters.get('latent')
+    return isinstance(lat, nn.Parameter) and isinstance(q, nn.Linear) and lat.shape[-1] == q.in_features
+
 def separate_attention_of(m:nn.Module)->tuple|None:
     "`(q, keys and values, proj, heads)` of an attention whose queries come from a projection of their own, its keys and values from two more (timm CaiT's and XCiT's `ClassAttn`: `q`, `k`, `v`; CrossViT's `CrossAttention`: `wq`, `wk`, `wv`) or from one, all keys then all values (Twins' and PVT v2's: `q` and `kv`), through an output projection `proj`, with an int `num_heads`; `keys and values` is `(k, v)` or `(kv,)`; else None"
     if (ls := _separate_layers(m)) is None: return None
@@ -463,16 +468,16 @@ def global_query_heads(
     return units, res, tuple(names[m] for _, m, _ in atts)
 
 def _input_projections(g, by_name:dict)->list:
-    "The layers of attention group `g` that read its attention's input, whose width sets the heads' width: `qkv` (CoaT's: of every attention the group narrows; ConViT's `qk` and `v`), not per-head layers (CaiT's talking heads); where queries have a projection of their own, `q` alone (Twins' and PVT v2's keys and values read a subsampled input, `sr`, of another width)"
-    if _separate_layers(by_name[g.attention[0]]) is not None: return [g.root]
+    "The layers of attention group `g` that read its attention's input, whose width sets the heads' width: `qkv` (CoaT's: of every attention the group narrows; ConViT's `qk` and `v`), not per-head layers (CaiT's talking heads); where queries have a projection of their own, `q` alone (Twins' and PVT v2's keys and values read a subsampled input, `sr`, of another width), or the keys' and values' where the queries come from a learned latent (`_latent_query`)"
+    if (ls := _separate_layers(m := by_name[g.attention[0]])) is not None: return list(ls[2]) if _latent_query(m) else [g.root]  # a latent's queries: the keys and values read the input
     return [c.module for c in g.couplings if c.is_out and isinstance(c.module, nn.Linear) and c.name in g.members]
 
 def _fed_attention(layer, names:dict, by_name:dict)->tuple|None:
-    "`(attention, its values' width)` when linear `layer` projects the input of an attention with a head width: a fused `qkv` (`attention_of`), ConViT's `qk` or `v`, or the `q` of one with projections of its own (`separate_attention_of`)"
+    "`(attention, its values' width)` when linear `layer` projects the input of an attention with a head width: a fused `qkv` (`attention_of`), ConViT's `qk` or `v`, or the `q` of one with projections of its own (`separate_attention_of`; its `kv` where the queries come from a learned latent)"
     if (att := attention_of(layer, names, by_name)) is not None: return (att[0], att[1] * att[2]) if att[2] is not None else None
     m = by_name.get(names.get(layer, '').rpartition('.')[0])
     if isinstance(m, nn.Module) and (g := gated_attention_of(m)) is not None and layer in g[:2]: return m, g[1].out_features
-    if isinstance(m, nn.Module) and (s := separate_attention_of(m)) is not None and layer is s[0]: return m, s[0].out_features
+    if isinstance(m, nn.Module) and (s := separate_attention_of(m)) is not None and (layer is s[0] or _latent_query(m) and layer in s[1]): return m, s[0].out_features
 
 def _width_from_input(m:nn.Module, inner:int)->bool:
     "Whether attention `m` takes its heads' width from its input's (torchvision's Swin: `C // num_heads`; its MaxViT: `reshape(B, G, P, D)`): its `qkv` is as wide as its input, and it keeps no `attn_dim` for that width (timm's `Attention` reshapes with the `attn_dim` that `sync_heads` writes; timm's Swin V2 keeps a `dim` it does not read)"
