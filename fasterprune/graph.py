@@ -275,10 +275,15 @@ def _regroups(dg, node)->bool:
     if list(shape_in).count(c) != 1 or list(shape_out).count(c) != 1: return False  # which dimension holds the channels is then clear
     return all(_inferred(dg, i) == c for i in node.inputs)
 
+def _squeezes(node)->bool:
+    "Whether reshape `node` only adds or drops dimensions of size one (a layer scale `gamma.reshape(1, -1, 1, 1)`, timm's MetaNeXt blocks): every index stays where it is. torch-pruning read InceptionNeXt-Atto's as a flatten of 4 positions per channel, its token mixer's four equal pieces confusing its inference"
+    shape_in, shape_out = getattr(node.module, 'fp_shape_in', None), getattr(node.module, 'fp_shape_out', None)
+    return shape_in is not None and shape_out is not None and [d for d in shape_in if d != 1] == [d for d in shape_out if d != 1]
+
 def _update_reshape_mapping(dg, node):
     "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, none through a linear layer's own flatten (`_linear_flatten`) or a reshape that regroups the dimensions before the channels (`_regroups`): channels pass as they are; else torch-pruning's"
     k = getattr(node.module, 'fp_tile', None)
-    if k is None and _regroups(dg, node):
+    if k is None and (_regroups(dg, node) or _squeezes(node)):
         for in_node in node.inputs:
             for dep in in_node.dependencies:
                 if dep.target is node: dep.index_mapping[0] = None
@@ -683,7 +688,8 @@ class Graph:
         return [m for m in self.dg.module2node if isinstance(m, nn.Embedding)]
 
     def out_channels(self, layer:nn.Module)->int:
-        "Number of output channels of `layer`"
+        "Number of output channels of `layer` (a parameter's: on its own `pruning_dim`; torch-pruning's one parameter pruner holds the dimension its last caller set)"
+        if isinstance(layer, nn.Parameter) and (node := self.dg.module2node.get(layer)) is not None: return layer.shape[node.pruning_dim]
         return self.dg.get_pruner_of_module(layer).get_out_channels(layer)
 
     def param_name(self, p)->str|None:
