@@ -281,7 +281,7 @@ def _squeezes(node)->bool:
     return shape_in is not None and shape_out is not None and [d for d in shape_in if d != 1] == [d for d in shape_out if d != 1]
 
 def _update_reshape_mapping(dg, node):
-    "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, none through a linear layer's own flatten (`_linear_flatten`) or a reshape that regroups the dimensions before the channels (`_regroups`): channels pass as they are; else torch-pruning's"
+    "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, none through a linear layer's own flatten (`_linear_flatten`), a reshape that regroups the dimensions before the channels (`_regroups`) or one that only adds or drops dimensions of size one (`_squeezes`): channels pass as they are; else torch-pruning's"
     k = getattr(node.module, 'fp_tile', None)
     if k is None and (_regroups(dg, node) or _squeezes(node)):
         for in_node in node.inputs:
