@@ -276,7 +276,7 @@ def _regroups(dg, node)->bool:
     return all(_inferred(dg, i) == c for i in node.inputs)
 
 def _squeezes(node)->bool:
-    "Whether reshape `node` only adds or drops dimensions of size one (a layer scale `gamma.reshape(1, -1, 1, 1)`, timm's MetaNeXt blocks): every index stays where it is. torch-pruning read InceptionNeXt-Atto's as a flatten of 4 positions per channel, its token mixer's four equal pieces confusing its inference"
+    "Whether reshape `node` only adds or drops dimensions of size one (a layer scale `gamma.reshape(1, -1, 1, 1)`, timm's MetaNeXt blocks): every index stays where it is. torch-pruning read InceptionNeXt-Atto's as a flatten of 4 positions per channel (its token mixer splits its channels in four equal pieces; InceptionNeXt-T's, unequal, were read right)"
     shape_in, shape_out = getattr(node.module, 'fp_shape_in', None), getattr(node.module, 'fp_shape_out', None)
     return shape_in is not None and shape_out is not None and [d for d in shape_in if d != 1] == [d for d in shape_out if d != 1]
 
