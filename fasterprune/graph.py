@@ -6,7 +6,8 @@ Docs: https://fasterprune.github.io/fasterprune/graph.html.md"""
 
 # %% auto #0
 __all__ = ['SUPPORTED_TP', 'check_tp_version', 'channel_multiplier', 'rnn_holders', 'IndexExplosion', 'Coupling', 'Graph', 'Cut',
-           'index_kept', 'index_array', 'awd_rnns', 'width_holders', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
+           'index_kept', 'index_array', 'awd_rnns', 'width_holders', 'blur_pool', 'any_width', 'sync_attributes',
+           'rnn_cuts', 'prune_rnn']
 
 # %% ../nbs/03_graph.ipynb #53076c98
 import copy, math, re, warnings
@@ -1028,6 +1029,16 @@ def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
     return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN') or _pixel_embed(m)
             or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m)]
+
+def blur_pool(m:nn.Module)->bool:
+    "Whether `m` is laid out as timm's `BlurPool2d` built for a width (TResNet's anti-aliased downsampling): an int `channels`, an int `filt_size` and a buffer `filt` of one blur kernel per channel, shaped `(channels, 1, filt_size, filt_size)`, that its forward convolves each channel with"
+    a, f = vars(m), m._buffers.get('filt')
+    return (type(a.get('channels')) is int and type(a.get('filt_size')) is int and isinstance(f, torch.Tensor)
+            and tuple(f.shape) == (a['channels'], 1, a['filt_size'], a['filt_size']))
+
+def any_width(blur:nn.Module):
+    "Make a `blur_pool` whose channels share one kernel blur inputs of any width, exactly: one kernel, and `channels=None` (its forward then expands the kernel to its input's width); one whose kernels differ stays as it is"
+    if (blur.filt == blur.filt[:1]).all(): blur.filt, blur.channels = blur.filt[:1].clone(), None
 
 def _pixel_embed(m:nn.Module)->bool:
     "Whether `m` is laid out as timm TNT's `PixelEmbed`: a conv `proj`, an `nn.Unfold` `unfold` and an int `in_dim`, the conv's outputs, that its forward reshapes with"

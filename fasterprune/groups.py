@@ -54,6 +54,21 @@ class Group:
     def key_list(self)->list: return [c.key for c in self.couplings]  # each coupling's layer and pruning function, in order
     @cached_property
     def keys(self)->frozenset: return frozenset(self.key_list)  # the layers (and pruning functions) the group touches
+    @cached_property
+    def pieces(self)->list:
+        "The positions (a NumPy array each) of every layer that holds part of the group's channels only: a piece of a split or a concatenation (MixNet's mixed kernels, RDNet's dense features); a plan keeps one of each (`spare_pieces`)"
+        _, roots, lengths = self.flat
+        lens = lengths.numpy()
+        part = np.flatnonzero(lens < self.n)  # a coupling as long as the group covers it (one index per channel)
+        if not len(part): return []
+        pos_of = np.full(self.n, -1)
+        pos_of[self.units.numpy()] = np.arange(len(self.units))[:, None]
+        ends, r, res = np.cumsum(lens), roots.numpy(), {}
+        for i in part:
+            p = np.unique(pos_of[r[ends[i] - lens[i]:ends[i]]])
+            p = p[p >= 0]
+            if 0 < len(p) < len(self.units): res.setdefault(p.tobytes(), p)
+        return list(res.values())
     def __repr__(self): return f"Group({self.name!r}, {self.n} channels, {len(self.units)}x{self.granularity} units, {len(self.couplings)} couplings)"
 
 def granularity(module)->int:
@@ -145,7 +160,12 @@ def pointwise_of(m)->nn.Conv2d|None:
     "`m` if it is a 1x1 convolution over all its inputs (groups 1, stride 1): a linear layer over the channels of each pixel (timm CoAtNet's `qkv` and `proj`), else None"
     return m if isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) and m.groups == 1 and m.stride == (1, 1) else None
 
-def _projection(m)->nn.Module|None: return linear_of(m) or pointwise_of(m)  # an attention's fused projection: linear, or 1x1 conv
+def _projection(m)->nn.Module|None:
+    "An attention's projection: a linear layer (`linear_of`), or a 1x1 convolution (`pointwise_of`) alone or held beside norms and activations (timm LeViT's `ConvNorm`, its convolutional mode)"
+    if (l := linear_of(m) or pointwise_of(m)) is not None or not isinstance(m, nn.Module): return l
+    leaves = [l for l in m.modules() if not l._modules and any(True for _ in l.parameters(recurse=False))]
+    ls = [l for l in leaves if pointwise_of(l) is not None]
+    return ls[0] if len(ls) == 1 and all(isinstance(l, (nn.Conv2d, *NORMS)) for l in leaves) else None
 
 def _gated_layers(m:nn.Module)->tuple|None:
     "`(qk, v, proj, heads)` if `m` holds linear layers `qk`, `v` and `proj` and an int `num_heads` (whatever their widths: a prune changes them before the head count)"
@@ -161,16 +181,16 @@ def gated_attention_of(m:nn.Module)->tuple|None:
     return (qk, v, proj, h) if qk.out_features == 2 * e and proj.in_features == e and e % h == 0 and qk.in_features == v.in_features else None
 
 def _query_kv_layers(m:nn.Module)->tuple|None:
-    "`(q, kv, proj, heads, key width, value width)` if `m` holds linear layers (`linear_of`) `q`, `kv` and `proj` and ints `num_heads`, `key_dim` and `val_dim` (whatever their widths)"
-    q, kv, proj = (linear_of(m._modules.get(k)) for k in ('q', 'kv', 'proj'))
+    "`(q, kv, proj, heads, key width, value width)` if `m` holds projections `q`, `kv` and `proj` (`_projection`: linear layers, or 1x1 convolutions in LeViT's convolutional mode) and ints `num_heads`, `key_dim` and `val_dim` (whatever their widths)"
+    q, kv, proj = (_projection(m._modules.get(k)) for k in ('q', 'kv', 'proj'))
     h, kd, vd = (vars(m).get(k) for k in ('num_heads', 'key_dim', 'val_dim'))
     return (q, kv, proj, h, kd, vd) if None not in (q, kv, proj) and all(type(i) is int and i > 0 for i in (h, kd, vd)) else None
 
 def query_kv_attention_of(m:nn.Module)->tuple|None:
-    "`(q, kv, proj, heads, key width, value width)` of an attention like timm LeViT's `AttentionDownsample`: its queries from one projection `q` (of a subsampled input: `linear_of` finds the linear layer), its keys and values from another, `kv`, each head's key rows then value rows side by side, an output projection `proj`, and ints `num_heads`, `key_dim`, `val_dim`; else None"
+    "`(q, kv, proj, heads, key width, value width)` of an attention like timm LeViT's `AttentionDownsample`: its queries from one projection `q` (of a subsampled input: `_projection` finds the linear layer, or the 1x1 convolution), its keys and values from another, `kv`, each head's key rows then value rows side by side, an output projection `proj`, and ints `num_heads`, `key_dim`, `val_dim`; else None"
     if (ls := _query_kv_layers(m)) is None: return None
     q, kv, proj, h, kd, vd = ls
-    return (q, kv, proj, h, kd, vd) if q.out_features == h * kd and kv.out_features == h * (kd + vd) and proj.in_features == h * vd else None
+    return (q, kv, proj, h, kd, vd) if layer_io(q)[1] == h * kd and layer_io(kv)[1] == h * (kd + vd) and layer_io(proj)[0] == h * vd else None
 
 _SEPARATE = (('q', ('k', 'v')), ('wq', ('wk', 'wv')), ('q', ('kv',)))  # timm's names: CaiT's and XCiT's `ClassAttn`, CrossViT's `CrossAttention`, Twins' and PVT v2's subsampling attentions
 
@@ -227,7 +247,7 @@ def fused_layers(m:nn.Module)->tuple:
 def attention_of(root:nn.Module, names:dict, by_name:dict)->tuple|None:
     "`(attention module, heads, head width)` when `root` is the fused `qkv` projection of a module with `num_heads` (`fused_names`), else None"
     owner, _, attr = names.get(root, '').rpartition('.')
-    if linear_of(wrapper := by_name.get(owner)) is root and wrapper is not root: owner, _, attr = owner.rpartition('.')  # LeViT's `qkv.linear`
+    if _projection(wrapper := by_name.get(owner)) is root and wrapper is not root: owner, _, attr = owner.rpartition('.')  # LeViT's `qkv.linear`
     m = by_name.get(owner)
     if not isinstance(m, nn.Module) or (f := fused_names(m)) is None or attr != f[0]: return None
     if _gated_layers(m) is not None or _query_kv_layers(m) is not None or _separate_layers(m) is not None: return None  # ConViT's `qk`, LeViT's `kv`, CaiT's `q`: not all three (their groups are built)
@@ -873,6 +893,7 @@ def renumber_groups(
             if n < 2 or rows.sum() < 2: continue  # as `collect_groups`: a group needs two positions to be prunable
             ng = _moved(g, couplings=couplings, n=n, units=torch.from_numpy(root_map[u[rows] + group_starts[gi]]))
         ng.__dict__.update(flat=(idxs[begin:at], roots[begin:at], counts_t[ci - len(couplings):ci]), keys=g.keys, key_list=g.key_list)  # what the next prune reads, already laid out
+        ng.__dict__.pop('pieces', None)  # in the old positions
         new[g] = ng
     return [new[g] if g in new else g for g in groups if g in new or g not in changed]
 

@@ -7,13 +7,14 @@ Docs: https://fasterprune.github.io/fasterprune/planning.html.md"""
 # %% auto #0
 __all__ = ['GLOBAL_MAX_PRUNING_RATIO', 'NORMALIZE', 'check_percent', 'check_latency', 'check_target', 'kept', 'Target', 'Plan',
            'groups_to_score', 'normalized', 'ranking', 'ranked', 'plan_local', 'plan_filters', 'followed',
-           'follow_widths', 'macs_losses', 'estimate_macs', 'plan_macs', 'most_macs_removed', 'integer_targets']
+           'follow_widths', 'spare_pieces', 'macs_losses', 'estimate_macs', 'plan_macs', 'most_macs_removed',
+           'integer_targets']
 
 # %% ../nbs/05_planning.ipynb #bf3ea149
 import math, numbers, warnings, bisect, functools
 import numpy as np
 from fractions import Fraction
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import torch, torch.nn as nn
 from .counting import layer_io, rnn_cells, terms_macs
 
@@ -221,6 +222,31 @@ def follow_widths(plan:Plan, followers:list, groups:list)->Plan:
     for (g, pos), k in zip(followers, counts):
         if k: plan.removals[g] = torch.argsort(pos)[:k].tolist()
     return plan
+
+# %% ../nbs/05_planning.ipynb #4ee0a09e
+def _spared(pieces:list, pos:list, scores:np.ndarray)->list:
+    "Positions `pos` with each piece they would empty keeping its highest-scored position, and as many others taken instead, lowest-scored first, where that empties no piece"
+    gone = np.zeros(len(scores), dtype=bool)
+    gone[pos] = True
+    emptied = [p for p in pieces if gone[p].all()]
+    if not emptied: return pos
+    for p in emptied: gone[p[np.argmax(scores[p])]] = False
+    short = len(pos) - int(gone.sum())
+    for i in np.argsort(scores, kind='stable'):
+        if short == 0: break
+        if gone[i]: continue
+        gone[i] = True
+        if any(gone[p].all() for p in pieces): gone[i] = False
+        else: short -= 1
+    return np.flatnonzero(gone).tolist()
+
+def spare_pieces(plan:Plan, scored:list)->Plan:
+    "`plan` with every layer that holds part of a group's channels (`Group.pieces`) keeping one of them, as no layer can lose all its channels: a group loses as many positions where its other pieces can spare them, else one fewer per piece; `scored`: `(group, position scores)`"
+    if not any(len(pos) and g.pieces for g, pos in plan.removals.items()): return plan
+    scores = {g: s for g, s in scored}
+    removals = {g: _spared(g.pieces, pos, scores[g].numpy() if g in scores else np.zeros(len(g.units))) if len(pos) and g.pieces else pos
+                for g, pos in plan.removals.items()}
+    return replace(plan, removals=removals)
 
 # %% ../nbs/05_planning.ipynb #fb56e53a
 def macs_losses(g, order:torch.Tensor, mac_terms:dict)->list:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch, torch.nn as nn
 from fastcore.basics import store_attr
 from .counting import MacCounter, run_forward, untouched, output_shapes, layer_io
-from .graph import Graph, Cut, sync_attributes, width_holders, index_array
+from .graph import Graph, Cut, sync_attributes, width_holders, index_array, blur_pool, any_width
 from .huggingface import sync_config, hf_models
 from .groups import fused_layers, head_parts
 
@@ -112,11 +112,16 @@ def sync_reparam_widths(blocks:set, states:dict):
             for k, _ in _CONV_WIDTHS:
                 if type(a.get(k)) is int and a[k] == old != n.num_features: setattr(b, k, n.num_features)
 
-_HOLDERS = weakref.WeakKeyDictionary()  # `{model: (width_holders, hf_models)}`
+_HOLDERS = weakref.WeakKeyDictionary()  # `{model: (width_holders, hf_models, blur pools)}`
+
+def _held(model:nn.Module)->tuple:
+    "The modules of `model` holding widths outside its layers: found once per model, as a prune replaces tensors, never modules"
+    if (held := _HOLDERS.get(model)) is None: held = _HOLDERS[model] = width_holders(model), hf_models(model), [m for m in model.modules() if blur_pool(m)]
+    return held
 
 def sync_widths(model:nn.Module, graph:Graph):
     "After a prune or a rollback: the widths that models keep outside their layers (torchvision's attributes, a Hugging Face config, the sizes a module splits with: `Graph.sync_splits`)"
-    if (held := _HOLDERS.get(model)) is None: held = _HOLDERS[model] = width_holders(model), hf_models(model)  # once per model: a prune replaces tensors, never modules
+    held = _held(model)
     sync_attributes(model, held[0])
     sync_config(model, held[1])
     graph.sync_splits(model)
@@ -174,7 +179,10 @@ def apply_plan(
     touched |= {s for a, _ in heads for s in a.modules()}  # `sync_heads` writes the head count of their submodules too
     blocks = {b for m in (model, twin) if m is not None for b in reparam_blocks(m, graph.reparam_names, touched)}
     touched |= blocks  # `sync_reparam_widths` writes their widths
+    blurs = [b for m in (model, twin) if m is not None for b in _held(m)[2] if blur_pool(b)]  # built for a width: made free of it, once
+    touched |= set(blurs)
     applied = Applied(model, graph, removals, ops, {m: save_state(m) for m in touched}, graph.snapshot(ops), twin)
+    for b in blurs: any_width(b)
     for key, idxs in graph.merged(ops).items():  # a layer losing inputs and outputs: one copy of each tensor
         try: graph.prune_layer(key, idxs, model, applied.log, twin)
         except BaseException as e: _undo(applied, e, f"layer {graph.layer_name(key)!r}")
