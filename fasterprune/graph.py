@@ -282,9 +282,9 @@ def _squeezes(node)->bool:
     return shape_in is not None and shape_out is not None and [d for d in shape_in if d != 1] == [d for d in shape_out if d != 1]
 
 def _update_reshape_mapping(dg, node):
-    "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, none through a linear layer's own flatten (`_linear_flatten`), a reshape that regroups the dimensions before the channels (`_regroups`) or one that only adds or drops dimensions of size one (`_squeezes`): channels pass as they are; else torch-pruning's"
+    "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, none through a linear layer's own flatten (`_linear_flatten`), a reshape that regroups the dimensions before the channels (`_regroups`), one that only adds or drops dimensions of size one (`_squeezes`) or one on the way to a sum over pieces of the channels (`_mark_piece_sums`): channels pass as they are; else torch-pruning's"
     k = getattr(node.module, 'fp_tile', None)
-    if k is None and (_regroups(dg, node) or _squeezes(node)):
+    if k is None and (_regroups(dg, node) or _squeezes(node) or getattr(node.module, 'fp_flat', False)):
         for in_node in node.inputs:
             for dep in in_node.dependencies:
                 if dep.target is node: dep.index_mapping[0] = None
@@ -307,6 +307,70 @@ def _update_reshape_mapping(dg, node):
             if dep.target is node: dep.index_mapping[0] = _TileMapping(c, k, to_wide=True)
         for dep in node.dependencies:
             if dep.target is in_node: dep.index_mapping[0] = _TileMapping(c, k, to_wide=False)
+
+_THROUGH_PIECES = ('MulBackward0', 'SoftmaxBackward0', 'SigmoidBackward0', 'ReluBackward0', 'CloneBackward0', 'TransposeBackward0')
+
+def _mark_piece_sums(dg):
+    "Mark the sums over pieces of the channels, `x.sum(1)` of a `(B, pieces, C, H, W)` map (timm's split attentions: SKNet stacks its paths' outputs, ResNeSt reshapes one grouped conv's, and both weigh the pieces and add them up), with their number of pieces; the stacks of maps along dimension 1 (their inputs in order); and the reshapes on the way to such a sum, which keep every channel where it is in the flattened `(pieces, C)`"
+    for node in dg.module2node.values():
+        fn = node.grad_fn
+        if fn is None: continue
+        if fn.name() == 'StackBackward0' and getattr(fn, '_saved_dim', None) == 1:
+            order = [next((i for i in node.inputs if i.grad_fn is f), None) for f, _ in fn.next_functions]
+            if None not in order and len(set(order)) == len(order) == len(node.inputs): node.module.fp_stack = order
+        if fn.name() != 'SumBackward1' or tuple(getattr(fn, '_saved_dim', ())) != (1,) or getattr(fn, '_saved_keepdim', True): continue
+        sizes = tuple(getattr(fn, '_saved_self_sym_sizes', ()))
+        if len(sizes) != 5 or sizes[1] < 2: continue
+        node.module.fp_piece_sum = int(sizes[1])
+        todo, seen = list(node.inputs), set()
+        while todo:  # up to where the pieces are made: the reshapes on the way keep the flattened order (a transpose only where it moves a dimension of one)
+            n = todo.pop()
+            if n in seen: continue
+            seen.add(n)
+            if n.type == ops.OPTYPE.RESHAPE:
+                shape_in, shape_out = getattr(n.module, 'fp_shape_in', None), getattr(n.module, 'fp_shape_out', None)
+                if shape_in is None or shape_out is None or shape_in[0] != shape_out[0]: continue
+                n.module.fp_flat = True
+            elif n.type != ops.OPTYPE.ELEMENTWISE or n.grad_fn is None or n.grad_fn.name() not in _THROUGH_PIECES: continue
+            elif n.grad_fn.name() == 'TransposeBackward0':
+                src = n.inputs[0] if len(n.inputs) == 1 else None
+                shape = getattr(src.module, 'fp_shape_out', None) if src is not None and src.type == ops.OPTYPE.RESHAPE else None
+                if shape is None or 1 not in (shape[n.grad_fn._saved_dim0], shape[n.grad_fn._saved_dim1]): continue
+            todo.extend(n.inputs)
+
+def _pieces_width(dg, node, depth:int=0)->int|None:
+    "The channels of a `(B, pieces, C, ...)` map on the way to a piece sum (`_mark_piece_sums`), all pieces together: a stack's inputs', a reshape's input's, else through the elementwise ops that lead there"
+    if (order := getattr(node.module, 'fp_stack', None)) is not None:
+        ws = [_out_channels(dg, i) for i in order]
+        return None if None in ws else sum(ws)
+    if getattr(node.module, 'fp_flat', False): return _out_channels(dg, node.inputs[0])
+    if node.type == ops.OPTYPE.ELEMENTWISE and depth < 8:
+        for i in node.inputs:
+            if (w := _pieces_width(dg, i, depth + 1)) is not None: return w
+    return None
+
+def _map_piece_sum(dg, node):
+    "Index maps of a piece sum (`_mark_piece_sums`): channel `c` of every piece is channel `c` of the sum (`_TileMapping`, pieces outermost)"
+    r = node.module.fp_piece_sum
+    for in_node in node.inputs:
+        wide = _pieces_width(dg, in_node)
+        if wide is None or wide % r: continue
+        for dep in in_node.dependencies:
+            if dep.target is node: dep.index_mapping[0] = _TileMapping(wide // r, r, to_wide=False)
+        for dep in node.dependencies:
+            if dep.target is in_node: dep.index_mapping[0] = _TileMapping(wide // r, r, to_wide=True)
+
+def _map_stack(dg, node):
+    "Index maps of a stack along dimension 1 (`_mark_piece_sums`): as a concatenation of its inputs' channels, in order"
+    order = node.module.fp_stack
+    widths = [_out_channels(dg, i) for i in order]
+    if None in widths: return
+    offsets = np.cumsum([0, *widths]).tolist()
+    for j, in_node in enumerate(order):
+        for dep in node.dependencies:
+            if dep.target is in_node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j + 2], reverse=True)
+        for dep in in_node.dependencies:
+            if dep.target is node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j + 2], reverse=False)
 
 def _map_pixel_shuffles(dg):
     "Index maps through `pixel_shuffle` (channel `c` out is `c*r*r...c*r*r+r*r-1` in) and `pixel_unshuffle`"
@@ -430,6 +494,8 @@ def _update_index_maps(dg):
     with warnings.catch_warnings():  # its inference of channel counts gives up, with a warning, in any deep residual stream: `_out_channels` then looks further
         warnings.filterwarnings('ignore', 'Maximum recursive depth reached')
         for node in dg.module2node.values():
+            if getattr(node.module, 'fp_piece_sum', None): _map_piece_sum(dg, node)
+            elif getattr(node.module, 'fp_stack', None): _map_stack(dg, node)
             update = _MAP_UPDATES.get(node.type)
             if update is None: continue
             try: update(dg, node)
@@ -442,11 +508,11 @@ def channel_multiplier(m)->int|None:
     return o // i if m.groups == i > 1 and o > i and o % i == 0 else None
 
 def _split_attributes(dg, model)->list:
-    "`[(split node, module name, attribute, pieces)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes (`pieces` None), or else an int equal to every piece wider than one (MobileViT v2's `embed_dim`; `pieces` their positions), in the nearest module above a layer that reads a piece; `Graph.sync_splits` writes them after a prune"
+    "`[(split node, module name, attribute, pieces)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes (`pieces` None), or else an int equal to every piece wider than one (MobileViT v2's `embed_dim`; `pieces` their positions), or, for pieces of one size, an int equal to the whole width beside one equal to their number (timm SelectiveKernel's `in_channels // num_paths`; `pieces` `'width'`), in the nearest module above a layer that reads a piece; `Graph.sync_splits` writes them after a prune"
     res = []
     for node in dg.module2node.values():
-        if node.type != ops.OPTYPE.SPLIT or getattr(node.module, 'fp_chunk', True) or not getattr(node.module, 'split_sizes', None): continue
-        sizes = list(node.module.split_sizes)
+        if node.type != ops.OPTYPE.SPLIT or not hasattr(node.module, 'fp_chunk') or not getattr(node.module, 'split_sizes', None): continue
+        sizes, chunk = list(node.module.split_sizes), node.module.fp_chunk
         name, todo, seen = '', list(node.outputs), set()
         while todo and not name:  # the first layer that reads a piece, past permutes and activations (MambaOut's `conv`)
             o = todo.pop(0)
@@ -458,6 +524,12 @@ def _split_attributes(dg, model)->list:
             name = name.rpartition('.')[0]
             m = model.get_submodule(name)
             if type(m).__module__.startswith('torch.nn'): continue  # PyTorch's own hold kernel sizes and strides, not split sizes
+            if chunk:  # pieces of one size, which follow the width: unless the module works the size out from an int of the whole width and one of the pieces (timm SelectiveKernel's `in_channels // num_paths`)
+                a = vars(m)
+                if len(sizes) > 1 and any(type(v) is int and v == len(sizes) for v in a.values()):
+                    hit = next((k for k, v in a.items() if type(v) is int and v == sum(sizes)), None)
+                    if hit is not None: res.append((node, name, hit, 'width')); break
+                continue
             hit = next((k for k, v in vars(m).items() if type(v) in (tuple, list) and list(v) == sizes and all(type(i) is int for i in v)), None)
             if hit is not None: res.append((node, name, hit, None)); break
             at = [i for i, s in enumerate(sizes) if s > 1]  # or an int every piece wider than one is (MobileViT v2's `embed_dim`: `[1, embed_dim, embed_dim]`)
@@ -662,6 +734,7 @@ class Graph:
                     _fix_concats(dg, concats.sizes)
                     _mark_tiles(dg, concats.reshapes)
                     _map_pixel_shuffles(dg)
+                    _mark_piece_sums(dg)
                     _map_rnn_states(dg)
                     _release_trace(dg)
                     linears.cats, linears.scaled = {}, {}
@@ -1168,7 +1241,9 @@ def sync_splits(self:Graph, model:nn.Module):
     for node, name, k, at in self.split_attrs:
         m, new = model.get_submodule(name), node.module.split_sizes
         old = getattr(m, k)
-        if at is None and list(old) != new: setattr(m, k, type(old)(new))
+        if at == 'width':  # the whole width, which the module divides among its pieces (timm SelectiveKernel's `in_channels`)
+            if sum(new) != old: setattr(m, k, sum(new))
+        elif at is None and list(old) != new: setattr(m, k, type(old)(new))
         elif at is not None and len({new[i] for i in at}) == 1 and new[at[0]] != old: setattr(m, k, new[at[0]])  # pieces of unequal widths: the forward check says so
 
 @patch

@@ -91,6 +91,11 @@ def channel_units(couplings:list, n:int, slices:int)->tuple:
             by_idx = {}
             for i, r in zip(c.idxs.tolist(), c.root_idxs.tolist()): by_idx.setdefault(i, []).append(r)
             shared += [rs for rs in by_idx.values() if len(rs) > 1]
+        if (k := _slices(c)) > 1 and not torch.equal(c.idxs, c.root_idxs):  # a grouped layer reached through a map (timm SKNet's paths, stacked and summed): the same offset of each of its own slices goes together
+            width = layer_io(c.module)[1 if c.is_out else 0]
+            by_offset = {}
+            for i, r in zip(c.idxs.tolist(), c.root_idxs.tolist()): by_offset.setdefault(i % (width // k), []).append(r)
+            shared += [rs for rs in by_offset.values() if len(rs) > 1]
     units = torch.arange(n).view(slices, -1).T  # a slice of a grouped conv or a head loses the same positions
     if not fixed and not shared: return units, 0
     parent = list(range(n))

@@ -223,7 +223,7 @@ def follow_widths(plan:Plan, followers:list, groups:list)->Plan:
         if k: plan.removals[g] = torch.argsort(pos)[:k].tolist()
     return plan
 
-# %% ../nbs/05_planning.ipynb #4ee0a09e
+# %% ../nbs/05_planning.ipynb #8448520d
 def _spared(pieces:list, pos:list, scores:np.ndarray)->list:
     "Positions `pos` with each piece they would empty keeping its highest-scored position, and as many others taken instead, lowest-scored first, where that empties no piece"
     gone = np.zeros(len(scores), dtype=bool)
