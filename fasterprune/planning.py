@@ -8,7 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/planning.html.md"""
 __all__ = ['GLOBAL_MAX_PRUNING_RATIO', 'NORMALIZE', 'check_percent', 'check_latency', 'check_target', 'kept', 'Target', 'Plan',
            'groups_to_score', 'normalized', 'ranking', 'ranked', 'plan_local', 'plan_filters', 'followed',
            'follow_widths', 'spare_pieces', 'macs_losses', 'estimate_macs', 'plan_macs', 'most_macs_removed',
-           'integer_targets']
+           'removals_macs', 'integer_targets']
 
 # %% ../nbs/05_planning.ipynb #bf3ea149
 import math, numbers, warnings, bisect, functools
@@ -246,7 +246,7 @@ def spare_pieces(plan:Plan, scored:list)->Plan:
     scores = {g: s for g, s in scored}
     removals = {g: _spared(g.pieces, pos, scores[g].numpy() if g in scores else np.zeros(len(g.units))) if len(pos) and g.pieces else pos
                 for g, pos in plan.removals.items()}
-    return replace(plan, removals=removals)
+    return plan if all(removals[g] is pos for g, pos in plan.removals.items()) else replace(plan, removals=removals)  # the same plan where nothing was spared
 
 # %% ../nbs/05_planning.ipynb #fb56e53a
 def macs_losses(g, order:torch.Tensor, mac_terms:dict)->list:
@@ -342,6 +342,13 @@ def most_macs_removed(groups:list, target:Target, n_init:dict, mac_terms:dict, m
     losses = [macs_losses(g, torch.arange(len(g.units)), mac_terms) for g in leads + follows]
     removed = followed(leads, [len(g.units) - target.bounds(g, n_init)[1] for g in leads], follows)
     return estimate_macs(losses, removed, mac_terms, macs_now, cost)
+
+# %% ../nbs/05_planning.ipynb #2f7a7b7b
+def removals_macs(removals:dict, mac_terms:dict, macs_now:float, cost=None)->float:
+    "MACs (or, with `cost`, a latency table's milliseconds: `estimate_macs`) of the model once each group of `removals` (`{group: positions}`) loses its positions"
+    gs = [g for g, pos in removals.items() if len(pos)]
+    orders = [torch.tensor([*pos, *sorted(set(range(len(g.units))) - set(pos))]) for g, pos in ((g, list(removals[g])) for g in gs)]  # its positions first
+    return estimate_macs([macs_losses(g, o, mac_terms) for g, o in zip(gs, orders)], [len(removals[g]) for g in gs], mac_terms, macs_now, cost)
 
 # %% ../nbs/05_planning.ipynb #87ce1887
 def integer_targets(groups:list, target:Target, fraction:float, n_init:dict)->tuple:

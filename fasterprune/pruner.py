@@ -19,7 +19,7 @@ from .graph import Graph
 from .groups import ATTENTION, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
 from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role, tie_head_widths
 from .planning import (NORMALIZE, GLOBAL_MAX_PRUNING_RATIO, Target, Plan, check_percent, check_target, check_latency, groups_to_score,
-                                  plan_filters, follow_widths, spare_pieces, plan_macs, integer_targets, most_macs_removed)
+                                  plan_filters, follow_widths, spare_pieces, removals_macs, plan_macs, integer_targets, most_macs_removed)
 from .hardware import LatencyTable, measure_latency, compare_latency, check_runtime
 from .transaction import apply_plan, check_forward, interrupts_deferred, Check
 from .optimizer import param_lists, staged_update
@@ -322,7 +322,10 @@ class Pruner:
             before, now, cost = (self.macs_before, self.macs_now, None) if l is None else (l.predicted_before, l.predicted_now(), l.cost)
             plan = plan_macs(scored, target, fraction, self.n_init, self.graph.mac_terms, before, now, followers, cost, self.latency_per_ms)
         else: plan = plan_filters(scored, target, fraction, self.n_init, [g for g, _ in followers])
-        plan = spare_pieces(follow_widths(plan, followers, groups), scored + followers)
+        spared = spare_pieces(follow_widths(plan, followers, groups), scored + followers)
+        if spared is not plan and plan.macs is not None:  # other channels than the estimate counted
+            spared.macs = removals_macs(spared.removals, self.graph.mac_terms, now, cost)
+        plan = spared
         plan.excluded = excluded
         return plan
 
