@@ -347,7 +347,7 @@ def most_macs_removed(groups:list, target:Target, n_init:dict, mac_terms:dict, m
 def removals_macs(removals:dict, mac_terms:dict, macs_now:float, cost=None)->float:
     "MACs (or, with `cost`, a latency table's milliseconds: `estimate_macs`) of the model once each group of `removals` (`{group: positions}`) loses its positions"
     gs = [g for g, pos in removals.items() if len(pos)]
-    orders = [torch.tensor([*pos, *sorted(set(range(len(g.units))) - set(pos))]) for g, pos in ((g, list(removals[g])) for g in gs)]  # its positions first
+    orders = [torch.tensor([*removals[g], *sorted(set(range(len(g.units))) - set(removals[g]))]) for g in gs]  # its positions first
     return estimate_macs([macs_losses(g, o, mac_terms) for g, o in zip(gs, orders)], [len(removals[g]) for g in gs], mac_terms, macs_now, cost)
 
 # %% ../nbs/05_planning.ipynb #87ce1887
