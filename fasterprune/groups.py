@@ -155,11 +155,14 @@ _FUSED = (('qkv', 'proj', 'num_heads'), ('to_qkv', 'merge', 'n_heads'), ('qkv', 
 
 def linear_of(m)->nn.Linear|None:
     "`m` if it is a linear layer; else the one linear layer it holds beside norms and activations (timm LeViT's `LinearNorm`, a linear layer then a BatchNorm; its `proj`, an activation then a `LinearNorm`), else None"
-    if isinstance(m, nn.Linear): return m
+    return m if isinstance(m, nn.Linear) else _one_layer(m, lambda l: isinstance(l, nn.Linear), nn.Linear)
+
+def _one_layer(m, ok, kind)->nn.Module|None:
+    "The one module of `m` holding weights that `ok` accepts, where the others are norms (a wrapper: LeViT's `LinearNorm`, `ConvNorm`), else None; `kind` its class"
     if not isinstance(m, nn.Module): return None
     leaves = [l for l in m.modules() if not l._modules and any(True for _ in l.parameters(recurse=False))]  # the modules holding weights
-    ls = [l for l in leaves if isinstance(l, nn.Linear)]
-    return ls[0] if len(ls) == 1 and all(isinstance(l, (nn.Linear, *NORMS)) for l in leaves) else None
+    ls = [l for l in leaves if ok(l)]
+    return ls[0] if len(ls) == 1 and all(isinstance(l, (kind, *NORMS)) for l in leaves) else None
 
 def pointwise_of(m)->nn.Conv2d|None:
     "`m` if it is a 1x1 convolution over all its inputs (groups 1, stride 1): a linear layer over the channels of each pixel (timm CoAtNet's `qkv` and `proj`), else None"
@@ -167,10 +170,7 @@ def pointwise_of(m)->nn.Conv2d|None:
 
 def _projection(m)->nn.Module|None:
     "An attention's projection: a linear layer (`linear_of`), or a 1x1 convolution (`pointwise_of`) alone or held beside norms and activations (timm LeViT's `ConvNorm`, its convolutional mode)"
-    if (l := linear_of(m) or pointwise_of(m)) is not None or not isinstance(m, nn.Module): return l
-    leaves = [l for l in m.modules() if not l._modules and any(True for _ in l.parameters(recurse=False))]
-    ls = [l for l in leaves if pointwise_of(l) is not None]
-    return ls[0] if len(ls) == 1 and all(isinstance(l, (nn.Conv2d, *NORMS)) for l in leaves) else None
+    return linear_of(m) or pointwise_of(m) or _one_layer(m, lambda l: pointwise_of(l) is not None, nn.Conv2d)
 
 def _gated_layers(m:nn.Module)->tuple|None:
     "`(qk, v, proj, heads)` if `m` holds linear layers `qk`, `v` and `proj` and an int `num_heads` (whatever their widths: a prune changes them before the head count)"
