@@ -508,7 +508,7 @@ def channel_multiplier(m)->int|None:
     return o // i if m.groups == i > 1 and o > i and o % i == 0 else None
 
 def _split_attributes(dg, model)->list:
-    "`[(split node, module name, attribute, pieces)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes (`pieces` None), or else an int equal to every piece wider than one (MobileViT v2's `embed_dim`; `pieces` their positions), or, for pieces of one size, an int equal to the whole width beside one equal to their number (timm SelectiveKernel's `in_channels // num_paths`; `pieces` `'width'`), in the nearest module above a layer that reads a piece; `Graph.sync_splits` writes them after a prune"
+    "`[(split node, module name, attribute, pieces)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes (`pieces` None), or else an int equal to every piece wider than one (MobileViT v2's `embed_dim`; `pieces` their positions), or, for pieces of one size, an int equal to the whole width beside one equal to their number (timm SelectiveKernel's `in_channels // num_paths`; `pieces` `'width'`) or named as a width (`*_chs`, `*channels`: timm CrossStage's `expand_chs // 2`), in the nearest module above a layer that reads a piece; `Graph.sync_splits` writes them after a prune"
     res = []
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.SPLIT or not hasattr(node.module, 'fp_chunk') or not getattr(node.module, 'split_sizes', None): continue
@@ -524,11 +524,11 @@ def _split_attributes(dg, model)->list:
             name = name.rpartition('.')[0]
             m = model.get_submodule(name)
             if type(m).__module__.startswith('torch.nn'): continue  # PyTorch's own hold kernel sizes and strides, not split sizes
-            if chunk:  # pieces of one size, which follow the width: unless the module works the size out from an int of the whole width and one of the pieces (timm SelectiveKernel's `in_channels // num_paths`)
+            if chunk:  # pieces of one size, which follow the width: unless the module works the size out from an int of the whole width (timm SelectiveKernel's `in_channels // num_paths`, CrossStage's `expand_chs // 2`)
                 a = vars(m)
-                if len(sizes) > 1 and any(type(v) is int and v == len(sizes) for v in a.values()):
-                    hit = next((k for k, v in a.items() if type(v) is int and v == sum(sizes)), None)
-                    if hit is not None: res.append((node, name, hit, 'width')); break
+                counted = any(type(v) is int and v == len(sizes) for v in a.values())  # or one named as a width (timm CrossStage's `expand_chs // 2`)
+                hit = next((k for k, v in a.items() if type(v) is int and v == sum(sizes) and (counted or k.endswith(('_chs', 'channels')))), None)
+                if len(sizes) > 1 and hit is not None: res.append((node, name, hit, 'width')); break
                 continue
             hit = next((k for k, v in vars(m).items() if type(v) in (tuple, list) and list(v) == sizes and all(type(i) is int for i in v)), None)
             if hit is not None: res.append((node, name, hit, None)); break
