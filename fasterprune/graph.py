@@ -508,7 +508,7 @@ def channel_multiplier(m)->int|None:
     return o // i if m.groups == i > 1 and o > i and o % i == 0 else None
 
 def _split_attributes(dg, model)->list:
-    "`[(split node, module name, attribute, pieces)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes (`pieces` None), or else an int equal to every piece wider than one (MobileViT v2's `embed_dim`; `pieces` their positions), or, for pieces of one size, an int equal to the whole width beside one equal to their number (timm SelectiveKernel's `in_channels // num_paths`; `pieces` `'width'`) or named as a width (`*_chs`, `*channels`: timm CrossStage's `expand_chs // 2`), in the nearest module above a layer that reads a piece; `Graph.sync_splits` writes them after a prune"
+    "`[(split node, module name, attribute, pieces)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes (`pieces` None), or else an int equal to every piece wider than one (MobileViT v2's `embed_dim`; `pieces` their positions), or, for pieces of one size, an int equal to the whole width beside one equal to their number (timm SelectiveKernel's `in_channels // num_paths`; `pieces` `'width'`) or named as a width (`*_chs`, `*channels`: timm CrossStage's `expand_chs // 2`), in the nearest module above a layer that reads a piece, and where no module has such an int, the nearest with one equal to a piece (timm Res2Net's `width`; `pieces` all their positions); `Graph.sync_splits` writes them after a prune"
     res = []
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.SPLIT or not hasattr(node.module, 'fp_chunk') or not getattr(node.module, 'split_sizes', None): continue
@@ -520,21 +520,25 @@ def _split_attributes(dg, model)->list:
             seen.add(o)
             if isinstance(o.module, nn.Module) and o.module in dg._module2name: name = dg._module2name[o.module]
             else: todo += o.outputs
+        piece = None  # for pieces of one size: the nearest module with an int of one piece, if none above has one of the whole width
         while name:
             name = name.rpartition('.')[0]
             m = model.get_submodule(name)
             if type(m).__module__.startswith('torch.nn'): continue  # PyTorch's own hold kernel sizes and strides, not split sizes
-            if chunk:  # pieces of one size, which follow the width: unless the module works the size out from an int of the whole width (timm SelectiveKernel's `in_channels // num_paths`, CrossStage's `expand_chs // 2`)
+            if chunk:  # pieces of one size, which follow the width: unless the module works the size out from an int of the whole width (timm SelectiveKernel's `in_channels // num_paths`, CrossStage's `expand_chs // 2`) or of one piece (Res2Net's `width`)
                 a = vars(m)
                 counted = any(type(v) is int and v == len(sizes) for v in a.values())  # or one named as a width (timm CrossStage's `expand_chs // 2`)
                 hit = next((k for k, v in a.items() if type(v) is int and v == sum(sizes) and (counted or k.endswith(('_chs', 'channels')))), None)
                 if len(sizes) > 1 and hit is not None: res.append((node, name, hit, 'width')); break
+                if piece is None and len(sizes) > 1: piece = next(((node, name, k, list(range(len(sizes)))) for k, v in a.items() if type(v) is int and v == sizes[0] > 1), None)
                 continue
             hit = next((k for k, v in vars(m).items() if type(v) in (tuple, list) and list(v) == sizes and all(type(i) is int for i in v)), None)
             if hit is not None: res.append((node, name, hit, None)); break
             at = [i for i, s in enumerate(sizes) if s > 1]  # or an int every piece wider than one is (MobileViT v2's `embed_dim`: `[1, embed_dim, embed_dim]`)
             hit = next((k for k, v in vars(m).items() if type(v) is int and len(at) > 1 and all(sizes[i] == v for i in at)), None)
             if hit is not None: res.append((node, name, hit, at)); break
+        else:
+            if piece is not None: res.append(piece)
     return res
 
 def _build_graph(model, example_inputs, forward_fn):
