@@ -83,16 +83,20 @@ _CATS = (torch.cat, torch.concat, torch.concatenate)
 
 _RESHAPES = ('reshape', 'view', 'flatten')
 
+_MATMULS = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bmm, torch.Tensor.bmm)
+
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, and `reshapes` every reshape's to `(shape in, shape out)`"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, and `matmuls` every batched matmul's to its operands' shapes"
     def __init__(self):
         super().__init__()
-        self.sizes, self.reshapes = {}, {}
+        self.sizes, self.reshapes, self.matmuls = {}, {}, {}
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         if (getattr(func, '__name__', None) in _RESHAPES and args and isinstance(args[0], torch.Tensor) and isinstance(out, torch.Tensor)
             and out.grad_fn is not None): self.reshapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
+        if (func in _MATMULS and len(args) == 2 and all(isinstance(t, torch.Tensor) and t.dim() >= 3 for t in args)
+            and isinstance(out, torch.Tensor) and out.grad_fn is not None): self.matmuls[out.grad_fn] = (tuple(args[0].shape), tuple(args[1].shape))
         if func in _CATS and isinstance(out, torch.Tensor) and out.grad_fn is not None and out.dim() > 1:
             tensors = args[0] if args else kwargs['tensors']
             if any(t.dim() != out.dim() for t in tensors): return out  # a legacy empty 1-D tensor (a fresh KV cache): torch-pruning's guess
@@ -372,6 +376,43 @@ def _map_stack(dg, node):
         for dep in in_node.dependencies:
             if dep.target is node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j + 2], reverse=False)
 
+def _mark_channel_pools(dg, matmuls:dict):
+    "Mark the matmuls that pool every channel over the positions with the weights of one map, `(..., C, N) @ (..., N, 1)` (timm's `GlobalContext`: a softmax over the positions of a one-channel attention): channels pass from the left operand to the result as they are, through the reshapes on the way (`fp_flat`), and the weights map to none of them (`_map_channel_pool`)"
+    for node in dg.module2node.values():
+        if (shapes := matmuls.get(node.grad_fn)) is None: continue
+        (*_, c, n), (*_, n2, one) = shapes
+        if one != 1 or n != n2 or n < 2 or c < 2: continue
+        mm, path = node, []
+        while mm.grad_fn.name() != 'BmmBackward0' and len(mm.inputs) == 1 and len(path) < 2: path.append(mm); mm = mm.inputs[0]  # torch's view of a broadcast matmul's result
+        if mm.grad_fn.name() != 'BmmBackward0' or len(mm.inputs) != 2: continue
+        left, right = (next((i for i in mm.inputs if i.grad_fn is f), None) for f, _ in mm.grad_fn.next_functions)
+        if left is None or right is None or left is right: continue
+        (chain, shape_in, shape_out), (weights, w_in, _) = _operand_chain(left), _operand_chain(right)
+        if shape_in is None or len(shape_in) < 3 or shape_in[1] != c or shape_out[:2] != shape_in[:2]: continue  # a `(B, C, H, W)` map flattened to `(B, C, H * W)`
+        if w_in is None or len(w_in) < 3 or w_in[1] != 1: continue  # and a map of one channel
+        for r in chain + path + weights:  # channels pass as they are (the weights' one channel too, up to the matmul)
+            if r.type == ops.OPTYPE.RESHAPE: r.module.fp_flat = True
+        mm.module.fp_pool = right
+
+def _operand_chain(node)->tuple:
+    "`(nodes, shape in, shape out)`: the reshapes, expansions, unsqueezes and softmaxes back from `node` (an operand of a matmul) to the first reshape the trace recorded (`_mark_tiles`), and its shapes"
+    chain = []
+    while node.type in (ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND) or (node.type == ops.OPTYPE.ELEMENTWISE and node.grad_fn.name() in ('UnsqueezeBackward0', 'SoftmaxBackward0')):
+        chain.append(node)
+        shapes = getattr(node.module, 'fp_shape_in', None), getattr(node.module, 'fp_shape_out', None)
+        if shapes[0] is not None: return chain, *shapes
+        if len(node.inputs) != 1 or len(chain) > 6: break
+        node = node.inputs[0]
+    return chain, None, None
+
+def _map_channel_pool(dg, node):
+    "Index maps of a channel pool (`_mark_channel_pools`): its weights map to no channel, either way"
+    w = node.module.fp_pool
+    for dep in w.dependencies:
+        if dep.target is node: dep.index_mapping[0] = _Unmapped()
+    for dep in node.dependencies:
+        if dep.target is w: dep.index_mapping[0] = _Unmapped()
+
 def _map_pixel_shuffles(dg):
     "Index maps through `pixel_shuffle` (channel `c` out is `c*r*r...c*r*r+r*r-1` in) and `pixel_unshuffle`"
     for node in dg.module2node.values():
@@ -496,6 +537,7 @@ def _update_index_maps(dg):
         for node in dg.module2node.values():
             if getattr(node.module, 'fp_piece_sum', None): _map_piece_sum(dg, node)
             elif getattr(node.module, 'fp_stack', None): _map_stack(dg, node)
+            elif getattr(node.module, 'fp_pool', None) is not None: _map_channel_pool(dg, node)
             update = _MAP_UPDATES.get(node.type)
             if update is None: continue
             try: update(dg, node)
@@ -739,6 +781,7 @@ class Graph:
                     _mark_tiles(dg, concats.reshapes)
                     _map_pixel_shuffles(dg)
                     _mark_piece_sums(dg)
+                    _mark_channel_pools(dg, concats.matmuls)
                     _map_rnn_states(dg)
                     _release_trace(dg)
                     linears.cats, linears.scaled = {}, {}
