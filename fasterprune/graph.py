@@ -927,6 +927,37 @@ def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int)->bool:
     return True
 
 @patch
+def value_readers(self:Graph, qkv:nn.Module, own:set, width:int)->list|None:
+    "`[(layer, is_out)]`: the layers past an attention (its modules `own`) without an output projection that read its `width` channels of values as they are (timm's `BottleneckAttn`: its block's norm, then a conv): reached from `qkv` through the attention's ops, which join only tensors made from `qkv` or from parameters; norms with their outputs, the first other layers with their inputs. None where one is not as wide or is grouped, or the values reach the model's output or, past a norm, an op that joins them with another tensor"
+    dg = self.dg
+    if (start := dg.module2node.get(qkv)) is None: return None
+    layer = lambda n: isinstance(n.module, nn.Module) and n.module in dg._module2name
+    inside, todo = {start}, list(start.outputs)
+    while todo:  # the attention's ops: everything from `qkv` up to the layers past it
+        n = todo.pop()
+        if n in inside or layer(n): continue
+        inside.add(n); todo += n.outputs
+    made = {}
+    def from_params(n, depth=0):  # a tensor made from parameters alone (a relative-position table, reshaped)
+        if n not in made: made[n] = n.type == ops.OPTYPE.PARAMETER or (not layer(n) and bool(n.inputs) and depth < 16 and all(from_params(i, depth + 1) for i in n.inputs))
+        return made[n]
+    res, todo, seen = [], [(o, False) for o in start.outputs], set()
+    while todo:
+        n, past = todo.pop()
+        if n in seen: continue
+        seen.add(n)
+        if layer(n):
+            m = n.module
+            if m in own or layer_io(m)[0] != width or getattr(m, 'groups', 1) != 1: return None
+            if isinstance(m, NORMS): res.append((m, True)); todo += [(o, True) for o in n.outputs]
+            else: res.append((m, False))
+            continue
+        if not n.outputs or (past and len(n.inputs) > 1): return None
+        if not past and any(i not in inside and not from_params(i) for i in n.inputs): return None
+        todo += [(o, past) for o in n.outputs]
+    return res or None
+
+@patch
 def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
     "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT, LeViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`; LeViT normalizes the outputs first; EfficientFormer permutes the heads ahead of the tokens before the split); or, for a 1x1 conv `qkv`, a reshape to `(B, heads, rows, tokens)` chunked on its third dimension (timm's CoAtNet, `Attention2d`), else None"
     node, per, first = self.dg.module2node.get(qkv), layer_io(qkv)[1] // heads, None

@@ -336,16 +336,19 @@ def _per_head_couplings(graph:Graph, m:nn.Module, own:tuple, roots:torch.Tensor,
     return [graph.coupling(t, True, head, roots) for t in tensors] + [graph.coupling(l, False, head, roots) for l in mixers]  # a head's channels all map to its index there
 
 def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group|None:
-    "The group of a fused `qkv` projection whose queries, keys and values torch-pruning cannot follow (torchvision's Swin picks them with `qkv[0]`, `qkv[1]`, `qkv[2]`; its MaxViT splits `to_qkv` with `chunk` and reshapes): all queries, then all keys, then all values; a position is a head (or one dimension of every head) with the inputs of the output projection (`proj`, `merge`) that read its values and, for whole heads, what the attention holds per head (a position-bias table, Swin V2's `logit_scale`, the last layer of its `cpb_mlp`); None without such an output projection"
+    "The group of a fused `qkv` projection whose queries, keys and values torch-pruning cannot follow (torchvision's Swin picks them with `qkv[0]`, `qkv[1]`, `qkv[2]`; its MaxViT splits `to_qkv` with `chunk` and reshapes): all queries, then all keys, then all values; a position is a head (or one dimension of every head) with the inputs of the output projection (`proj`, `merge`) that read its values and, for whole heads, what the attention holds per head (a position-bias table, Swin V2's `logit_scale`, the last layer of its `cpb_mlp`); without an output projection, for whole heads, the layers past the attention that read its values as they are (timm's `BottleneckAttn`: `Graph.value_readers`); else None"
     m, heads, width = att
     qkv, proj, _ = fused_layers(m)
-    if width is None or proj is None or layer_io(proj)[0] != heads * width or not graph.blocked_qkv(qkv, heads, width): return None
+    if width is None or not graph.blocked_qkv(qkv, heads, width): return None
     e = heads * width
+    if proj is not None: readers = [(proj, False)] if layer_io(proj)[0] == e else None
+    else: readers = graph.value_readers(qkv, set(m.modules()), e) if attention == 'heads' else None  # BoTNet's: its values leave it as they are
+    if not readers: return None
     roots = torch.arange(3 * e)
     u = roots.view(3, heads, width)
     units = u.transpose(0, 1).reshape(heads, 3 * width) if attention == 'heads' else u.permute(2, 0, 1).reshape(width, 3 * heads)
-    cs = [graph.coupling(qkv, True, roots, roots), graph.coupling(proj, False, torch.arange(e), 2 * e + torch.arange(e))]
-    if attention == 'heads': cs += _per_head_couplings(graph, m, (qkv, proj), roots, roots % e // width)  # narrower heads leave those as they are
+    cs = [graph.coupling(qkv, True, roots, roots)] + [graph.coupling(l, out, torch.arange(e), 2 * e + torch.arange(e)) for l, out in readers]
+    if attention == 'heads': cs += _per_head_couplings(graph, m, (qkv, *[l for l, _ in readers]), roots, roots % e // width)  # narrower heads leave those as they are
     return Group(qkv, names[qkv], cs, 3 * e, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, e))
 
 def interleaved_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group|None:
@@ -507,7 +510,7 @@ def _fed_attention(layer, names:dict, by_name:dict)->tuple|None:
 def _width_from_input(m:nn.Module, inner:int)->bool:
     "Whether attention `m` takes its heads' width from its input's (torchvision's Swin: `C // num_heads`; its MaxViT: `reshape(B, G, P, D)`): its `qkv` is as wide as its input, and it keeps no `attn_dim` for that width (timm's `Attention` reshapes with the `attn_dim` that `sync_heads` writes; timm's Swin V2 keeps a `dim` it does not read)"
     qkv = fused_layers(m)[0]
-    return layer_io(qkv)[0] == inner and vars(m).get('attn_dim') != inner
+    return layer_io(qkv)[0] == inner and not any(vars(m).get(k) == inner for k in ('attn_dim', 'dim_out_qk', 'dim_out_v'))
 
 def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->tuple:
     "`(groups, {root name: why})`: the groups that feed an attention taking its heads' width from its input's kept in multiples of its head width ('heads') or head count ('head_dim') and marked `tied`, the attention's group set to follow them; where one of the two is not pruned (ignored, no group, or an input whose channels that can never go are no multiple of that width), the other is left out too. `_width_from_input` says which attentions may; `breaks_alone(group, key)`, where given, settles it: such an attention's forward breaks when its heads lose one position alone, and when its input does (heads may break alone for another reason; where the heads have no group, the input alone decides: TinyViT's does not break)"
