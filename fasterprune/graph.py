@@ -927,12 +927,13 @@ def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int)->bool:
     return True
 
 @patch
-def value_readers(self:Graph, qkv:nn.Module, own:set, width:int)->list|None:
-    "`[(layer, is_out)]`: the layers past an attention (its modules `own`) without an output projection that read its `width` channels of values as they are (timm's `BottleneckAttn`: its block's norm, then a conv): reached from `qkv` through the attention's ops, which join only tensors made from `qkv` or from parameters; norms with their outputs, the first other layers with their inputs. None where one is not as wide or is grouped, or the values reach the model's output or, past a norm, an op that joins them with another tensor"
+def value_readers(self:Graph, projs:list, own:set, width:int)->list|None:
+    "`[(layer, is_out)]`: the layers past an attention (its modules `own`) without an output projection that read its `width` channels of values as they are (timm's `BottleneckAttn`, `HaloAttn`: its block's norm, then a conv): reached from its projections `projs` (`qkv`; `q` and `kv`) through the attention's ops, which join only tensors made from those or from parameters; norms with their outputs, the first other layers with their inputs. None where one is not as wide or is grouped, or the values reach the model's output or, past a norm, an op that joins them with another tensor"
     dg = self.dg
-    if (start := dg.module2node.get(qkv)) is None: return None
+    starts = [dg.module2node.get(p) for p in projs]
+    if None in starts: return None
     layer = lambda n: isinstance(n.module, nn.Module) and n.module in dg._module2name
-    inside, todo = {start}, list(start.outputs)
+    inside, todo = set(starts), [o for s in starts for o in s.outputs]
     while todo:  # the attention's ops: everything from `qkv` up to the layers past it
         n = todo.pop()
         if n in inside or layer(n): continue
@@ -941,7 +942,7 @@ def value_readers(self:Graph, qkv:nn.Module, own:set, width:int)->list|None:
     def from_params(n, depth=0):  # a tensor made from parameters alone (a relative-position table, reshaped)
         if n not in made: made[n] = n.type == ops.OPTYPE.PARAMETER or (not layer(n) and bool(n.inputs) and depth < 16 and all(from_params(i, depth + 1) for i in n.inputs))
         return made[n]
-    res, todo, seen = [], [(o, False) for o in start.outputs], set()
+    res, todo, seen = [], [(o, False) for s in starts for o in s.outputs], set()
     while todo:
         n, past = todo.pop()
         if n in seen: continue

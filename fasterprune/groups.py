@@ -6,15 +6,15 @@ Docs: https://fasterprune.github.io/fasterprune/groups.html.md"""
 
 # %% auto #0
 __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'group_parts', 'linear_of', 'pointwise_of', 'gated_attention_of',
-           'query_kv_attention_of', 'separate_attention_of', 'shared_encoding_of', 'fused_names', 'fused_layers',
-           'attention_of', 'head_units', 'head_couplings', 'kv_attention_of', 'kv_head_group', 'fused_attention_of',
-           'fused_head_group', 'indexed_head_group', 'interleaved_head_group', 'gated_head_group',
-           'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'lite_attention_of',
-           'lite_attention_group', 'outlook_attention_of', 'global_query_of', 'head_parts', 'global_query_heads',
-           'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'multi_query_attention_of',
-           'multi_query_key_group', 'multi_query_value_group', 'conv_attention_of', 'conv_head_group',
-           'pooled_attention_of', 'pooled_head_group', 'collect_groups', 'renumber_groups', 'scored_params',
-           'channel_scores', 'group_scores', 'position_scores']
+           'query_kv_attention_of', 'separate_attention_of', 'shared_encoding_of', 'halo_attention_of', 'fused_names',
+           'fused_layers', 'attention_of', 'head_units', 'head_couplings', 'kv_attention_of', 'kv_head_group',
+           'fused_attention_of', 'fused_head_group', 'indexed_head_group', 'interleaved_head_group', 'gated_head_group',
+           'halo_head_group', 'query_kv_head_group', 'separate_head_group', 'shared_encoding_group',
+           'lite_attention_of', 'lite_attention_group', 'outlook_attention_of', 'global_query_of', 'head_parts',
+           'global_query_heads', 'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard',
+           'multi_query_attention_of', 'multi_query_key_group', 'multi_query_value_group', 'conv_attention_of',
+           'conv_head_group', 'pooled_attention_of', 'pooled_head_group', 'collect_groups', 'renumber_groups',
+           'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -236,10 +236,24 @@ def shared_encoding_of(m:nn.Module)->tuple|None:
     if qkv.out_features != 3 * e or e % h or sum(c.out_channels for c in convs) != e or any(c.out_channels % (e // h) for c in convs): return None
     return qkv, proj, h, enc
 
+def _halo_layers(m:nn.Module)->tuple|None:
+    "`(q, kv)` if `m` holds 1x1 convs `q` and `kv`, ints `num_heads`, `dim_head_qk`, `dim_head_v`, `dim_out_qk` and `dim_out_v`, and no output projection `proj` (whatever their widths)"
+    q, kv, a = m._modules.get('q'), m._modules.get('kv'), vars(m)
+    if not all(isinstance(l, nn.Conv2d) and l.kernel_size == (1, 1) and l.groups == 1 for l in (q, kv)) or 'proj' in m._modules: return None
+    return (q, kv) if all(type(a.get(k)) is int and a[k] > 0 for k in ('num_heads', 'dim_head_qk', 'dim_head_v', 'dim_out_qk', 'dim_out_v')) else None
+
+def halo_attention_of(m:nn.Module)->tuple|None:
+    "`(q, kv, heads, key width, value width)` of an attention like timm's `HaloAttn` (`_halo_layers`): each head's key rows, then its value rows, side by side in `kv`, and no output projection: its values leave it as they are; else None"
+    if (ls := _halo_layers(m)) is None: return None
+    (q, kv), a = ls, vars(m)
+    h, kd, vd = a['num_heads'], a['dim_head_qk'], a['dim_head_v']
+    if (a['dim_out_qk'], a['dim_out_v'], q.out_channels, kv.out_channels) != (h * kd, h * vd, h * kd, h * (kd + vd)): return None
+    return q, kv, h, kd, vd
+
 def fused_names(m:nn.Module)->tuple|None:
     "`(query-key-value projection, output projection, head count)`: the names attention `m` gives them, if it holds a linear `qkv` (or `to_qkv`; or one wrapped with a norm, `linear_of`; or ConViT's `qk`, `gated_attention_of`) and an int `num_heads` (or `n_heads`)"
     if _gated_layers(m) is not None: return 'qk', 'proj', 'num_heads'
-    if _query_kv_layers(m) is not None: return 'kv', 'proj', 'num_heads'
+    if _query_kv_layers(m) is not None or _halo_layers(m) is not None: return 'kv', 'proj', 'num_heads'
     if (s := _separate_layers(m)) is not None: return s[0], 'proj', 'num_heads'
     for q, o, h in _FUSED:
         if _projection(m._modules.get(q)) is not None and isinstance(n := getattr(m, h, None), int) and not isinstance(n, bool): return q, o, h
@@ -342,7 +356,7 @@ def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group
     if width is None or not graph.blocked_qkv(qkv, heads, width): return None
     e = heads * width
     if proj is not None: readers = [(proj, False)] if layer_io(proj)[0] == e else None
-    else: readers = graph.value_readers(qkv, set(m.modules()), e) if attention == 'heads' else None  # BoTNet's: its values leave it as they are
+    else: readers = graph.value_readers([qkv], set(m.modules()), e) if attention == 'heads' else None  # BoTNet's: its values leave it as they are
     if not readers: return None
     roots = torch.arange(3 * e)
     u = roots.view(3, heads, width)
@@ -374,6 +388,17 @@ def gated_head_group(graph:Graph, m:nn.Module, names:dict)->Group:
     cs += _per_head_couplings(graph, m, (qk, v, proj), roots, roots % e // d)
     return Group(qk, names[qk], cs, 2 * e, roots.view(2, heads, d).transpose(0, 1).reshape(heads, 2 * d), [names[qk], names[v]],
                  attention=(names[m], 'heads'), tied=_width_from_input(m, e))
+
+def halo_head_group(graph:Graph, att:tuple, names:dict)->Group|None:
+    "The heads' group of an attention like timm's `HaloAttn` (`(module, halo_attention_of(module))`): a position is one head's key and value rows of `kv`, its query rows of `q`, and the channels of its values in the layers past the attention that read them (`Graph.value_readers`); None where those are not found"
+    m, (q, kv, heads, kd, vd) = att
+    if (readers := graph.value_readers([q, kv], set(m.modules()), heads * vd)) is None: return None
+    roots = torch.arange(heads * (kd + vd))
+    head, j = roots // (kd + vd), roots % (kd + vd)
+    keys, values = j < kd, j >= kd
+    cs = [graph.coupling(kv, True, roots, roots), graph.coupling(q, True, head[keys] * kd + j[keys], roots[keys])]  # a query row meets its head's key row
+    cs += [graph.coupling(l, out, head[values] * vd + j[values] - kd, roots[values]) for l, out in readers]
+    return Group(kv, names[kv], cs, heads * (kd + vd), roots.view(heads, kd + vd), [names[kv], names[q]], attention=(names[m], 'heads'))
 
 def query_kv_head_group(graph:Graph, m:nn.Module, names:dict)->Group:
     "The heads' group of an attention like timm LeViT's `AttentionDownsample` (`query_kv_attention_of`): a position is one head's key and value rows of `kv` (and of the norm after it), its query rows of `q` (and of its norm), the inputs of `proj` that read its values, and what the attention holds per head (its `attention_biases`)"
@@ -460,7 +485,7 @@ def global_query_of(m:nn.Module)->tuple|None:
 
 def head_parts(m:nn.Module)->int:
     "The projections a head's channels in its attention's root come from: queries and keys (ConViT's `qk`), keys and values (GCViT's global attention: its queries come from outside), queries alone (`separate_attention_of`: the root is `q`), or queries, keys and values"
-    return 2 if _gated_layers(m) is not None or global_query_of(m) is not None else 1 if _separate_layers(m) is not None else 3
+    return 2 if _gated_layers(m) is not None or global_query_of(m) is not None or _halo_layers(m) is not None else 1 if _separate_layers(m) is not None else 3
 
 def global_query_heads(
     graph:Graph, # The traced model
@@ -742,6 +767,8 @@ def collect_groups(
         elif (att := lite_attention_of(m)) is not None:
             projs = (att[0], *[c for pair in att[1] for c in pair])  # its depthwise convs root no group of their own either
             built.update({l: (lite_attention_group, att, projs, None) for l in projs})
+        elif (att := halo_attention_of(m)) is not None:  # HaloNet's: no output projection
+            built.update({l: (halo_head_group, (m, att), att[1::-1], "HaloNet's go whole or not at all (its position tables are as wide as a head)") for l in att[:2]})
     for enc, atts in shared.items():  # CoaT: the attentions of a stage share one position encoding, so their heads narrow together
         found = [shared_encoding_of(a) for a in atts]
         if len({(q.out_features, h) for q, _, h, _ in found}) > 1: continue  # unequal attentions: torch-pruning's groups, if any
@@ -761,7 +788,8 @@ def collect_groups(
                 skipped[name] = f"attention={attention!r} leaves the attention's heads whole" if attention == 'none' else f"attention='head_dim' narrows the heads of timm's fused qkv projections; {whole}"
                 continue
             g = make(graph, att, names)
-            if len(g.units) >= 2: groups.append(g)
+            if g is None: skipped[name] = "its heads' values reach layers that do not read them as they are"
+            elif len(g.units) >= 2: groups.append(g)
             continue
         n = graph.out_channels(m)
         cs = []

@@ -71,8 +71,8 @@ def sync_heads(module:nn.Module, mode:str, rows:int):
     width = inner // heads
     if mode == 'head_dim' and isinstance(attrs.get('head_dim'), int): module.head_dim = width
     if isinstance(attrs.get('attn_dim'), int): module.attn_dim = inner
-    for k in ('dim_out_qk', 'dim_out_v'):  # timm's BottleneckAttn splits and reshapes with them
-        if isinstance(attrs.get(k), int) and attrs[k] == old * rows // head_parts(module): setattr(module, k, inner)
+    for k, w in (('dim_out_qk', 'dim_head_qk'), ('dim_out_v', 'dim_head_v')):  # timm's BottleneckAttn and HaloAttn split and reshape with them
+        if isinstance(attrs.get(k), int) and isinstance(attrs.get(w), int) and attrs[k] == old * attrs[w]: setattr(module, k, heads * attrs[w])
     if isinstance(attrs.get('key_attn_dim'), int) and isinstance(attrs.get('key_dim'), int): module.key_attn_dim = heads * attrs['key_dim']  # LeViT, EfficientFormer: kept beside `val_attn_dim`
     if isinstance(attrs.get('dim_out'), int) and attrs['dim_out'] == old * rows // head_parts(module): module.dim_out = inner  # Hiera reshapes its heads back to it
     for k in ('out_dim', 'val_attn_dim'):  # TinyViT, LeViT reshape their heads' values back with it
