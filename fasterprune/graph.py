@@ -86,10 +86,10 @@ _RESHAPES = ('reshape', 'view', 'flatten')
 _MATMULS = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bmm, torch.Tensor.bmm)
 
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, and `matmuls` every batched matmul's to its operands' shapes"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, and `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`"
     def __init__(self):
         super().__init__()
-        self.sizes, self.reshapes, self.matmuls = {}, {}, {}
+        self.sizes, self.reshapes, self.matmuls, self.stacks = {}, {}, {}, {}
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
@@ -97,6 +97,9 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
             and out.grad_fn is not None): self.reshapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
         if (func in _MATMULS and len(args) == 2 and all(isinstance(t, torch.Tensor) and t.dim() >= 3 for t in args)
             and isinstance(out, torch.Tensor) and out.grad_fn is not None): self.matmuls[out.grad_fn] = (tuple(args[0].shape), tuple(args[1].shape))
+        if func is torch.stack and isinstance(out, torch.Tensor) and out.grad_fn is not None:
+            tensors = args[0] if args else kwargs['tensors']
+            self.stacks[out.grad_fn] = ((args[1] if len(args) > 1 else kwargs.get('dim', 0)) % out.dim(), [tuple(t.shape) for t in tensors])
         if func in _CATS and isinstance(out, torch.Tensor) and out.grad_fn is not None and out.dim() > 1:
             tensors = args[0] if args else kwargs['tensors']
             if any(t.dim() != out.dim() for t in tensors): return out  # a legacy empty 1-D tensor (a fresh KV cache): torch-pruning's guess
@@ -319,7 +322,7 @@ def _mark_piece_sums(dg):
     for node in dg.module2node.values():
         fn = node.grad_fn
         if fn is None: continue
-        if fn.name() == 'StackBackward0' and getattr(fn, '_saved_dim', None) == 1:
+        if fn.name() == 'StackBackward0' and getattr(fn, '_saved_dim', None) == 1 and not getattr(node.module, 'fp_mixed', False):
             order = [next((i for i in node.inputs if i.grad_fn is f), None) for f, _ in fn.next_functions]
             if None not in order and len(set(order)) == len(order) == len(node.inputs): node.module.fp_stack = order
         if fn.name() != 'SumBackward1' or tuple(getattr(fn, '_saved_dim', ())) != (1,) or getattr(fn, '_saved_keepdim', True): continue
@@ -583,8 +586,24 @@ def _split_attributes(dg, model)->list:
             if piece is not None: res.append(piece)
     return res
 
-def _build_graph(model, example_inputs, forward_fn):
-    "torch-pruning's `DependencyGraph.build_dependency`, with the index maps left to `_update_index_maps`"
+def _mixes_pieces(node, stacks:dict)->bool:
+    "Whether layer `node` is a 1-D convolution of kernel 1 and one output over a stack of `(B, C)` tensors, one per input channel (timm CoaT's `aggregate` of its streams' class tokens): it mixes the tensors channel by channel, their channels its length (`stacks`: `_recorded_concats.stacks`)"
+    m = node.module
+    if not isinstance(m, nn.Conv1d) or m.kernel_size != (1,) or m.out_channels != 1 or m.groups != 1 or len(node.inputs) != 1: return False
+    dim, shapes = stacks.get(node.inputs[0].grad_fn, (None, []))
+    return dim == 1 and len(shapes) == m.in_channels > 1 and all(len(s) == 2 for s in shapes)
+
+class _PieceMixerPruner(tp_function.BasePruningFunc):
+    "A layer that mixes stacked tensors channel by channel (`_mixes_pieces`) as one torch-pruning passes channels through, registered with every graph that holds one: channel `c` of each stacked tensor is position `c` of its input and output, so it has nothing to cut (`prune_in_channels` is `prune_out_channels`: the two sides are one)"
+    def prune_out_channels(self, layer, idxs): return layer
+    prune_in_channels = prune_out_channels
+    def get_out_channels(self, layer): return None
+    def get_in_channels(self, layer): return None
+
+_PIECE_MIXER = _PieceMixerPruner()
+
+def _build_graph(model, example_inputs, forward_fn, stacks:dict=None):
+    "torch-pruning's `DependencyGraph.build_dependency`, with the index maps left to `_update_index_maps`; the layers that mix stacked tensors (`_mixes_pieces`, from the trace's `stacks`) pass channels through"
     dg = tp.DependencyGraph()
     dg.verbose, dg.model, dg.ignored_params = False, model, []
     dg._module2name = {m: n for n, m in model.named_modules()}
@@ -597,6 +616,12 @@ def _build_graph(model, example_inputs, forward_fn):
         dg._in_channel_pruning_fn.add(_EXPANDING.prune_in_channels); dg._out_channel_pruning_fn.add(_EXPANDING.prune_out_channels)
     dg._param_to_name, dg.unwrapped_parameters = dg._detect_unwrapped_parameters(None)
     dg.module2node = dg._trace(model, example_inputs, forward_fn, output_transform=None)
+    if mixers := {n.module for n in dg.module2node.values() if _mixes_pieces(n, stacks or {})}:
+        for n in dg.module2node.values():
+            if n.module in mixers: n.inputs[0].module.fp_mixed = True  # the stack: not a stack of maps (`_mark_piece_sums`)
+        tp_pruner = dg.get_pruner_of_module
+        dg.get_pruner_of_module = lambda m: _PIECE_MIXER if m in mixers else tp_pruner(m)
+        dg._in_channel_pruning_fn.add(_PIECE_MIXER.prune_in_channels); dg._out_channel_pruning_fn.add(_PIECE_MIXER.prune_out_channels)
     dg._build_dependency(dg.module2node)
     tp_shapes.init_shape_information(dg)
     return dg
@@ -775,7 +800,7 @@ class Graph:
             for res['train'] in (True, False):
                 counter.macs, counter.terms, concats.sizes, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, {}, set()
                 try:
-                    with torch.enable_grad(), _no_saved_activations(), rnns: dg = _build_graph(model, example_inputs, forward_fn)  # hooked before torch-pruning's
+                    with torch.enable_grad(), _no_saved_activations(), rnns: dg = _build_graph(model, example_inputs, forward_fn, concats.stacks)  # hooked before torch-pruning's
                     _mark_splits(dg)  # before the concatenations: one may join pieces of a split
                     _fix_concats(dg, concats.sizes)
                     _mark_tiles(dg, concats.reshapes)
@@ -801,8 +826,8 @@ class Graph:
         elif self.in_eval: model.eval()
 
     def layers(self)->list:
-        "The conv, linear and recurrent layers of the graph, in trace order: the layers whose outputs can root a group"
-        return [m for m in self.dg.module2node if isinstance(m, (ops.TORCH_CONV, ops.TORCH_LINEAR, nn.RNNBase)) or is_conv1d(m)]
+        "The conv, linear and recurrent layers of the graph, in trace order: the layers whose outputs can root a group (not those that mix stacked tensors channel by channel, `_mixes_pieces`: they have none of their own)"
+        return [m for m in self.dg.module2node if (isinstance(m, (ops.TORCH_CONV, ops.TORCH_LINEAR, nn.RNNBase)) or is_conv1d(m)) and self.dg.get_pruner_of_module(m) is not _PIECE_MIXER]
 
     def embeddings(self)->list:
         "The embeddings of the graph, in trace order: they root a group only where recurrent layers alone read them (`collect_groups`)"
@@ -894,7 +919,7 @@ def couplings(self:Graph, layer:nn.Module)->list:
     for (node, handler), pairs in _merge(items).items():
         hybrid = pairs and isinstance(pairs[0], _HybridIndex)
         idxs, roots = ([i.idx for i in pairs], [i.root_idx for i in pairs]) if hybrid else (list(pairs), list(pairs))
-        if along_channels(node.module) and max(idxs) > 0: continue  # the channels are its length: it reads any number of them
+        if along_channels(node.module) and max(idxs) > 0 or getattr(handler, '__self__', None) is _PIECE_MIXER: continue  # the channels are its length: it reads any number of them
         name = dg._module2name.get(node.module) if isinstance(node.module, nn.Module) else dg._param_to_name.get(node.module)
         shape = node.module.shape if node.type == ops.OPTYPE.PARAMETER else ()
         if len(shape) == 4 and shape[0] == 1 and idxs and shape[node.pruning_dim] <= max(idxs) < shape[1]:  # torch-pruning prunes a parameter on its last dimension wider than 1, not a map's channels
