@@ -459,6 +459,7 @@ def _inferred(dg, node, out:bool=True)->int|None:
 
 def _out_channels(dg, node)->int|None:
     "torch-pruning's inference of `node`'s output channels, else those of the nearest layer above it through ops that keep them: torch-pruning's inference follows every path back and gives up after 500 steps, which a deep residual stream takes (timm TNT-S: the token slices of its last blocks passed for channel slices, and the stream's channels moved by one)"
+    if getattr(node.module, 'concat_sizes', None) and not getattr(node.module, 'fp_tokens', False): return sum(node.module.concat_sizes)  # recorded (`_fix_concats`): torch-pruning sums its inputs' inferred widths, a slice's as its input's
     if (ch := _inferred(dg, node)) is not None: return ch
     seen, todo = {node}, [node]
     while todo:  # breadth first: the nearest layer
