@@ -386,8 +386,8 @@ def _mark_channel_pools(dg, matmuls:dict):
         (*_, c, n), (*_, n2, one) = shapes
         if one != 1 or n != n2 or n < 2 or c < 2: continue
         mm, path = node, []
-        while mm.grad_fn.name() != 'BmmBackward0' and len(mm.inputs) == 1 and len(path) < 2: path.append(mm); mm = mm.inputs[0]  # torch's view of a broadcast matmul's result
-        if mm.grad_fn.name() != 'BmmBackward0' or len(mm.inputs) != 2: continue
+        while mm.grad_fn is not None and mm.grad_fn.name() != 'BmmBackward0' and len(mm.inputs) == 1 and len(path) < 2: path.append(mm); mm = mm.inputs[0]  # torch's view of a broadcast matmul's result
+        if mm.grad_fn is None or mm.grad_fn.name() != 'BmmBackward0' or len(mm.inputs) != 2: continue
         left, right = (next((i for i in mm.inputs if i.grad_fn is f), None) for f, _ in mm.grad_fn.next_functions)
         if left is None or right is None or left is right: continue
         (chain, shape_in, shape_out), (weights, w_in, _) = _operand_chain(left), _operand_chain(right)
@@ -400,7 +400,7 @@ def _mark_channel_pools(dg, matmuls:dict):
 def _operand_chain(node)->tuple:
     "`(nodes, shape in, shape out)`: the reshapes, expansions, unsqueezes and softmaxes back from `node` (an operand of a matmul) to the first reshape the trace recorded (`_mark_tiles`), and its shapes"
     chain = []
-    while node.type in (ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND) or (node.type == ops.OPTYPE.ELEMENTWISE and node.grad_fn.name() in ('UnsqueezeBackward0', 'SoftmaxBackward0')):
+    while node.type in (ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND) or (node.type == ops.OPTYPE.ELEMENTWISE and node.grad_fn is not None and node.grad_fn.name() in ('UnsqueezeBackward0', 'SoftmaxBackward0')):
         chain.append(node)
         shapes = getattr(node.module, 'fp_shape_in', None), getattr(node.module, 'fp_shape_out', None)
         if shapes[0] is not None: return chain, *shapes
