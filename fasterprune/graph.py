@@ -86,13 +86,24 @@ _RESHAPES = ('reshape', 'view', 'flatten')
 _MATMULS = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bmm, torch.Tensor.bmm)
 
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, and `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, and `slices` every indexing's to the module whose forward took it"
     def __init__(self):
         super().__init__()
-        self.sizes, self.reshapes, self.matmuls, self.stacks = {}, {}, {}, {}
+        self.sizes, self.reshapes, self.matmuls, self.stacks, self.slices, self.running = {}, {}, {}, {}, {}, []
+    def __enter__(self):  # `running`: the modules whose forward runs, innermost last
+        self.hooks = (nn.modules.module.register_module_forward_pre_hook(lambda m, i: self.running.append(m)),
+                      nn.modules.module.register_module_forward_hook(self._left, always_call=True))
+        return super().__enter__()
+    def _left(self, m, i, o):
+        if self.running and self.running[-1] is m: self.running.pop()
+    def __exit__(self, *args):
+        for h in self.hooks: h.remove()
+        self.running = []
+        return super().__exit__(*args)
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
+        if func is torch.Tensor.__getitem__ and isinstance(out, torch.Tensor) and out.grad_fn is not None and self.running: self.slices[out.grad_fn] = self.running[-1]
         if (getattr(func, '__name__', None) in _RESHAPES and args and isinstance(args[0], torch.Tensor) and isinstance(out, torch.Tensor)
             and out.grad_fn is not None): self.reshapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
         if (func in _MATMULS and len(args) == 2 and all(isinstance(t, torch.Tensor) and t.dim() >= 3 for t in args)
@@ -157,6 +168,7 @@ def _fix_concats(dg, sizes):
         fns = [f for f, _ in node.grad_fn.next_functions]
         if dim not in (1, nd - 1) or len(fns) != len(chs): continue
         width = _inferred(dg, node, out=False)
+        if width is not None and width <= 0: width = None  # torch-pruning subtracts the widths of a later concatenation's other inputs, through slices too (timm DPN's): none
         by_fn = {n.grad_fn: n for n in node.inputs}
         segments = [by_fn.get(f) if f is not None else None for f in fns]
         tokens = nd == 3 and dim == 1 and (any(isinstance(o.module, (nn.LayerNorm, nn.Linear)) for o in node.outputs)  # read on its last dimension after
@@ -603,11 +615,41 @@ class _PieceMixerPruner(tp_function.BasePruningFunc):
 
 _PIECE_MIXER = _PieceMixerPruner()
 
+def _slice_attributes(dg, owners:dict)->list:
+    "`[(slice node, module name, attribute)]`: where a slice of the channels from the first to an int a module keeps, or from that int to the last (timm DPN's `x[:, :self.num_1x1_c]` and `x[:, self.num_1x1_c:]`), was taken in that module's forward (`owners`: `{slice node: module}`, from the trace); each such slice gets its kind (`fp_kind`, `'head'` or `'tail'`) and length (`fp_len`), which `_SlicePruner` and `Graph.sync_splits` keep up to date"
+    res = []
+    for node, m in owners.items():
+        s, size = node.module, getattr(node.module, 'fp_in_size', None)
+        if size is None or s.step != 1 or len(node.inputs) != 1: continue
+        i = node.inputs[0]
+        if (i.type == ops.OPTYPE.SPLIT and getattr(i.module, 'fp_pieces', None)) or _out_channels(dg, i) != size: continue  # a split's piece, or not the channels
+        start, end = s.start, min(s.end, size)
+        kind = 'head' if start == 0 and 1 < end < size else 'tail' if 0 < start < size - 1 and end == size else None
+        if kind is None: continue
+        s.fp_kind, s.fp_len = kind, end - start
+        if m is None or type(m).__module__.startswith('torch.nn') or m not in dg._module2name: continue
+        hits = [k for k, v in vars(m).items() if type(v) is int and v == (end if kind == 'head' else start)]
+        if len(hits) == 1: res.append((node, dg._module2name[m], hits[0]))
+    return res
+
+class _SlicePruner(ops.DummyPruner):
+    "A slice of the channels from the first or to the last (`_slice_attributes`): `idxs` are positions of its output, which it loses; a slice from the first then ends earlier, one to the last starts where its input's width puts it (`Graph.sync_splits`). torch-pruning's took them for positions of its input"
+    def prune_out_channels(self, layer, idxs):
+        if getattr(layer, 'fp_kind', None) is None: return layer
+        layer.fp_len -= len(idxs)
+        if layer.fp_kind == 'head': layer.end = layer.fp_len
+        return layer
+    prune_in_channels = prune_out_channels
+
+_SLICES = _SlicePruner()
+
 def _build_graph(model, example_inputs, forward_fn, stacks:dict=None):
     "torch-pruning's `DependencyGraph.build_dependency`, with the index maps left to `_update_index_maps`; the layers that mix stacked tensors (`_mixes_pieces`, from the trace's `stacks`) pass channels through"
     dg = tp.DependencyGraph()
     dg.verbose, dg.model, dg.ignored_params = False, model, []
     dg._module2name = {m: n for n, m in model.named_modules()}
+    dg.REGISTERED_PRUNERS[ops.OPTYPE.SLICE] = _SLICES
+    dg._in_channel_pruning_fn.add(_SLICES.prune_in_channels); dg._out_channel_pruning_fn.add(_SLICES.prune_out_channels)
     for t in {type(m) for m in model.modules() if is_conv1d(m)}: dg.register_customized_layer(t, _CONV1D)  # GPT-2's linear layers
     for t in {type(m) for m in model.modules() if isinstance(m, nn.RNNBase)}: dg.register_customized_layer(t, _RNN)
     for t in {type(m) for m in model.modules() if is_frozen_norm(m)}: dg.register_customized_layer(t, _FROZEN_NORM)  # torchvision's pretrained detectors
@@ -780,6 +822,7 @@ class Graph:
             if parent is not None and any(h is parent for h, _ in rnn_holders(r, parent).values()): self.rnn_parents[n] = n.rpartition('.')[0]
         self.cells_given = {names[r] for r in given}  # projected recurrent layers given a cell state from outside: their cells stay
         self.max_idxs = 1 << 21
+        self.slice_attrs, self.channel_slices = [], []  # `[(slice node, module name, attribute)]`: ints a module slices its channels at (`_slice_attributes`); the slice nodes of channels
         self.split_attrs = []  # `[(split node, module name, attribute, pieces)]`: sizes a module keeps for `torch.split` (`_split_attributes`; `pieces` where it keeps an int, else None)
         self.reparam_names = [n for n, m in dg.model.named_modules() if callable(getattr(type(m), 'reparameterize', None))
                               and not type(m).__module__.startswith('torch.nn')]  # timm's re-parameterizable blocks (`sync_reparam_widths`): found once, not at every prune
@@ -809,11 +852,14 @@ class Graph:
                     _mark_piece_sums(dg)
                     _mark_channel_pools(dg, concats.matmuls)
                     _map_rnn_states(dg)
+                    owners = {n: concats.slices.get(n.grad_fn) for n in dg.module2node.values() if n.type == ops.OPTYPE.SLICE}
                     _release_trace(dg)
                     linears.cats, linears.scaled = {}, {}
                     g = cls(dg, counter.macs, res['shapes'], res['train'], counter.terms, linears.bias_parts, rnns.carried, rnns.given)
                     g.in_eval = not res['train'] and all(state.modes.values())  # checks of the pruned model run in the mode it was traced in
                     g.split_attrs = _split_attributes(dg, model)
+                    g.slice_attrs = _slice_attributes(dg, owners)
+                    g.channel_slices = [n for n in owners if getattr(n.module, 'fp_kind', None)]
                     return g
                 except Exception as e:
                     if res['train']: continue  # e.g. BatchNorm on a batch of 1: trace as the user set it, or in evaluation mode
@@ -883,13 +929,14 @@ def along_channels(m)->bool:
     return isinstance(m, nn.Conv1d) and m.in_channels == m.out_channels == 1
 
 @patch
-def couplings(self:Graph, layer:nn.Module)->list:
-    "Every layer's channels that go with `layer`'s output channels: one `Coupling` per layer and pruning function"
+def couplings(self:Graph, layer:nn.Module, channels:list=None)->list:
+    "Every layer's channels that go with `layer`'s output channels (or with those in `channels` alone, numbered from 0 in the order given): one `Coupling` per layer and pruning function"
     dg = self.dg
     fn = dg.get_pruner_of_module(layer).prune_out_channels
     if isinstance(layer, ops.TORCH_CONV) and layer.groups == layer.out_channels > 1: fn = tp_function.prune_depthwise_conv_out_channels
     root = dg.module2node[layer]
-    items = [(Dependency(fn, fn, source=root, target=root), [_HybridIndex(idx=i, root_idx=i) for i in range(self.out_channels(layer))])]
+    channels = range(self.out_channels(layer)) if channels is None else channels
+    items = [(Dependency(fn, fn, source=root, target=root), [_HybridIndex(idx=i, root_idx=r) for r, i in enumerate(channels)])]
     stack, visited, broadcast = [items[0]], set(), {}  # `broadcast`: `{node: roots}` of one-channel pieces that leave it (`_Unmapped`): they never go
     seen = {(root, fn): [items[0][1]]}  # the index lists each layer and pruning function got: a revisit compares with its own only
     while stack:
@@ -954,7 +1001,7 @@ def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int)->bool:
 
 @patch
 def value_readers(self:Graph, projs:list, own:set, width:int)->list|None:
-    "`[(layer, is_out)]`: the layers past an attention (its modules `own`) without an output projection that read its `width` channels of values as they are (timm's `BottleneckAttn`, `HaloAttn`: its block's norm, then a conv): reached from its projections `projs` (`qkv`; `q` and `kv`) through the attention's ops, which join only tensors made from those or from parameters; norms with their outputs, the first other layers with their inputs. None where one is not as wide or is grouped, or the values reach the model's output or, past a norm, an op that joins them with another tensor"
+    "`[(layer, is_out)]`: the layers past an attention (its modules `own`) without an output projection that read its `width` channels of values as they are (timm's `BottleneckAttn`, `HaloAttn`: its block's norm, then a conv): reached from its projections `projs` (`qkv`; `q` and `kv`; a lambda layer's `qkv`, its norms and `conv_lambda`) through the attention's ops, which join only tensors made from those or from parameters; norms with their outputs, the first other layers with their inputs. None where one is not as wide or is grouped, or the values reach the model's output or, past a norm, an op that joins them with another tensor"
     dg = self.dg
     starts = [dg.module2node.get(p) for p in projs]
     if None in starts: return None
@@ -975,6 +1022,7 @@ def value_readers(self:Graph, projs:list, own:set, width:int)->list|None:
         seen.add(n)
         if layer(n):
             m = n.module
+            if m in projs: continue  # a start met again (a lambda layer's `norm_q` past `qkv`): walked from itself
             if m in own or layer_io(m)[0] != width or getattr(m, 'groups', 1) != 1: return None
             if isinstance(m, NORMS): res.append((m, True)); todo += [(o, True) for o in n.outputs]
             else: res.append((m, False))
@@ -1230,7 +1278,7 @@ def awd_rnns(m:nn.Module)->list|None:
 def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
     return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN') or _pixel_embed(m)
-            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m)]
+            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m) or _lambda_layers(m)]
 
 def blur_pool(m:nn.Module)->bool:
     "Whether `m` is laid out as timm's `BlurPool2d` built for a width (TResNet's anti-aliased downsampling): an int `channels`, an int `filt_size` and a buffer `filt` of one blur kernel per channel, shaped `(channels, 1, filt_size, filt_size)`, that its forward convolves each channel with"
@@ -1251,13 +1299,19 @@ def _conv_heads(m:nn.Module)->bool:
     return (isinstance(getattr(m._modules.get('v'), 'conv', None), nn.Conv2d) and 'v_local' in m._modules
             and all(type(vars(m).get(k)) is int for k in ('num_heads', 'd', 'dh')))
 
+def _lambda_layers(m:nn.Module)->tuple|None:
+    "`(qkv, norm_q, norm_v, conv_lambda)` of a lambda layer like timm's `LambdaLayer` with a local context (`lambda_layer_of`): a 1x1 conv `qkv`, BatchNorms `norm_q` and `norm_v`, a 3-D conv `conv_lambda` of one input channel, ints `num_heads`, `dim_qk` and `dim_v`; else None"
+    a, ls = vars(m), [m._modules.get(k) for k in ('qkv', 'norm_q', 'norm_v', 'conv_lambda')]
+    if not all(type(a.get(k)) is int for k in ('num_heads', 'dim_qk', 'dim_v')) or not isinstance(ls[0], nn.Conv2d) or not isinstance(ls[3], nn.Conv3d): return None
+    return tuple(ls) if all(isinstance(n, nn.BatchNorm2d) for n in ls[1:3]) and ls[3].in_channels == 1 else None
+
 def _multi_query(m:nn.Module)->bool:
     "Whether `m` is laid out as a multi-query attention like timm's `MultiQueryAttention2d` (`multi_query_attention_of`): convs `proj` in `Sequential`s `query`, `key`, `value` and `output`, and int attributes `key_dim`, `value_dim`"
     return (all(isinstance(s := m._modules.get(k), nn.Sequential) and isinstance(s._modules.get('proj'), nn.Conv2d) for k in ('query', 'key', 'value', 'output'))
             and type(vars(m).get('key_dim')) is int and type(vars(m).get('value_dim')) is int)
 
 def sync_attributes(model:nn.Module, holders:list=None):
-    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`), EfficientFormerV2 (its attention's `num_heads`, `dh`) and TNT (its pixel embedding's `in_dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
+    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`), EfficientFormerV2 (its attention's `num_heads`, `dh`), LambdaNet (its lambda layer's `dim_qk`, `dim_v`) and TNT (its pixel embedding's `in_dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
     for m in model.modules() if holders is None else holders:  # by name: fasterprune does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
         elif _pixel_embed(m): m.in_dim = m.proj.out_channels  # TNT's pixels: `x.reshape(B * self.num_patches, self.in_dim, -1)`
@@ -1279,6 +1333,7 @@ def sync_attributes(model:nn.Module, holders:list=None):
             m.dh = m.v.conv.out_channels
             m.num_heads = m.dh // m.d
             if isinstance(vars(m).get('attention_bias_cache'), dict): m.attention_bias_cache = {}
+        elif _lambda_layers(m): m.dim_qk, m.dim_v = m.conv_lambda.out_channels, m.norm_v.num_features  # the sizes its forward splits `qkv` and reshapes with
 
 @patch
 def merged(self:Graph, todo:dict)->dict:
@@ -1374,6 +1429,15 @@ def sync_splits(self:Graph, model:nn.Module):
             if sum(new) != old: setattr(m, k, sum(new))
         elif at is None and list(old) != new: setattr(m, k, type(old)(new))
         elif at is not None and len({new[i] for i in at}) == 1 and new[at[0]] != old: setattr(m, k, new[at[0]])  # pieces of unequal widths: the forward check says so
+    for node in self.channel_slices:  # a slice to the last channel starts where its input's width puts it
+        s, width = node.module, _out_channels(self.dg, node.inputs[0])
+        if width is None: continue
+        s.fp_in_size = width
+        if s.fp_kind == 'tail': s.start = width - s.fp_len
+    for node, name, k in self.slice_attrs:
+        m, s = model.get_submodule(name), node.module
+        new = s.end if s.fp_kind == 'head' else s.start
+        if getattr(m, k) != new: setattr(m, k, new)
 
 @patch
 def restore(self:Graph, saved:tuple):

@@ -9,12 +9,13 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'group_parts', 
            'query_kv_attention_of', 'separate_attention_of', 'shared_encoding_of', 'halo_attention_of', 'fused_names',
            'fused_layers', 'attention_of', 'head_units', 'head_couplings', 'kv_attention_of', 'kv_head_group',
            'fused_attention_of', 'fused_head_group', 'indexed_head_group', 'interleaved_head_group', 'gated_head_group',
-           'halo_head_group', 'query_kv_head_group', 'separate_head_group', 'shared_encoding_group',
-           'lite_attention_of', 'lite_attention_group', 'outlook_attention_of', 'global_query_of', 'head_parts',
-           'global_query_heads', 'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard',
-           'multi_query_attention_of', 'multi_query_key_group', 'multi_query_value_group', 'conv_attention_of',
-           'conv_head_group', 'pooled_attention_of', 'pooled_head_group', 'collect_groups', 'renumber_groups',
-           'scored_params', 'channel_scores', 'group_scores', 'position_scores']
+           'halo_head_group', 'lambda_layer_of', 'lambda_key_group', 'lambda_value_group', 'query_kv_head_group',
+           'separate_head_group', 'shared_encoding_group', 'lite_attention_of', 'lite_attention_group',
+           'outlook_attention_of', 'global_query_of', 'head_parts', 'global_query_heads', 'tie_input_widths',
+           'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'multi_query_attention_of', 'multi_query_key_group',
+           'multi_query_value_group', 'conv_attention_of', 'conv_head_group', 'pooled_attention_of',
+           'pooled_head_group', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores', 'group_scores',
+           'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -24,7 +25,7 @@ from functools import cached_property
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads
+from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers
 from .counting import is_conv1d, rnn_dims, layer_io, NORMS
 
 # %% ../nbs/04_groups.ipynb #d633a625
@@ -406,6 +407,31 @@ def halo_head_group(graph:Graph, att:tuple, names:dict)->Group|None:
     roots, _, cs = _query_kv_couplings(graph, q, kv, heads, kd, vd, readers)
     return Group(kv, names[kv], cs, heads * (kd + vd), roots.view(heads, kd + vd), [names[kv], names[q]], attention=(names[m], 'heads'))
 
+def lambda_layer_of(m:nn.Module)->tuple|None:
+    "`(qkv, norm_q, norm_v, conv_lambda, heads, key width, value width)` of a lambda layer like timm's `LambdaLayer` with a local context (`_lambda_layers`): `qkv`'s outputs are every head's queries (`heads` of `dim_qk`, head by head), then the keys (`dim_qk`), then the values (`dim_v`) that every head shares; `conv_lambda` makes `dim_qk` channels of each value, and the output, `heads * dim_v` channels head by head, is reshaped to its input's width; else None"
+    if (ls := _lambda_layers(m)) is None: return None
+    qkv, nq, nv, cl = ls
+    h, kd, vd = m.num_heads, m.dim_qk, m.dim_v
+    if (qkv.out_channels, nq.num_features, nv.num_features, cl.out_channels, qkv.in_channels) != ((h + 1) * kd + vd, h * kd, vd, kd, h * vd): return None
+    return qkv, nq, nv, cl, h, kd, vd
+
+def lambda_key_group(graph:Graph, att:tuple, names:dict)->Group:
+    "The group of a lambda layer's key dimensions (`att`: `(module, lambda_layer_of(module))`): a position is one dimension of every head's queries (their rows of `qkv` and `norm_q`), of the keys, and of `conv_lambda`'s outputs; the layer's output keeps its width"
+    m, (qkv, nq, nv, cl, h, kd, vd) = att
+    roots, q = torch.arange(kd), torch.arange(h * kd)
+    cs = [graph.coupling(qkv, True, torch.cat([q, h * kd + roots]), torch.cat([q % kd, roots])), graph.coupling(nq, True, q, q % kd),
+          graph.coupling(cl, True, roots, roots)]
+    return Group(cl, names[cl], cs, kd, roots[:, None], [names[cl], names[qkv]])
+
+def lambda_value_group(graph:Graph, att:tuple, names:dict)->Group|None:
+    "The group of a lambda layer's values (`att` as for `lambda_key_group`): a position is one value channel (its rows of `qkv` and `norm_v`) and the output channel of every head it makes, in the layers past the lambda layer that read them (`Graph.value_readers`); the output is as wide as the input, so the group follows the input's (`tie_input_widths`). None where those readers are not found"
+    m, (qkv, nq, nv, cl, h, kd, vd) = att
+    if (readers := graph.value_readers([qkv, nq, nv, cl], set(m.modules()), h * vd)) is None: return None
+    roots, outs = torch.arange(vd), torch.arange(h * vd)  # the outputs: head by head, each its `vd` values
+    cs = [graph.coupling(qkv, True, (h + 1) * kd + roots, roots), graph.coupling(nv, True, roots, roots)]
+    cs += [graph.coupling(l, out, outs, outs % vd) for l, out in readers]
+    return Group(qkv, names[qkv], cs, vd, roots[:, None], [names[qkv]])
+
 def query_kv_head_group(graph:Graph, m:nn.Module, names:dict)->Group:
     "The heads' group of an attention like timm LeViT's `AttentionDownsample` (`query_kv_attention_of`): a position is one head's key and value rows of `kv` (and of the norm after it), its query rows of `q` (and of its norm), the inputs of `proj` that read its values, and what the attention holds per head (its `attention_biases`)"
     q, kv, proj, heads, kd, vd = query_kv_attention_of(m)
@@ -578,6 +604,11 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
         groups[at] = replace(values, units=torch.arange(values.n).view(heads, -1).T, follows=(stream.root, heads),  # a position: one channel of every head
                              couplings=[c for c in values.couplings if not (c.module is a and c.is_out)])  # torch-pruning couples `attn`'s outputs (weights over the window) through `attn @ v`
         stream.step = math.lcm(stream.step, heads)
+    for m in names:  # LambdaNet's lambda layers: their output, every head's values, is reshaped to their input's width
+        if (att := lambda_layer_of(m)) is None or (values := next((g for g in groups if g.root is att[0]), None)) is None: continue  # no group of its values: the forward check decides
+        stream = next((g for g in groups if any(c.module is att[0] and not c.is_out for c in g.couplings)), None)  # the group that feeds `qkv`
+        if stream is None or stream.name in skipped: skipped[values.name] = f"{names[m]} reshapes its output to its input's width, which is not pruned"; continue
+        values.follows, stream.step = (stream.root, att[4]), math.lcm(stream.step, att[4])  # one value per head's worth of input channels
     for m in names:  # Twins' and PVT v2's subsampling conv `sr`, whose outputs the attention reshapes with its input's width: as many as its input
         if (s := separate_attention_of(m)) is None or not isinstance(sr := m._modules.get('sr'), nn.Conv2d): continue
         stream = next((g for g in groups if any(c.module is s[0] and not c.is_out for c in g.couplings)), None)  # the group that feeds `q`
@@ -720,6 +751,19 @@ def pooled_head_group(graph:Graph, att:tuple, names:dict)->Group:
 # %% ../nbs/04_groups.ipynb #82471fed
 _WHOLE_HF = "this attention's heads go whole or not at all (a rotary embedding pairs their dimensions, a config derives their width)"
 
+def _covered(groups:list, covered:dict=None)->dict:
+    "`{layer: its outputs}` that `groups` prune, added to `covered`"
+    covered = {} if covered is None else covered
+    for g in groups:
+        for c in g.couplings:
+            if c.is_out and isinstance(c.module, nn.Module): covered.setdefault(c.module, set()).update(c.idxs.tolist())
+    return covered
+
+def _uncovered(covered:dict, layers:list, graph:Graph, ignored:set)->list:
+    "`[(layer, channels)]`: the convolutions and linear layers (ungrouped) whose outputs the groups cover in part (`covered`: `_covered`), and the outputs (two or more) that none covers: they root a group of their own"
+    return [(m, rest) for m in layers if m in covered and m not in ignored and getattr(m, 'groups', 1) == 1 and _sets_channels(m) and not isinstance(m, nn.RNNBase)
+            and len(rest := sorted(set(range(graph.out_channels(m))) - covered[m])) >= 2]
+
 def collect_groups(
     graph:Graph, # The traced model
     ignored:set, # Layers whose outputs are never pruned
@@ -732,10 +776,11 @@ def collect_groups(
     groups, skipped, seen = [], {}, set()
     def take(g):  # a head group built here: its layers (per-head ones too, CaiT's talking heads) root no group of their own
         groups.append(g); seen.update(c.module for c in g.couplings if c.is_out)
-    def add_part(r, cs, n):  # one part of a group `group_parts` split: an ordinary group rooted at `r`
+    def add_part(r, cs, n, quiet=False):  # one part of a group `group_parts` split: an ordinary group rooted at `r` (`quiet`: if it can be pruned; else left as it is, unsaid)
         if (name := names[r]) in excluded: return
         gran = math.lcm(*map(_slices, cs))
         units, fixed = channel_units(cs, n, gran) if n % gran == 0 else (None, 0)
+        if quiet and (units is None or len(units) < 2): return
         if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"
         elif len(units) < 2: skipped[name] = f"its {n} channels go all together or not at all: grouped layers read them in {gran} slices that must keep equal widths"
         else: groups.append(Group(r, name, [c for c in cs if not c.inert], n, units, list(dict.fromkeys(names[c.module] for c in cs if c.is_out and isinstance(c.module, nn.Module) and c.module in names)), fixed))
@@ -768,6 +813,8 @@ def collect_groups(
         elif (att := lite_attention_of(m)) is not None:
             projs = (att[0], *[c for pair in att[1] for c in pair])  # its depthwise convs root no group of their own either
             built.update({l: (lite_attention_group, att, projs, None) for l in projs})
+        elif (att := lambda_layer_of(m)) is not None:  # LambdaNet's: its key dimensions and its values, two groups
+            built.update({att[3]: (lambda_key_group, (m, att), (att[3],), None), att[0]: (lambda_value_group, (m, att), (att[0],), None)})
         elif (att := halo_attention_of(m)) is not None:  # HaloNet's: no output projection
             built.update({l: (halo_head_group, (m, att), att[1::-1], "HaloNet's go whole or not at all (its position tables are as wide as a head)") for l in att[:2]})
     for enc, atts in shared.items():  # CoaT: the attentions of a stage share one position encoding, so their heads narrow together
@@ -847,6 +894,17 @@ def collect_groups(
             skipped[name] = f"torch-pruning maps its channels past the end of {p.name} (index {p.size - 1} of {p.module.shape[p.pruning_dim]})"; continue
         groups.append(Group(m, name, [c for c in cs if not c.inert], n, units, members, fixed, heads,  # ConViT's `MHSA` reshapes with its input's width
                             tied=heads is not None and _width_from_input(att[0], att[1] * att[2]), queries=queried))  # ops that pass channels on: no longer needed
+    covered = _covered(groups)
+    for m, rest in _uncovered(covered, layers, graph, ignored):  # timm DPN: a conv's outputs feed a residual stream, whose group takes them, and a dense one
+        if names[m] in excluded: continue
+        try:
+            cs = graph.couplings(m, rest)
+            graph.check_widths(cs)
+        except Exception: continue  # the rest of its channels stay, as before
+        if any(covered.get(c.module, set()).intersection(c.idxs.tolist()) for c in cs if c.is_out): continue  # they reach channels a group prunes: left as they are
+        n = len(groups)
+        add_part(m, cs, len(rest), quiet=True)  # FocalNet's gates, one channel each multiplied into every channel of a context, stay unsaid
+        _covered(groups[n:], covered)
     for e in graph.embeddings():  # an embedding's width, where only recurrent layers read it (fastai's AWD-LSTM; a transformer's is its residual stream)
         if e in seen or e in ignored or names[e] in excluded: continue
         try: cs = [c for c in graph.couplings(e) if not c.inert]
