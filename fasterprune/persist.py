@@ -42,10 +42,64 @@ def _saved_width(g, sd:dict)->int|None:
     if w is None: return None
     return w.shape[1 if getattr(r, 'transposed', False) or is_conv1d(r) or isinstance(r, nn.Embedding) else 0]  # the axis of the root's outputs
 
-def _widths_plan(pruner, sd)->dict:
-    "`{group: positions to remove}` that give each group the width its root layer has in `sd`"
-    plan = {}
+def _axis(m:nn.Module, is_out:bool)->int|None:
+    "The axis of `m`'s weight that holds all its output (or input) channels: linear layers, ungrouped convolutions (a grouped one's outputs), BatchNorm's outputs; else None"
+    if isinstance(m, nn.Linear): return 0 if is_out else 1
+    if isinstance(m, nn.modules.conv._ConvNd):
+        if m.groups != 1 and (m.transposed or not is_out): return None
+        return int(is_out == m.transposed)
+    return 0 if isinstance(m, nn.modules.batchnorm._BatchNorm) and is_out else None
+
+def _solved_plan(pruner, sd)->tuple|None:
+    "`({group: positions to remove}, groups it settled)` that give every linear layer, convolution and BatchNorm the widths it has in `sd`, also where the positions of a group reach layers unevenly (timm DPN: a stage's residual channels and its last block's dense ones, in one group; a conv's outputs shared by two groups): positions that reach the same layers alike are one class, and how many of each class go is the solution of one linear system over the layers' widths; None where it has no exact solution in whole numbers"
+    names = {m: n for n, m in pruner.model.named_modules()}
+    now = dict(pruner.model.named_parameters()) | dict(pruner.model.named_buffers())
+    eqs, cols, sizes, groups = {}, [], [], []
     for g in pruner.groups:
+        unit_of = np.full(g.n, -1)
+        unit_of[g.units.numpy()] = np.arange(len(g.units))[:, None]
+        counts = {}  # `{(tensor name, axis): channels each position removes there}`
+        for c in g.couplings:
+            if not isinstance(c.module, nn.Module) or (ax := _axis(c.module, c.is_out)) is None or c.module not in names: continue
+            k = next((f"{names[c.module]}.{t}" for t in ('weight', 'running_mean') if f"{names[c.module]}.{t}" in now), None)
+            if k is None or k not in sd: continue
+            u = unit_of[c.root_idxs.numpy()]
+            pairs = np.unique(np.stack([u, c.idxs.numpy()])[:, u >= 0], axis=1)
+            counts[k, ax] = counts.get((k, ax), 0) + np.bincount(pairs[0], minlength=len(g.units))
+        if not any(v.any() for v in counts.values()): continue  # a recurrent layer's units: its root's width says
+        keys = list(counts)
+        classes, of = np.unique(np.stack([counts[k] for k in keys], 1), axis=0, return_inverse=True)
+        groups.append((g, of.ravel(), len(cols)))
+        for ci, row in enumerate(classes):
+            cols.append([(k, n) for k, n in zip(keys, row) if n])
+            sizes.append(int((of.ravel() == ci).sum()))
+    for col in cols:
+        for k, _ in col: eqs.setdefault(k, len(eqs))
+    A, b = np.zeros((len(eqs), len(cols))), np.zeros(len(eqs))
+    for j, col in enumerate(cols):
+        for k, n in col: A[eqs[k], j] = n
+    for (k, ax), i in eqs.items():
+        if sd[k].dim() <= ax or now[k].dim() <= ax: return None
+        b[i] = now[k].shape[ax] - sd[k].shape[ax]
+    if not len(cols): return None
+    r = np.rint(np.linalg.lstsq(A, b, rcond=None)[0]).astype(int)
+    if not np.array_equal(A @ r, b) or (r < 0).any() or (r > np.array(sizes)).any(): return None
+    plan = {}
+    for g, of, start in groups:
+        gone = [p for ci in range(of.max() + 1) if r[start + ci] for p in np.flatnonzero(of == ci)[-r[start + ci]:].tolist()]
+        if gone: plan[g] = sorted(gone)
+    return plan, {g for g, _, _ in groups}
+
+def _widths_plan(pruner, sd)->dict:
+    "`{group: positions to remove}` that give each group the widths its layers have in `sd` (`_solved_plan`), or where the layers do not settle it, the width its root layer has (`_root_widths_plan`)"
+    if (solved := _solved_plan(pruner, sd)) is None: return _root_widths_plan(pruner, sd, pruner.groups)
+    plan, settled = solved
+    return plan | _root_widths_plan(pruner, sd, [g for g in pruner.groups if g not in settled])  # a recurrent layer's units
+
+def _root_widths_plan(pruner, sd, groups:list)->dict:
+    "`{group: positions to remove}` that give each of `groups` the width its root layer has in `sd`"
+    plan = {}
+    for g in groups:
         saved = _saved_width(g, sd)
         if saved is None or saved == g.n: continue
         if saved > g.n:
