@@ -919,6 +919,8 @@ def collect_groups(
     groups, untied = tie_input_widths(groups, names, by_name, breaks_alone)
     groups, unstacked = tie_stacked_rnns(groups, names)
     groups, shared = untie_guard(merge_tied(groups), names)
+    covered = _covered(groups)  # a layer whose group failed to build, all of whose outputs another group prunes, is not left alone (timm Hiera-AbsWin's last stage, doubled from the one before)
+    skipped = {n: why for n, why in skipped.items() if not ((m := by_name.get(n)) in covered and len(covered[m]) == graph.out_channels(m))}
     return groups, skipped | untied | unstacked | shared
 
 # %% ../nbs/04_groups.ipynb #263f8552
