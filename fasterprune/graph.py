@@ -1300,10 +1300,15 @@ def _conv_heads(m:nn.Module)->bool:
             and all(type(vars(m).get(k)) is int for k in ('num_heads', 'd', 'dh')))
 
 def _lambda_layers(m:nn.Module)->tuple|None:
-    "`(qkv, norm_q, norm_v, conv_lambda)` of a lambda layer like timm's `LambdaLayer` with a local context (`lambda_layer_of`): a 1x1 conv `qkv`, BatchNorms `norm_q` and `norm_v`, a 3-D conv `conv_lambda` of one input channel, ints `num_heads`, `dim_qk` and `dim_v`; else None"
+    "`(qkv, norm_q, norm_v, position)` of a lambda layer like timm's `LambdaLayer` (`lambda_layer_of`): a 1x1 conv `qkv`, BatchNorms `norm_q` and `norm_v`, ints `num_heads`, `dim_qk` and `dim_v`, and for its positions either a 3-D conv `conv_lambda` of one input channel (a local context) or a table `pos_emb` of relative positions, `dim_qk` last; else None"
     a, ls = vars(m), [m._modules.get(k) for k in ('qkv', 'norm_q', 'norm_v', 'conv_lambda')]
-    if not all(type(a.get(k)) is int for k in ('num_heads', 'dim_qk', 'dim_v')) or not isinstance(ls[0], nn.Conv2d) or not isinstance(ls[3], nn.Conv3d): return None
-    return tuple(ls) if all(isinstance(n, nn.BatchNorm2d) for n in ls[1:3]) and ls[3].in_channels == 1 else None
+    if ls[3] is None and isinstance(p := m._parameters.get('pos_emb'), nn.Parameter) and p.dim() == 3: ls[3] = p
+    if not all(type(a.get(k)) is int for k in ('num_heads', 'dim_qk', 'dim_v')) or not isinstance(ls[0], nn.Conv2d) or not all(isinstance(n, nn.BatchNorm2d) for n in ls[1:3]): return None
+    return tuple(ls) if isinstance(ls[3], nn.Parameter) or (isinstance(ls[3], nn.Conv3d) and ls[3].in_channels == 1) else None
+
+def _lambda_keys(p)->int:
+    "The key dimensions of a lambda layer's positions (`_lambda_layers`): `conv_lambda`'s outputs, or the last dimension of `pos_emb`"
+    return p.shape[-1] if isinstance(p, nn.Parameter) else p.out_channels
 
 def _multi_query(m:nn.Module)->bool:
     "Whether `m` is laid out as a multi-query attention like timm's `MultiQueryAttention2d` (`multi_query_attention_of`): convs `proj` in `Sequential`s `query`, `key`, `value` and `output`, and int attributes `key_dim`, `value_dim`"
@@ -1333,7 +1338,7 @@ def sync_attributes(model:nn.Module, holders:list=None):
             m.dh = m.v.conv.out_channels
             m.num_heads = m.dh // m.d
             if isinstance(vars(m).get('attention_bias_cache'), dict): m.attention_bias_cache = {}
-        elif _lambda_layers(m): m.dim_qk, m.dim_v = m.conv_lambda.out_channels, m.norm_v.num_features  # the sizes its forward splits `qkv` and reshapes with
+        elif (ls := _lambda_layers(m)): m.dim_qk, m.dim_v = _lambda_keys(ls[3]), m.norm_v.num_features  # the sizes its forward splits `qkv` and reshapes with
 
 @patch
 def merged(self:Graph, todo:dict)->dict:

@@ -9,13 +9,13 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'group_parts', 
            'query_kv_attention_of', 'separate_attention_of', 'shared_encoding_of', 'halo_attention_of', 'fused_names',
            'fused_layers', 'attention_of', 'head_units', 'head_couplings', 'kv_attention_of', 'kv_head_group',
            'fused_attention_of', 'fused_head_group', 'indexed_head_group', 'interleaved_head_group', 'gated_head_group',
-           'halo_head_group', 'lambda_layer_of', 'lambda_key_group', 'lambda_value_group', 'query_kv_head_group',
-           'separate_head_group', 'shared_encoding_group', 'lite_attention_of', 'lite_attention_group',
-           'outlook_attention_of', 'global_query_of', 'head_parts', 'global_query_heads', 'tie_input_widths',
-           'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'multi_query_attention_of', 'multi_query_key_group',
-           'multi_query_value_group', 'conv_attention_of', 'conv_head_group', 'pooled_attention_of',
-           'pooled_head_group', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores', 'group_scores',
-           'position_scores']
+           'halo_head_group', 'lambda_layer_of', 'lambda_key_group', 'lambda_groups', 'lambda_value_group',
+           'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'lite_attention_of',
+           'lite_attention_group', 'outlook_attention_of', 'global_query_of', 'head_parts', 'global_query_heads',
+           'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'multi_query_attention_of',
+           'multi_query_key_group', 'multi_query_value_group', 'conv_attention_of', 'conv_head_group',
+           'pooled_attention_of', 'pooled_head_group', 'collect_groups', 'renumber_groups', 'scored_params',
+           'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -25,7 +25,7 @@ from functools import cached_property
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers
+from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers, _lambda_keys
 from .counting import is_conv1d, rnn_dims, layer_io, NORMS
 
 # %% ../nbs/04_groups.ipynb #d633a625
@@ -408,20 +408,25 @@ def halo_head_group(graph:Graph, att:tuple, names:dict)->Group|None:
     return Group(kv, names[kv], cs, heads * (kd + vd), roots.view(heads, kd + vd), [names[kv], names[q]], attention=(names[m], 'heads'))
 
 def lambda_layer_of(m:nn.Module)->tuple|None:
-    "`(qkv, norm_q, norm_v, conv_lambda, heads, key width, value width)` of a lambda layer like timm's `LambdaLayer` with a local context (`_lambda_layers`): `qkv`'s outputs are every head's queries (`heads` of `dim_qk`, head by head), then the keys (`dim_qk`), then the values (`dim_v`) that every head shares; `conv_lambda` makes `dim_qk` channels of each value, and the output, `heads * dim_v` channels head by head, is reshaped to its input's width; else None"
+    "`(qkv, norm_q, norm_v, position, heads, key width, value width)` of a lambda layer like timm's `LambdaLayer` (`_lambda_layers`): `qkv`'s outputs are every head's queries (`heads` of `dim_qk`, head by head), then the keys (`dim_qk`), then the values (`dim_v`) that every head shares; `conv_lambda` (a local context) makes `dim_qk` channels of each value, or `pos_emb` holds `dim_qk` for each relative position; the output, `heads * dim_v` channels head by head, is reshaped to its input's width; else None"
     if (ls := _lambda_layers(m)) is None: return None
     qkv, nq, nv, cl = ls
     h, kd, vd = m.num_heads, m.dim_qk, m.dim_v
-    if (qkv.out_channels, nq.num_features, nv.num_features, cl.out_channels, qkv.in_channels) != ((h + 1) * kd + vd, h * kd, vd, kd, h * vd): return None
+    if (qkv.out_channels, nq.num_features, nv.num_features, _lambda_keys(cl), qkv.in_channels) != ((h + 1) * kd + vd, h * kd, vd, kd, h * vd): return None
     return qkv, nq, nv, cl, h, kd, vd
 
 def lambda_key_group(graph:Graph, att:tuple, names:dict)->Group:
-    "The group of a lambda layer's key dimensions (`att`: `(module, lambda_layer_of(module))`): a position is one dimension of every head's queries (their rows of `qkv` and `norm_q`), of the keys, and of `conv_lambda`'s outputs; the layer's output keeps its width"
+    "The group of a lambda layer's key dimensions (`att`: `(module, lambda_layer_of(module))`): a position is one dimension of every head's queries (their rows of `qkv` and `norm_q`), of the keys, and of `conv_lambda`'s outputs (rooted there) or of the last dimension of `pos_emb` (rooted at `norm_q`); the layer's output keeps its width"
     m, (qkv, nq, nv, cl, h, kd, vd) = att
     roots, q = torch.arange(kd), torch.arange(h * kd)
     cs = [graph.coupling(qkv, True, torch.cat([q, h * kd + roots]), torch.cat([q % kd, roots])), graph.coupling(nq, True, q, q % kd),
           graph.coupling(cl, True, roots, roots)]
-    return Group(cl, names[cl], cs, kd, roots[:, None], [names[cl], names[qkv]])
+    root = cl if isinstance(cl, nn.Conv3d) else nq
+    return Group(root, names[root], cs, kd, roots[:, None], [names[root], names[qkv]])
+
+def lambda_groups(graph:Graph, att:tuple, names:dict)->list:
+    "A lambda layer's two groups (`att` as for `lambda_key_group`): its values, then its key dimensions"
+    return [lambda_value_group(graph, att, names), lambda_key_group(graph, att, names)]
 
 def lambda_value_group(graph:Graph, att:tuple, names:dict)->Group|None:
     "The group of a lambda layer's values (`att` as for `lambda_key_group`): a position is one value channel (its rows of `qkv` and `norm_v`) and the output channel of every head it makes, in the layers past the lambda layer that read them (`Graph.value_readers`); the output is as wide as the input, so the group follows the input's (`tie_input_widths`). None where those readers are not found"
@@ -813,8 +818,9 @@ def collect_groups(
         elif (att := lite_attention_of(m)) is not None:
             projs = (att[0], *[c for pair in att[1] for c in pair])  # its depthwise convs root no group of their own either
             built.update({l: (lite_attention_group, att, projs, None) for l in projs})
-        elif (att := lambda_layer_of(m)) is not None:  # LambdaNet's: its key dimensions and its values, two groups
-            built.update({att[3]: (lambda_key_group, (m, att), (att[3],), None), att[0]: (lambda_value_group, (m, att), (att[0],), None)})
+        elif (att := lambda_layer_of(m)) is not None:  # LambdaNet's: its values and its key dimensions, two groups built at once
+            projs = (att[0], att[3]) if isinstance(att[3], nn.Module) else (att[0],)  # `conv_lambda` roots no group of its own either
+            built.update({l: (lambda_groups, (m, att), projs, None) for l in projs})
         elif (att := halo_attention_of(m)) is not None:  # HaloNet's: no output projection
             built.update({l: (halo_head_group, (m, att), att[1::-1], "HaloNet's go whole or not at all (its position tables are as wide as a head)") for l in att[:2]})
     for enc, atts in shared.items():  # CoaT: the attentions of a stage share one position encoding, so their heads narrow together
@@ -835,9 +841,10 @@ def collect_groups(
             if attention == 'none' or (attention == 'head_dim' and whole is not None):
                 skipped[name] = f"attention={attention!r} leaves the attention's heads whole" if attention == 'none' else f"attention='head_dim' narrows the heads of timm's fused qkv projections; {whole}"
                 continue
-            g = make(graph, att, names)
-            if g is None: skipped[name] = "its heads' values reach layers that do not read them as they are"
-            elif len(g.units) >= 2: groups.append(g)
+            made = make(graph, att, names)
+            for g in made if isinstance(made, list) else [made]:  # one group, or a list of them (a lambda layer's)
+                if g is None: skipped[name] = "its heads' values reach layers that do not read them as they are"
+                elif len(g.units) >= 2 and g.name not in excluded: groups.append(g)
             continue
         n = graph.out_channels(m)
         cs = []
