@@ -513,6 +513,19 @@ def _mark_splits(dg):
         node.module.split_sizes, node.module.offsets, node.module.fp_pieces = split, np.cumsum([0, *split]).tolist(), pieces
         node.module.fp_chunk = not hasattr(fn, '_saved_split_sizes')  # `chunk` (or a split of one size): its pieces follow the width
 
+def _single_head(m:nn.Module)->bool:
+    "Whether `m` is laid out as timm SHViT's single-head attention (`SHSA`): ints `pdim`, `qk_dim` and `dim`, a norm `pre_norm` of its input's first `pdim` channels, a conv `qkv.c` of the queries, keys and values, and `proj`; it reshapes its values to `pdim` channels"
+    a = vars(m)
+    return (all(type(a.get(k)) is int for k in ('pdim', 'qk_dim', 'dim')) and isinstance(m._modules.get('pre_norm'), nn.Module)
+            and isinstance(getattr(m._modules.get('qkv'), 'c', None), nn.Conv2d) and 'proj' in m._modules)
+
+def _mark_held_pieces(dg, model):
+    "Mark the pieces of a split that stay whole: the channels a single-head attention like timm SHViT's attends over (`_single_head`: the first `pdim` of its input, which it reshapes its values to), so the stream's channels there never go"
+    for m in model.modules():
+        if not _single_head(m) or (n := dg.module2node.get(m.pre_norm)) is None or len(n.inputs) != 1: continue
+        s = n.inputs[0]
+        if s.type == ops.OPTYPE.SPLIT and n in getattr(s.module, 'fp_pieces', {}): s.module.fp_held = {n}
+
 def _equal_pieces(node)->tuple|None:
     "`(pieces, size, last)` of a split node that cuts its input wherever its middle is (`chunk`): pieces of `size`, the last `last` wide (narrower where the width does not divide, timm EdgeNeXt's `x.chunk(3)` of 88 channels: 30, 30, 28); else None"
     sizes = node.module.split_sizes
@@ -534,7 +547,7 @@ def _update_split_mapping(dg, node):
     for out, nrs in pieces.items():  # a consumer may read several pieces (EVA's SwiGLU multiplies the two halves)
         if node in (getattr(out.module, 'fp_segments', None) or ()) and any(p is not None for p in out.module.fp_segment_pieces): continue  # `_update_concat_mapping` maps it
         ranges = [(offsets[i], offsets[i + 1]) for i in nrs]
-        one = sum(b - a for a, b in ranges) == 1  # a piece of one channel maps none (`_Unmapped`): MobileViT v2's query, broadcast over its keys
+        one = sum(b - a for a, b in ranges) == 1 or out in getattr(node.module, 'fp_held', ())  # a piece of one channel maps none (`_Unmapped`): MobileViT v2's query, broadcast over its keys; nor one held whole (`_mark_held_pieces`)
         for dep in node.dependencies:
             if dep.target is out: dep.index_mapping[0] = _Unmapped(own=True, piece=ranges[0]) if one else _PiecesMapping(ranges, reverse=False)
         for dep in out.dependencies:
@@ -595,6 +608,10 @@ def _split_attributes(dg, model)->list:
             at = [i for i, s in enumerate(sizes) if s > 1]  # or an int every piece wider than one is (MobileViT v2's `embed_dim`: `[1, embed_dim, embed_dim]`)
             hit = next((k for k, v in vars(m).items() if type(v) is int and len(at) > 1 and all(sizes[i] == v for i in at)), None)
             if hit is not None: res.append((node, name, hit, at)); break
+            a = vars(m)  # or two unequal pieces, the second the rest of an int of the whole width (timm SHViT's `[pdim, dim - pdim]`)
+            if len(sizes) != 2 or sizes[0] == sizes[1] or not any(type(w) is int and w == sizes[0] for w in a.values()): continue
+            hit = next((k for k, v in a.items() if type(v) is int and v == sum(sizes)), None)
+            if hit is not None: res.append((node, name, hit, 'width')); break
         else:
             if piece is not None: res.append(piece)
     return res
@@ -846,6 +863,7 @@ class Graph:
                 try:
                     with torch.enable_grad(), _no_saved_activations(), rnns: dg = _build_graph(model, example_inputs, forward_fn, concats.stacks)  # hooked before torch-pruning's
                     _mark_splits(dg)  # before the concatenations: one may join pieces of a split
+                    _mark_held_pieces(dg, model)
                     _fix_concats(dg, concats.sizes)
                     _mark_tiles(dg, concats.reshapes)
                     _map_pixel_shuffles(dg)
@@ -1278,7 +1296,7 @@ def awd_rnns(m:nn.Module)->list|None:
 def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
     return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN') or _pixel_embed(m)
-            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m) or _lambda_layers(m)]
+            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m) or _lambda_layers(m) or _single_head(m)]
 
 def blur_pool(m:nn.Module)->bool:
     "Whether `m` is laid out as timm's `BlurPool2d` built for a width (TResNet's anti-aliased downsampling): an int `channels`, an int `filt_size` and a buffer `filt` of one blur kernel per channel, shaped `(channels, 1, filt_size, filt_size)`, that its forward convolves each channel with"
@@ -1316,7 +1334,7 @@ def _multi_query(m:nn.Module)->bool:
             and type(vars(m).get('key_dim')) is int and type(vars(m).get('value_dim')) is int)
 
 def sync_attributes(model:nn.Module, holders:list=None):
-    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`), EfficientFormerV2 (its attention's `num_heads`, `dh`), LambdaNet (its lambda layer's `dim_qk`, `dim_v`) and TNT (its pixel embedding's `in_dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
+    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`), EfficientFormerV2 (its attention's `num_heads`, `dh`), LambdaNet (its lambda layer's `dim_qk`, `dim_v`), SHViT (its attention's `qk_dim`) and TNT (its pixel embedding's `in_dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
     for m in model.modules() if holders is None else holders:  # by name: fasterprune does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
         elif _pixel_embed(m): m.in_dim = m.proj.out_channels  # TNT's pixels: `x.reshape(B * self.num_patches, self.in_dim, -1)`
@@ -1339,6 +1357,7 @@ def sync_attributes(model:nn.Module, holders:list=None):
             m.num_heads = m.dh // m.d
             if isinstance(vars(m).get('attention_bias_cache'), dict): m.attention_bias_cache = {}
         elif (ls := _lambda_layers(m)): m.dim_qk, m.dim_v = _lambda_keys(ls[3]), m.norm_v.num_features  # the sizes its forward splits `qkv` and reshapes with
+        elif _single_head(m): m.qk_dim = (m.qkv.c.out_channels - m.pdim) // 2  # SHViT's: its queries and keys, then `pdim` values
 
 @patch
 def merged(self:Graph, todo:dict)->dict:

@@ -10,12 +10,12 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'group_parts', 
            'fused_layers', 'attention_of', 'head_units', 'head_couplings', 'kv_attention_of', 'kv_head_group',
            'fused_attention_of', 'fused_head_group', 'indexed_head_group', 'interleaved_head_group', 'gated_head_group',
            'halo_head_group', 'lambda_layer_of', 'lambda_key_group', 'lambda_groups', 'lambda_value_group',
-           'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'lite_attention_of',
-           'lite_attention_group', 'outlook_attention_of', 'global_query_of', 'head_parts', 'global_query_heads',
-           'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'multi_query_attention_of',
-           'multi_query_key_group', 'multi_query_value_group', 'conv_attention_of', 'conv_head_group',
-           'pooled_attention_of', 'pooled_head_group', 'collect_groups', 'renumber_groups', 'scored_params',
-           'channel_scores', 'group_scores', 'position_scores']
+           'single_head_of', 'single_head_group', 'query_kv_head_group', 'separate_head_group', 'shared_encoding_group',
+           'lite_attention_of', 'lite_attention_group', 'outlook_attention_of', 'global_query_of', 'head_parts',
+           'global_query_heads', 'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard',
+           'multi_query_attention_of', 'multi_query_key_group', 'multi_query_value_group', 'conv_attention_of',
+           'conv_head_group', 'pooled_attention_of', 'pooled_head_group', 'collect_groups', 'renumber_groups',
+           'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -25,7 +25,7 @@ from functools import cached_property
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers, _lambda_keys
+from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers, _lambda_keys, _single_head
 from .counting import is_conv1d, rnn_dims, layer_io, NORMS
 
 # %% ../nbs/04_groups.ipynb #d633a625
@@ -437,6 +437,20 @@ def lambda_value_group(graph:Graph, att:tuple, names:dict)->Group|None:
     cs += [graph.coupling(l, out, outs, outs % vd) for l, out in readers]
     return Group(qkv, names[qkv], cs, vd, roots[:, None], [names[qkv]])
 
+def single_head_of(m:nn.Module)->tuple|None:
+    "`(qkv, its norm, key width)` of a single-head attention like timm SHViT's `SHSA` (`_single_head`): `qkv.c`'s outputs are its queries and keys, `qk_dim` each, then `pdim` values; else None"
+    if not _single_head(m) or not isinstance(n := m.qkv._modules.get('bn'), nn.BatchNorm2d): return None
+    qkv, kd = m.qkv.c, m.qk_dim
+    return (qkv, n, kd) if qkv.out_channels == 2 * kd + m.pdim == n.num_features else None
+
+def single_head_group(graph:Graph, att:tuple, names:dict)->Group|str:
+    "The group of a single-head attention's key dimensions (`att`: `(single_head_of(module), attention mode)`): a position is one dimension of its queries and of its keys (rows of `qkv.c` and its norm); its values stay, as wide as the channels of its input it attends over. With `attention='heads'` its one head stays whole: the reason"
+    (qkv, norm, kd), mode = att
+    if mode != 'head_dim': return "its attention has a single head, which cannot go (attention='head_dim' narrows it instead)"
+    roots = torch.arange(2 * kd)  # its queries, then its keys
+    cs = [graph.coupling(l, True, roots, roots) for l in (qkv, norm)]
+    return Group(qkv, names[qkv], cs, 2 * kd, roots.view(2, kd).T, [names[qkv]])
+
 def query_kv_head_group(graph:Graph, m:nn.Module, names:dict)->Group:
     "The heads' group of an attention like timm LeViT's `AttentionDownsample` (`query_kv_attention_of`): a position is one head's key and value rows of `kv` (and of the norm after it), its query rows of `q` (and of its norm), the inputs of `proj` that read its values, and what the attention holds per head (its `attention_biases`)"
     q, kv, proj, heads, kd, vd = query_kv_attention_of(m)
@@ -818,6 +832,7 @@ def collect_groups(
         elif (att := lite_attention_of(m)) is not None:
             projs = (att[0], *[c for pair in att[1] for c in pair])  # its depthwise convs root no group of their own either
             built.update({l: (lite_attention_group, att, projs, None) for l in projs})
+        elif (att := single_head_of(m)) is not None: built[att[0]] = (single_head_group, (att, attention), att[:1], None)  # SHViT's
         elif (att := lambda_layer_of(m)) is not None:  # LambdaNet's: its values and its key dimensions, two groups built at once
             projs = (att[0], att[3]) if isinstance(att[3], nn.Module) else (att[0],)  # `conv_lambda` roots no group of its own either
             built.update({l: (lambda_groups, (m, att), projs, None) for l in projs})
@@ -842,8 +857,9 @@ def collect_groups(
                 skipped[name] = f"attention={attention!r} leaves the attention's heads whole" if attention == 'none' else f"attention='head_dim' narrows the heads of timm's fused qkv projections; {whole}"
                 continue
             made = make(graph, att, names)
-            for g in made if isinstance(made, list) else [made]:  # one group, or a list of them (a lambda layer's)
-                if g is None: skipped[name] = "its heads' values reach layers that do not read them as they are"
+            for g in made if isinstance(made, list) else [made]:  # one group, or a list of them (a lambda layer's), or why none
+                if isinstance(g, str): skipped[name] = g
+                elif g is None: skipped[name] = "its heads' values reach layers that do not read them as they are"
                 elif len(g.units) >= 2 and g.name not in excluded: groups.append(g)
             continue
         n = graph.out_channels(m)
@@ -902,7 +918,7 @@ def collect_groups(
         groups.append(Group(m, name, [c for c in cs if not c.inert], n, units, members, fixed, heads,  # ConViT's `MHSA` reshapes with its input's width
                             tied=heads is not None and _width_from_input(att[0], att[1] * att[2]), queries=queried))  # ops that pass channels on: no longer needed
     covered = _covered(groups)
-    for m, rest in _uncovered(covered, layers, graph, ignored):  # timm DPN: a conv's outputs feed a residual stream, whose group takes them, and a dense one
+    for m, rest in _uncovered(covered, [l for l in layers if l not in built], graph, ignored):  # timm DPN: a conv's outputs feed a residual stream, whose group takes them, and a dense one (not in a group fasterprune builds: what it leaves stays)
         if names[m] in excluded: continue
         try:
             cs = graph.couplings(m, rest)
