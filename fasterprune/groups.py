@@ -437,6 +437,8 @@ def lambda_value_group(graph:Graph, att:tuple, names:dict)->Group|None:
     cs += [graph.coupling(l, out, outs, outs % vd) for l, out in readers]
     return Group(qkv, names[qkv], cs, vd, roots[:, None], [names[qkv]])
 
+_SINGLE_HEAD = "its attention has a single head, which cannot go (attention='head_dim' narrows it instead)"
+
 def single_head_of(m:nn.Module)->tuple|None:
     "`(qkv, its norm, key width)` of a single-head attention like timm SHViT's `SHSA` (`_single_head`): `qkv.c`'s outputs are its queries and keys, `qk_dim` each, then `pdim` values; else None"
     if not _single_head(m) or not isinstance(n := m.qkv._modules.get('bn'), nn.BatchNorm2d): return None
@@ -446,7 +448,7 @@ def single_head_of(m:nn.Module)->tuple|None:
 def single_head_group(graph:Graph, att:tuple, names:dict)->Group|str:
     "The group of a single-head attention's key dimensions (`att`: `(single_head_of(module), attention mode)`): a position is one dimension of its queries and of its keys (rows of `qkv.c` and its norm); its values stay, as wide as the channels of its input it attends over. With `attention='heads'` its one head stays whole: the reason"
     (qkv, norm, kd), mode = att
-    if mode != 'head_dim': return "its attention has a single head, which cannot go (attention='head_dim' narrows it instead)"
+    if mode != 'head_dim': return _SINGLE_HEAD
     roots = torch.arange(2 * kd)  # its queries, then its keys
     cs = [graph.coupling(l, True, roots, roots) for l in (qkv, norm)]
     return Group(qkv, names[qkv], cs, 2 * kd, roots.view(2, kd).T, [names[qkv]])
@@ -583,13 +585,17 @@ def _width_from_input(m:nn.Module, inner:int)->bool:
     qkv = fused_layers(m)[0]
     return layer_io(qkv)[0] == inner and not any(vars(m).get(k) == inner for k in ('attn_dim', 'dim_out_qk', 'dim_out_v'))
 
+def _feeding(groups:list, layer)->'Group|None':
+    "The group among `groups` whose channels are `layer`'s inputs"
+    return next((g for g in groups if any(c.module is layer and not c.is_out for c in g.couplings)), None)
+
 def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->tuple:
     "`(groups, {root name: why})`: the groups that feed an attention taking its heads' width from its input's kept in multiples of its head width ('heads') or head count ('head_dim') and marked `tied`, the attention's group set to follow them; where one of the two is not pruned (ignored, no group, or an input whose channels that can never go are no multiple of that width), the other is left out too. `_width_from_input` says which attentions may; `breaks_alone(group, key)`, where given, settles it: such an attention's forward breaks when its heads lose one position alone, and when its input does (heads may break alone for another reason; where the heads have no group, the input alone decides: TinyViT's does not break)"
     heads = {g.attention[0]: g for g in groups if g.attention is not None}
     def reads(m, inner):  # whether attention `m` reads its heads' width from its input's
         if not _width_from_input(m, inner) or breaks_alone is None: return _width_from_input(m, inner)
         g, qkv = heads.get(names[m]), fused_layers(m)[0]
-        stream = next((s for s in groups if any(c.module is qkv and not c.is_out for c in s.couplings)), None)
+        stream = _feeding(groups, qkv)
         return (g is None or breaks_alone(g, (type(m), 'heads'))) and (stream is None or breaks_alone(stream, (type(m), 'input')))
     for g in groups:
         if g.tied and not reads(m := by_name[g.attention[0]], g.n // head_parts(m)): g.tied = False  # timm's Swin: its forward reshapes with -1
@@ -615,7 +621,7 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
     for m in names:  # VOLO's outlook attentions: their values, as many as their input's channels, in heads of `C // num_heads`
         if (o := outlook_attention_of(m)) is None: continue
         v, a, heads = o
-        stream = next((g for g in groups if any(c.module is v and not c.is_out for c in g.couplings)), None)  # the group that feeds `v`
+        stream = _feeding(groups, v)
         at, values = next(((i, g) for i, g in enumerate(groups) if g.root is v), (None, None))
         if values is None or values.fixed or values.granularity != 1 or values.n % heads: continue  # no group of its values: the forward check decides
         if stream is None or stream.name in skipped:
@@ -625,12 +631,12 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
         stream.step = math.lcm(stream.step, heads)
     for m in names:  # LambdaNet's lambda layers: their output, every head's values, is reshaped to their input's width
         if (att := lambda_layer_of(m)) is None or (values := next((g for g in groups if g.root is att[0]), None)) is None: continue  # no group of its values: the forward check decides
-        stream = next((g for g in groups if any(c.module is att[0] and not c.is_out for c in g.couplings)), None)  # the group that feeds `qkv`
+        stream = _feeding(groups, att[0])  # the group that feeds `qkv`
         if stream is None or stream.name in skipped: skipped[values.name] = f"{names[m]} reshapes its output to its input's width, which is not pruned"; continue
         values.follows, stream.step = (stream.root, att[4]), math.lcm(stream.step, att[4])  # one value per head's worth of input channels
     for m in names:  # Twins' and PVT v2's subsampling conv `sr`, whose outputs the attention reshapes with its input's width: as many as its input
         if (s := separate_attention_of(m)) is None or not isinstance(sr := m._modules.get('sr'), nn.Conv2d): continue
-        stream = next((g for g in groups if any(c.module is s[0] and not c.is_out for c in g.couplings)), None)  # the group that feeds `q`
+        stream = _feeding(groups, s[0])  # the group that feeds `q`
         for g in groups:
             if g is stream or g.follows is not None or not any(c.module is sr and c.is_out for c in g.couplings): continue
             if stream is None or stream.name in skipped: skipped[g.name] = f"{names[m]} reshapes the outputs of its subsampling conv `sr` with its input's width, which is not pruned"
@@ -910,7 +916,7 @@ def collect_groups(
             if units is None: skipped[name] = "its channels do not follow the attention's heads"; continue
             cs = head_couplings(cs, *att, attention)
         if len(units) < 2 and (heads is not None or queried is not None) and attention == 'heads':
-            skipped[name] = "its attention has a single head, which cannot go (attention='head_dim' narrows it instead)"; continue
+            skipped[name] = _SINGLE_HEAD; continue
         if len(units) < 2:  # said, not silently kept: a user asking for 50% expects to hear why these stay
             skipped[name] = f"its {n} channels go all together or not at all: grouped layers read them in {units.shape[1]} slices that must keep equal widths"; continue
         if (p := next((c for c in cs if isinstance(c.module, nn.Parameter) and c.size > c.module.shape[c.pruning_dim]), None)) is not None:  # GCViT: its stream reaches its bias tables' heads
