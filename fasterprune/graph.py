@@ -305,6 +305,7 @@ def _update_reshape_mapping(dg, node):
     k = getattr(node.module, 'fp_tile', None)
     if k is None and (_regroups(dg, node) or _squeezes(node) or getattr(node.module, 'fp_flat', False)):
         for in_node in node.inputs:
+            if in_node.type == ops.OPTYPE.SPLIT and getattr(in_node.module, 'fp_pieces', None): continue  # the split maps its piece (`_update_split_mapping`), whichever of the two comes first
             for dep in in_node.dependencies:
                 if dep.target is node: dep.index_mapping[0] = None
             for dep in node.dependencies:
@@ -408,6 +409,58 @@ def _mark_channel_pools(dg, matmuls:dict):
         for r in chain + path + weights:  # channels pass as they are (the weights' one channel too, up to the matmul)
             if r.type == ops.OPTYPE.RESHAPE: r.module.fp_flat = True
         mm.module.fp_pool = right
+
+def _from_softmax(node)->bool:
+    "Whether `node`, a matmul's operand, is made from a softmax through reshapes, expansions and transposes: an attention's weights"
+    for _ in range(8):
+        if node.grad_fn is not None and node.grad_fn.name() == 'SoftmaxBackward0': return True
+        if len(node.inputs) != 1 or node.type not in (ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND, ops.OPTYPE.ELEMENTWISE): return False
+        node = node.inputs[0]
+    return False
+
+def _mark_weighted_values(dg, matmuls:dict):
+    "Mark the matmuls that weigh every channel's positions with an attention's weights, `(..., C, N) @ (..., N, M)`, the right operand made from a softmax (timm EfficientViT-M's cascaded group attention: `v @ attn.transpose(-2, -1)` of values laid out as a map's channels): channels pass from the left operand to the result as they are, through the reshapes on the way and the views of the result that keep its first two dimensions (`fp_flat`), and the weights map to none (`fp_pool`, as a channel pool's). Every op that made the weights, back to the matmul of queries and keys, holds positions by positions (`fp_positions`: no channel passes in or out, the attention's bias tables included), and that matmul's operands pass their channels to each other: a query's dimension goes with the same dimension of the keys"
+    for node in dg.module2node.values():
+        if (shapes := matmuls.get(node.grad_fn)) is None: continue
+        (*_, c, n), (*_, n2, m) = shapes
+        if n != n2 or min(c, n, m) < 2: continue
+        mm, path = node, []
+        while mm.grad_fn is not None and mm.grad_fn.name() != 'BmmBackward0' and len(mm.inputs) == 1 and len(path) < 2: path.append(mm); mm = mm.inputs[0]
+        if mm.grad_fn is None or mm.grad_fn.name() != 'BmmBackward0' or len(mm.inputs) != 2: continue
+        left, right = (next((i for i in mm.inputs if i.grad_fn is f), None) for f, _ in mm.grad_fn.next_functions)
+        if left is None or right is None or left is right or not _from_softmax(right): continue
+        chain, shape_in, shape_out = _operand_chain(left)
+        if shape_in is None or len(shape_in) < 3 or shape_in[1] != c or shape_out[:2] != shape_in[:2]: continue  # values: a `(B, C, H, W)` map flattened to `(B, C, H * W)`
+        views, out = [], node
+        while len(views) < 3 and len(outs := [o for o in out.outputs if o.type == ops.OPTYPE.RESHAPE]) == 1 == len(out.outputs):  # the result viewed back as a map
+            si, so = getattr(outs[0].module, 'fp_shape_in', None), getattr(outs[0].module, 'fp_shape_out', None)
+            if si is None or so is None or len(si) < 3 or si[:2] != so[:2] or si[1] != c: break
+            views.append(out := outs[0])
+        region, scores, todo = set(), [], [right]  # what made the weights: positions by positions, back to the scores' matmul
+        while todo and len(region) <= 32:
+            r = todo.pop()
+            if r in region or r.type not in (ops.OPTYPE.ELEMENTWISE, ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND): continue
+            if r.grad_fn is not None and r.grad_fn.name() == 'BmmBackward0': scores.append(r); continue
+            region.add(r); todo += r.inputs
+        if len(scores) != 1 or todo: continue  # not one attention's scores: left to torch-pruning
+        for o in scores[0].inputs:  # the queries' and keys' dimensions pass through the reshapes on the way as they are
+            for _ in range(8):
+                if o.type not in (ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND, ops.OPTYPE.ELEMENTWISE) or len(o.inputs) != 1: break
+                if o.type == ops.OPTYPE.RESHAPE: o.module.fp_flat = True
+                o = o.inputs[0]
+        for r in chain + path + views:
+            if r.type == ops.OPTYPE.RESHAPE: r.module.fp_flat = True
+        for r in region: r.module.fp_positions = True
+        mm.module.fp_pool = right
+
+def _unmap_positions(dg):
+    "No channel passes into or out of the ops `_mark_weighted_values` found holding positions by positions"
+    for node in dg.module2node.values():
+        if not getattr(node.module, 'fp_positions', False): continue
+        for dep in node.dependencies: dep.index_mapping[0] = _Unmapped()
+        for i in node.inputs:
+            for dep in i.dependencies:
+                if dep.target is node: dep.index_mapping[0] = _Unmapped()
 
 def _operand_chain(node)->tuple:
     "`(nodes, shape in, shape out)`: the reshapes, expansions, unsqueezes and softmaxes back from `node` (an operand of a matmul) to the first reshape the trace recorded (`_mark_tiles`), and its shapes"
@@ -571,6 +624,7 @@ def _update_index_maps(dg):
             if update is None: continue
             try: update(dg, node)
             except ZeroDivisionError: pass  # shapes torch-pruning cannot infer: no mapping, the pruned-model check decides
+    _unmap_positions(dg)  # last: the maps of its neighbours' edges are set by then
 
 def channel_multiplier(m)->int|None:
     "`k` when `m` is a convolution that expands each input channel into `k >= 2` outputs of its own (`groups == in_channels`, `out_channels == k * in_channels`: timm FastViT's downsampling), else None"
@@ -869,6 +923,7 @@ class Graph:
                     _map_pixel_shuffles(dg)
                     _mark_piece_sums(dg)
                     _mark_channel_pools(dg, concats.matmuls)
+                    _mark_weighted_values(dg, concats.matmuls)
                     _map_rnn_states(dg)
                     owners = {n: concats.slices.get(n.grad_fn) for n in dg.module2node.values() if n.type == ops.OPTYPE.SLICE}
                     _release_trace(dg)
@@ -1078,6 +1133,17 @@ def per_head(self:Graph, p:nn.Parameter, heads:int)->bool:
     if node is None or len(dims) != 1: return False
     node.pruning_dim = dims[0]
     return True
+
+@patch
+def split_after(self:Graph, layer:nn.Module):
+    "The split op that cuts `layer`'s outputs into pieces, past its norms and views (the queries, keys and values of a head of timm EfficientViT-M: `cascaded_attention_of`), for `coupling`; else None"
+    node = self.dg.module2node[layer]
+    for _ in range(4):
+        if len(node.outputs) != 1: return None
+        node = node.outputs[0]
+        if node.type == ops.OPTYPE.SPLIT: return node.module
+        if node.type != ops.OPTYPE.RESHAPE and not isinstance(node.module, NORMS): return None
+    return None
 
 @patch
 def coupling(self:Graph, layer:nn.Module, is_out:bool, idxs:torch.Tensor, root_idxs:torch.Tensor)->Coupling:
@@ -1296,7 +1362,7 @@ def awd_rnns(m:nn.Module)->list|None:
 def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
     return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN') or _pixel_embed(m)
-            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m) or _lambda_layers(m) or _single_head(m)]
+            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m) or _lambda_layers(m) or _single_head(m) or _cascaded(m)]
 
 def blur_pool(m:nn.Module)->bool:
     "Whether `m` is laid out as timm's `BlurPool2d` built for a width (TResNet's anti-aliased downsampling): an int `channels`, an int `filt_size` and a buffer `filt` of one blur kernel per channel, shaped `(channels, 1, filt_size, filt_size)`, that its forward convolves each channel with"
@@ -1328,13 +1394,19 @@ def _lambda_keys(p)->int:
     "The key dimensions of a lambda layer's positions (`_lambda_layers`): `conv_lambda`'s outputs, or the last dimension of `pos_emb`"
     return p.shape[-1] if isinstance(p, nn.Parameter) else p.out_channels
 
+def _cascaded(m:nn.Module)->bool:
+    "Whether `m` is laid out as a cascaded group attention like timm EfficientViT-M's `CascadedGroupAttention` (`cascaded_attention_of`): `ModuleList`s `qkvs` and `dws` of one module per head, and ints `num_heads`, `key_dim` and `val_dim`, the sizes it splits each head's queries, keys and values with"
+    a = vars(m)
+    return (all(isinstance(m._modules.get(k), nn.ModuleList) for k in ('qkvs', 'dws')) and all(type(a.get(k)) is int for k in ('num_heads', 'key_dim', 'val_dim'))
+            and len(m._modules['qkvs']) == len(m._modules['dws']) == a['num_heads'])
+
 def _multi_query(m:nn.Module)->bool:
     "Whether `m` is laid out as a multi-query attention like timm's `MultiQueryAttention2d` (`multi_query_attention_of`): convs `proj` in `Sequential`s `query`, `key`, `value` and `output`, and int attributes `key_dim`, `value_dim`"
     return (all(isinstance(s := m._modules.get(k), nn.Sequential) and isinstance(s._modules.get('proj'), nn.Conv2d) for k in ('query', 'key', 'value', 'output'))
             and type(vars(m).get('key_dim')) is int and type(vars(m).get('value_dim')) is int)
 
 def sync_attributes(model:nn.Module, holders:list=None):
-    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`), EfficientFormerV2 (its attention's `num_heads`, `dh`), LambdaNet (its lambda layer's `dim_qk`, `dim_v`), SHViT (its attention's `qk_dim`) and TNT (its pixel embedding's `in_dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
+    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`; EfficientViT-M's cascaded attention's `key_dim`, `val_dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`), EfficientFormerV2 (its attention's `num_heads`, `dh`), LambdaNet (its lambda layer's `dim_qk`, `dim_v`), SHViT (its attention's `qk_dim`) and TNT (its pixel embedding's `in_dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
     for m in model.modules() if holders is None else holders:  # by name: fasterprune does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
         elif _pixel_embed(m): m.in_dim = m.proj.out_channels  # TNT's pixels: `x.reshape(B * self.num_patches, self.in_dim, -1)`
@@ -1358,6 +1430,9 @@ def sync_attributes(model:nn.Module, holders:list=None):
             if isinstance(vars(m).get('attention_bias_cache'), dict): m.attention_bias_cache = {}
         elif (ls := _lambda_layers(m)): m.dim_qk, m.dim_v = _lambda_keys(ls[3]), m.norm_v.num_features  # the sizes its forward splits `qkv` and reshapes with
         elif _single_head(m): m.qk_dim = (m.qkv.c.out_channels - m.pdim) // 2  # SHViT's: its queries and keys, then `pdim` values
+        elif _cascaded(m) and isinstance(dw := getattr(m.dws[0], 'conv', None), nn.Conv2d) and isinstance(qkv := getattr(m.qkvs[0], 'conv', None), nn.Conv2d):
+            m.key_dim = dw.out_channels  # EfficientViT-M's: each head's queries (its depthwise conv's channels) and keys, then its values
+            m.val_dim = qkv.out_channels - 2 * m.key_dim
 
 @patch
 def merged(self:Graph, todo:dict)->dict:

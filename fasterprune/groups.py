@@ -14,8 +14,9 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'group_parts', 
            'lite_attention_of', 'lite_attention_group', 'outlook_attention_of', 'global_query_of', 'head_parts',
            'global_query_heads', 'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard',
            'multi_query_attention_of', 'multi_query_key_group', 'multi_query_value_group', 'conv_attention_of',
-           'conv_head_group', 'pooled_attention_of', 'pooled_head_group', 'collect_groups', 'renumber_groups',
-           'scored_params', 'channel_scores', 'group_scores', 'position_scores']
+           'conv_head_group', 'pooled_attention_of', 'pooled_head_group', 'cascaded_attention_of', 'cascaded_key_group',
+           'tie_cascaded_values', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores',
+           'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -25,7 +26,7 @@ from functools import cached_property
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers, _lambda_keys, _single_head
+from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers, _lambda_keys, _single_head, _cascaded
 from .counting import is_conv1d, rnn_dims, layer_io, NORMS
 
 # %% ../nbs/04_groups.ipynb #d633a625
@@ -773,6 +774,54 @@ def pooled_head_group(graph:Graph, att:tuple, names:dict)->Group:
         cs += [graph.coupling(t, True, dims, dims) for t in per_dim if t in graph.dg.module2node]  # dimension j: in the unit of the first head's query j
     return Group(qkv, names[qkv], cs, 3 * e, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, e))
 
+# %% ../nbs/04_groups.ipynb #bb3b0588
+def cascaded_attention_of(m:nn.Module)->tuple|None:
+    "`(qkvs, dws, proj, heads, key width, value width)` of a cascaded group attention like timm EfficientViT-M's `CascadedGroupAttention` (`_cascaded`): head `i` reads the `i`-th chunk of the input plus head `i-1`'s output; a 1x1 conv in `qkvs` gives its `key_dim` queries, `key_dim` keys and `val_dim` values, a depthwise conv in `dws` runs over its queries, and the one conv in `proj` reads every head's output. `qkvs` and `dws`: `(conv, [norms])` per head; else None"
+    if not _cascaded(m): return None
+    a = vars(m)
+    h, kd, vd = a['num_heads'], a['key_dim'], a['val_dim']
+    def parts(mod):  # timm's `ConvNorm`: a conv and its BatchNorm
+        convs = [l for l in mod.modules() if isinstance(l, nn.Conv2d)]
+        return (convs[0], [l for l in mod.modules() if isinstance(l, NORMS)]) if len(convs) == 1 else None
+    qkvs, dws = [parts(q) for q in m.qkvs], [parts(d) for d in m.dws]
+    projs = [l for l in m._modules['proj'].modules() if isinstance(l, nn.Conv2d)] if isinstance(m._modules.get('proj'), nn.Module) else []
+    if None in qkvs or None in dws or len(projs) != 1: return None
+    p = projs[0]
+    if (any((q.in_channels, q.out_channels, q.groups) != (vd, 2 * kd + vd, 1) for q, _ in qkvs) or p.groups != 1 or p.in_channels != h * vd
+        or any(not d.in_channels == d.out_channels == d.groups == kd for d, _ in dws)): return None
+    return qkvs, dws, p, h, kd, vd
+
+def cascaded_key_group(graph:Graph, att:tuple, names:dict)->Group:
+    "The key dimensions of a cascaded group attention (`cascaded_attention_of`): a position is one dimension of every head's queries and keys, their rows of each head's conv in `qkvs` (and its norms), and that channel of each head's depthwise conv in `dws` (and its norms)"
+    qkvs, dws, _, h, kd, _ = att
+    roots = torch.arange(kd)
+    splits = [s for q, _ in qkvs if (s := graph.split_after(q)) is not None]  # the ops that split them, whose sizes follow (and `Graph.sync_splits` writes back)
+    cs = [graph.coupling(l, True, torch.cat([roots, kd + roots]), roots.repeat(2)) for q, ns in qkvs for l in (q, *ns)]  # its queries, then its keys
+    cs += [graph.coupling(s, True, torch.cat([roots, kd + roots]), roots.repeat(2)) for s in splits]
+    cs += [graph.coupling(l, True, roots, roots) for d, ns in dws for l in (d, *ns)]
+    root = qkvs[0][0]
+    return Group(root, names[root], cs, kd, roots[:, None], [names[l] for l, _ in qkvs + dws])
+
+def tie_cascaded_values(graph:Graph, groups:list, names:dict)->list:
+    "`groups` with the values of each cascaded group attention's last head (`cascaded_attention_of`) joined to the group of its input: head `i`'s values are added to the input's chunk `i+1`, so that group holds them already, one channel of every chunk per position; the last head's are read by `proj` alone, and go with the same channel of the first chunk"
+    for m in names:
+        if (att := cascaded_attention_of(m)) is None: continue
+        qkvs, _, p, h, kd, vd = att
+        if (g := _feeding(groups, qkvs[0][0])) is None: continue  # the input is not pruned: neither are the values
+        chunk = next(c for c in g.couplings if c.module is qkvs[0][0] and not c.is_out)  # the first chunk, as the first head reads it
+        offsets, roots = chunk.idxs, chunk.root_idxs
+        split = graph.split_after(qkvs[-1][0])
+        adds = {(l, True): 2 * kd + offsets for l in (qkvs[-1][0], *qkvs[-1][1], *([split] if split is not None else []))} | {(p, False): (h - 1) * vd + offsets}
+        cs = list(g.couplings)
+        for (l, out), idxs in adds.items():
+            i = next((i for i, c in enumerate(cs) if c.module is l and c.is_out == out), None)
+            if i is None: cs.append(graph.coupling(l, out, idxs, roots)); continue
+            c = cs[i]  # `proj`: the other heads' values reach it through the concatenation of their outputs
+            if np.isin(idxs.numpy(), c.idxs.numpy()).any(): continue  # reached already
+            cs[i] = replace(c, idxs=torch.cat([c.idxs, idxs]), root_idxs=torch.cat([c.root_idxs, roots]), size=max(c.size, int(idxs.max()) + 1))
+        groups[groups.index(g)] = replace(g, couplings=cs)
+    return groups
+
 # %% ../nbs/04_groups.ipynb #82471fed
 _WHOLE_HF = "this attention's heads go whole or not at all (a rotary embedding pairs their dimensions, a config derives their width)"
 
@@ -833,6 +882,9 @@ def collect_groups(
         elif (att := conv_attention_of(m)) is not None:  # EfficientFormerV2's
             projs = (*att[:4], *att[4])  # `q`, `k`, `v`, `v_local` and the talking heads root no group of their own
             built.update({l: (conv_head_group, (m, att), projs, "EfficientFormerV2's go whole or not at all (its talking heads mix the scores of heads of one width)") for l in projs})
+        elif (att := cascaded_attention_of(m)) is not None:  # EfficientViT-M's: its key dimensions, in either mode; its values are its input's channels (`tie_cascaded_values`)
+            projs = tuple(l for l, _ in att[0] + att[1])  # its depthwise convs root no group of their own either
+            built.update({l: (cascaded_key_group, att, projs, None) for l in projs})
         elif (att := multi_query_attention_of(m)) is not None:  # MobileNetV4's: every head narrower, in either mode
             built.update({att[1]: (multi_query_key_group, att, (att[1], att[0]), None), att[2]: (multi_query_value_group, att, (att[2],), None)})
         elif (att := lite_attention_of(m)) is not None:
@@ -945,7 +997,7 @@ def collect_groups(
         if not (isinstance(m, nn.RNNBase) and m.proj_size) or m in ignored or (m, 'cells') in ignored or (name := f'{names[m]}:cells') in excluded: continue
         if names[m] in graph.cells_given: skipped[name] = "its cell state is passed in from outside the layer (hx), at the width it has"
         elif m.hidden_size >= 2: groups.append(Group((m, 'cells'), name, [graph.cells_coupling(m)], m.hidden_size, torch.arange(m.hidden_size)[:, None], [name]))
-    groups, untied = tie_input_widths(groups, names, by_name, breaks_alone)
+    groups, untied = tie_input_widths(tie_cascaded_values(graph, groups, names), names, by_name, breaks_alone)
     groups, unstacked = tie_stacked_rnns(groups, names)
     groups, shared = untie_guard(merge_tied(groups), names)
     covered = _covered(groups)  # a layer whose group failed to build, all of whose outputs another group prunes, is not left alone (timm Hiera-AbsWin's last stage, doubled from the one before)
