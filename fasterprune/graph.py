@@ -86,10 +86,10 @@ _RESHAPES = ('reshape', 'view', 'flatten')
 _MATMULS = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bmm, torch.Tensor.bmm)
 
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, and `slices` every indexing's to the module whose forward took it"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped)`, and `slices` every indexing's to the module whose forward took it"
     def __init__(self):
         super().__init__()
-        self.sizes, self.reshapes, self.matmuls, self.stacks, self.slices, self.running = {}, {}, {}, {}, {}, []
+        self.sizes, self.reshapes, self.matmuls, self.stacks, self.slices, self.transposes, self.running = {}, {}, {}, {}, {}, {}, []
     def __enter__(self):  # `running`: the modules whose forward runs, innermost last
         self.hooks = (nn.modules.module.register_module_forward_pre_hook(lambda m, i: self.running.append(m)),
                       nn.modules.module.register_module_forward_hook(self._left, always_call=True))
@@ -108,6 +108,8 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
             and out.grad_fn is not None): self.reshapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
         if (func in _MATMULS and len(args) == 2 and all(isinstance(t, torch.Tensor) and t.dim() >= 3 for t in args)
             and isinstance(out, torch.Tensor) and out.grad_fn is not None): self.matmuls[out.grad_fn] = (tuple(args[0].shape), tuple(args[1].shape))
+        if (getattr(func, '__name__', None) in ('transpose', 'swapaxes', 'swapdims') and len(args) == 3 and isinstance(args[0], torch.Tensor)
+            and isinstance(out, torch.Tensor) and out.grad_fn is not None): self.transposes[out.grad_fn] = (out.dim(), frozenset((args[1] % out.dim(), args[2] % out.dim())))
         if func is torch.stack and isinstance(out, torch.Tensor) and out.grad_fn is not None:
             tensors = args[0] if args else kwargs['tensors']
             self.stacks[out.grad_fn] = ((args[1] if len(args) > 1 else kwargs.get('dim', 0)) % out.dim(), [tuple(t.shape) for t in tensors])
@@ -517,10 +519,11 @@ def _update_slice_mapping(dg, node):
     if width is not None and len(kept) == 1: _unmap(node)
 
 def _inferred(dg, node, out:bool=True)->int|None:
-    "torch-pruning's inference of `node`'s output (or input) channels, None where it cannot tell, without its warning when it gives up (after 500 steps, which a deep residual stream takes)"
+    "torch-pruning's inference of `node`'s output (or input) channels, None where it cannot tell or fails (timm's Gemma 4 ViT: a split's piece it has no size for), without its warning when it gives up (after 500 steps, which a deep residual stream takes)"
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', 'Maximum recursive depth reached')
-        return (tp_shapes.infer_out_channels_recursively if out else tp_shapes.infer_in_channels_recursively)(dg, node, [0])
+        try: return (tp_shapes.infer_out_channels_recursively if out else tp_shapes.infer_in_channels_recursively)(dg, node, [0])
+        except (IndexError, KeyError): return None
 
 def _out_channels(dg, node)->int|None:
     "torch-pruning's inference of `node`'s output channels, else those of the nearest layer above it through ops that keep them: torch-pruning's inference follows every path back and gives up after 500 steps, which a deep residual stream takes (timm TNT-S: the token slices of its last blocks passed for channel slices, and the stream's channels moved by one)"
@@ -633,7 +636,7 @@ def channel_multiplier(m)->int|None:
     return o // i if m.groups == i > 1 and o > i and o % i == 0 else None
 
 def _split_attributes(dg, model)->list:
-    "`[(split node, module name, attribute, pieces)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes (`pieces` None), or else an int equal to every piece wider than one (MobileViT v2's `embed_dim`; `pieces` their positions), or, for pieces of one size, an int equal to the whole width beside one equal to their number (timm SelectiveKernel's `in_channels // num_paths`; `pieces` `'width'`) or named as a width (`*_chs`, `*channels`: timm CrossStage's `expand_chs // 2`), in the nearest module above a layer that reads a piece, and where no module has such an int, the nearest with one equal to a piece (timm Res2Net's `width`; `pieces` all their positions); `Graph.sync_splits` writes them after a prune"
+    "`[(split node, module name, attribute, pieces)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes (`pieces` None), or else an int equal to every piece wider than one (MobileViT v2's `embed_dim`; `pieces` their positions), or, for pieces of one size, an int equal to the whole width beside one equal to their number (timm SelectiveKernel's `in_channels // num_paths`; `pieces` `'width'`) or named as a width (`*_chs`, `*channels`: timm CrossStage's `expand_chs // 2`), or, for two unequal pieces, an int of the whole width beside one of the first piece (timm SHViT's; `pieces` `'width'`) or one int of each (timm FasterNet's `dim_conv3`, `dim_untouched`; `pieces` `[0]` and `[1]`), in the nearest module above a layer that reads a piece, and where no module has such an int, the nearest with one equal to a piece (timm Res2Net's `width`; `pieces` all their positions); `Graph.sync_splits` writes them after a prune"
     res = []
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.SPLIT or not hasattr(node.module, 'fp_chunk') or not getattr(node.module, 'split_sizes', None): continue
@@ -666,6 +669,8 @@ def _split_attributes(dg, model)->list:
             if len(sizes) != 2 or sizes[0] == sizes[1] or not any(type(w) is int and w == sizes[0] for w in a.values()): continue
             hit = next((k for k, v in a.items() if type(v) is int and v == sum(sizes)), None)
             if hit is not None: res.append((node, name, hit, 'width')); break
+            ints = [[k for k, v in a.items() if type(v) is int and v == s] for s in sizes]  # or one int of each (timm FasterNet's `dim_conv3`, `dim_untouched`)
+            if all(len(k) == 1 for k in ints): res += [(node, name, k[0], [i]) for i, k in enumerate(ints)]; break
         else:
             if piece is not None: res.append(piece)
     return res
@@ -676,6 +681,29 @@ def _mixes_pieces(node, stacks:dict)->bool:
     if not isinstance(m, nn.Conv1d) or m.kernel_size != (1,) or m.out_channels != 1 or m.groups != 1 or len(node.inputs) != 1: return False
     dim, shapes = stacks.get(node.inputs[0].grad_fn, (None, []))
     return dim == 1 and len(shapes) == m.in_channels > 1 and all(len(s) == 2 for s in shapes)
+
+def _token_linears(dg, transposes:dict)->set:
+    "The linear layers that mix positions channel by channel: past a transpose that takes the channels from the last dimension, up to one that puts them back, through reshapes, activations and other such layers (timm's MLP-Mixer, ResMLP, gMLP: `x.transpose(1, 2)`, then linear layers over the tokens). A channel passes them as it is, with none of their weights (`_PIECE_MIXER`), and the reshapes on the way pass it too (`fp_flat`); `transposes`: `_recorded_concats.transposes`. Two such layers one after the other, the first's outputs the second's inputs (Mixer's MLP over the tokens), go in `dg.fp_token_mlps` (`Graph.token_mlps`)"
+    res, dg.fp_token_mlps = set(), []
+    for node in dg.module2node.values():
+        t = transposes.get(node.grad_fn)
+        if t is None or t[0] - 1 not in t[1] or len(t[1]) != 2: continue  # it moves the last dimension
+        layers, views, todo, seen, back = [], [], list(node.outputs), set(), False
+        while todo and len(seen) < 32:
+            o = todo.pop()
+            if o in seen: continue
+            seen.add(o)
+            if transposes.get(o.grad_fn) == t: back = True; continue  # the channels back in last place
+            if isinstance(o.module, nn.Linear): layers.append(o.module)
+            elif o.type == ops.OPTYPE.RESHAPE: views.append(o)
+            elif not (o.type == ops.OPTYPE.ELEMENTWISE and (len(o.inputs) == 1 or o.grad_fn is not None and o.grad_fn.name() in ('AddmmBackward0', 'MmBackward0'))): break  # anything else meets them (a linear layer's own product aside): not positions alone
+            todo += o.outputs
+        else:
+            if back and layers and not todo:
+                res.update(layers)
+                for v in views: v.module.fp_flat = True
+                if len(layers) == 2 and layers[0].out_features == layers[1].in_features: dg.fp_token_mlps.append(tuple(layers))  # met in order, one path
+    return res
 
 class _PieceMixerPruner(tp_function.BasePruningFunc):
     "A layer that mixes stacked tensors channel by channel (`_mixes_pieces`) as one torch-pruning passes channels through, registered with every graph that holds one: channel `c` of each stacked tensor is position `c` of its input and output, so it has nothing to cut (`prune_in_channels` is `prune_out_channels`: the two sides are one)"
@@ -714,7 +742,7 @@ class _SlicePruner(ops.DummyPruner):
 
 _SLICES = _SlicePruner()
 
-def _build_graph(model, example_inputs, forward_fn, stacks:dict=None):
+def _build_graph(model, example_inputs, forward_fn, stacks:dict=None, transposes:dict=None):
     "torch-pruning's `DependencyGraph.build_dependency`, with the index maps left to `_update_index_maps`; the layers that mix stacked tensors (`_mixes_pieces`, from the trace's `stacks`) pass channels through"
     dg = tp.DependencyGraph()
     dg.verbose, dg.model, dg.ignored_params = False, model, []
@@ -730,9 +758,10 @@ def _build_graph(model, example_inputs, forward_fn, stacks:dict=None):
         dg._in_channel_pruning_fn.add(_EXPANDING.prune_in_channels); dg._out_channel_pruning_fn.add(_EXPANDING.prune_out_channels)
     dg._param_to_name, dg.unwrapped_parameters = dg._detect_unwrapped_parameters(None)
     dg.module2node = dg._trace(model, example_inputs, forward_fn, output_transform=None)
-    if mixers := {n.module for n in dg.module2node.values() if _mixes_pieces(n, stacks or {})}:
-        for n in dg.module2node.values():
-            if n.module in mixers: n.inputs[0].module.fp_mixed = True  # the stack: not a stack of maps (`_mark_piece_sums`)
+    mixers = {n.module for n in dg.module2node.values() if _mixes_pieces(n, stacks or {})}
+    for n in dg.module2node.values():
+        if n.module in mixers: n.inputs[0].module.fp_mixed = True  # the stack: not a stack of maps (`_mark_piece_sums`)
+    if mixers := mixers | _token_linears(dg, transposes or {}):
         tp_pruner = dg.get_pruner_of_module
         dg.get_pruner_of_module = lambda m: _PIECE_MIXER if m in mixers else tp_pruner(m)
         dg._in_channel_pruning_fn.add(_PIECE_MIXER.prune_in_channels); dg._out_channel_pruning_fn.add(_PIECE_MIXER.prune_out_channels)
@@ -915,7 +944,7 @@ class Graph:
             for res['train'] in (True, False):
                 counter.macs, counter.terms, concats.sizes, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, {}, set()
                 try:
-                    with torch.enable_grad(), _no_saved_activations(), rnns: dg = _build_graph(model, example_inputs, forward_fn, concats.stacks)  # hooked before torch-pruning's
+                    with torch.enable_grad(), _no_saved_activations(), rnns: dg = _build_graph(model, example_inputs, forward_fn, concats.stacks, concats.transposes)  # hooked before torch-pruning's
                     _mark_splits(dg)  # before the concatenations: one may join pieces of a split
                     _mark_held_pieces(dg, model)
                     _fix_concats(dg, concats.sizes)
@@ -1133,6 +1162,18 @@ def per_head(self:Graph, p:nn.Parameter, heads:int)->bool:
     if node is None or len(dims) != 1: return False
     node.pruning_dim = dims[0]
     return True
+
+@patch
+def token_mlps(self:Graph)->list:
+    "`[(first, second)]`: the linear layers over the positions (`_token_linears`) that come in pairs, the first's outputs (its hidden units) the second's inputs: timm MLP-Mixer's MLP over the tokens"
+    return getattr(self.dg, 'fp_token_mlps', [])
+
+@patch
+def hidden_coupling(self:Graph, layer:nn.Linear, is_out:bool)->Coupling:
+    "A `Coupling` of all of a linear layer's outputs (or inputs) over the positions (`token_mlps`), each its own root channel, pruned as a linear layer's: channels pass it without cutting it (`_PIECE_MIXER`), its hidden units are its own"
+    idxs = torch.arange(layer.out_features if is_out else layer.in_features)
+    p = self.dg.REGISTERED_PRUNERS[ops.OPTYPE.LINEAR]
+    return Coupling(self.dg.module2node[layer], p.prune_out_channels if is_out else p.prune_in_channels, self.dg._module2name[layer], is_out, idxs, idxs, set(), len(idxs))
 
 @patch
 def split_after(self:Graph, layer:nn.Module):

@@ -975,6 +975,10 @@ def collect_groups(
             skipped[name] = f"torch-pruning maps its channels past the end of {p.name} (index {p.size - 1} of {p.module.shape[p.pruning_dim]})"; continue
         groups.append(Group(m, name, [c for c in cs if not c.inert], n, units, members, fixed, heads,  # ConViT's `MHSA` reshapes with its input's width
                             tied=heads is not None and _width_from_input(att[0], att[1] * att[2]), queries=queried))  # ops that pass channels on: no longer needed
+    for first, second in graph.token_mlps():  # MLP-Mixer's MLPs over the tokens: their hidden units, which the channels pass by (`_token_linears`)
+        if first in ignored or (name := names[first]) in excluded or first.out_features < 2: continue
+        groups.append(Group(first, name, [graph.hidden_coupling(first, True), graph.hidden_coupling(second, False)], first.out_features,
+                            torch.arange(first.out_features)[:, None], [name]))
     covered = _covered(groups)
     for m, rest in _uncovered(covered, [l for l in layers if l not in built], graph, ignored):  # timm DPN: a conv's outputs feed a residual stream, whose group takes them, and a dense one (not in a group fasterprune builds: what it leaves stays)
         if names[m] in excluded: continue
