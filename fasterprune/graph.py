@@ -86,7 +86,7 @@ _RESHAPES = ('reshape', 'view', 'flatten')
 _MATMULS = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bmm, torch.Tensor.bmm)
 
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped)`, and `slices` every indexing's to the module whose forward took it"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped, shape in)`, and `slices` every indexing's to the module whose forward took it"
     def __init__(self):
         super().__init__()
         self.sizes, self.reshapes, self.matmuls, self.stacks, self.slices, self.transposes, self.running = {}, {}, {}, {}, {}, {}, []
@@ -109,7 +109,7 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         if (func in _MATMULS and len(args) == 2 and all(isinstance(t, torch.Tensor) and t.dim() >= 3 for t in args)
             and isinstance(out, torch.Tensor) and out.grad_fn is not None): self.matmuls[out.grad_fn] = (tuple(args[0].shape), tuple(args[1].shape))
         if (getattr(func, '__name__', None) in ('transpose', 'swapaxes', 'swapdims') and len(args) == 3 and isinstance(args[0], torch.Tensor)
-            and isinstance(out, torch.Tensor) and out.grad_fn is not None): self.transposes[out.grad_fn] = (out.dim(), frozenset((args[1] % out.dim(), args[2] % out.dim())))
+            and isinstance(out, torch.Tensor) and out.grad_fn is not None): self.transposes[out.grad_fn] = (out.dim(), frozenset((args[1] % out.dim(), args[2] % out.dim())), tuple(args[0].shape))
         if func is torch.stack and isinstance(out, torch.Tensor) and out.grad_fn is not None:
             tensors = args[0] if args else kwargs['tensors']
             self.stacks[out.grad_fn] = ((args[1] if len(args) > 1 else kwargs.get('dim', 0)) % out.dim(), [tuple(t.shape) for t in tensors])
@@ -597,7 +597,13 @@ class _PiecesMapping:
         return list(dict.fromkeys(H(idx=i.idx - a, root_idx=i.root_idx) for a, b in self.ranges for i in idxs if a <= i.idx < b))  # once each: the traversal settles
 
 def _update_split_mapping(dg, node):
-    "Index maps of a split marked by `_mark_splits`, from its sizes now (pruning it updates them), else torch-pruning's"
+    "Index maps of a split marked by `_mark_splits`, from its sizes now (pruning it updates them), else torch-pruning's; a split of positions (`_token_linears`: `fp_pass`) passes every channel to each piece"
+    if getattr(node.module, 'fp_pass', False):
+        for o in node.inputs + node.outputs:
+            for a, b in ((node, o), (o, node)):
+                for dep in a.dependencies:
+                    if dep.target is b: dep.index_mapping[0] = None
+        return
     pieces, offsets = getattr(node.module, 'fp_pieces', None), node.module.offsets
     if pieces is None: return tp_maps.update_split_index_mapping(dg, node)
     for out, nrs in pieces.items():  # a consumer may read several pieces (EVA's SwiGLU multiplies the two halves)
@@ -682,26 +688,43 @@ def _mixes_pieces(node, stacks:dict)->bool:
     dim, shapes = stacks.get(node.inputs[0].grad_fn, (None, []))
     return dim == 1 and len(shapes) == m.in_channels > 1 and all(len(s) == 2 for s in shapes)
 
+_WIDTHS = (nn.Linear, nn.modules.conv._ConvNd, nn.LayerNorm, nn.modules.batchnorm._BatchNorm, nn.GroupNorm)
+
+def _width_before(node)->int|None:
+    "The channels of the nearest layer or norm back from `node` through ops of one input, None where there is none"
+    for _ in range(8):
+        if isinstance(node.module, _WIDTHS): return layer_io(node.module)[1]
+        if len(node.inputs) != 1 or node.type not in (ops.OPTYPE.ELEMENTWISE, ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND): return None
+        node = node.inputs[0]
+    return None
+
 def _token_linears(dg, transposes:dict)->set:
-    "The linear layers that mix positions channel by channel: past a transpose that takes the channels from the last dimension, up to one that puts them back, through reshapes, activations and other such layers (timm's MLP-Mixer, ResMLP, gMLP: `x.transpose(1, 2)`, then linear layers over the tokens). A channel passes them as it is, with none of their weights (`_PIECE_MIXER`), and the reshapes on the way pass it too (`fp_flat`); `transposes`: `_recorded_concats.transposes`. Two such layers one after the other, the first's outputs the second's inputs (Mixer's MLP over the tokens), go in `dg.fp_token_mlps` (`Graph.token_mlps`)"
+    "The linear layers that mix positions channel by channel: past a transpose that takes the channels from the last dimension, up to one that puts them back, through reshapes, activations, other such layers, and splits of their outputs joined again by elementwise ops (timm's MLP-Mixer, ResMLP, gMLP: `x.transpose(1, 2)`, then linear layers over the tokens; gMixer's gated MLP over them: `x1 * act(x2)` of the halves of its first layer's outputs). A channel passes them as it is, with none of their weights (`_PIECE_MIXER`), and the reshapes and splits on the way pass it too (`fp_flat`, `fp_pass`); `transposes`: `_recorded_concats.transposes`. Two such layers one after the other, the first's outputs the second's inputs (Mixer's MLP over the tokens), go in `dg.fp_token_mlps` (`Graph.token_mlps`)"
     res, dg.fp_token_mlps = set(), []
     for node in dg.module2node.values():
         t = transposes.get(node.grad_fn)
         if t is None or t[0] - 1 not in t[1] or len(t[1]) != 2: continue  # it moves the last dimension
-        layers, views, todo, seen, back = [], [], list(node.outputs), set(), False
+        w, shape = _width_before(node.inputs[0]) if len(node.inputs) == 1 else None, t[2]
+        if w is not None and not w == shape[-1] != shape[min(t[1])]: continue  # the positions, not the channels (NextViT: a map flattened to `(B, C, N)`, then its tokens)
+        layers, views, joins, todo, seen, back = [], [], [], list(node.outputs), set(), False
         while todo and len(seen) < 32:
             o = todo.pop()
             if o in seen: continue
             seen.add(o)
-            if transposes.get(o.grad_fn) == t: back = True; continue  # the channels back in last place
+            if transposes.get(o.grad_fn, ())[:2] == t[:2]: back = True; continue  # the channels back in last place
             if isinstance(o.module, nn.Linear): layers.append(o.module)
-            elif o.type == ops.OPTYPE.RESHAPE: views.append(o)
-            elif not (o.type == ops.OPTYPE.ELEMENTWISE and (len(o.inputs) == 1 or o.grad_fn is not None and o.grad_fn.name() in ('AddmmBackward0', 'MmBackward0'))): break  # anything else meets them (a linear layer's own product aside): not positions alone
+            elif o.type in (ops.OPTYPE.RESHAPE, ops.OPTYPE.SPLIT): views.append(o)
+            elif o.type != ops.OPTYPE.ELEMENTWISE: break  # anything else meets them: not positions alone
+            elif o.grad_fn is not None and o.grad_fn.name() in ('AddmmBackward0', 'MmBackward0', 'BmmBackward0'):
+                if not all(isinstance(l.module, nn.Linear) or l.type == ops.OPTYPE.RESHAPE and all(isinstance(k.module, nn.Linear) for k in l.outputs) for l in o.outputs): break  # a product of its own, not a linear layer's (past its view): it mixes the channels (an attention's)
+            elif len(o.inputs) > 1: joins.append(o)
             todo += o.outputs
         else:
-            if back and layers and not todo:
+            if back and layers and not todo and all(i in seen or i is node for j in joins for i in j.inputs):  # what joins them comes from them alone
                 res.update(layers)
-                for v in views: v.module.fp_flat = True
+                for v in views:
+                    if v.type == ops.OPTYPE.SPLIT: v.module.fp_pass = True
+                    else: v.module.fp_flat = True
                 if len(layers) == 2 and layers[0].out_features == layers[1].in_features: dg.fp_token_mlps.append(tuple(layers))  # met in order, one path
     return res
 
