@@ -412,13 +412,17 @@ def _mark_channel_pools(dg, matmuls:dict):
             if r.type == ops.OPTYPE.RESHAPE: r.module.fp_flat = True
         mm.module.fp_pool = right
 
+def _back_to(node, found, steps:int=8):
+    "The first node back from `node` (itself included) that `found` says is the one, through ops of one input (reshapes, expansions, elementwise ops), else None"
+    for _ in range(steps):
+        if found(node): return node
+        if len(node.inputs) != 1 or node.type not in (ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND, ops.OPTYPE.ELEMENTWISE): return None
+        node = node.inputs[0]
+    return None
+
 def _from_softmax(node)->bool:
     "Whether `node`, a matmul's operand, is made from a softmax through reshapes, expansions and transposes: an attention's weights"
-    for _ in range(8):
-        if node.grad_fn is not None and node.grad_fn.name() == 'SoftmaxBackward0': return True
-        if len(node.inputs) != 1 or node.type not in (ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND, ops.OPTYPE.ELEMENTWISE): return False
-        node = node.inputs[0]
-    return False
+    return _back_to(node, lambda n: n.grad_fn is not None and n.grad_fn.name() == 'SoftmaxBackward0') is not None
 
 def _mark_weighted_values(dg, matmuls:dict):
     "Mark the matmuls that weigh every channel's positions with an attention's weights, `(..., C, N) @ (..., N, M)`, the right operand made from a softmax (timm EfficientViT-M's cascaded group attention: `v @ attn.transpose(-2, -1)` of values laid out as a map's channels): channels pass from the left operand to the result as they are, through the reshapes on the way and the views of the result that keep its first two dimensions (`fp_flat`), and the weights map to none (`fp_pool`, as a channel pool's). Every op that made the weights, back to the matmul of queries and keys, holds positions by positions (`fp_positions`: no channel passes in or out, the attention's bias tables included), and that matmul's operands pass their channels to each other: a query's dimension goes with the same dimension of the keys"
@@ -692,11 +696,8 @@ _WIDTHS = (nn.Linear, nn.modules.conv._ConvNd, nn.LayerNorm, nn.modules.batchnor
 
 def _width_before(node)->int|None:
     "The channels of the nearest layer or norm back from `node` through ops of one input, None where there is none"
-    for _ in range(8):
-        if isinstance(node.module, _WIDTHS): return layer_io(node.module)[1]
-        if len(node.inputs) != 1 or node.type not in (ops.OPTYPE.ELEMENTWISE, ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND): return None
-        node = node.inputs[0]
-    return None
+    layer = _back_to(node, lambda n: isinstance(n.module, _WIDTHS))
+    return None if layer is None else layer_io(layer.module)[1]
 
 def _token_linears(dg, transposes:dict)->set:
     "The linear layers that mix positions channel by channel: past a transpose that takes the channels from the last dimension, up to one that puts them back, through reshapes, activations, other such layers, and splits of their outputs joined again by elementwise ops (timm's MLP-Mixer, ResMLP, gMLP: `x.transpose(1, 2)`, then linear layers over the tokens; gMixer's gated MLP over them: `x1 * act(x2)` of the halves of its first layer's outputs). A channel passes them as it is, with none of their weights (`_PIECE_MIXER`), and the reshapes and splits on the way pass it too (`fp_flat`, `fp_pass`); `transposes`: `_recorded_concats.transposes`. Two such layers one after the other, the first's outputs the second's inputs (Mixer's MLP over the tokens), go in `dg.fp_token_mlps` (`Graph.token_mlps`)"

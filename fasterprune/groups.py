@@ -793,7 +793,7 @@ def cascaded_attention_of(m:nn.Module)->tuple|None:
 
 def cascaded_key_group(graph:Graph, att:tuple, names:dict)->Group:
     "The key dimensions of a cascaded group attention (`cascaded_attention_of`): a position is one dimension of every head's queries and keys, their rows of each head's conv in `qkvs` (and its norms), and that channel of each head's depthwise conv in `dws` (and its norms)"
-    qkvs, dws, _, h, kd, _ = att
+    qkvs, dws, _, _, kd, _ = att
     roots = torch.arange(kd)
     splits = [s for q, _ in qkvs if (s := graph.split_after(q)) is not None]  # the ops that split them, whose sizes follow (and `Graph.sync_splits` writes back)
     cs = [graph.coupling(l, True, torch.cat([roots, kd + roots]), roots.repeat(2)) for q, ns in qkvs for l in (q, *ns)]  # its queries, then its keys
