@@ -52,6 +52,36 @@ class _refrozen:
     def __exit__(self, *args):
         for p in self.params: p.requires_grad_(False)
 
+class _views_changed:
+    "Within the context, the layers whose output is a view (a linear layer's on a 3-D input) and whose output the model changed in place after the layer returned (`changed`): autograd then gives that view a new node, and torch-pruning, which found the layer by its output's node, no longer finds it in the graph (timm's NaFlexViT: `x.add_(pos_embed)` on its patch projection's output). The layers in `copied` hand the trace a copy of their output instead, which the model may change as it likes"
+    def __init__(self, model:nn.Module):
+        self.layers, self.copied, self.seen, self.changed = [m for m in model.modules() if m._parameters and not m._modules], set(), [], set()
+    def __enter__(self):
+        self.seen, self.hooks = [], [m.register_forward_hook(self._hook) for m in self.layers]  # after torch-pruning's: it keeps the view's node
+        return self
+    def _hook(self, m, i, o):
+        if not isinstance(o, torch.Tensor) or o._base is None or o.grad_fn is None: return
+        if m in self.copied: return o.clone()
+        self.seen.append((m, o, o.grad_fn))
+    def __exit__(self, *args):
+        for h in self.hooks: h.remove()
+        self.changed = {m for m, o, fn in self.seen if o.grad_fn is not fn} - self.copied
+        self.seen = []
+
+class _free_norms:
+    "Within the context, `inputs` maps every norm without parameters that torch-pruning does not know (timm's `RmsNorm(affine=False)`: Gemma 4's ViT's last norm) to its input's autograd node and its `normalized_shape`: nothing of it is pruned, so nothing would write its width back (`Graph.sync_norms`)"
+    def __init__(self, model:nn.Module):
+        self.norms = [m for m in model.modules() if not any(True for _ in m.parameters()) and not isinstance(m, NORMS)
+                      and type(s := vars(m).get('normalized_shape')) is tuple and len(s) == 1 and type(s[0]) is int]
+        self.inputs = {}
+    def __enter__(self):
+        self.inputs, self.hooks = {}, [m.register_forward_hook(self._hook) for m in self.norms]
+        return self
+    def _hook(self, m, i, o):
+        if i and isinstance(i[0], torch.Tensor) and i[0].grad_fn is not None and i[0].shape[-1:] == m.normalized_shape: self.inputs[m] = i[0].grad_fn
+    def __exit__(self, *args):
+        for h in self.hooks: h.remove()
+
 class _FnInfo:
     "The name and saved sizes of a traced autograd node, without the node and the tensors it holds"
     def __init__(self, fn, saved=True):
@@ -543,6 +573,11 @@ def _out_channels(dg, node)->int|None:
         todo = nxt
     return None
 
+def _free_norm_nodes(dg, inputs:dict)->list:
+    "`[(node, module name)]` of the norms in `inputs` (`_free_norms`: `{norm: its input's autograd node}`) whose input the graph holds and infers as wide as the norm: a norm over a head's dimensions (Gemma 4's `v_norm`) is not one of channels, and stays as it is"
+    nodes = {n.grad_fn: n for n in dg.module2node.values() if n.grad_fn is not None}
+    return [(node, dg._module2name[m]) for m, fn in inputs.items() if (node := nodes.get(fn)) is not None and _out_channels(dg, node) == m.normalized_shape[0]]
+
 def _unmap(node, piece=None):
     "Map no channel between a slice of one channel and what reads it: `piece`, `(start, end)`, where the indices that reach the slice are its input's"
     for dep in node.dependencies:
@@ -572,6 +607,19 @@ def _mark_splits(dg):
         if set(pieces) != set(node.outputs) or not all(pieces.values()): continue
         node.module.split_sizes, node.module.offsets, node.module.fp_pieces = split, np.cumsum([0, *split]).tolist(), pieces
         node.module.fp_chunk = not hasattr(fn, '_saved_split_sizes')  # `chunk` (or a split of one size): its pieces follow the width
+
+def _inner_linear(m)->nn.Linear|None:
+    "`m` if it is a linear layer, else the one linear layer a module `m` holds (a wrapper: timm Gemma 4's `Gemma4ClippableLinear`), else None"
+    if isinstance(m, nn.Linear) or not isinstance(m, nn.Module): return m if isinstance(m, nn.Linear) else None
+    ls = [l for l in m.modules() if isinstance(l, nn.Linear)]
+    return ls[0] if len(ls) == 1 else None
+
+def _kv_heads(m:nn.Module)->tuple|None:
+    "`(q, k)` of an attention laid out as timm Gemma 4's (`Gemma4Attention`): projections `q_proj`, `k_proj`, `v_proj`, `o_proj` (linear layers, or wrappers of one), an int `head_dim`, and ints `num_heads` and `num_kv_heads` (with `num_kv_groups`, query heads per key-value head) its forward reshapes with; else None"
+    a = vars(m)
+    if not all(type(a.get(k)) is int for k in ('head_dim', 'num_heads', 'num_kv_heads')): return None
+    ls = [_inner_linear(m._modules.get(f'{x}_proj')) for x in 'qkvo']
+    return (ls[0], ls[1]) if None not in ls else None
 
 def _single_head(m:nn.Module)->bool:
     "Whether `m` is laid out as timm SHViT's single-head attention (`SHSA`): ints `pdim`, `qk_dim` and `dim`, a norm `pre_norm` of its input's first `pdim` channels, a conv `qkv.c` of the queries, keys and values, and `proj`; it reshapes its values to `pdim` channels"
@@ -948,13 +996,14 @@ class Graph:
         self.max_idxs = 1 << 21
         self.slice_attrs, self.channel_slices = [], []  # `[(slice node, module name, attribute)]`: ints a module slices its channels at (`_slice_attributes`); the slice nodes of channels
         self.split_attrs = []  # `[(split node, module name, attribute, pieces)]`: sizes a module keeps for `torch.split` (`_split_attributes`; `pieces` where it keeps an int, else None)
+        self.free_norms = []  # `[(node, module name)]`: norms without parameters and the node of their input, whose width they take (`sync_norms`)
         self.reparam_names = [n for n, m in dg.model.named_modules() if callable(getattr(type(m), 'reparameterize', None))
                               and not type(m).__module__.startswith('torch.nn')]  # timm's re-parameterizable blocks (`sync_reparam_widths`): found once, not at every prune
 
     @classmethod
     def trace(cls, model:nn.Module, example_inputs)->'Graph':
         "Trace `model` on `example_inputs` (in training mode where it can, else as its modes are set, or in evaluation mode if all of it trains), leaving its modes, buffers and RNG as they were"
-        counter, res, concats, linears, rnns = MacCounter(model), {}, _recorded_concats(), _linears_as_layers(model), _rnns_as_layers(model)
+        counter, res, concats, linears, rnns, views, norms = MacCounter(model), {}, _recorded_concats(), _linears_as_layers(model), _rnns_as_layers(model), _views_changed(model), _free_norms(model)
         frozen = [p for p in model.parameters() if not p.requires_grad]
         for p in frozen: p.requires_grad_(True)  # autograd does not see frozen layers (a fastai body under `freeze`)
         with untouched(model) as state, _refrozen(frozen):
@@ -962,13 +1011,18 @@ class Graph:
                 if res['train']: model.train()
                 elif all(state.modes.values()): model.eval()  # a batch of one through BatchNorm: as deployed
                 else: state.restore_modes()
-                with counter, concats, linears: out = run_forward(model, _plain(inputs))
+                with counter, concats, linears, views, norms: out = run_forward(model, _plain(inputs))
                 res['shapes'] = output_shapes(out, model)
                 return output_tensors(out)  # torch-pruning follows tensors only (not a Hugging Face cache)
-            for res['train'] in (True, False):
+            def build():
                 counter.macs, counter.terms, concats.sizes, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, {}, set()
+                with torch.enable_grad(), _no_saved_activations(), rnns: return _build_graph(model, example_inputs, forward_fn, concats.stacks, concats.transposes)  # hooked before torch-pruning's
+            for res['train'] in (True, False):
                 try:
-                    with torch.enable_grad(), _no_saved_activations(), rnns: dg = _build_graph(model, example_inputs, forward_fn, concats.stacks, concats.transposes)  # hooked before torch-pruning's
+                    dg = build()
+                    if views.changed:  # layers the graph lost to an in-place change of their output: traced again, with copies
+                        views.copied |= views.changed
+                        dg = build()
                     _mark_splits(dg)  # before the concatenations: one may join pieces of a split
                     _mark_held_pieces(dg, model)
                     _fix_concats(dg, concats.sizes)
@@ -979,6 +1033,7 @@ class Graph:
                     _mark_weighted_values(dg, concats.matmuls)
                     _map_rnn_states(dg)
                     owners = {n: concats.slices.get(n.grad_fn) for n in dg.module2node.values() if n.type == ops.OPTYPE.SLICE}
+                    free = _free_norm_nodes(dg, norms.inputs)
                     _release_trace(dg)
                     linears.cats, linears.scaled = {}, {}
                     g = cls(dg, counter.macs, res['shapes'], res['train'], counter.terms, linears.bias_parts, rnns.carried, rnns.given)
@@ -986,6 +1041,7 @@ class Graph:
                     g.split_attrs = _split_attributes(dg, model)
                     g.slice_attrs = _slice_attributes(dg, owners)
                     g.channel_slices = [n for n in owners if getattr(n.module, 'fp_kind', None)]
+                    g.free_norms = free
                     return g
                 except Exception as e:
                     if res['train']: continue  # e.g. BatchNorm on a batch of 1: trace as the user set it, or in evaluation mode
@@ -1427,7 +1483,7 @@ def awd_rnns(m:nn.Module)->list|None:
 def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
     return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN') or _pixel_embed(m)
-            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m) or _lambda_layers(m) or _single_head(m) or _cascaded(m)]
+            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m) or _lambda_layers(m) or _single_head(m) or _cascaded(m) or _kv_heads(m)]
 
 def blur_pool(m:nn.Module)->bool:
     "Whether `m` is laid out as timm's `BlurPool2d` built for a width (TResNet's anti-aliased downsampling): an int `channels`, an int `filt_size` and a buffer `filt` of one blur kernel per channel, shaped `(channels, 1, filt_size, filt_size)`, that its forward convolves each channel with"
@@ -1471,7 +1527,7 @@ def _multi_query(m:nn.Module)->bool:
             and type(vars(m).get('key_dim')) is int and type(vars(m).get('value_dim')) is int)
 
 def sync_attributes(model:nn.Module, holders:list=None):
-    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`; EfficientViT-M's cascaded attention's `key_dim`, `val_dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`), EfficientFormerV2 (its attention's `num_heads`, `dh`), LambdaNet (its lambda layer's `dim_qk`, `dim_v`), SHViT (its attention's `qk_dim`) and TNT (its pixel embedding's `in_dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
+    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`; EfficientViT-M's cascaded attention's `key_dim`, `val_dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`), EfficientFormerV2 (its attention's `num_heads`, `dh`), LambdaNet (its lambda layer's `dim_qk`, `dim_v`), SHViT (its attention's `qk_dim`), Gemma 4's ViT (its attention's `num_heads`, `num_kv_heads`, `num_kv_groups`) and TNT (its pixel embedding's `in_dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
     for m in model.modules() if holders is None else holders:  # by name: fasterprune does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
         elif _pixel_embed(m): m.in_dim = m.proj.out_channels  # TNT's pixels: `x.reshape(B * self.num_patches, self.in_dim, -1)`
@@ -1498,6 +1554,9 @@ def sync_attributes(model:nn.Module, holders:list=None):
         elif _cascaded(m) and isinstance(dw := getattr(m.dws[0], 'conv', None), nn.Conv2d) and isinstance(qkv := getattr(m.qkvs[0], 'conv', None), nn.Conv2d):
             m.key_dim = dw.out_channels  # EfficientViT-M's: each head's queries (its depthwise conv's channels) and keys, then its values
             m.val_dim = qkv.out_channels - 2 * m.key_dim
+        elif (qk := _kv_heads(m)) is not None:  # Gemma 4's: whole key-value groups of heads go (`kv_head_group`)
+            m.num_heads, m.num_kv_heads = qk[0].out_features // m.head_dim, qk[1].out_features // m.head_dim
+            if type(vars(m).get('num_kv_groups')) is int: m.num_kv_groups = m.num_heads // max(m.num_kv_heads, 1)
 
 @patch
 def merged(self:Graph, todo:dict)->dict:
@@ -1602,6 +1661,14 @@ def sync_splits(self:Graph, model:nn.Module):
         m, s = model.get_submodule(name), node.module
         new = s.end if s.fp_kind == 'head' else s.start
         if getattr(m, k) != new: setattr(m, k, new)
+    self.sync_norms(model)
+
+@patch
+def sync_norms(self:Graph, model:nn.Module):
+    "Give each norm without parameters (`free_norms`) the width of its input now, after a prune or a rollback"
+    for node, name in self.free_norms:
+        m, width = model.get_submodule(name), _out_channels(self.dg, node)
+        if width is not None and m.normalized_shape != (width,): m.normalized_shape = (width,)
 
 @patch
 def restore(self:Graph, saved:tuple):

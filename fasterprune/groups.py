@@ -301,7 +301,7 @@ def _projections(m:nn.Module)->tuple:
         return (*(s._modules.get(x) for x in ('query', 'key', 'value')), getattr(m._modules.get('output'), 'dense', None),
                 vars(s).get('attention_head_size'))
     if 'q_lin' in m._modules: return (*(m._modules.get(f'{x}_lin') for x in ('q', 'k', 'v', 'out')), vars(m).get('attention_head_size'))  # DistilBERT
-    return (*(getattr(m, f'{x}_proj', None) for x in 'qkvo'), vars(m).get('head_dim'))
+    return (*(linear_of(m._modules.get(f'{x}_proj')) for x in 'qkvo'), vars(m).get('head_dim'))  # a linear layer, or one wrapped (timm Gemma 4's `Gemma4ClippableLinear`)
 
 def kv_attention_of(m:nn.Module)->tuple|None:
     "`(q, k, v, o, head width)` of an attention module with separate query, key, value and output projections and an int head width (Hugging Face's LLaMA, Qwen2, Mistral, ViT: `q_proj`... `head_dim`; BERT: `self.query`... `output.dense`; DistilBERT: `q_lin`... `out_lin`), else None"
@@ -348,7 +348,7 @@ def _per_head_couplings(graph:Graph, m:nn.Module, own:tuple, roots:torch.Tensor,
     heads = len(head.unique())
     tensors = [p for l in m.modules() if l not in own for p in l.parameters(recurse=False) if graph.per_head(p, heads)]
     tensors += [l for l in m.modules() if isinstance(l, nn.Linear) and l not in own and l.out_features == heads and l in graph.dg.module2node]
-    mixers = [l for l in m.modules() if isinstance(l, nn.Linear) and l not in own and l.in_features == heads and l in graph.dg.module2node]  # CaiT's talking heads: a head's column too
+    mixers = [l for l in m.modules() if isinstance(l, nn.Linear) and l not in own and l.in_features == l.out_features == heads and l in graph.dg.module2node]  # CaiT's talking heads, from heads to heads: a head's column too (not Swin V2's first `cpb_mlp` layer, of two coordinates in, which may be as many as the heads)
     return [graph.coupling(t, True, head, roots) for t in tensors] + [graph.coupling(l, False, head, roots) for l in mixers]  # a head's channels all map to its index there
 
 def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group|None:
