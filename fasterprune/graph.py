@@ -1216,7 +1216,7 @@ def value_readers(self:Graph, projs:list, own:set, width:int)->list|None:
 
 @patch
 def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
-    "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT, LeViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`; LeViT normalizes the outputs first; EfficientFormer permutes the heads ahead of the tokens before the split); or, for a 1x1 conv `qkv`, a reshape to `(B, heads, rows, tokens)` chunked on its third dimension (timm's CoAtNet, `Attention2d`), else None"
+    "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT, LeViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`; LeViT normalizes the outputs first; EfficientFormer permutes the heads ahead of the tokens before the split); or, for a 1x1 conv `qkv`, a reshape to `(B, heads, rows, tokens)` chunked on its third dimension (timm's CoAtNet, `Attention2d`), or permuted to `(B, heads, tokens, rows)` and chunked on its last (timm's LowFormer, `ConvAttention`), else None"
     node, per, first = self.dg.module2node.get(qkv), layer_io(qkv)[1] // heads, None
     for _ in range(4):  # to the reshape into heads, through a norm and the reshapes around it (LeViT's `LinearNorm` flattens for its BatchNorm1d)
         if node is None or len(node.outputs) != 1: return None
@@ -1229,8 +1229,9 @@ def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
     if len(node.outputs) != 1: return None
     split = node.outputs[0]
     if split.type == ops.OPTYPE.ELEMENTWISE and 'Permute' in str(getattr(split.module, '_grad_fn', '')) and len(split.outputs) == 1:
-        split = split.outputs[0]  # EfficientFormer moves the heads ahead of the tokens first: the split must then be of the last dimension
+        split = split.outputs[0]  # EfficientFormer moves the heads ahead of the tokens first, LowFormer the rows of `(B, heads, rows, tokens)` last: the split must then be of the last dimension
         if not getattr(split.module, 'fp_split_last', False): return None
+        first = False
     if first and getattr(split.module, 'fp_split_dim', None) != 2: return None
     sizes = getattr(split.module, 'fp_split_sizes', []) if split.type == ops.OPTYPE.SPLIT else []  # recorded by `_mark_splits`
     return (per, sizes[-1]) if len(sizes) == 3 and sum(sizes) == per else None

@@ -153,7 +153,7 @@ def group_parts(
 # %% ../nbs/04_groups.ipynb #c59b1dd6
 ATTENTION = ('heads', 'head_dim', 'none')  # the first is the default everywhere
 
-_FUSED = (('qkv', 'proj', 'num_heads'), ('to_qkv', 'merge', 'n_heads'), ('qkv', 'proj', 'heads'))  # timm, torchvision's Swin; torchvision's MaxViT; timm's Hiera
+_FUSED = (('qkv', 'proj', 'num_heads'), ('to_qkv', 'merge', 'n_heads'), ('qkv', 'proj', 'heads'), ('pwise', 'o_proj', 'num_heads'))  # timm, torchvision's Swin; torchvision's MaxViT; timm's Hiera; timm's LowFormer and CPUBone (`ConvAttention`)
 
 def linear_of(m)->nn.Linear|None:
     "`m` if it is a linear layer; else the one linear layer it holds beside norms and activations (timm LeViT's `LinearNorm`, a linear layer then a BatchNorm; its `proj`, an activation then a `LinearNorm`), else None"
@@ -263,7 +263,13 @@ def fused_names(m:nn.Module)->tuple|None:
 def fused_layers(m:nn.Module)->tuple:
     "`(qkv, proj, head count attribute)` of an attention with a fused projection (`fused_names`): its linear layers (`linear_of`; `proj` None where it has none)"
     q, o, h = fused_names(m)
-    return _projection(m._modules[q]), _projection(m._modules.get(o)), h
+    return _projection(m._modules[q]), _out_projection(m, o), h
+
+def _out_projection(m:nn.Module, o:str)->nn.Module|None:
+    "Attention `m`'s output projection, its module `o` (`_projection`); where that is an `nn.Identity`, the layer after it that reads the heads' values: the `upsampling` of timm LowFormer's and CPUBone's `ConvAttention` built with `fuse_out_proj` (an ungrouped transposed conv, or a 1x1 conv then an upsample)"
+    if not isinstance(p := m._modules.get(o), nn.Identity): return _projection(p)
+    up = m._modules.get('upsampling')
+    return up if isinstance(up, nn.ConvTranspose2d) and up.groups == 1 else _projection(up)
 
 def attention_of(root:nn.Module, names:dict, by_name:dict)->tuple|None:
     "`(attention module, heads, head width)` when `root` is the fused `qkv` projection of a module with `num_heads` (`fused_names`), else None"
@@ -584,7 +590,7 @@ def _fed_attention(layer, names:dict, by_name:dict)->tuple|None:
 def _width_from_input(m:nn.Module, inner:int)->bool:
     "Whether attention `m` takes its heads' width from its input's (torchvision's Swin: `C // num_heads`; its MaxViT: `reshape(B, G, P, D)`): its `qkv` is as wide as its input, and it keeps no `attn_dim` for that width (timm's `Attention` reshapes with the `attn_dim` that `sync_heads` writes; timm's Swin V2 keeps a `dim` it does not read)"
     qkv = fused_layers(m)[0]
-    return layer_io(qkv)[0] == inner and not any(vars(m).get(k) == inner for k in ('attn_dim', 'dim_out_qk', 'dim_out_v'))
+    return layer_io(qkv)[0] == inner and not any(vars(m).get(k) == inner for k in ('attn_dim', 'dim_out_qk', 'dim_out_v', 'o_proj_inpdim'))
 
 def _feeding(groups:list, layer)->'Group|None':
     "The group among `groups` whose channels are `layer`'s inputs"

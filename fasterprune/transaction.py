@@ -75,7 +75,7 @@ def sync_heads(module:nn.Module, mode:str, rows:int):
         if isinstance(attrs.get(k), int) and isinstance(attrs.get(w), int) and attrs[k] == old * attrs[w]: setattr(module, k, heads * attrs[w])
     if isinstance(attrs.get('key_attn_dim'), int) and isinstance(attrs.get('key_dim'), int): module.key_attn_dim = heads * attrs['key_dim']  # LeViT, EfficientFormer: kept beside `val_attn_dim`
     if isinstance(attrs.get('dim_out'), int) and attrs['dim_out'] == old * rows // head_parts(module): module.dim_out = inner  # Hiera reshapes its heads back to it
-    for k in ('out_dim', 'val_attn_dim'):  # TinyViT, LeViT reshape their heads' values back with it
+    for k in ('out_dim', 'val_attn_dim', 'o_proj_inpdim'):  # TinyViT, LeViT, LowFormer reshape their heads' values back with it
         if isinstance(attrs.get(k), int) and proj is not None and attrs[k] == old * (reads // heads): setattr(module, k, reads)
     for k, v in list(attrs.items()):  # tensors cached from the parameters before the prune (TinyViT's `attention_bias_cache` in eval mode)
         if 'cache' in k and isinstance(v, dict) and v: setattr(module, k, {})
