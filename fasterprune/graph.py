@@ -621,6 +621,11 @@ def _kv_heads(m:nn.Module)->tuple|None:
     ls = [_inner_linear(m._modules.get(f'{x}_proj')) for x in 'qkvo']
     return (ls[0], ls[1]) if None not in ls else None
 
+def _modulation(m:nn.Module)->bool:
+    "Whether `m` is laid out as timm iFormer's single-head modulation attention (`SHMA`, `modulation_attention_of`): `ConvNorm`s (a conv `c` and a BatchNorm `bn`) `q`, `k`, `v_gate` and `proj`, an activation `gate_act`, and a float `scale` for its key dimensions"
+    return ('gate_act' in m._modules and type(vars(m).get('scale')) is float
+            and all(isinstance(getattr(m._modules.get(k), 'c', None), nn.Conv2d) and isinstance(getattr(m._modules.get(k), 'bn', None), nn.BatchNorm2d) for k in ('q', 'k', 'v_gate', 'proj')))
+
 def _single_head(m:nn.Module)->bool:
     "Whether `m` is laid out as timm SHViT's single-head attention (`SHSA`): ints `pdim`, `qk_dim` and `dim`, a norm `pre_norm` of its input's first `pdim` channels, a conv `qkv.c` of the queries, keys and values, and `proj`; it reshapes its values to `pdim` channels"
     a = vars(m)
@@ -1484,7 +1489,7 @@ def awd_rnns(m:nn.Module)->list|None:
 def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
     return [m for m in model.modules() if type(m).__name__ in ('VisionTransformer', 'BackboneWithFPN') or _pixel_embed(m)
-            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m) or _lambda_layers(m) or _single_head(m) or _cascaded(m) or _kv_heads(m)]
+            or any(isinstance(m._modules.get(k), nn.ModuleList) for k in ('rnns', 'conv_list', 'aggreg')) or _multi_query(m) or _conv_heads(m) or _lambda_layers(m) or _single_head(m) or _cascaded(m) or _kv_heads(m) or _modulation(m)]
 
 def blur_pool(m:nn.Module)->bool:
     "Whether `m` is laid out as timm's `BlurPool2d` built for a width (TResNet's anti-aliased downsampling): an int `channels`, an int `filt_size` and a buffer `filt` of one blur kernel per channel, shaped `(channels, 1, filt_size, filt_size)`, that its forward convolves each channel with"
@@ -1528,7 +1533,7 @@ def _multi_query(m:nn.Module)->bool:
             and type(vars(m).get('key_dim')) is int and type(vars(m).get('value_dim')) is int)
 
 def sync_attributes(model:nn.Module, holders:list=None):
-    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`; EfficientViT-M's cascaded attention's `key_dim`, `val_dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`), EfficientFormerV2 (its attention's `num_heads`, `dh`), LambdaNet (its lambda layer's `dim_qk`, `dim_v`), SHViT (its attention's `qk_dim`), Gemma 4's ViT (its attention's `num_heads`, `num_kv_heads`, `num_kv_groups`) and TNT (its pixel embedding's `in_dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
+    "Update widths that torchvision models (ViT's `hidden_dim`, a detector backbone's `out_channels`), fastai's `AWD_LSTM`, timm's CoaT (its position encoding's `channel_splits`), EfficientViT (its multi-scale attention's head width `dim`; EfficientViT-M's cascaded attention's `key_dim`, `val_dim`), MobileNetV4 (its multi-query attention's `key_dim`, `value_dim`, `scale`), EfficientFormerV2 (its attention's `num_heads`, `dh`), LambdaNet (its lambda layer's `dim_qk`, `dim_v`), SHViT (its attention's `qk_dim`), Gemma 4's ViT (its attention's `num_heads`, `num_kv_heads`, `num_kv_groups`), iFormer (its attention's `scale`) and TNT (its pixel embedding's `in_dim`) keep as plain attributes after their layers were pruned; `holders`: `width_holders(model)`, found before"
     for m in model.modules() if holders is None else holders:  # by name: fasterprune does not import torchvision
         if type(m).__name__ == 'VisionTransformer' and hasattr(m, 'conv_proj'): m.hidden_dim = m.conv_proj.out_channels
         elif _pixel_embed(m): m.in_dim = m.proj.out_channels  # TNT's pixels: `x.reshape(B * self.num_patches, self.in_dim, -1)`
@@ -1555,6 +1560,7 @@ def sync_attributes(model:nn.Module, holders:list=None):
         elif _cascaded(m) and isinstance(dw := getattr(m.dws[0], 'conv', None), nn.Conv2d) and isinstance(qkv := getattr(m.qkvs[0], 'conv', None), nn.Conv2d):
             m.key_dim = dw.out_channels  # EfficientViT-M's: each head's queries (its depthwise conv's channels) and keys, then its values
             m.val_dim = qkv.out_channels - 2 * m.key_dim
+        elif _modulation(m) and m.scale != (s := m.q.c.out_channels ** -0.5): m.scale = s  # iFormer's: as its fused attention (PyTorch's `scaled_dot_product_attention`) scales by its key dimensions
         elif (qk := _kv_heads(m)) is not None:  # Gemma 4's: whole key-value groups of heads go (`kv_head_group`)
             m.num_heads, m.num_kv_heads = qk[0].out_features // m.head_dim, qk[1].out_features // m.head_dim
             if type(vars(m).get('num_kv_groups')) is int: m.num_kv_groups = m.num_heads // max(m.num_kv_heads, 1)

@@ -10,13 +10,13 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'group_parts', 
            'fused_layers', 'attention_of', 'head_units', 'head_couplings', 'kv_attention_of', 'kv_head_group',
            'fused_attention_of', 'fused_head_group', 'indexed_head_group', 'interleaved_head_group', 'gated_head_group',
            'halo_head_group', 'lambda_layer_of', 'lambda_key_group', 'lambda_groups', 'lambda_value_group',
-           'single_head_of', 'single_head_group', 'query_kv_head_group', 'separate_head_group', 'shared_encoding_group',
-           'lite_attention_of', 'lite_attention_group', 'outlook_attention_of', 'global_query_of', 'head_parts',
-           'global_query_heads', 'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard',
-           'multi_query_attention_of', 'multi_query_key_group', 'multi_query_value_group', 'conv_attention_of',
-           'conv_head_group', 'pooled_attention_of', 'pooled_head_group', 'cascaded_attention_of', 'cascaded_key_group',
-           'tie_cascaded_values', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores',
-           'group_scores', 'position_scores']
+           'single_head_of', 'single_head_group', 'modulation_attention_of', 'modulation_groups', 'query_kv_head_group',
+           'separate_head_group', 'shared_encoding_group', 'lite_attention_of', 'lite_attention_group',
+           'outlook_attention_of', 'global_query_of', 'head_parts', 'global_query_heads', 'tie_input_widths',
+           'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'multi_query_attention_of', 'multi_query_key_group',
+           'multi_query_value_group', 'conv_attention_of', 'conv_head_group', 'pooled_attention_of',
+           'pooled_head_group', 'cascaded_attention_of', 'cascaded_key_group', 'tie_cascaded_values', 'collect_groups',
+           'renumber_groups', 'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math
@@ -26,7 +26,7 @@ from functools import cached_property
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers, _lambda_keys, _single_head, _cascaded
+from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers, _lambda_keys, _single_head, _cascaded, _modulation
 from .counting import is_conv1d, rnn_dims, layer_io, NORMS
 
 # %% ../nbs/04_groups.ipynb #d633a625
@@ -459,6 +459,25 @@ def single_head_group(graph:Graph, att:tuple, names:dict)->Group|str:
     roots = torch.arange(2 * kd)  # its queries, then its keys
     cs = [graph.coupling(l, True, roots, roots) for l in (qkv, norm)]
     return Group(qkv, names[qkv], cs, 2 * kd, roots.view(2, kd).T, [names[qkv]])
+
+def modulation_attention_of(m:nn.Module)->tuple|None:
+    "`(q, its norm, k, its norm, v_gate, its norm, proj)` of a single-head modulation attention like timm iFormer's `SHMA` (`_modulation`): 1x1 convs each with a BatchNorm (`ConvNorm`: `c`, `bn`) for its queries `q` and as many keys `k`, for its values and as many gates `v_gate` (all values, then all gates: `chunk(2)`), and `proj`, which reads the attention's values times the gates; else None"
+    if not _modulation(m): return None
+    q, k, vg, p = (m._modules[n] for n in ('q', 'k', 'v_gate', 'proj'))
+    mid = vg.c.out_channels // 2
+    if q.c.out_channels != k.c.out_channels or vg.c.out_channels != 2 * mid or p.c.in_channels != mid: return None
+    return q.c, q.bn, k.c, k.bn, vg.c, vg.bn, p.c
+
+def modulation_groups(graph:Graph, att:tuple, names:dict)->list:
+    "The groups of a single-head modulation attention (`att`: `(modulation_attention_of(module), attention mode)`): its values, a position one value and its gate (rows of `v_gate` and of its norm) with the input of `proj` that reads their product, in either mode; with `attention='head_dim'` its key dimensions too, a position one dimension of its queries and of its keys (rows of `q`, `k` and their norms). Under 'heads' its one head stays whole: the reason, in place of that group"
+    (q, qn, k, kn, vg, vn, p), mode = att
+    mid = vg.out_channels // 2
+    roots, values = torch.arange(2 * mid), torch.arange(mid)
+    cs = [graph.coupling(l, True, roots, roots) for l in (vg, vn)] + [graph.coupling(p, False, values, values)]  # a gate's row goes with its value's, read once by `proj`
+    res = [Group(vg, names[vg], cs, 2 * mid, roots.view(2, mid).T, [names[vg]])]
+    if mode != 'head_dim': return res + [_SINGLE_HEAD]
+    keys = torch.arange(d := q.out_channels)
+    return res + [Group(q, names[q], [graph.coupling(l, True, keys, keys) for l in (q, qn, k, kn)], d, keys.view(d, 1), [names[q], names[k]])]
 
 def query_kv_head_group(graph:Graph, m:nn.Module, names:dict)->Group:
     "The heads' group of an attention like timm LeViT's `AttentionDownsample` (`query_kv_attention_of`): a position is one head's key and value rows of `kv` (and of the norm after it), its query rows of `q` (and of its norm), the inputs of `proj` that read its values, and what the attention holds per head (its `attention_biases`)"
@@ -897,6 +916,8 @@ def collect_groups(
             projs = (att[0], *[c for pair in att[1] for c in pair])  # its depthwise convs root no group of their own either
             built.update({l: (lite_attention_group, att, projs, None) for l in projs})
         elif (att := single_head_of(m)) is not None: built[att[0]] = (single_head_group, (att, attention), att[:1], None)  # SHViT's
+        elif (att := modulation_attention_of(m)) is not None:  # iFormer's: its values and gates, and under 'head_dim' its key dimensions
+            built.update({l: (modulation_groups, (att, attention), (att[0], att[2], att[4]), None) for l in (att[0], att[2], att[4])})
         elif (att := lambda_layer_of(m)) is not None:  # LambdaNet's: its values and its key dimensions, two groups built at once
             projs = (att[0], att[3]) if isinstance(att[3], nn.Module) else (att[0],)  # `conv_lambda` roots no group of its own either
             built.update({l: (lambda_groups, (m, att), projs, None) for l in projs})
