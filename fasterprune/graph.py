@@ -115,11 +115,17 @@ _RESHAPES = ('reshape', 'view', 'flatten')
 
 _MATMULS = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bmm, torch.Tensor.bmm)
 
+_REDUCTIONS = ('mean', 'sum', 'amax', 'amin', 'max', 'min', 'std', 'var', 'logsumexp', 'prod')  # by name, over the dimensions given
+
+_BINARY = {f'{p}{op}{s}' for op in ('mul', 'add', 'sub', 'div', 'truediv') for p, s in (('', ''), ('', '_'), ('__', '__'), ('__r', '__'), ('__i', '__'))}  # elementwise ops of two tensors, by name
+
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped, shape in)`, and `slices` every indexing's to the module whose forward took it"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped, shape in)`, `slices` every indexing's to the module whose forward took it, `broadcasts` holds every elementwise product's, sum's or quotient's with a broadcast operand, and `reductions` maps every reduction's over given dimensions to `(those dimensions, shape in)`"
     def __init__(self):
         super().__init__()
         self.sizes, self.reshapes, self.matmuls, self.stacks, self.slices, self.transposes, self.running = {}, {}, {}, {}, {}, {}, []
+        self.broadcasts = set()  # the `grad_fn`s of elementwise products, sums and quotients of which an operand is broadcast (`_mark_broadcasts`)
+        self.reductions = {}  # `{grad_fn: (dimensions reduced, shape in)}` of every mean, sum, maximum... over given dimensions (`_mark_channel_reductions`)
     def __enter__(self):  # `running`: the modules whose forward runs, innermost last
         self.hooks = (nn.modules.module.register_module_forward_pre_hook(lambda m, i: self.running.append(m)),
                       nn.modules.module.register_module_forward_hook(self._left, always_call=True))
@@ -134,6 +140,12 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         if func is torch.Tensor.__getitem__ and isinstance(out, torch.Tensor) and out.grad_fn is not None and self.running: self.slices[out.grad_fn] = self.running[-1]
+        if (getattr(func, '__name__', None) in _BINARY and isinstance(out, torch.Tensor) and out.grad_fn is not None
+            and sum(isinstance(a, torch.Tensor) for a in args) == 2 and any(isinstance(a, torch.Tensor) and a.dim() and a.numel() < out.numel() for a in args)): self.broadcasts.add(out.grad_fn)
+        if getattr(func, '__name__', None) in _REDUCTIONS and args and isinstance(x := args[0], torch.Tensor) and x.dim():
+            dim, res = args[1] if len(args) > 1 else kwargs.get('dim'), out[0] if isinstance(out, tuple) else out  # `max(dim)` gives values and indices
+            dims = (dim,) if type(dim) is int else tuple(dim) if isinstance(dim, (tuple, list)) and all(type(d) is int for d in dim) else None
+            if dims and isinstance(res, torch.Tensor) and res.grad_fn is not None: self.reductions[res.grad_fn] = (tuple(d % x.dim() for d in dims), tuple(x.shape))
         if (getattr(func, '__name__', None) in _RESHAPES and args and isinstance(args[0], torch.Tensor) and isinstance(out, torch.Tensor)
             and out.grad_fn is not None): self.reshapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
         if (func in _MATMULS and len(args) == 2 and all(isinstance(t, torch.Tensor) and t.dim() >= 3 for t in args)
@@ -561,6 +573,7 @@ def _inferred(dg, node, out:bool=True)->int|None:
 
 def _out_channels(dg, node)->int|None:
     "torch-pruning's inference of `node`'s output channels, else those of the nearest layer above it through ops that keep them: torch-pruning's inference follows every path back and gives up after 500 steps, which a deep residual stream takes (timm TNT-S: the token slices of its last blocks passed for channel slices, and the stream's channels moved by one)"
+    if getattr(node.module, 'fp_reduced', False): return 1  # its input's channels reduced to one (`_mark_channel_reductions`)
     if getattr(node.module, 'concat_sizes', None) and not getattr(node.module, 'fp_tokens', False): return sum(node.module.concat_sizes)  # recorded (`_fix_concats`): torch-pruning sums its inputs' inferred widths, a slice's as its input's
     if (ch := _inferred(dg, node)) is not None: return ch
     seen, todo = {node}, [node]
@@ -577,6 +590,33 @@ def _free_norm_nodes(dg, inputs:dict)->list:
     "`[(node, module name)]` of the norms in `inputs` (`_free_norms`: `{norm: its input's autograd node}`) whose input the graph holds and infers as wide as the norm: a norm over a head's dimensions (Gemma 4's `v_norm`) is not one of channels, and stays as it is"
     nodes = {n.grad_fn: n for n in dg.module2node.values() if n.grad_fn is not None}
     return [(node, dg._module2name[m]) for m, fn in inputs.items() if (node := nodes.get(fn)) is not None and _out_channels(dg, node) == m.normalized_shape[0]]
+
+def _mark_channel_reductions(dg, reductions:dict):
+    "Mark the reductions the trace recorded (`_recorded_concats.reductions`) over a dimension that holds their input's channels (as wide as torch-pruning infers them, the only one, and the second or the last): their output holds one channel, or none (`fp_reduced`), which no channel of their input maps to (`_unmap_broadcasts`). timm CSATv2's spatial attention pools its input's channels, `x.mean(dim=1, keepdim=True)` and `x.amax(dim=1, keepdim=True)`, for a conv of two channels in, which torch-pruning reads as elementwise: every channel mapped past them"
+    for node in dg.module2node.values():
+        if node.grad_fn not in reductions or len(node.inputs) != 1: continue
+        dims, shape = reductions[node.grad_fn]
+        ch = _out_channels(dg, node.inputs[0])
+        at = [d for d, s in enumerate(shape) if s == ch]  # the channels' dimension: the only one as wide, second or last (NCHW, or tokens' NLC)
+        if ch is not None and ch > 1 and len(at) == 1 and at[0] in (1, len(shape) - 1) and at[0] in dims: node.module.fp_reduced = True
+
+def _mark_broadcasts(dg, broadcasts:set):
+    "Mark the elementwise products, sums and quotients the trace recorded with a broadcast operand (`_recorded_concats.broadcasts`) where one operand has one channel and another more (`fp_broadcast`: the operands of one channel): a map of one channel, spread over every channel it meets (timm CSATv2's spatial attention: `x * F.interpolate(attn, ...)`, `attn` of shape `(B, 1, H, W)`), which torch-pruning maps channel by channel, past the end of the single channel"
+    for node in dg.module2node.values():
+        if node.type != ops.OPTYPE.ELEMENTWISE or node.grad_fn not in broadcasts or len(node.inputs) < 2: continue
+        chans = [_out_channels(dg, i) for i in node.inputs]
+        if 1 in chans and any(c is not None and c > 1 for c in chans): node.module.fp_broadcast = [i for i, c in zip(node.inputs, chans) if c == 1]
+    for node in dg.module2node.values():  # and a reduction over the channels from its input
+        if getattr(node.module, 'fp_reduced', False): node.module.fp_broadcast = list(node.inputs)
+
+def _unmap_broadcasts(dg):
+    "No channel maps between an op `_mark_broadcasts` marked and its operands of one channel, either way"
+    for node in dg.module2node.values():
+        for i in getattr(node.module, 'fp_broadcast', ()):
+            for dep in i.dependencies:
+                if dep.target is node: dep.index_mapping[0] = _Unmapped()
+            for dep in node.dependencies:
+                if dep.target is i: dep.index_mapping[0] = _Unmapped()
 
 def _unmap(node, piece=None):
     "Map no channel between a slice of one channel and what reads it: `piece`, `(start, end)`, where the indices that reach the slice are its input's"
@@ -691,6 +731,7 @@ def _update_index_maps(dg):
             try: update(dg, node)
             except ZeroDivisionError: pass  # shapes torch-pruning cannot infer: no mapping, the pruned-model check decides
     _unmap_positions(dg)  # last: the maps of its neighbours' edges are set by then
+    _unmap_broadcasts(dg)
 
 def channel_multiplier(m)->int|None:
     "`k` when `m` is a convolution that expands each input channel into `k >= 2` outputs of its own (`groups == in_channels`, `out_channels == k * in_channels`: timm FastViT's downsampling), else None"
@@ -1036,6 +1077,8 @@ class Graph:
                     _mark_piece_sums(dg)
                     _mark_channel_pools(dg, concats.matmuls)
                     _mark_weighted_values(dg, concats.matmuls)
+                    _mark_channel_reductions(dg, concats.reductions)
+                    _mark_broadcasts(dg, concats.broadcasts)
                     _map_rnn_states(dg)
                     owners = {n: concats.slices.get(n.grad_fn) for n in dg.module2node.values() if n.type == ops.OPTYPE.SLICE}
                     free = _free_norm_nodes(dg, norms.inputs)
