@@ -69,7 +69,7 @@ class _views_changed:
         self.seen = []
 
 class _free_norms:
-    "Within the context, `inputs` maps every norm without parameters that torch-pruning does not know (timm's `RmsNorm(affine=False)`: Gemma 4's ViT's last norm) to its input's autograd node and its `normalized_shape`: nothing of it is pruned, so nothing would write its width back (`Graph.sync_norms`)"
+    "Within the context, `inputs` maps every norm without parameters that torch-pruning does not know (timm's `RmsNorm(affine=False)`: Gemma 4's ViT's last norm) to its input's autograd node, where that input is as wide as its `normalized_shape`: nothing of it is pruned, so nothing would write its width back (`Graph.sync_norms`)"
     def __init__(self, model:nn.Module):
         self.norms = [m for m in model.modules() if not any(True for _ in m.parameters()) and not isinstance(m, NORMS)
                       and type(s := vars(m).get('normalized_shape')) is tuple and len(s) == 1 and type(s[0]) is int]
@@ -139,23 +139,22 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
-        if func is torch.Tensor.__getitem__ and isinstance(out, torch.Tensor) and out.grad_fn is not None and self.running: self.slices[out.grad_fn] = self.running[-1]
-        if (getattr(func, '__name__', None) in _BINARY and isinstance(out, torch.Tensor) and out.grad_fn is not None
-            and sum(isinstance(a, torch.Tensor) for a in args) == 2 and any(isinstance(a, torch.Tensor) and a.dim() and a.numel() < out.numel() for a in args)): self.broadcasts.add(out.grad_fn)
-        if getattr(func, '__name__', None) in _REDUCTIONS and args and isinstance(x := args[0], torch.Tensor) and x.dim():
+        name, traced = getattr(func, '__name__', None), isinstance(out, torch.Tensor) and out.grad_fn is not None  # once per call: every op of the forward comes here
+        if func is torch.Tensor.__getitem__ and traced and self.running: self.slices[out.grad_fn] = self.running[-1]
+        if (name in _BINARY and traced and sum(isinstance(a, torch.Tensor) for a in args) == 2
+            and any(isinstance(a, torch.Tensor) and a.dim() and a.numel() < out.numel() for a in args)): self.broadcasts.add(out.grad_fn)
+        if name in _REDUCTIONS and args and isinstance(x := args[0], torch.Tensor) and x.dim():
             dim, res = args[1] if len(args) > 1 else kwargs.get('dim'), out[0] if isinstance(out, tuple) else out  # `max(dim)` gives values and indices
             dims = (dim,) if type(dim) is int else tuple(dim) if isinstance(dim, (tuple, list)) and all(type(d) is int for d in dim) else None
             if dims and isinstance(res, torch.Tensor) and res.grad_fn is not None: self.reductions[res.grad_fn] = (tuple(d % x.dim() for d in dims), tuple(x.shape))
-        if (getattr(func, '__name__', None) in _RESHAPES and args and isinstance(args[0], torch.Tensor) and isinstance(out, torch.Tensor)
-            and out.grad_fn is not None): self.reshapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
-        if (func in _MATMULS and len(args) == 2 and all(isinstance(t, torch.Tensor) and t.dim() >= 3 for t in args)
-            and isinstance(out, torch.Tensor) and out.grad_fn is not None): self.matmuls[out.grad_fn] = (tuple(args[0].shape), tuple(args[1].shape))
-        if (getattr(func, '__name__', None) in ('transpose', 'swapaxes', 'swapdims') and len(args) == 3 and isinstance(args[0], torch.Tensor)
-            and isinstance(out, torch.Tensor) and out.grad_fn is not None): self.transposes[out.grad_fn] = (out.dim(), frozenset((args[1] % out.dim(), args[2] % out.dim())), tuple(args[0].shape))
-        if func is torch.stack and isinstance(out, torch.Tensor) and out.grad_fn is not None:
+        if name in _RESHAPES and args and isinstance(args[0], torch.Tensor) and traced: self.reshapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
+        if func in _MATMULS and len(args) == 2 and all(isinstance(t, torch.Tensor) and t.dim() >= 3 for t in args) and traced: self.matmuls[out.grad_fn] = (tuple(args[0].shape), tuple(args[1].shape))
+        if name in ('transpose', 'swapaxes', 'swapdims') and len(args) == 3 and isinstance(args[0], torch.Tensor) and traced:
+            self.transposes[out.grad_fn] = (out.dim(), frozenset((args[1] % out.dim(), args[2] % out.dim())), tuple(args[0].shape))
+        if func is torch.stack and traced:
             tensors = args[0] if args else kwargs['tensors']
             self.stacks[out.grad_fn] = ((args[1] if len(args) > 1 else kwargs.get('dim', 0)) % out.dim(), [tuple(t.shape) for t in tensors])
-        if func in _CATS and isinstance(out, torch.Tensor) and out.grad_fn is not None and out.dim() > 1:
+        if func in _CATS and traced and out.dim() > 1:
             tensors = args[0] if args else kwargs['tensors']
             if any(t.dim() != out.dim() for t in tensors): return out  # a legacy empty 1-D tensor (a fresh KV cache): torch-pruning's guess
             dim = (args[1] if len(args) > 1 else kwargs.get('dim', kwargs.get('axis', 0))) % out.dim()
@@ -592,13 +591,13 @@ def _free_norm_nodes(dg, inputs:dict)->list:
     return [(node, dg._module2name[m]) for m, fn in inputs.items() if (node := nodes.get(fn)) is not None and _out_channels(dg, node) == m.normalized_shape[0]]
 
 def _mark_channel_reductions(dg, reductions:dict):
-    "Mark the reductions the trace recorded (`_recorded_concats.reductions`) over a dimension that holds their input's channels (as wide as torch-pruning infers them, the only one, and the second or the last): their output holds one channel, or none (`fp_reduced`), which no channel of their input maps to (`_unmap_broadcasts`). timm CSATv2's spatial attention pools its input's channels, `x.mean(dim=1, keepdim=True)` and `x.amax(dim=1, keepdim=True)`, for a conv of two channels in, which torch-pruning reads as elementwise: every channel mapped past them"
+    "Mark the reductions the trace recorded (`_recorded_concats.reductions`) over a dimension that holds their input's channels (as wide as torch-pruning infers them, the only one, and the second or the last): their output holds one channel, or none (`fp_reduced`), which no channel of their input maps to (`fp_broadcast`: their input, unmapped by `_unmap_broadcasts`). timm CSATv2's spatial attention pools its input's channels, `x.mean(dim=1, keepdim=True)` and `x.amax(dim=1, keepdim=True)`, for a conv of two channels in, which torch-pruning reads as elementwise: every channel mapped past them"
     for node in dg.module2node.values():
         if node.grad_fn not in reductions or len(node.inputs) != 1: continue
         dims, shape = reductions[node.grad_fn]
         ch = _out_channels(dg, node.inputs[0])
         at = [d for d, s in enumerate(shape) if s == ch]  # the channels' dimension: the only one as wide, second or last (NCHW, or tokens' NLC)
-        if ch is not None and ch > 1 and len(at) == 1 and at[0] in (1, len(shape) - 1) and at[0] in dims: node.module.fp_reduced = True
+        if ch is not None and ch > 1 and len(at) == 1 and at[0] in (1, len(shape) - 1) and at[0] in dims: node.module.fp_reduced, node.module.fp_broadcast = True, list(node.inputs)
 
 def _mark_broadcasts(dg, broadcasts:set):
     "Mark the elementwise products, sums and quotients the trace recorded with a broadcast operand (`_recorded_concats.broadcasts`) where one operand has one channel and another more (`fp_broadcast`: the operands of one channel): a map of one channel, spread over every channel it meets (timm CSATv2's spatial attention: `x * F.interpolate(attn, ...)`, `attn` of shape `(B, 1, H, W)`), which torch-pruning maps channel by channel, past the end of the single channel"
@@ -606,11 +605,9 @@ def _mark_broadcasts(dg, broadcasts:set):
         if node.type != ops.OPTYPE.ELEMENTWISE or node.grad_fn not in broadcasts or len(node.inputs) < 2: continue
         chans = [_out_channels(dg, i) for i in node.inputs]
         if 1 in chans and any(c is not None and c > 1 for c in chans): node.module.fp_broadcast = [i for i, c in zip(node.inputs, chans) if c == 1]
-    for node in dg.module2node.values():  # and a reduction over the channels from its input
-        if getattr(node.module, 'fp_reduced', False): node.module.fp_broadcast = list(node.inputs)
 
 def _unmap_broadcasts(dg):
-    "No channel maps between an op `_mark_broadcasts` marked and its operands of one channel, either way"
+    "No channel maps between an op and the operands it holds in `fp_broadcast` (`_mark_broadcasts`, `_mark_channel_reductions`), either way"
     for node in dg.module2node.values():
         for i in getattr(node.module, 'fp_broadcast', ()):
             for dep in i.dependencies:
