@@ -500,6 +500,37 @@ def _mark_weighted_values(dg, matmuls:dict):
         for r in region: r.module.fp_positions = True
         mm.module.fp_pool = right
 
+def _bmm_operands(node)->tuple:
+    "`(the matmul, its left operand, its right operand, the views between the matmul and `node`)` for `node`, a batched matmul's result as the trace recorded it, else Nones"
+    mm, path = node, []
+    while mm.grad_fn is not None and mm.grad_fn.name() != 'BmmBackward0' and len(mm.inputs) == 1 and len(path) < 2: path.append(mm); mm = mm.inputs[0]  # torch's view of a broadcast matmul's result
+    if mm.grad_fn is None or mm.grad_fn.name() != 'BmmBackward0' or len(mm.inputs) != 2: return None, None, None, path
+    left, right = (next((i for i in mm.inputs if i.grad_fn is f), None) for f, _ in mm.grad_fn.next_functions)
+    return (None, None, None, path) if left is None or right is None or left is right else (mm, left, right, path)
+
+def _mark_channel_products(dg, matmuls:dict):
+    "Mark the matmuls `(B, C, N) @ (B, N, M)` that multiply each channel's positions by a matrix made from other channels (timm EfficientViM's hidden-state mixer: `x @ (a * b).transpose(-2, -1)` takes a map's positions to the states of its SSM, and `h @ c` takes the states back to positions): channels pass from the left operand to the result as they are, through the reshapes on the way and the views of the result that keep its first two dimensions (`fp_flat`), and the right operand maps to none (`fp_pool`, as a channel pool's). The left operand is a map flattened to `(B, C, H * W)` or the output of a 1-D convolution of C channels; the right one has no dimension as wide as C, and is not an attention's weights (`_mark_weighted_values`)"
+    for node in dg.module2node.values():
+        if (shapes := matmuls.get(node.grad_fn)) is None or len(shapes[0]) != 3: continue
+        (_, c, n), (*_, n2, m) = shapes
+        if n != n2 or c < 2 or c in shapes[1]: continue  # (a map of one position, `N` or `M` 1, as well)
+        mm, left, right, path = _bmm_operands(node)
+        if mm is None or getattr(mm.module, 'fp_pool', None) is not None: continue
+        chain, shape_in, shape_out = _operand_chain(left)
+        if shape_in is not None: ok = len(shape_in) >= 3 and shape_in[1] == c and shape_out[:2] == shape_in[:2]  # a `(B, C, H, W)` map flattened
+        else:  # a 1-D convolution's output, viewed by the matmul
+            conv = _back_to(left, lambda n: isinstance(n.module, nn.Conv1d), steps=4)
+            ok, chain = conv is not None and conv.module.out_channels == c, []
+        if not ok: continue
+        views, out = [], node
+        while len(views) < 3 and len(outs := [o for o in out.outputs if o.type == ops.OPTYPE.RESHAPE]) == 1 == len(out.outputs):  # the result viewed back as a map
+            si, so = getattr(outs[0].module, 'fp_shape_in', None), getattr(outs[0].module, 'fp_shape_out', None)
+            if si is None or so is None or len(si) < 3 or si[:2] != so[:2] or si[1] != c: break
+            views.append(out := outs[0])
+        for r in chain + path + views:
+            if r.type == ops.OPTYPE.RESHAPE: r.module.fp_flat = True
+        mm.module.fp_pool = right
+
 def _unmap_positions(dg):
     "No channel passes into or out of the ops `_mark_weighted_values` found holding positions by positions"
     for node in dg.module2node.values():
@@ -1079,6 +1110,7 @@ class Graph:
                     _mark_piece_sums(dg)
                     _mark_channel_pools(dg, concats.matmuls)
                     _mark_weighted_values(dg, concats.matmuls)
+                    _mark_channel_products(dg, concats.matmuls)
                     _mark_channel_reductions(dg, concats.reductions)
                     _mark_broadcasts(dg, concats.broadcasts)
                     _map_rnn_states(dg)
