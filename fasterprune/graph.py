@@ -435,17 +435,31 @@ def _map_stack(dg, node):
         for dep in in_node.dependencies:
             if dep.target is node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j + 2], reverse=False)
 
+def _bmm_operands(node)->tuple:
+    "`(the matmul, its left operand, its right operand, the views between the matmul and `node`)` for `node`, a batched matmul's result as the trace recorded it, else Nones"
+    mm, path = node, []
+    while mm.grad_fn is not None and mm.grad_fn.name() != 'BmmBackward0' and len(mm.inputs) == 1 and len(path) < 2: path.append(mm); mm = mm.inputs[0]  # torch's view of a broadcast matmul's result
+    if mm.grad_fn is None or mm.grad_fn.name() != 'BmmBackward0' or len(mm.inputs) != 2: return None, None, None, path
+    left, right = (next((i for i in mm.inputs if i.grad_fn is f), None) for f, _ in mm.grad_fn.next_functions)
+    return (None, None, None, path) if left is None or right is None or left is right else (mm, left, right, path)
+
+def _map_views(node, c:int)->list:
+    "The reshapes that view `node`, a matmul's result of `c` channels, back as a map, keeping its first two dimensions (up to three, one after the other)"
+    views, out = [], node
+    while len(views) < 3 and len(outs := [o for o in out.outputs if o.type == ops.OPTYPE.RESHAPE]) == 1 == len(out.outputs):
+        si, so = getattr(outs[0].module, 'fp_shape_in', None), getattr(outs[0].module, 'fp_shape_out', None)
+        if si is None or so is None or len(si) < 3 or si[:2] != so[:2] or si[1] != c: break
+        views.append(out := outs[0])
+    return views
+
 def _mark_channel_pools(dg, matmuls:dict):
     "Mark the matmuls that pool every channel over the positions with the weights of one map, `(..., C, N) @ (..., N, 1)` (timm's `GlobalContext`: a softmax over the positions of a one-channel attention): channels pass from the left operand to the result as they are, through the reshapes on the way (`fp_flat`), and the weights map to none of them (`_map_channel_pool`)"
     for node in dg.module2node.values():
         if (shapes := matmuls.get(node.grad_fn)) is None: continue
         (*_, c, n), (*_, n2, one) = shapes
         if one != 1 or n != n2 or n < 2 or c < 2: continue
-        mm, path = node, []
-        while mm.grad_fn is not None and mm.grad_fn.name() != 'BmmBackward0' and len(mm.inputs) == 1 and len(path) < 2: path.append(mm); mm = mm.inputs[0]  # torch's view of a broadcast matmul's result
-        if mm.grad_fn is None or mm.grad_fn.name() != 'BmmBackward0' or len(mm.inputs) != 2: continue
-        left, right = (next((i for i in mm.inputs if i.grad_fn is f), None) for f, _ in mm.grad_fn.next_functions)
-        if left is None or right is None or left is right: continue
+        mm, left, right, path = _bmm_operands(node)
+        if mm is None: continue
         (chain, shape_in, shape_out), (weights, w_in, _) = _operand_chain(left), _operand_chain(right)
         if shape_in is None or len(shape_in) < 3 or shape_in[1] != c or shape_out[:2] != shape_in[:2]: continue  # a `(B, C, H, W)` map flattened to `(B, C, H * W)`
         if w_in is None or len(w_in) < 3 or w_in[1] != 1: continue  # and a map of one channel
@@ -471,18 +485,11 @@ def _mark_weighted_values(dg, matmuls:dict):
         if (shapes := matmuls.get(node.grad_fn)) is None: continue
         (*_, c, n), (*_, n2, m) = shapes
         if n != n2 or min(c, n, m) < 2: continue
-        mm, path = node, []
-        while mm.grad_fn is not None and mm.grad_fn.name() != 'BmmBackward0' and len(mm.inputs) == 1 and len(path) < 2: path.append(mm); mm = mm.inputs[0]
-        if mm.grad_fn is None or mm.grad_fn.name() != 'BmmBackward0' or len(mm.inputs) != 2: continue
-        left, right = (next((i for i in mm.inputs if i.grad_fn is f), None) for f, _ in mm.grad_fn.next_functions)
-        if left is None or right is None or left is right or not _from_softmax(right): continue
+        mm, left, right, path = _bmm_operands(node)
+        if mm is None or not _from_softmax(right): continue
         chain, shape_in, shape_out = _operand_chain(left)
         if shape_in is None or len(shape_in) < 3 or shape_in[1] != c or shape_out[:2] != shape_in[:2]: continue  # values: a `(B, C, H, W)` map flattened to `(B, C, H * W)`
-        views, out = [], node
-        while len(views) < 3 and len(outs := [o for o in out.outputs if o.type == ops.OPTYPE.RESHAPE]) == 1 == len(out.outputs):  # the result viewed back as a map
-            si, so = getattr(outs[0].module, 'fp_shape_in', None), getattr(outs[0].module, 'fp_shape_out', None)
-            if si is None or so is None or len(si) < 3 or si[:2] != so[:2] or si[1] != c: break
-            views.append(out := outs[0])
+        views = _map_views(node, c)
         region, scores, todo = set(), [], [right]  # what made the weights: positions by positions, back to the scores' matmul
         while todo and len(region) <= 32:
             r = todo.pop()
@@ -500,14 +507,6 @@ def _mark_weighted_values(dg, matmuls:dict):
         for r in region: r.module.fp_positions = True
         mm.module.fp_pool = right
 
-def _bmm_operands(node)->tuple:
-    "`(the matmul, its left operand, its right operand, the views between the matmul and `node`)` for `node`, a batched matmul's result as the trace recorded it, else Nones"
-    mm, path = node, []
-    while mm.grad_fn is not None and mm.grad_fn.name() != 'BmmBackward0' and len(mm.inputs) == 1 and len(path) < 2: path.append(mm); mm = mm.inputs[0]  # torch's view of a broadcast matmul's result
-    if mm.grad_fn is None or mm.grad_fn.name() != 'BmmBackward0' or len(mm.inputs) != 2: return None, None, None, path
-    left, right = (next((i for i in mm.inputs if i.grad_fn is f), None) for f, _ in mm.grad_fn.next_functions)
-    return (None, None, None, path) if left is None or right is None or left is right else (mm, left, right, path)
-
 def _mark_channel_products(dg, matmuls:dict):
     "Mark the matmuls `(B, C, N) @ (B, N, M)` that multiply each channel's positions by a matrix made from other channels (timm EfficientViM's hidden-state mixer: `x @ (a * b).transpose(-2, -1)` takes a map's positions to the states of its SSM, and `h @ c` takes the states back to positions): channels pass from the left operand to the result as they are, through the reshapes on the way and the views of the result that keep its first two dimensions (`fp_flat`), and the right operand maps to none (`fp_pool`, as a channel pool's). The left operand is a map flattened to `(B, C, H * W)` or the output of a 1-D convolution of C channels; the right one has no dimension as wide as C, and is not an attention's weights (`_mark_weighted_values`)"
     for node in dg.module2node.values():
@@ -522,11 +521,7 @@ def _mark_channel_products(dg, matmuls:dict):
             conv = _back_to(left, lambda n: isinstance(n.module, nn.Conv1d), steps=4)
             ok, chain = conv is not None and conv.module.out_channels == c, []
         if not ok: continue
-        views, out = [], node
-        while len(views) < 3 and len(outs := [o for o in out.outputs if o.type == ops.OPTYPE.RESHAPE]) == 1 == len(out.outputs):  # the result viewed back as a map
-            si, so = getattr(outs[0].module, 'fp_shape_in', None), getattr(outs[0].module, 'fp_shape_out', None)
-            if si is None or so is None or len(si) < 3 or si[:2] != so[:2] or si[1] != c: break
-            views.append(out := outs[0])
+        views = _map_views(node, c)
         for r in chain + path + views:
             if r.type == ops.OPTYPE.RESHAPE: r.module.fp_flat = True
         mm.module.fp_pool = right
