@@ -518,7 +518,7 @@ def _mark_channel_products(dg, matmuls:dict):
         chain, shape_in, shape_out = _operand_chain(left)
         if shape_in is not None: ok = len(shape_in) >= 3 and shape_in[1] == c and shape_out[:2] == shape_in[:2]  # a `(B, C, H, W)` map flattened
         else:  # a 1-D convolution's output, viewed by the matmul
-            conv = _back_to(left, lambda n: isinstance(n.module, nn.Conv1d), steps=4)
+            conv = _back_to(left, lambda o: isinstance(o.module, nn.Conv1d), steps=4)
             ok, chain = conv is not None and conv.module.out_channels == c, []
         if not ok: continue
         views = _map_views(node, c)
