@@ -1305,7 +1305,7 @@ def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
     else: return None
     if len(node.outputs) != 1: return None
     split = node.outputs[0]
-    if split.type == ops.OPTYPE.ELEMENTWISE and 'Permute' in str(getattr(split.module, '_grad_fn', '')) and len(split.outputs) == 1:
+    if split.type == ops.OPTYPE.ELEMENTWISE and any(k in str(getattr(split.module, '_grad_fn', '')) for k in ('Permute', 'Transpose')) and len(split.outputs) == 1:
         split = split.outputs[0]  # EfficientFormer moves the heads ahead of the tokens first, LowFormer the rows of `(B, heads, rows, tokens)` last: the split must then be of the last dimension
         if not getattr(split.module, 'fp_split_last', False): return None
         first = False
@@ -1471,6 +1471,13 @@ def _batchnorm(layer, idxs, _, log):
     _put(layer, 'num_features', cut.keep[0].shape[0])
     for d, k, t in held: d[k] = _replaced(t, cut, log) if d is params else cut(t)  # a parameter stays one (with its gradient, logged for the optimizer), a buffer a buffer
 
+def _groupnorm(layer, idxs, _, log):
+    "torch-pruning's `GroupNormPruner`, for a norm without a bias as well (timm PoolFormerV2's `GroupNorm1NoBias`: torch-pruning cut its `None` bias and failed)"
+    n, held = layer.num_channels, [(k, t) for k in ('weight', 'bias') if (t := layer._parameters.get(k)) is not None]
+    cut = Cut([(0, _keep(n, idxs))], (n,), held[0][1].device if held else None)
+    _put(layer, 'num_channels', cut.keep[0].shape[0])
+    for k, t in held: layer._parameters[k] = _replaced(t, cut, log)
+
 def _conv1d(layer, out_idxs, in_idxs, log):
     "Hugging Face's `Conv1D`: weight (in, out), the transpose of a linear layer's"
     _cut_layer(layer, out_idxs, in_idxs, log, ('nf', 'nx'), (1, 0))
@@ -1513,7 +1520,8 @@ class _ExpandingConvPruner(tp_function.BasePruningFunc):
     def get_in_channels(self, layer): return layer.in_channels
 
 _EXPANDING = _ExpandingConvPruner()
-_FAST = {tp_function.ConvPruner: _conv, tp_function.LinearPruner: _linear, _Conv1DPruner: _conv1d, tp_function.BatchnormPruner: _batchnorm}
+_FAST = {tp_function.ConvPruner: _conv, tp_function.LinearPruner: _linear, _Conv1DPruner: _conv1d, tp_function.BatchnormPruner: _batchnorm,
+         tp_function.GroupNormPruner: _groupnorm}
 
 def _tp_pruning_fn(handler, pruning_dim, log):
     "A copy of torch-pruning's pruning function `handler` for dimension `pruning_dim` that logs the parameters it replaces"
