@@ -937,6 +937,7 @@ def collect_groups(
                 elif len(g.units) >= 2 and g.name not in excluded: groups.append(g)
             continue
         n = graph.out_channels(m)
+        if n < 2: continue  # roots no group, and claims none of the layers it reaches (timm's ECA: a conv of one channel over the channels, whose gate torch-pruning maps to every channel of the block's conv)
         cs = []
         try:
             cs = graph.couplings(m)
@@ -961,7 +962,6 @@ def collect_groups(
             if not isinstance(c.module, nn.Module): continue
             if c.is_out and c.module in names and names[c.module] not in members: members.append(names[c.module])
             gran = math.lcm(gran, _slices(c))  # an RNN's inputs are free
-        if n < 2: continue
         att, heads = attention_of(m, names, by_name), None
         if att is None and gran > 1 and (parts := group_parts(cs, n, names, graph.out_channels)) is not None:
             for part in parts: add_part(*part)  # NextViT: a stream and a branch concatenated, each read by grouped layers of its own
