@@ -1246,15 +1246,15 @@ def check_widths(self:Graph, couplings:list):
         if isinstance(w, int) and c.size > w: raise IndexExplosion(f"{c.name}'s channels are mapped to index {c.size - 1} of its {w}")
 
 @patch
-def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int)->bool:
-    "Whether what reads `layer`'s outputs takes all its queries, then all its keys, then all its values: a reshape to `(..., 3, heads, width)` (a convolution's: `(B, 3, heads, width, ...)`, timm's Visformer) or a split into three equal pieces (not TinyViT's `(..., heads, 3 * width)`: each head's own, side by side)"
+def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int, v_width:int=None)->bool:
+    "Whether what reads `layer`'s outputs takes all its queries, then all its keys, then all its values: a reshape to `(..., 3, heads, width)` (a convolution's: `(B, 3, heads, width, ...)`, timm's Visformer) or a split into three pieces (not TinyViT's `(..., heads, 3 * width)`: each head's own, side by side); values `v_width` wide per head where they are wider than the queries and keys (timm's `BottleneckAttn` with a `qk_ratio`: a split alone)"
     node = self.dg.module2node.get(layer)
     if node is None or not node.outputs: return False
-    conv = isinstance(layer, nn.modules.conv._ConvNd)  # channels first
+    conv, v_width = isinstance(layer, nn.modules.conv._ConvNd), v_width or width  # channels first
     for o in node.outputs:
         shape = tuple(getattr(o.module, 'fp_shape_out', ()))
-        if o.type == ops.OPTYPE.RESHAPE and (shape[-3:] == (3, heads, width) or conv and shape[1:4] == (3, heads, width)): continue
-        if o.type == ops.OPTYPE.SPLIT and getattr(o.module, 'split_sizes', None) == [heads * width] * 3: continue  # torchvision's MaxViT: `chunk`
+        if o.type == ops.OPTYPE.RESHAPE and v_width == width and (shape[-3:] == (3, heads, width) or conv and shape[1:4] == (3, heads, width)): continue
+        if o.type == ops.OPTYPE.SPLIT and getattr(o.module, 'split_sizes', None) == [heads * width] * 2 + [heads * v_width]: continue  # torchvision's MaxViT: `chunk`
         return False
     return True
 

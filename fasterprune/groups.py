@@ -350,17 +350,22 @@ def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group
     "The group of a fused `qkv` projection whose queries, keys and values torch-pruning cannot follow (torchvision's Swin picks them with `qkv[0]`, `qkv[1]`, `qkv[2]`; its MaxViT splits `to_qkv` with `chunk` and reshapes): all queries, then all keys, then all values; a position is a head (or one dimension of every head) with the inputs of the output projection (`proj`, `merge`) that read its values and, for whole heads, what the attention holds per head (a position-bias table, Swin V2's `logit_scale`, the last layer of its `cpb_mlp`); without an output projection, for whole heads, the layers past the attention that read its values as they are (timm's `BottleneckAttn`: `Graph.value_readers`); else None"
     m, heads, width = att
     qkv, proj, _ = fused_layers(m)
-    if width is None or not graph.blocked_qkv(qkv, heads, width): return None
-    e = heads * width
-    if proj is not None: readers = [(proj, False)] if layer_io(proj)[0] == e else None
-    else: readers = graph.value_readers([qkv], set(m.modules()), e) if attention == 'heads' else None  # BoTNet's: its values leave it as they are
+    a = vars(m)
+    if type(a.get('dim_head_qk')) is int and type(a.get('dim_head_v')) is int and a['dim_head_qk'] != a['dim_head_v']:  # timm's `BottleneckAttn` with a `qk_ratio`
+        if attention != 'heads' or layer_io(qkv)[1] != heads * (2 * a['dim_head_qk'] + a['dim_head_v']): return None  # a query's dimension has no value's to go with
+        width, vw = a['dim_head_qk'], a['dim_head_v']
+    else: vw = width
+    if width is None or not graph.blocked_qkv(qkv, heads, width, vw): return None
+    e, ev = heads * width, heads * vw
+    if proj is not None: readers = [(proj, False)] if layer_io(proj)[0] == ev else None
+    else: readers = graph.value_readers([qkv], set(m.modules()), ev) if attention == 'heads' else None  # BoTNet's: its values leave it as they are
     if not readers: return None
-    roots = torch.arange(3 * e)
-    u = roots.view(3, heads, width)
-    units = u.transpose(0, 1).reshape(heads, 3 * width) if attention == 'heads' else u.permute(2, 0, 1).reshape(width, 3 * heads)
-    cs = [graph.coupling(qkv, True, roots, roots)] + [graph.coupling(l, out, torch.arange(e), 2 * e + torch.arange(e)) for l, out in readers]
-    if attention == 'heads': cs += _per_head_couplings(graph, m, (qkv, *[l for l, _ in readers]), roots, roots % e // width)  # narrower heads leave those as they are
-    return Group(qkv, names[qkv], cs, 3 * e, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, e))
+    roots = torch.arange(2 * e + ev)
+    head = torch.cat([torch.arange(e) // width] * 2 + [torch.arange(ev) // vw])  # each root's head
+    units = torch.cat([roots[:e].view(heads, width), roots[e:2 * e].view(heads, width), roots[2 * e:].view(heads, vw)], 1) if attention == 'heads' else roots.view(3, heads, width).permute(2, 0, 1).reshape(width, 3 * heads)
+    cs = [graph.coupling(qkv, True, roots, roots)] + [graph.coupling(l, out, torch.arange(ev), 2 * e + torch.arange(ev)) for l, out in readers]
+    if attention == 'heads': cs += _per_head_couplings(graph, m, (qkv, *[l for l, _ in readers]), roots, head)  # narrower heads leave those as they are
+    return Group(qkv, names[qkv], cs, 2 * e + ev, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, ev))
 
 def interleaved_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group|None:
     "The group of an attention whose fused `qkv` holds each head's queries, keys and values side by side (`Graph.head_blocks`: timm's TinyViT, whose values are wider than its keys): a position is a whole head, with the inputs of the output projection that read its values and what the attention holds per head (its `attention_biases`); None for another layout"
