@@ -948,11 +948,11 @@ def collect_groups(
             cs = graph.couplings(m)
             graph.check_widths(cs)
         except IndexExplosion as e:
-            seen.update([m] + [c.module for c in cs if c.is_out])  # the layers a misread map coupled root no group of their own either
             att = attention_of(m, names, by_name) if attention != 'none' else None
             if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None:  # MaxViT; timm's ViT with a relative-position MLP
-                take(g); continue
-            if att is not None and interleaved(att, name, take): continue  # CoAtNet at 224x224
+                seen.add(m); take(g); continue  # the other layers the misread map coupled root groups of their own (or say why not)
+            if att is not None and interleaved(att, name, take): seen.add(m); continue  # CoAtNet at 224x224
+            seen.update([m] + [c.module for c in cs if c.is_out])  # the layers a misread map coupled root no group of their own either
             skipped[name] = f"torch-pruning cannot map channels through a reshape ({e})"; continue
         except Exception as e:  # torch-pruning could not follow the channels: leave the group alone
             seen.add(m); skipped[name] = f"torch-pruning could not build its group ({type(e).__name__}: {e})"; continue
