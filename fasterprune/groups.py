@@ -362,7 +362,7 @@ def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group
     if not readers: return None
     roots = torch.arange(2 * e + ev)
     head = torch.cat([torch.arange(e) // width] * 2 + [torch.arange(ev) // vw])  # each root's head
-    units = torch.cat([roots[:e].view(heads, width), roots[e:2 * e].view(heads, width), roots[2 * e:].view(heads, vw)], 1) if attention == 'heads' else roots.view(3, heads, width).permute(2, 0, 1).reshape(width, 3 * heads)
+    units = torch.cat([r.view(heads, -1) for r in roots.split([e, e, ev])], 1) if attention == 'heads' else roots.view(3, heads, width).permute(2, 0, 1).reshape(width, 3 * heads)
     cs = [graph.coupling(qkv, True, roots, roots)] + [graph.coupling(l, out, torch.arange(ev), 2 * e + torch.arange(ev)) for l, out in readers]
     if attention == 'heads': cs += _per_head_couplings(graph, m, (qkv, *[l for l, _ in readers]), roots, head)  # narrower heads leave those as they are
     return Group(qkv, names[qkv], cs, 2 * e + ev, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, ev))
@@ -950,9 +950,10 @@ def collect_groups(
         except IndexExplosion as e:
             att = attention_of(m, names, by_name) if attention != 'none' else None
             if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None:  # MaxViT; timm's ViT with a relative-position MLP
-                seen.add(m); take(g); continue  # the other layers the misread map coupled root groups of their own (or say why not)
-            if att is not None and interleaved(att, name, take): seen.add(m); continue  # CoAtNet at 224x224
+                if attention != 'heads': seen.update(c.module for c in cs if c.is_out)  # narrower heads leave what the attention holds per head (a position MLP's last layer) as it is: nothing the misread map coupled roots a group
+                take(g); continue  # whole heads: its own layers, with those per head; the others the misread map coupled root groups of their own, or say why not
             seen.update([m] + [c.module for c in cs if c.is_out])  # the layers a misread map coupled root no group of their own either
+            if att is not None and interleaved(att, name, take): continue  # CoAtNet at 224x224
             skipped[name] = f"torch-pruning cannot map channels through a reshape ({e})"; continue
         except Exception as e:  # torch-pruning could not follow the channels: leave the group alone
             seen.add(m); skipped[name] = f"torch-pruning could not build its group ({type(e).__name__}: {e})"; continue
