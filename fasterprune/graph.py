@@ -1254,7 +1254,7 @@ def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int, v_width:int=N
     for o in node.outputs:
         shape = tuple(getattr(o.module, 'fp_shape_out', ()))
         if o.type == ops.OPTYPE.RESHAPE and v_width == width and (shape[-3:] == (3, heads, width) or conv and shape[1:4] == (3, heads, width)): continue
-        if o.type == ops.OPTYPE.SPLIT and getattr(o.module, 'split_sizes', None) == [heads * width] * 2 + [heads * v_width]: continue  # torchvision's MaxViT: `chunk`
+        if o.type == ops.OPTYPE.SPLIT and getattr(o.module, 'split_sizes', None) == [heads * width] * 2 + [heads * v_width]: continue  # torchvision's MaxViT: `chunk`; timm's BoTNet: `split`
         return False
     return True
 

@@ -270,7 +270,13 @@ def attention_of(root:nn.Module, names:dict, by_name:dict)->tuple|None:
     h = getattr(m, f[2])
     out = layer_io(root)[1]
     if h < 1 or out % h: return None
-    return m, h, out // (3 * h) if out % (3 * h) == 0 else None  # no width: each head's rows are not three equal parts (LeViT)
+    return m, h, out // (3 * h) if out % (3 * h) == 0 and _qk_v_widths(m) is None else None  # no width: each head's rows are not three equal parts (LeViT; BoTNet's with a `qk_ratio`, whatever the total)
+
+def _qk_v_widths(m:nn.Module)->tuple|None:
+    "`(query and key width, value width)` of a head of attention `m` where it keeps them apart and they differ (timm's `BottleneckAttn` with a `qk_ratio`: `dim_head_qk`, `dim_head_v`), else None"
+    a = vars(m)
+    qk, v = a.get('dim_head_qk'), a.get('dim_head_v')
+    return (qk, v) if type(qk) is int and type(v) is int and qk != v else None
 
 def head_units(units:torch.Tensor, heads:int, width:int, attention:str)->torch.Tensor|None:
     "The `(query, key, value)` units of a fused projection regrouped: a whole head per position, or one dimension of every head"
@@ -350,10 +356,9 @@ def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group
     "The group of a fused `qkv` projection whose queries, keys and values torch-pruning cannot follow (torchvision's Swin picks them with `qkv[0]`, `qkv[1]`, `qkv[2]`; its MaxViT splits `to_qkv` with `chunk` and reshapes): all queries, then all keys, then all values; a position is a head (or one dimension of every head) with the inputs of the output projection (`proj`, `merge`) that read its values and, for whole heads, what the attention holds per head (a position-bias table, Swin V2's `logit_scale`, the last layer of its `cpb_mlp`); without an output projection, for whole heads, the layers past the attention that read its values as they are (timm's `BottleneckAttn`: `Graph.value_readers`); else None"
     m, heads, width = att
     qkv, proj, _ = fused_layers(m)
-    a = vars(m)
-    if type(a.get('dim_head_qk')) is int and type(a.get('dim_head_v')) is int and a['dim_head_qk'] != a['dim_head_v']:  # timm's `BottleneckAttn` with a `qk_ratio`
-        if attention != 'heads' or layer_io(qkv)[1] != heads * (2 * a['dim_head_qk'] + a['dim_head_v']): return None  # a query's dimension has no value's to go with
-        width, vw = a['dim_head_qk'], a['dim_head_v']
+    if (widths := _qk_v_widths(m)) is not None:  # queries and keys narrower than values (`attention_of` gives no width)
+        if attention != 'heads' or layer_io(qkv)[1] != heads * (2 * widths[0] + widths[1]): return None  # a query's dimension has no value's to go with
+        width, vw = widths
     else: vw = width
     if width is None or not graph.blocked_qkv(qkv, heads, width, vw): return None
     e, ev = heads * width, heads * vw
