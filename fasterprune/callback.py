@@ -178,20 +178,20 @@ class PruneCallback(Callback):
         held = self._hold_zero_grads()
         try: self.pruner.prune_to(fraction, grads=grads, optimizer=self.opt)
         finally:
-            gone = self.pruner.param_changes or {}  # the parameters this prune replaced (none if it failed)
-            for p, g in held.items():
-                if p not in gone: p.grad = g  # the layers left as they were get theirs back; the pruned ones have none
+            gone = {id(p) for p in self.pruner.param_changes or {}}  # the parameters this prune replaced (none if it failed); by `id`, not the tensors' hashes (a Python call each)
+            for p, g in held:
+                if id(p) not in gone: p.grad = g  # the layers left as they were get theirs back; the pruned ones have none
         if isinstance(self.learn.model, DDP): self._rewrap()
         self.pruner.param_changes, self._grad_params, self._grad_sums = None, None, None  # release replaced tensors
         self.fraction = fraction
-        self.history.append(dict(iter=self.train_iter, fraction=fraction, params=count_params(self.learn.model),
+        self.history.append(dict(iter=self.train_iter, fraction=fraction, params=self.pruner.params_now,
                                  macs=self.pruner.macs_now))
 
-    def _hold_zero_grads(self)->dict:
-        "`{parameter: gradient}` taken off the model when fastai has just zeroed every gradient: the prune then copies no zeros (the next backward fills them)"
-        if not getattr(self, '_zeroed', False): return {}
-        held = {p: p.grad for ps in param_lists(self.opt)[0] for p in ps if p.grad is not None}  # the parameters fastai zeroed: the optimizer's
-        for p in held: p.grad = None
+    def _hold_zero_grads(self)->list:
+        "`[(parameter, gradient)]` taken off the model when fastai has just zeroed every gradient: the prune then copies no zeros (the next backward fills them)"
+        if not getattr(self, '_zeroed', False): return []
+        held = [(p, p.grad) for ps in param_lists(self.opt)[0] for p in ps if p.grad is not None]  # the parameters fastai zeroed: the optimizer's
+        for p, _ in held: p.grad = None
         return held
 
     def _rank0_plan(self, plan):

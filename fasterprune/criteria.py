@@ -40,16 +40,18 @@ class Criteria:
         if self.needs_grad and grad is None:
             raise ValueError(f"criteria `{self.name}` needs gradients, but the weights have none: run a forward and "
                              "`loss.backward()` before pruning, or use `PruneCallback`, which prunes right after a backward pass")
-        with torch.no_grad():
-            return self.f(weight.detach(), None if init is None else init.detach(), None if grad is None else grad.detach()).float()
+        if torch.is_grad_enabled():  # (a caller scoring many weights turns gradients off once: `channel_scores`)
+            with torch.no_grad(): return self.elementwise(weight, init, grad)
+        return self.f(weight.detach(), None if init is None else init.detach(), None if grad is None else grad.detach()).float()
 
     def per_channel(self, scores:torch.Tensor, dim:int=0)->torch.Tensor:
         "Element-wise `scores` summed over every dimension but `dim`, then `post`"
-        with torch.no_grad():
-            d = dim % scores.dim()
-            if d > 0: scores = scores.flatten(0, d - 1).sum(0)  # the dims before `dim` first: whole planes added, fast
-            if scores.dim() > 1: scores = scores.flatten(1).sum(-1)
-            return scores if self.post is None else self.post(scores)
+        if torch.is_grad_enabled():
+            with torch.no_grad(): return self.per_channel(scores, dim)
+        d = dim % scores.dim()
+        if d > 0: scores = scores.flatten(0, d - 1).sum(0)  # the dims before `dim` first: whole planes added, fast
+        if scores.dim() > 1: scores = scores.flatten(1).sum(-1)
+        return scores if self.post is None else self.post(scores)
 
     def __repr__(self): return f"Criteria({self.name})"
 

@@ -1047,6 +1047,14 @@ class Coupling:
     def pruning_dim(self): return self.node.pruning_dim # The dimension a parameter's channels are on
     @property
     def inert(self)->bool: return self.node.type in _INERT # Pruning it changes nothing: an op that passes channels through
+    def __getattr__(self, k):
+        "`idxs` and `root_idxs` that `renumber_groups` left as a share `(idxs, root_idxs, start, end)` of its group's `flat`: sliced when first read (a prune event reads the group's alone)"
+        if k in ('idxs', 'root_idxs') and (part := self.__dict__.get('_part')) is not None:
+            idxs, roots, a, b = part
+            self.__dict__.update(idxs=idxs[a:b], root_idxs=roots[a:b])
+            del self.__dict__['_part']
+            return self.__dict__[k]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {k!r}")
 
 # %% ../nbs/03_graph.ipynb #9df2502d
 class Graph:
@@ -1380,10 +1388,9 @@ class Cut(list):
 
     def __call__(self, t:torch.Tensor)->torch.Tensor:
         "`t`, shaped `shape`, cut down"
-        if self.rows is not None and t.is_contiguous():  # written into a tensor of its own: not a view (fastai's `zero_grad` detaches grads in place)
-            out = t.new_empty(self.out_shape)
-            torch.index_select(t.view(self.shape[0] * self.shape[1], -1), 0, self.rows, out=out.view(len(self.rows), -1))
-            return out
+        if self.rows is not None and t.is_contiguous():  # one gather of whole kernels
+            out = torch.index_select(t.view(self.shape[0] * self.shape[1], -1), 0, self.rows)
+            return out.view(self.out_shape) if out.requires_grad else out.resize_(self.out_shape)  # a tensor of its own, not a view (fastai's `zero_grad` detaches grads in place), shaped in place
         for dim, k in self.keep.items(): t = t.index_select(dim, k)
         return t
 

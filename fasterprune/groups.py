@@ -19,7 +19,7 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'group_parts', 
            'renumber_groups', 'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
-import math
+import math, itertools
 import numpy as np
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -1051,6 +1051,12 @@ def _moved(c, **changes):
     new.__dict__.update(c.__dict__, **changes)
     return new
 
+def _share(c, part:tuple, **changes):
+    "A copy of coupling `c` with `changes`, its indices `part`: `(idxs, root_idxs, start, end)`, its share of every coupling's laid end to end, sliced only if read (`Coupling.__getattr__`; `group_scores` and `layer_ops` read the group's `flat`)"
+    new = _moved(c, _part=part, **changes)
+    new.__dict__.pop('idxs', None); new.__dict__.pop('root_idxs', None)
+    return new
+
 def renumber_groups(
     groups:list, # The groups the plan was made from
     removals:dict, # `{group: positions}` that were pruned
@@ -1086,13 +1092,12 @@ def renumber_groups(
     counts = np.bincount(np.repeat(np.arange(len(cs)), lengths)[kept], minlength=len(cs))
     new_sizes = (kept_before[at_key + np.array(csizes, np.int64)] - kept_before[at_key]).tolist()  # kept indices below each old size
     idxs, roots, counts_t, lens = torch.from_numpy(idxs[kept]), torch.from_numpy(roots[kept]), torch.from_numpy(counts), counts.tolist()
-    idx_parts, root_parts = idxs.split(lens), roots.split(lens)  # every coupling's share, in one call each
     new, starts, at, ci = {}, group_starts.tolist(), 0, 0
     for gi, (g, u) in enumerate(zip(changed, units)):
         couplings, begin = [], at
         for c in g.couplings:
             fixed = {int(root_map[starts[gi] + f]) for f in c.fixed_roots} if c.fixed_roots else c.fixed_roots
-            couplings.append(_moved(c, idxs=idx_parts[ci], root_idxs=root_parts[ci], fixed_roots=fixed, size=new_sizes[ci]))
+            couplings.append(_share(c, (idxs, roots, at, at + lens[ci]), fixed_roots=fixed, size=new_sizes[ci]))
             at, ci = at + lens[ci], ci + 1
         if g not in pruned: ng = _moved(g, couplings=couplings)
         else:
@@ -1157,7 +1162,8 @@ def _coupling_scored(c, parents:dict=None)->list:
     if isinstance(m, nn.Module) and not isinstance(m, nn.RNNBase):
         if (names := c.__dict__.get('_scoring')) is None:
             names = c.__dict__['_scoring'] = [(pname, dim % p.dim()) for pname, p, dim in scored_params(m, c.is_out, c.pruning_dim)]
-        return [(pname, getattr(m, pname), dim, None) for pname, dim in names]
+        params = m._parameters  # read past `nn.Module.__getattr__` (a Python call) where the weight is a parameter of its own
+        return [(pname, p if (p := params.get(pname)) is not None else getattr(m, pname), dim, None) for pname, dim in names]
     parent = parents.get(m) if parents and isinstance(m, nn.RNNBase) else None  # a parameter (a new one at every prune), or a recurrent layer's weights
     return [(pname, p, dim % p.dim(), (fold or [None])[0]) for pname, p, dim, *fold in scored_params(m, c.is_out, c.pruning_dim, parent)]
 
@@ -1179,11 +1185,12 @@ def channel_scores(
     for g in groups:
         for c, pname, p, dim, _ in _scored(g, criteria, parents): dims.setdefault(p, (c, pname, set()))[2].add(dim)
     res = {}
-    for p, (c, pname, ds) in dims.items():
-        init = init_of(c, pname, p) if criteria.needs_init and init_of is not None else None
-        e = criteria.elementwise(p, init=init, grad=p.grad if grads is None else grads.get(p))
-        for d in sorted(ds): res[p, d] = criteria.per_channel(e, d).cpu()
-        del e  # freed before the next parameter's scores are allocated: they reuse its memory instead of touching new pages
+    with torch.no_grad():  # once, not in each scoring
+        for p, (c, pname, ds) in dims.items():
+            init = init_of(c, pname, p) if criteria.needs_init and init_of is not None else None
+            e = criteria.elementwise(p, init=init, grad=p.grad if grads is None else grads.get(p))
+            for d in sorted(ds): res[p, d] = criteria.per_channel(e, d).cpu()
+            del e  # freed before the next parameter's scores are allocated: they reuse its memory instead of touching new pages
     return res
 
 def group_scores(
@@ -1197,15 +1204,25 @@ def group_scores(
 )->torch.Tensor: # One score per channel of the root
     "One score per channel of group `g`, summed over every coupled layer, indexed like the root's channels"
     if channels is None: channels = channel_scores([g], criteria, grads, init_of, parents)
-    scores, n, vals, roots = torch.zeros(g.n), 0, [], []
-    for c, _, p, dim, fold in _scored(g, criteria, parents):
-        s, k = channels[p, dim], 1
-        if fold is not None: (s, k), fold = (fold[0](s), fold[1]), None  # a recurrent layer's weight, as its output channels
-        if per_weight:  # a norm's weights are scales (1 at the start): they would drown the layers' mean magnitude
-            if isinstance(c.module, _NORMS): continue
-            s, n = s / (k * p.numel() // p.shape[dim]), n + 1
-        vals.append(s.index_select(0, c.idxs)); roots.append(c.root_idxs)  # `s[c.idxs]`, at less than half its cost
-    if vals: scores.index_add_(0, torch.cat(roots), torch.cat(vals))  # one call: each root's channel adds its layers' scores in the same order as one call per layer would
+    scores, n, vals, owners = torch.zeros(g.n), 0, [], []
+    for i, c in enumerate(g.couplings):
+        for _, p, dim, fold in _coupling_scored(c, parents):
+            if criteria.needs_grad and not p.requires_grad: continue
+            s, k = channels[p, dim], 1
+            if fold is not None: s, k = fold[0](s), fold[1]  # a recurrent layer's weight, as its output channels
+            if per_weight:  # a norm's weights are scales (1 at the start): they would drown the layers' mean magnitude
+                if isinstance(c.module, _NORMS): continue
+                s, n = s / (k * p.numel() // p.shape[dim]), n + 1
+            vals.append(s); owners.append(i)
+    if not vals: return scores
+    idxs, roots, lengths = g.flat
+    if owners == list(range(len(g.couplings))):  # each coupling read once, in order (most groups): one gather
+        starts = list(itertools.accumulate([v.shape[0] for v in vals[:-1]], initial=0))  # where each layer's scores begin, laid end to end
+        vals = torch.cat(vals).index_select(0, torch.from_numpy(idxs.numpy() + np.repeat(starts, lengths.numpy())))
+    else:
+        cs = g.couplings
+        vals, roots = torch.cat([s.index_select(0, cs[i].idxs) for s, i in zip(vals, owners)]), torch.cat([cs[i].root_idxs for i in owners])
+    scores.index_add_(0, roots, vals)  # one call: each root's channel adds its layers' scores in the same order as one call per layer would
     return scores / n if per_weight and n else scores
 
 def position_scores(g:Group, scores:torch.Tensor)->torch.Tensor:

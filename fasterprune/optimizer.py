@@ -27,14 +27,16 @@ def param_lists(opt)->tuple:
 
 def _sliced(state:dict, old:torch.Tensor, ops:list)->dict:
     "A parameter's optimizer `state` cut down as `old` was: tensors of its shape sliced (one `Cut` for all), the rest kept"
-    cut = Cut.of(ops, old.shape, old.device)  # the parameter's own when `ops` is the `Cut` that cut it
-    return {k: slice_state(v, old, cut) for k, v in state.items()}
+    cut, shape, device = Cut.of(ops, old.shape, old.device), old.shape, old.device  # the parameter's own when `ops` is the `Cut` that cut it
+    return {k: (cut(v) if v.device == device else slice_state(v, old, cut)) if isinstance(v, torch.Tensor) and v.shape == shape else v
+            for k, v in state.items()}
 
 def staged_update(opt, changes:dict):
     "Work out `opt`'s update for `changes` without touching it; return the function that applies it (assignments only)"
     lists, state = param_lists(opt)
-    swaps = [(ps, i, changes[p][0]) for ps in lists for i, p in enumerate(ps) if p in changes]
-    moved = [(old, new, _sliced(state[old], old, ops)) for old, (new, ops) in changes.items() if old in state]
+    ids = {id(p) for p in changes}  # (a tensor's hash is a Python call: one per parameter of the optimizer at every prune)
+    swaps = [(ps, i, changes[p][0]) for ps in lists for i, p in enumerate(ps) if id(p) in ids]
+    moved = [(old, new, _sliced(s, old, ops)) for old, (new, ops) in changes.items() if (s := state.get(old)) is not None]
     def update():
         for ps, i, new in swaps: ps[i] = new
         for old, new, s in moved: del state[old]; state[new] = s

@@ -21,7 +21,7 @@ from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, r
 from .planning import (NORMALIZE, GLOBAL_MAX_PRUNING_RATIO, Target, Plan, check_percent, check_target, check_latency, groups_to_score,
                                   plan_filters, follow_widths, spare_pieces, removals_macs, plan_macs, integer_targets, most_macs_removed)
 from .hardware import LatencyTable, measure_latency, compare_latency, check_runtime
-from .transaction import apply_plan, check_forward, interrupts_deferred, Check
+from .transaction import apply_plan, check_forward, interrupts_deferred, Check, Applied
 from .optimizer import param_lists, staged_update
 from .report import PruneReport
 
@@ -247,6 +247,7 @@ class Pruner:
         elif self.macs_ratio is not None: self._check_reachable()
         elif self.pruning_ratio is not None and not self.target.local: self._check_filters_reachable()
         self.params_before, self.channels_before = count_params(model), layer_widths(model)
+        self.params_now = self.params_before  # parameters as the last prune left the model
         self.current_step, self.param_changes = 0, {}
         self.verified, self._verify_tried, self._warned_whole = set(), False, False  # roots of the groups a checked forward has shown to prune cleanly
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
@@ -444,7 +445,7 @@ class Pruner:
             except BaseException:  # the model, the pruner and the optimizer stay as they were
                 if applied is not None: applied.rollback()
                 raise
-            self._commit(regrouped, excluded, check, plan)  # from here on, assignments only
+            self._commit(regrouped, excluded, check, plan, applied, changes)  # from here on, assignments only
             update()
             self.param_changes = changes
         if self.latency is not None and fraction == 1: self._measure_latency()
@@ -456,8 +457,9 @@ class Pruner:
 
     def _synced(self, plan:Plan)->Plan: return plan if self.sync_plan is None else self.sync_plan(plan)
 
-    def _commit(self, regrouped:tuple, excluded:dict, check:Check|None, plan:Plan):
-        "Take the model as pruned: its groups, what was left out, and its MACs"
+    def _commit(self, regrouped:tuple, excluded:dict, check:Check|None, plan:Plan, applied:Applied=None, changes:dict=None):
+        "Take the model as pruned: its groups, what was left out, its MACs and parameters"
+        if applied is not None: self.params_now = applied.params_after(self.params_now, changes)  # (first: it may count the model)
         self.groups, self.skipped = regrouped
         self.excluded = excluded
         self.verified |= {g.root for g in plan.removals}
@@ -654,7 +656,7 @@ class Trial:
     def commit(self):
         "Keep the plan: the pruner takes the model as it now is"
         p = self.pruner
-        if self.applied is not None: p._commit(p.refresh_groups(self.applied), p.excluded, self.check, self.plan)
+        if self.applied is not None: p._commit(p.refresh_groups(self.applied), p.excluded, self.check, self.plan, self.applied)
         self.committed = True
     def __exit__(self, *args):
         if not self.committed and self.applied is not None: self.applied.rollback()

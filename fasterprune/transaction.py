@@ -15,7 +15,7 @@ import numpy as np
 from dataclasses import dataclass
 import torch, torch.nn as nn
 from fastcore.basics import store_attr
-from .counting import MacCounter, run_forward, untouched, output_shapes, layer_io
+from .counting import MacCounter, run_forward, untouched, output_shapes, layer_io, count_params
 from .graph import Graph, Cut, sync_attributes, width_holders, index_array, blur_pool, any_width
 from .huggingface import sync_config, hf_models
 from .groups import fused_layers, head_parts
@@ -130,12 +130,12 @@ def sync_widths(model:nn.Module, graph:Graph):
 
 def resolve_changes(log:dict, model:nn.Module=None)->dict:
     "`{old parameter: (new parameter, Cut)}` for the parameters of `model` that `log` shows replaced; without `model`, for every new parameter in `log` that was not replaced again. A `Cut` is the list `[(dim, kept indices), ...]`"
-    changes = {}
-    olds = {q for q, _ in log.values()} if model is None else None
-    for p in model.parameters() if model is not None else [p for p in log if p not in olds]:
+    changes, back = {}, {id(p): v for p, v in log.items()}  # by `id`: a tensor's hash is a Python call, for every parameter at every prune
+    olds = {id(q) for q, _ in log.values()} if model is None else None
+    for p in model.parameters() if model is not None else [p for p in log if id(p) not in olds]:
         cuts, q = [], p
-        while q in log:  # back from the parameter to the one it replaced, and so on
-            q, cut = log[q]
+        while (v := back.get(id(q))) is not None:  # back from the parameter to the one it replaced, and so on
+            q, cut = v
             cuts.append(cut)
         if q is not p:  # replaced once: its own `Cut`; more often: the selections one after the other
             changes[q] = (p, cuts[0] if len(cuts) == 1 else Cut([op for cut in reversed(cuts) for op in cut], q.shape, q.device))
@@ -152,10 +152,15 @@ class Applied:
         self.graph.restore(self.graph_state)
         for model in (self.model, self.twin):
             if model is not None: sync_widths(model, self.graph)
+    @property
+    def drops(self)->bool: return bool(self.graph.tied) or bool(_HOLDERS.get(self.model, (None, True))[1]) # A new parameter may have left the model (modules that share a weight were tied again, or a Hugging Face model's embeddings)
     def param_changes(self)->dict:
-        "`{old parameter: (new parameter, Cut)}` of the parameters replaced; read from the log alone, unless a new parameter may have left the model (modules that share a weight were tied again, or a Hugging Face model's embeddings)"
-        drops = bool(self.graph.tied) or bool(_HOLDERS.get(self.model, (None, True))[1])
-        return resolve_changes(self.log, self.model if drops else None)
+        "`{old parameter: (new parameter, Cut)}` of the parameters replaced; read from the log alone, unless `drops`"
+        return resolve_changes(self.log, self.model if self.drops else None)
+    def params_after(self, before:int, changes:dict=None)->int:
+        "Parameters of the model as pruned, from the `before` it had: less what each parameter replaced lost (`changes`, `param_changes`), or counted again where one may have left the model"
+        if self.drops: return count_params(self.model)
+        return before - sum(old.numel() - new.numel() for old, (new, _) in (self.param_changes() if changes is None else changes).items())
 
 def _undo(applied:Applied, e:BaseException, where:str):
     "Roll `applied` back after `e` and raise: an interrupt (Ctrl-C) half way must not leave a half-pruned model either"
@@ -223,13 +228,16 @@ def check_forward(model:nn.Module, example_inputs, graph:Graph)->Check:
 # %% ../nbs/06_transaction.ipynb #a49cea02
 class interrupts_deferred:
     "Ctrl-C (SIGINT) within the context takes effect when it ends, so a prune is never cut in half"
+    _depth = 0  # contexts of the main thread entered and not left: one within another (a callback's prune around `prune_to`'s) defers nothing more
     def __enter__(self):
-        self.old, self.got = None, None
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not None:
-            self.old = signal.signal(signal.SIGINT, self._hold)
+        self.old, self.got, self.main = None, None, threading.current_thread() is threading.main_thread()
+        if not self.main: return self  # signals reach the main thread only
+        interrupts_deferred._depth += 1
+        if interrupts_deferred._depth == 1 and signal.getsignal(signal.SIGINT) is not None: self.old = signal.signal(signal.SIGINT, self._hold)
         return self
     def _hold(self, *args): self.got = args
     def __exit__(self, exc_type, *args):
+        if self.main: interrupts_deferred._depth -= 1
         if self.old is None: return
         signal.signal(signal.SIGINT, self.old)
         if self.got is None or exc_type is not None: return
