@@ -955,7 +955,7 @@ def collect_groups(
         except IndexExplosion as e:
             att = attention_of(m, names, by_name) if attention != 'none' else None
             if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None:  # MaxViT; timm's ViT with a relative-position MLP
-                if attention != 'heads': seen.update(c.module for c in cs if c.is_out)  # narrower heads leave what the attention holds per head (a position MLP's last layer) as it is: nothing the misread map coupled roots a group
+                if attention != 'heads': seen.update(c.module for c in cs if c.is_out and (c.module is m or attention_of(c.module, names, by_name) is None))  # narrower heads leave what the attention holds per head (a position MLP's last layer) as it is: nothing the misread map coupled roots a group, but other attentions it reached through a position MLP they share (timm's vit_srelpos) root their own
                 take(g); continue  # whole heads: its own layers, with those per head; the others the misread map coupled root groups of their own, or say why not
             seen.update([m] + [c.module for c in cs if c.is_out])  # the layers a misread map coupled root no group of their own either
             if att is not None and interleaved(att, name, take): continue  # CoAtNet at 224x224
