@@ -848,6 +848,8 @@ def tie_cascaded_values(graph:Graph, groups:list, names:dict)->list:
 
 # %% ../nbs/04_groups.ipynb #82471fed
 _WHOLE_HF = "this attention's heads go whole or not at all (a rotary embedding pairs their dimensions, a config derives their width)"
+_SHARED_HEADS = ("its heads share a table per head (a position MLP's output) with other attentions, so a head could go only from all of them "
+                 "at once, which fasterprune does not do (attention='head_dim' narrows every head instead)")
 
 def _covered(groups:list, covered:dict=None)->dict:
     "`{layer: its outputs}` that `groups` prune, added to `covered`"
@@ -954,6 +956,12 @@ def collect_groups(
             graph.check_widths(cs)
         except IndexExplosion as e:
             att = attention_of(m, names, by_name) if attention != 'none' else None
+            others = [c.module for c in cs if c.is_out and c.module is not m and attention_of(c.module, names, by_name) is not None] if att is not None else []
+            if others and attention == 'heads':  # timm's vit_srelpos: one position MLP for every block, a bias per head
+                skipped[name] = _SHARED_HEADS
+                for l in dict.fromkeys(c.module for c in cs if c.is_out and c.module is not m and c.module not in others and isinstance(c.module, nn.Module)):
+                    if l not in seen and l in names: seen.add(l); skipped.setdefault(names[l], f"its outputs are tables per head of attentions that share them ({names[m]}, {names[others[0]]}...): they go only with those heads, which stay")
+                continue
             if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None:  # MaxViT; timm's ViT with a relative-position MLP
                 if attention != 'heads': seen.update(c.module for c in cs if c.is_out and (c.module is m or attention_of(c.module, names, by_name) is None))  # narrower heads leave what the attention holds per head (a position MLP's last layer) as it is: nothing the misread map coupled roots a group, but other attentions it reached through a position MLP they share (timm's vit_srelpos) root their own
                 take(g); continue  # whole heads: its own layers, with those per head; the others the misread map coupled root groups of their own, or say why not
