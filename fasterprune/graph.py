@@ -1228,8 +1228,10 @@ def couplings(self:Graph, layer:nn.Module, channels:list=None)->list:
             if new_dep.target in visited and any(i == new_idxs for i in got): continue
             got.append(new_idxs); items.append((new_dep, new_idxs)); stack.append((new_dep, new_idxs))
             if len(items) > 16 * len(dg.module2node):
-                raise RuntimeError(f"the channel maps do not settle: {len(items)} visits of {len(dg.module2node)} layers (slices "
-                                   "and concatenations that permute channels in a cycle, such as a rotary embedding)")
+                widened = next((n for d, _ in items if channel_multiplier(d.target.module) and (n := dg._module2name.get(d.target.module))), None)
+                raise RuntimeError(f"the channel maps do not settle: {len(items)} visits of {len(dg.module2node)} layers (" + (
+                    f"{widened} widens each channel into several, and pieces split on its two sides do not line up, so its channels couple in blocks "
+                    "the search does not follow to the end" if widened else "slices and concatenations that permute channels in a cycle, such as a rotary embedding") + ")")
     res = []
     for (node, handler), pairs in _merge(items).items():
         hybrid = pairs and isinstance(pairs[0], _HybridIndex)
