@@ -1176,10 +1176,10 @@ def _coupling_scored(c, parents:dict=None)->list:
     return [(pname, p, dim % p.dim(), (fold or [None])[0]) for pname, p, dim, *fold in scored_params(m, c.is_out, c.pruning_dim, parent)]
 
 def _scored(g:Group, criteria:Criteria, parents:dict=None):
-    "`(coupling, param name, param, dim, fold)` of every parameter `criteria` scores for group `g`; `parents` (`{recurrent layer: module}`) where a layer's weights may live"
-    for c in g.couplings:
+    "`(coupling's position, coupling, param name, param, dim, fold)` of every parameter `criteria` scores for group `g`; `parents` (`{recurrent layer: module}`) where a layer's weights may live"
+    for i, c in enumerate(g.couplings):
         for pname, p, dim, fold in _coupling_scored(c, parents):
-            if not (criteria.needs_grad and not p.requires_grad): yield c, pname, p, dim, fold
+            if not (criteria.needs_grad and not p.requires_grad): yield i, c, pname, p, dim, fold
 
 def channel_scores(
     groups:list, # The groups to score
@@ -1191,7 +1191,7 @@ def channel_scores(
     "Per-channel scores of every parameter the `groups` read, from one element-wise scoring of each parameter"
     dims = {}
     for g in groups:
-        for c, pname, p, dim, _ in _scored(g, criteria, parents): dims.setdefault(p, (c, pname, set()))[2].add(dim)
+        for _, c, pname, p, dim, _ in _scored(g, criteria, parents): dims.setdefault(p, (c, pname, set()))[2].add(dim)
     res = {}
     with torch.no_grad():  # once, not in each scoring
         for p, (c, pname, ds) in dims.items():
@@ -1213,15 +1213,13 @@ def group_scores(
     "One score per channel of group `g`, summed over every coupled layer, indexed like the root's channels"
     if channels is None: channels = channel_scores([g], criteria, grads, init_of, parents)
     scores, n, vals, owners = torch.zeros(g.n), 0, [], []
-    for i, c in enumerate(g.couplings):
-        for _, p, dim, fold in _coupling_scored(c, parents):
-            if criteria.needs_grad and not p.requires_grad: continue
-            s, k = channels[p, dim], 1
-            if fold is not None: s, k = fold[0](s), fold[1]  # a recurrent layer's weight, as its output channels
-            if per_weight:  # a norm's weights are scales (1 at the start): they would drown the layers' mean magnitude
-                if isinstance(c.module, _NORMS): continue
-                s, n = s / (k * p.numel() // p.shape[dim]), n + 1
-            vals.append(s); owners.append(i)
+    for i, c, _, p, dim, fold in _scored(g, criteria, parents):
+        s, k = channels[p, dim], 1
+        if fold is not None: s, k = fold[0](s), fold[1]  # a recurrent layer's weight, as its output channels
+        if per_weight:  # a norm's weights are scales (1 at the start): they would drown the layers' mean magnitude
+            if isinstance(c.module, _NORMS): continue
+            s, n = s / (k * p.numel() // p.shape[dim]), n + 1
+        vals.append(s); owners.append(i)
     if not vals: return scores
     idxs, roots, lengths = g.flat
     if owners == list(range(len(g.couplings))):  # each coupling read once, in order (most groups): one gather
