@@ -1219,7 +1219,10 @@ def couplings(self:Graph, layer:nn.Module, channels:list=None)->list:
                 if isinstance(mapping, _Unmapped) and mapping.own: broadcast.setdefault(new_dep.source, set()).update(mapping.fixed(new_idxs))
                 if isinstance(mapping, tp_maps._FlattenIndexMapping) and not mapping.reverse and len(new_idxs) * mapping._stride > self.max_idxs:
                     raise IndexExplosion(f"a reshape maps {len(new_idxs)} channels to {len(new_idxs) * mapping._stride} indices")
-                new_idxs = mapping(new_idxs)
+                try: new_idxs = mapping(new_idxs)
+                except IndexError as e:  # torch-pruning's map of a split or concatenation it found no offsets for (timm's BAT cuts a tensor reshaped past its channels)
+                    raise RuntimeError(f"torch-pruning cannot map channels from {new_dep.source.name} to {new_dep.target.name}: its map of "
+                                       f"that split or concatenation lacks the piece's offsets ({e})") from e
                 if isinstance(mapping, (_PiecesMapping, _SpansMapping)) and (past := mapping.fixed(new_idxs)): broadcast.setdefault(new_dep.target, set()).update(past)  # offsets a chunk's narrower last piece lacks
             if (k := channel_multiplier(new_dep.target.module)) and new_dep.target in new_dep.source.outputs:  # an input channel to its outputs
                 new_idxs = _PixelShuffleMapping(k, to_narrow=False)(new_idxs)
