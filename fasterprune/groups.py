@@ -963,7 +963,7 @@ def collect_groups(
                     if l not in seen and l in names: seen.add(l); skipped.setdefault(names[l], f"its outputs are tables per head of attentions that share them ({names[m]}, {names[others[0]]}...): they go only with those heads, which stay")
                 continue
             if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None:  # MaxViT; timm's ViT with a relative-position MLP
-                if attention != 'heads': seen.update(c.module for c in cs if c.is_out and (c.module is m or attention_of(c.module, names, by_name) is None))  # narrower heads leave what the attention holds per head (a position MLP's last layer) as it is: nothing the misread map coupled roots a group, but other attentions it reached through a position MLP they share (timm's vit_srelpos) root their own
+                if attention != 'heads': seen.update(c.module for c in cs if c.is_out and c.module not in others)  # narrower heads leave what the attention holds per head (a position MLP's last layer) as it is: nothing the misread map coupled roots a group, but other attentions it reached through a position MLP they share (timm's vit_srelpos) root their own
                 take(g); continue  # whole heads: its own layers, with those per head; the others the misread map coupled root groups of their own, or say why not
             seen.update([m] + [c.module for c in cs if c.is_out])  # the layers a misread map coupled root no group of their own either
             if att is not None and interleaved(att, name, take): continue  # CoAtNet at 224x224
