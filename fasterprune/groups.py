@@ -71,6 +71,17 @@ class Group:
             p = p[p >= 0]
             if 0 < len(p) < len(self.units): res.setdefault(p.tobytes(), p)
         return list(res.values())
+    @cached_property
+    def channel_positions(self)->tuple:
+        "`(coupling, position)` of every distinct `(coupling, position, channel)` of the couplings whose root channel is in a position, as NumPy arrays: what `macs_losses` counts (a channel that several roots of one position reach counts once)"
+        idxs, roots, lengths = self.flat
+        pos_of = np.full(self.n, -1, dtype=np.int64)
+        pos_of[self.units.numpy()] = np.arange(len(self.units))[:, None]
+        which, p = np.repeat(np.arange(len(lengths)), lengths.numpy()), pos_of[roots.numpy()]
+        ok = p >= 0
+        which, p, i = which[ok], p[ok], idxs.numpy()[ok]
+        _, first = np.unique((which * len(self.units) + p) * (int(i.max()) + 1 if len(i) else 1) + i, return_index=True)
+        return which[first], p[first]
     def __repr__(self): return f"Group({self.name!r}, {self.n} channels, {len(self.units)}x{self.granularity} units, {len(self.couplings)} couplings)"
 
 def granularity(module)->int:
@@ -1115,7 +1126,7 @@ def renumber_groups(
             if n < 2 or rows.sum() < 2: continue  # as `collect_groups`: a group needs two positions to be prunable
             ng = _moved(g, couplings=couplings, n=n, units=torch.from_numpy(root_map[u[rows] + group_starts[gi]]))
         ng.__dict__.update(flat=(idxs[begin:at], roots[begin:at], counts_t[ci - len(couplings):ci]), keys=g.keys, key_list=g.key_list)  # what the next prune reads, already laid out
-        ng.__dict__.pop('pieces', None)  # in the old positions
+        ng.__dict__.pop('pieces', None); ng.__dict__.pop('channel_positions', None)  # in the old positions
         new[g] = ng
     return [new[g] if g in new else g for g in groups if g in new or g not in changed]
 

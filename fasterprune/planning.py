@@ -251,18 +251,19 @@ def spare_pieces(plan:Plan, scored:list)->Plan:
 # %% ../nbs/05_planning.ipynb #fb56e53a
 def macs_losses(g, order:torch.Tensor, mac_terms:dict)->list:
     "Per layer of `g` with MACs: `(layer, is_out, channels it loses when the first k positions of `order` go, for every k)`; `is_out` is None for a recurrent layer's cells"
-    pos_of = torch.full((g.n,), -1, dtype=torch.long)
-    pos_of[g.units.flatten()] = torch.arange(len(g.units)).repeat_interleave(g.granularity)
-    rank = torch.empty(len(order), dtype=torch.long)
-    rank[order] = torch.arange(len(order))
-    cs = [c for c in g.couplings if c.module in mac_terms]
+    inside = [c.module in mac_terms for c in g.couplings]
+    cs = [c for c, m in zip(g.couplings, inside) if m]
     if not cs: return []
-    n, span = len(order), max(c.size for c in cs) + 1
-    p, idxs = pos_of[torch.cat([c.root_idxs for c in cs])], torch.cat([c.idxs for c in cs])
-    which = torch.repeat_interleave(torch.arange(len(cs)), torch.tensor([len(c.idxs) for c in cs]))
-    ok = p >= 0
-    keys = torch.unique((which[ok] * n + rank[p[ok]]) * span + idxs[ok])  # (layer, rank, channel): a channel shared by a unit's roots counts once
-    lost = torch.bincount(keys // span, minlength=len(cs) * n).view(len(cs), n).cumsum(1)
+    which, p = g.channel_positions  # each distinct channel of a layer, and its position
+    if len(cs) < len(inside):  # only the layers with MACs, numbered among themselves
+        at = np.full(len(inside), -1, dtype=np.int64)
+        at[np.flatnonzero(inside)] = np.arange(len(cs))
+        which = at[which]
+        which, p = which[which >= 0], p[which >= 0]
+    n = len(order)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.asarray(order)] = np.arange(n)
+    lost = np.bincount(which * n + rank[p], minlength=len(cs) * n).reshape(len(cs), n).cumsum(1)  # in NumPy: once per group at every prune
     return [(c.module, c.is_out, [0] + row) for c, row in zip(cs, lost.tolist())]
 
 def estimate_macs(losses:list, removed:list, mac_terms:dict, macs_now:float, cost=None)->float:
