@@ -17,6 +17,7 @@ from fastcore.foundation import L
 from fastai.callback.core import Callback
 from fastai.callback.tracker import TrackerCallback
 from fastai.callback.fp16 import NonNativeMixedPrecision
+from fastai.callback.schedule import LRFinder
 from fastai.learner import ValueMetric, SkipToEpoch
 from fastai.torch_core import get_random_states, set_random_states
 from .criteria import Criteria, large_final
@@ -99,6 +100,8 @@ class PruneCallback(Callback):
         return model.module if isinstance(model, DDP) else model
 
     def before_fit(self):
+        if any(isinstance(cb, LRFinder) for cb in self.learn.cbs):  # `lr_find`: a trial fit whose weights fastai puts back, which a prune would make impossible
+            self.events, self._next = [], 0; return  # nothing pruned, nothing built: the next fit starts as if it had not run
         self._check_learner()
         if getattr(self, 'pruner', None) is None or self.pruner.model is not self._model():
             kwargs = {'verbose': False, **self.pruner_kwargs}

@@ -1373,6 +1373,8 @@ def cells_coupling(self:Graph, rnn:nn.RNNBase)->Coupling:
     return Coupling(self.dg.module2node[rnn], self.dg.get_pruner_of_module(rnn).prune_cells, self.dg._module2name[rnn], None, idxs, idxs, set(), len(idxs))
 
 # %% ../nbs/03_graph.ipynb #ba2d2055
+_NHWC = (0, 3, 1, 2)  # where each dimension of an `(N, C, H, W)` tensor is in its channels-last layout, `(N, H, W, C)`
+
 class Cut(list):
     "Index selections `[(dim, kept indices), ...]` (a list of them), each on the result of the one before, composed once to cut tensors of `shape` in one copy each"
     def __init__(self, ops:list, shape:torch.Size, device=None):
@@ -1396,6 +1398,10 @@ class Cut(list):
         if self.rows is not None and t.is_contiguous():  # one gather of whole kernels
             out = torch.index_select(t.view(self.shape[0] * self.shape[1], -1), 0, self.rows)
             return out.view(self.out_shape) if out.requires_grad else out.resize_(self.out_shape)  # a tensor of its own, not a view (fastai's `zero_grad` detaches grads in place), shaped in place
+        if len(self.shape) == 4 and not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last):  # a conv's weight in channels-last memory (fastai's `to_channelslast`): cut in it, kept in it
+            t = t.permute(0, 2, 3, 1)
+            for dim, k in self.keep.items(): t = t.index_select(_NHWC[dim], k)
+            return t.permute(0, 3, 1, 2)
         for dim, k in self.keep.items(): t = t.index_select(dim, k)
         return t
 
