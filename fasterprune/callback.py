@@ -243,6 +243,10 @@ class PruneCallback(Callback):
 
     def after_fit(self):
         self._remove_columns(self.learn)
+        if (left := len(getattr(self, 'events', ())) - self._next) > 0:  # another callback cancelled the fit, or cut its epochs short
+            warnings.warn(f"The fit ended {left} prune events before PruneCallback's schedule did: the model is {self.fraction:.0%} of the way "
+                          f"to its target ({self.pruner.pct_removed():.1f}% of the prunable channels removed). Fit again with the same "
+                          "callback to go on from there")
 
     def plot_history(self, ax=None):
         "Parameters and MACs over training iterations, as fractions of the unpruned model's"
