@@ -25,20 +25,35 @@ def param_lists(opt)->tuple:
     raise TypeError("Cannot carry the optimizer's state over to the pruned parameters: it takes a torch.optim.Optimizer "
                     f"or a fastai Optimizer, got a {type(opt).__name__!r}")
 
+def _factored(k:str, v:torch.Tensor, cut:Cut)->torch.Tensor:
+    "Optimizer state `v` (named `k`) of a parameter that `cut` cuts, not of its shape: a factored moment (a size of 1 where the parameter's is averaged over, as `torch.optim.Adafactor` keeps) cut on the dimensions it has; any other shape raises, as no cut of it follows the channels"
+    shape = cut.shape
+    if v.dim() != len(shape) or any(a != b and a != 1 for a, b in zip(v.shape, shape)):
+        raise ValueError(f"Cannot carry the optimizer's state over to the pruned parameters: its {k!r} of a parameter of shape {tuple(shape)} "
+                         f"has shape {tuple(v.shape)}, which does not follow the parameter's channels (a moment factored into other shapes, "
+                         "or quantized). Use an optimizer whose state follows each weight (Adam, AdamW, SGD, Lion, torch.optim.Adafactor...), "
+                         "or build the optimizer after pruning")
+    ops = [(d, keep) for d, keep in cut.keep.items() if v.shape[d] == shape[d]]
+    return Cut(ops, v.shape, v.device)(v) if ops else v
+
 def _sliced(state:dict, old:torch.Tensor, ops:list)->dict:
-    "A parameter's optimizer `state` cut down as `old` was: tensors of its shape sliced (one `Cut` for all), the rest kept"
+    "A parameter's optimizer `state` cut down as `old` was: tensors of its shape sliced (one `Cut` for all), factored ones on the dimensions they have (`_factored`), scalars kept"
     cut, shape, device = Cut.of(ops, old.shape, old.device), old.shape, old.device  # the parameter's own when `ops` is the `Cut` that cut it
-    return {k: (cut(v) if v.device == device else slice_state(v, old, cut)) if isinstance(v, torch.Tensor) and v.shape == shape else v
-            for k, v in state.items()}
+    return {k: ((cut(v) if v.device == device else slice_state(v, old, cut)) if v.shape == shape else _factored(k, v, cut) if v.numel() > 1 else v)
+               if isinstance(v, torch.Tensor) else v for k, v in state.items()}
 
 def staged_update(opt, changes:dict):
     "Work out `opt`'s update for `changes` without touching it; return the function that applies it (assignments only)"
     lists, state = param_lists(opt)
     ids = {id(p) for p in changes}  # (a tensor's hash is a Python call: one per parameter of the optimizer at every prune)
-    swaps = [(ps, i, changes[p][0]) for ps in lists for i, p in enumerate(ps) if id(p) in ids]
+    at = [(g, ps, i, p) for g, ps in enumerate(lists) for i, p in enumerate(ps) if id(p) in ids]
     moved = [(old, new, _sliced(s, old, ops)) for old, (new, ops) in changes.items() if (s := state.get(old)) is not None]
+    slow = getattr(opt, 'slow_weights', None)  # fastai's `Lookahead` (`ranger`): a slow copy of every parameter, in lists like the optimizer's
+    slowed = [(slow[g], i, slice_state(slow[g][i], p, changes[p][1])) for g, ps, i, p in at] if slow is not None else []
+    swaps = [(ps, i, changes[p][0]) for g, ps, i, p in at]
     def update():
         for ps, i, new in swaps: ps[i] = new
+        for ws, i, new in slowed: ws[i] = new
         for old, new, s in moved: del state[old]; state[new] = s
     return update
 
