@@ -126,6 +126,8 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         self.sizes, self.reshapes, self.matmuls, self.stacks, self.slices, self.transposes, self.running = {}, {}, {}, {}, {}, {}, []
         self.broadcasts = set()  # the `grad_fn`s of elementwise products, sums and quotients of which an operand is broadcast (`_mark_broadcasts`)
         self.reductions = {}  # `{grad_fn: (dimensions reduced, shape in)}` of every mean, sum, maximum... over given dimensions (`_mark_channel_reductions`)
+        self.shuffles = {}  # `{grad_fn: (groups, steps up to the shuffled map)}` of every `F.channel_shuffle` (`nn.ChannelShuffle`), and every transpose that shuffles channels between two views (torchvision's ShuffleNet), which torch-pruning reads as elementwise (`_mark_channel_shuffles`)
+        self.shuffling = {}  # `{grad_fn: (transpose's grad_fn, groups, shape)}` of the transposes that may shuffle channels, and their copies (`.contiguous()`)
     def __enter__(self):  # `running`: the modules whose forward runs, innermost last
         self.hooks = (nn.modules.module.register_module_forward_pre_hook(lambda m, i: self.running.append(m)),
                       nn.modules.module.register_module_forward_hook(self._left, always_call=True))
@@ -151,6 +153,12 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         if func in _MATMULS and len(args) == 2 and all(isinstance(t, torch.Tensor) and t.dim() >= 3 for t in args) and traced: self.matmuls[out.grad_fn] = (tuple(args[0].shape), tuple(args[1].shape))
         if name in ('transpose', 'swapaxes', 'swapdims') and len(args) == 3 and isinstance(args[0], torch.Tensor) and traced:
             self.transposes[out.grad_fn] = (out.dim(), frozenset((args[1] % out.dim(), args[2] % out.dim())), tuple(args[0].shape))
+            if self.transposes[out.grad_fn][1] == {1, 2} and (r := self.reshapes.get(args[0].grad_fn)) is not None and len(r[1]) == len(r[0]) + 1 >= 4 \
+               and r[1][0] == r[0][0] and r[1][3:] == r[0][2:] and r[1][1] * r[1][2] == r[0][1]:  # `(B, C, ...)` viewed as `(B, g, C // g, ...)`, the two swapped:
+                self.shuffling[out.grad_fn] = (out.grad_fn, r[1][1], r[0])  # a channel shuffle (torchvision's ShuffleNet's) if viewed back as `(B, C, ...)`
+        if name in ('contiguous', 'clone') and traced and args and (s := self.shuffling.get(args[0].grad_fn)) is not None: self.shuffling[out.grad_fn] = s
+        if name in _RESHAPES and traced and (s := self.shuffling.get(args[0].grad_fn)) is not None and tuple(out.shape) == s[2]: self.shuffles[s[0]] = (s[1], 2)
+        if func is torch.channel_shuffle and traced: self.shuffles[out.grad_fn] = (args[1] if len(args) > 1 else kwargs['groups'], 1)
         if func is torch.stack and traced:
             tensors = args[0] if args else kwargs['tensors']
             self.stacks[out.grad_fn] = ((args[1] if len(args) > 1 else kwargs.get('dim', 0)) % out.dim(), [tuple(t.shape) for t in tensors])
@@ -554,6 +562,30 @@ def _map_channel_pool(dg, node):
     for dep in node.dependencies:
         if dep.target is w: dep.index_mapping[0] = _Unmapped()
 
+class _ChannelShuffleMapping:
+    "Channel indices through a channel shuffle of `groups` groups of `per` channels (`F.channel_shuffle`): channel `a * per + b` comes out as `b * groups + a`. Each maps to the whole column `b`, all `groups` of its channels, on the other side: a column goes whole, or the pruned shuffle would mix other channels than the original's"
+    def __init__(self, groups, per, forward): self.groups, self.per, self.forward = groups, per, forward
+    def __call__(self, idxs):
+        H, g, k = _HybridIndex, self.groups, self.per
+        if self.forward: return list(dict.fromkeys(H(idx=(i.idx % k) * g + a, root_idx=i.root_idx) for i in idxs for a in range(g)))
+        return list(dict.fromkeys(H(idx=a * k + i.idx // g, root_idx=i.root_idx) for i in idxs for a in range(g)))
+
+def _mark_channel_shuffles(dg, shuffles:dict):
+    "Mark every channel shuffle the trace recorded (`_recorded_concats.shuffles`) with its groups: `_update_index_maps` maps it (`_map_channel_shuffle`)"
+    for node in dg.module2node.values():
+        if (s := shuffles.get(node.grad_fn)) is not None: node.module.fp_shuffle = s
+
+def _map_channel_shuffle(dg, node, shuffle:tuple):
+    "Index maps through channel shuffle `node`, both ways, at its width now: `shuffle` is `(groups, steps up to the map shuffled)` (1 for `F.channel_shuffle`, 2 for the transpose between two views)"
+    g, src = shuffle[0], node
+    for _ in range(shuffle[1]): src = src.inputs[0]
+    k = (_out_channels(dg, src) or g) // g
+    for in_node in node.inputs:
+        for dep in in_node.dependencies:
+            if dep.target is node: dep.index_mapping[0] = _ChannelShuffleMapping(g, k, forward=True)
+        for dep in node.dependencies:
+            if dep.target is in_node: dep.index_mapping[0] = _ChannelShuffleMapping(g, k, forward=False)
+
 def _map_pixel_shuffles(dg):
     "Index maps through `pixel_shuffle` (channel `c` out is `c*r*r...c*r*r+r*r-1` in) and `pixel_unshuffle`"
     for node in dg.module2node.values():
@@ -754,6 +786,7 @@ def _update_index_maps(dg):
             if getattr(node.module, 'fp_piece_sum', None): _map_piece_sum(dg, node)
             elif getattr(node.module, 'fp_stack', None): _map_stack(dg, node)
             elif getattr(node.module, 'fp_pool', None) is not None: _map_channel_pool(dg, node)
+            elif (s := getattr(node.module, 'fp_shuffle', None)) is not None: _map_channel_shuffle(dg, node, s)
             update = _MAP_UPDATES.get(node.type)
             if update is None: continue
             try: update(dg, node)
@@ -1097,7 +1130,7 @@ class Graph:
                 res['shapes'] = output_shapes(out, model)
                 return output_tensors(out)  # torch-pruning follows tensors only (not a Hugging Face cache)
             def build():
-                counter.macs, counter.terms, concats.sizes, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, {}, set()
+                counter.macs, counter.terms, concats.sizes, concats.shuffles, concats.shuffling, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, {}, {}, {}, set()
                 with torch.enable_grad(), _no_saved_activations(), rnns: return _build_graph(model, example_inputs, forward_fn, concats.stacks, concats.transposes)  # hooked before torch-pruning's
             for res['train'] in (True, False):
                 try:
@@ -1110,6 +1143,7 @@ class Graph:
                     _fix_concats(dg, concats.sizes)
                     _mark_tiles(dg, concats.reshapes)
                     _map_pixel_shuffles(dg)
+                    _mark_channel_shuffles(dg, concats.shuffles)
                     _mark_piece_sums(dg)
                     _mark_channel_pools(dg, concats.matmuls)
                     _mark_weighted_values(dg, concats.matmuls)

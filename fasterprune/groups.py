@@ -15,8 +15,8 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'group_parts', 
            'outlook_attention_of', 'global_query_of', 'head_parts', 'global_query_heads', 'tie_input_widths',
            'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'multi_query_attention_of', 'multi_query_key_group',
            'multi_query_value_group', 'conv_attention_of', 'conv_head_group', 'pooled_attention_of',
-           'pooled_head_group', 'cascaded_attention_of', 'cascaded_key_group', 'tie_cascaded_values', 'collect_groups',
-           'renumber_groups', 'scored_params', 'channel_scores', 'group_scores', 'position_scores']
+           'pooled_head_group', 'cascaded_attention_of', 'cascaded_key_group', 'tie_cascaded_values', 'computed_weight',
+           'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math, itertools
@@ -862,6 +862,18 @@ _WHOLE_HF = "this attention's heads go whole or not at all (a rotary embedding p
 _SHARED_HEADS = ("its heads share a table per head (a position MLP's output) with other attentions, so a head could go only from all of them "
                  "at once, which fasterprune does not do (attention='head_dim' narrows every head instead)")
 
+def computed_weight(m)->str|None:
+    "Why module `m`'s weight cannot be cut, if something computes it from other tensors at every call: a parametrization (`torch.nn.utils.parametrizations.weight_norm`, `spectral_norm`...) or the older `torch.nn.utils.weight_norm` and `spectral_norm` hooks; else None"
+    if not isinstance(m, nn.Module): return None
+    if torch.nn.utils.parametrize.is_parametrized(m):
+        what = ', '.join(f"{k} ({', '.join(type(p).__name__.strip('_') for p in ps)})" for k, ps in m.parametrizations.items())
+        return (f"computes its {what} with a parametrization, from tensors fasterprune does not cut: remove it before pruning "
+                f"(`torch.nn.utils.parametrize.remove_parametrizations(layer, {next(iter(m.parametrizations))!r})`) and apply it again after")
+    for h in m._forward_pre_hooks.values():
+        if (kind := {'WeightNorm': 'weight_norm', 'SpectralNorm': 'spectral_norm'}.get(type(h).__name__)) is not None:
+            return (f"computes its {h.name} with `torch.nn.utils.{kind}`, from tensors fasterprune does not cut: remove it before pruning "
+                    f"(`torch.nn.utils.remove_{kind}(layer)`) and apply it again after")
+
 def _covered(groups:list, covered:dict=None)->dict:
     "`{layer: its outputs}` that `groups` prune, added to `covered`"
     covered = {} if covered is None else covered
@@ -1052,7 +1064,12 @@ def collect_groups(
     groups, shared = untie_guard(merge_tied(groups), names)
     covered = _covered(groups)  # a layer whose group failed to build, all of whose outputs another group prunes, is not left alone (timm Hiera-AbsWin's last stage, doubled from the one before)
     skipped = {n: why for n, why in skipped.items() if not ((m := by_name.get(n)) in covered and len(covered[m]) == graph.out_channels(m))}
-    return groups, skipped | untied | unstacked | shared
+    skipped = skipped | untied | unstacked | shared
+    computed = {m: why for m in names if (why := computed_weight(m)) is not None}  # weight norm, spectral norm, parametrizations
+    for g in [g for g in groups if computed]:
+        if (m := next((c.module for c in g.couplings if isinstance(c.module, nn.Module) and c.module in computed), None)) is not None:
+            groups.remove(g); skipped[g.name] = f"layer {names[m]!r} {computed[m]}"
+    return groups, skipped
 
 # %% ../nbs/04_groups.ipynb #263f8552
 def _maps(spaces:np.ndarray, gone:np.ndarray, in_space:np.ndarray)->tuple:

@@ -235,6 +235,9 @@ class Pruner:
         self._probed = {}  # `{(attention class, 'heads' or 'input'): whether pruning that alone breaks the forward}`
         self.groups, self.skipped = self._collect()
         self.skipped = self.left_whole | self.skipped
+        if not self.groups and self.skipped:
+            why = '; '.join(f"{k}: {v}" for k, v in list(self.skipped.items())[:2])
+            raise ValueError(f"Nothing in this {type(model).__name__} can be pruned: fasterprune leaves every group alone ({len(self.skipped)}), e.g. {why}")
         if not self.groups:
             raise ValueError(f"Nothing in this {type(model).__name__} can be pruned: no conv or linear layer whose "
                              "output channels feed anything but the model's outputs or `ignored_layers`")
