@@ -567,6 +567,7 @@ class _ChannelShuffleMapping:
     def __init__(self, groups, per, forward): self.groups, self.per, self.forward = groups, per, forward
     def __call__(self, idxs):
         H, g, k = _HybridIndex, self.groups, self.per
+        if k is None: raise IndexExplosion(f"a channel shuffle of {g} groups, whose width torch-pruning cannot infer")  # its groups are left alone with the reason
         if self.forward: return list(dict.fromkeys(H(idx=(i.idx % k) * g + a, root_idx=i.root_idx) for i in idxs for a in range(g)))
         return list(dict.fromkeys(H(idx=a * k + i.idx // g, root_idx=i.root_idx) for i in idxs for a in range(g)))
 
@@ -579,12 +580,17 @@ def _map_channel_shuffle(dg, node, shuffle:tuple):
     "Index maps through channel shuffle `node`, both ways, at its width now: `shuffle` is `(groups, steps up to the map shuffled)` (1 for `F.channel_shuffle`, 2 for the transpose between two views)"
     g, src = shuffle[0], node
     for _ in range(shuffle[1]): src = src.inputs[0]
-    k = (_out_channels(dg, src) or g) // g
+    n = _out_channels(dg, src)
+    k = n // g if n and n % g == 0 else None  # unknown: `_ChannelShuffleMapping` stops the search
+    _map_through(node, _ChannelShuffleMapping(g, k, forward=True), _ChannelShuffleMapping(g, k, forward=False))
+
+def _map_through(node, there, back):
+    "Set the index maps of the edges between op `node` and each of its inputs: `there` into it, `back` out of it"
     for in_node in node.inputs:
         for dep in in_node.dependencies:
-            if dep.target is node: dep.index_mapping[0] = _ChannelShuffleMapping(g, k, forward=True)
+            if dep.target is node: dep.index_mapping[0] = there
         for dep in node.dependencies:
-            if dep.target is in_node: dep.index_mapping[0] = _ChannelShuffleMapping(g, k, forward=False)
+            if dep.target is in_node: dep.index_mapping[0] = back
 
 def _map_pixel_shuffles(dg):
     "Index maps through `pixel_shuffle` (channel `c` out is `c*r*r...c*r*r+r*r-1` in) and `pixel_unshuffle`"
@@ -593,11 +599,7 @@ def _map_pixel_shuffles(dg):
         if kind not in ('PixelShuffleBackward0', 'PixelUnshuffleBackward0'): continue
         shuffle = kind == 'PixelShuffleBackward0'
         stride = (node.grad_fn._saved_upscale_factor if shuffle else node.grad_fn._saved_downscale_factor) ** 2
-        for in_node in node.inputs:
-            for dep in in_node.dependencies:
-                if dep.target is node: dep.index_mapping[0] = _PixelShuffleMapping(stride, to_narrow=shuffle)
-            for dep in node.dependencies:
-                if dep.target is in_node: dep.index_mapping[0] = _PixelShuffleMapping(stride, to_narrow=not shuffle)
+        _map_through(node, _PixelShuffleMapping(stride, to_narrow=shuffle), _PixelShuffleMapping(stride, to_narrow=not shuffle))
 
 # %% ../nbs/03_graph.ipynb #f413a0d2
 class _Unmapped:
