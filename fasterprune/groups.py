@@ -24,6 +24,7 @@ import numpy as np
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 import torch, torch.nn as nn, torch.nn.functional as F
+import torch.nn.utils.prune  # `computed_weight` knows its masks
 from fastcore.basics import ifnone
 from .criteria import Criteria
 from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers, _lambda_keys, _single_head, _cascaded, _modulation, linear_of, _one_layer
@@ -873,6 +874,9 @@ def computed_weight(m)->str|None:
         if (kind := {'WeightNorm': 'weight_norm', 'SpectralNorm': 'spectral_norm'}.get(type(h).__name__)) is not None:
             return (f"computes its {h.name} with `torch.nn.utils.{kind}`, from tensors fasterprune does not cut: remove it before pruning "
                     f"(`torch.nn.utils.remove_{kind}(layer)`) and apply it again after")
+        if isinstance(h, torch.nn.utils.prune.BasePruningMethod):  # `torch.nn.utils.prune`'s masks: `weight_orig * weight_mask`
+            return (f"computes its {h._tensor_name} as {h._tensor_name}_orig times a mask of `torch.nn.utils.prune` ({type(h).__name__}), which fasterprune "
+                    f"does not cut: make the mask permanent first (`torch.nn.utils.prune.remove(layer, {h._tensor_name!r})`)")
 
 def _covered(groups:list, covered:dict=None)->dict:
     "`{layer: its outputs}` that `groups` prune, added to `covered`"
