@@ -60,16 +60,12 @@ class Group:
     @cached_property
     def pieces(self)->list:
         "The positions (a NumPy array each) of every layer that holds part of the group's channels only: a piece of a split or a concatenation (MixNet's mixed kernels, RDNet's dense features); a plan keeps one of each (`spare_pieces`)"
-        _, roots, lengths = self.flat
-        lens = lengths.numpy()
-        part = np.flatnonzero(lens < self.n)  # a coupling as long as the group covers it (one index per channel)
+        part = np.flatnonzero(self.flat[2].numpy() < self.n)  # a coupling as long as the group covers it (one index per channel)
         if not len(part): return []
-        pos_of = np.full(self.n, -1)
-        pos_of[self.units.numpy()] = np.arange(len(self.units))[:, None]
-        ends, r, res = np.cumsum(lens), roots.numpy(), {}
+        which, pos = self.channel_positions
+        res = {}
         for i in part:
-            p = np.unique(pos_of[r[ends[i] - lens[i]:ends[i]]])
-            p = p[p >= 0]
+            p = np.unique(pos[which == i])
             if 0 < len(p) < len(self.units): res.setdefault(p.tobytes(), p)
         return list(res.values())
     @cached_property
@@ -1069,10 +1065,10 @@ def collect_groups(
     covered = _covered(groups)  # a layer whose group failed to build, all of whose outputs another group prunes, is not left alone (timm Hiera-AbsWin's last stage, doubled from the one before)
     skipped = {n: why for n, why in skipped.items() if not ((m := by_name.get(n)) in covered and len(covered[m]) == graph.out_channels(m))}
     skipped = skipped | untied | unstacked | shared
-    computed = {m: why for m in names if (why := computed_weight(m)) is not None}  # weight norm, spectral norm, parametrizations
-    for g in [g for g in groups if computed]:
-        if (m := next((c.module for c in g.couplings if isinstance(c.module, nn.Module) and c.module in computed), None)) is not None:
-            groups.remove(g); skipped[g.name] = f"layer {names[m]!r} {computed[m]}"
+    if computed := {m: why for m in names if (why := computed_weight(m)) is not None}:  # weight norm, spectral norm, parametrizations, masks
+        for g in list(groups):
+            if (m := next((c.module for c in g.couplings if isinstance(c.module, nn.Module) and c.module in computed), None)) is not None:
+                groups.remove(g); skipped[g.name] = f"layer {names[m]!r} {computed[m]}"
     return groups, skipped
 
 # %% ../nbs/04_groups.ipynb #263f8552

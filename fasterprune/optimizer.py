@@ -26,8 +26,9 @@ def param_lists(opt)->tuple:
                     f"or a fastai Optimizer, got a {type(opt).__name__!r}")
 
 def _factored(k:str, v:torch.Tensor, cut:Cut)->torch.Tensor:
-    "Optimizer state `v` (named `k`) of a parameter that `cut` cuts, not of its shape: a factored moment (a size of 1 where the parameter's is averaged over, as `torch.optim.Adafactor` keeps) cut on the dimensions it has; any other shape raises, as no cut of it follows the channels"
+    "Optimizer state `v` (named `k`) of a parameter that `cut` cuts, not of its shape: a scalar kept, a factored moment (a size of 1 where the parameter's is averaged over, as `torch.optim.Adafactor` keeps) cut on the dimensions it has; any other shape raises, as no cut of it follows the channels"
     shape = cut.shape
+    if v.numel() <= 1: return v  # a step count
     if v.dim() != len(shape) or any(a != b and a != 1 for a, b in zip(v.shape, shape)):
         raise ValueError(f"Cannot carry the optimizer's state over to the pruned parameters: its {k!r} of a parameter of shape {tuple(shape)} "
                          f"has shape {tuple(v.shape)}, which does not follow the parameter's channels (a moment factored into other shapes, "
@@ -39,7 +40,7 @@ def _factored(k:str, v:torch.Tensor, cut:Cut)->torch.Tensor:
 def _sliced(state:dict, old:torch.Tensor, ops:list)->dict:
     "A parameter's optimizer `state` cut down as `old` was: tensors of its shape sliced (one `Cut` for all), factored ones on the dimensions they have (`_factored`), scalars kept"
     cut, shape, device = Cut.of(ops, old.shape, old.device), old.shape, old.device  # the parameter's own when `ops` is the `Cut` that cut it
-    return {k: ((cut(v) if v.device == device else slice_state(v, old, cut)) if v.shape == shape else _factored(k, v, cut) if v.numel() > 1 else v)
+    return {k: ((cut(v) if v.device == device else slice_state(v, old, cut)) if v.shape == shape else _factored(k, v, cut))
                if isinstance(v, torch.Tensor) else v for k, v in state.items()}
 
 def staged_update(opt, changes:dict):
