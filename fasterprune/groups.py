@@ -8,15 +8,16 @@ Docs: https://fasterprune.github.io/fasterprune/groups.html.md"""
 __all__ = ['ATTENTION', 'Group', 'granularity', 'channel_units', 'group_parts', 'pointwise_of', 'gated_attention_of',
            'query_kv_attention_of', 'separate_attention_of', 'shared_encoding_of', 'halo_attention_of', 'fused_names',
            'fused_layers', 'attention_of', 'head_units', 'head_couplings', 'kv_attention_of', 'kv_head_group',
-           'fused_attention_of', 'fused_head_group', 'indexed_head_group', 'interleaved_head_group', 'gated_head_group',
-           'halo_head_group', 'lambda_layer_of', 'lambda_key_group', 'lambda_groups', 'lambda_value_group',
-           'single_head_of', 'single_head_group', 'modulation_attention_of', 'modulation_groups', 'query_kv_head_group',
-           'separate_head_group', 'shared_encoding_group', 'lite_attention_of', 'lite_attention_group',
-           'outlook_attention_of', 'global_query_of', 'head_parts', 'global_query_heads', 'tie_input_widths',
-           'tie_stacked_rnns', 'merge_tied', 'untie_guard', 'multi_query_attention_of', 'multi_query_key_group',
-           'multi_query_value_group', 'conv_attention_of', 'conv_head_group', 'pooled_attention_of',
-           'pooled_head_group', 'cascaded_attention_of', 'cascaded_key_group', 'tie_cascaded_values', 'computed_weight',
-           'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores', 'group_scores', 'position_scores']
+           'fused_attention_of', 'fused_head_group', 'indexed_head_group', 'shared_table_head_group',
+           'interleaved_head_group', 'gated_head_group', 'halo_head_group', 'lambda_layer_of', 'lambda_key_group',
+           'lambda_groups', 'lambda_value_group', 'single_head_of', 'single_head_group', 'modulation_attention_of',
+           'modulation_groups', 'query_kv_head_group', 'separate_head_group', 'shared_encoding_group',
+           'lite_attention_of', 'lite_attention_group', 'outlook_attention_of', 'global_query_of', 'head_parts',
+           'global_query_heads', 'tie_input_widths', 'tie_stacked_rnns', 'merge_tied', 'untie_guard',
+           'multi_query_attention_of', 'multi_query_key_group', 'multi_query_value_group', 'conv_attention_of',
+           'conv_head_group', 'pooled_attention_of', 'pooled_head_group', 'cascaded_attention_of', 'cascaded_key_group',
+           'tie_cascaded_values', 'computed_weight', 'collect_groups', 'renumber_groups', 'scored_params',
+           'channel_scores', 'group_scores', 'position_scores']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math, itertools
@@ -46,6 +47,7 @@ class Group:
     tied: bool = False # Its width and another group's go in step (an attention that reads its heads' width from its input's)
     follows: tuple = None # `(root of the group it follows, channels of that group per position of this one)`: planned from what that group keeps
     queries: tuple = None # `(attention names, mode)` of attentions whose queries are the group's channels (GCViT's global ones): their heads follow it
+    shared: tuple = None # `(attention names, holder names)`: more attentions whose heads are its positions, one head of each, and the modules outside them that keep the head count of tables per head they all read (timm's vit_srelpos: one position MLP for every block)
     @property
     def granularity(self): return self.units.shape[1]  # channels per position
     @cached_property
@@ -380,6 +382,29 @@ def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group
     if attention == 'heads': cs += _per_head_couplings(graph, m, (qkv, *[l for l, _ in readers]), roots, head)  # narrower heads leave those as they are
     return Group(qkv, names[qkv], cs, 2 * e + ev, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, ev))
 
+def shared_table_head_group(graph:Graph, qkvs:list, tables:list, names:dict, by_name:dict)->Group|None:
+    "The heads' group of attentions (their fused `qkv`s) that all read tables per head made by the layers `tables` (timm's vit_srelpos: one position MLP, `shared_rel_pos`, gives every block's attention a bias per head): a position is one head of every attention, its rows of the tables' outputs with it, as none of them can lose a head the others keep; None where the attentions differ in layout or `indexed_head_group` cannot lay one out"
+    order = {m: i for i, m in enumerate(names)}
+    qkvs = [qkvs[0], *sorted(qkvs[1:], key=order.get)]  # the root, then the others in the model's order
+    made = [indexed_head_group(graph, a, 'heads', names) if (a := attention_of(q, names, by_name)) is not None else None for q in qkvs]
+    if any(g is None for g in made) or len({(g.n, tuple(g.units.shape)) for g in made}) > 1 or not all(isinstance(t, nn.Linear) for t in tables): return None
+    first, heads = made[0], len(made[0].units)
+    if any(t.out_features != heads for t in tables): return None
+    roots, head = torch.arange(first.n), torch.empty(first.n, dtype=torch.long)
+    head[first.units] = torch.arange(heads)[:, None]  # each root channel's head
+    cs = [c for g in made for c in g.couplings] + [graph.coupling(t, True, head, roots) for t in tables]  # their layouts are one: each group's roots are the first's
+    holders = dict.fromkeys(h for t in tables for h in _head_count_holders(names[t], by_name, heads))
+    return Group(first.root, first.name, cs, first.n, first.units, [n for g in made for n in g.members], attention=first.attention,
+                 tied=first.tied, shared=(tuple(g.attention[0] for g in made[1:]), tuple(holders)))
+
+def _head_count_holders(name:str, by_name:dict, heads:int)->list:
+    "Names of the modules above layer `name` that keep `heads` as their int `num_heads` (timm's `RelPosMlp` reshapes its output with it)"
+    res = []
+    while name:
+        name = name.rpartition('.')[0]
+        if isinstance(h := by_name.get(name), nn.Module) and type(vars(h).get('num_heads')) is int and h.num_heads == heads: res.append(name)
+    return res
+
 def interleaved_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group|None:
     "The group of an attention whose fused `qkv` holds each head's queries, keys and values side by side (`Graph.head_blocks`: timm's TinyViT, whose values are wider than its keys): a position is a whole head, with the inputs of the output projection that read its values and what the attention holds per head (its `attention_biases`); None for another layout"
     m, heads, _ = att
@@ -624,7 +649,7 @@ def _feeding(groups:list, layer)->'Group|None':
 
 def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->tuple:
     "`(groups, {root name: why})`: the groups that feed an attention taking its heads' width from its input's kept in multiples of its head width ('heads') or head count ('head_dim') and marked `tied`, the attention's group set to follow them; where one of the two is not pruned (ignored, no group, or an input whose channels that can never go are no multiple of that width), the other is left out too. `_width_from_input` says which attentions may; `breaks_alone(group, key)`, where given, settles it: such an attention's forward breaks when its heads lose one position alone, and when its input does (heads may break alone for another reason; where the heads have no group, the input alone decides: TinyViT's does not break)"
-    heads = {g.attention[0]: g for g in groups if g.attention is not None}
+    heads = {a: g for g in groups if g.attention is not None for a in (g.attention[0], *(g.shared[0] if g.shared else ()))}
     def reads(m, inner):  # whether attention `m` reads its heads' width from its input's
         if not _width_from_input(m, inner) or breaks_alone is None: return _width_from_input(m, inner)
         g, qkv = heads.get(names[m]), fused_layers(m)[0]
@@ -856,8 +881,8 @@ def tie_cascaded_values(graph:Graph, groups:list, names:dict)->list:
 
 # %% ../nbs/04_groups.ipynb #82471fed
 _WHOLE_HF = "this attention's heads go whole or not at all (a rotary embedding pairs their dimensions, a config derives their width)"
-_SHARED_HEADS = ("its heads share a table per head (a position MLP's output) with other attentions, so a head could go only from all of them "
-                 "at once, which fasterprune does not do (attention='head_dim' narrows every head instead)")
+_SHARED_HEADS = ("its heads share a table per head (a position MLP's output) with other attentions, so a head can go only from all of them "
+                 "at once, and theirs are not laid out alike, or some of their layers are ignored (attention='head_dim' narrows every head instead)")
 
 def computed_weight(m)->str|None:
     "Why module `m`'s weight cannot be cut, if something computes it from other tensors at every call: a parametrization (`torch.nn.utils.parametrizations.weight_norm`, `spectral_norm`...) or the older `torch.nn.utils.weight_norm` and `spectral_norm` hooks; else None"
@@ -981,9 +1006,12 @@ def collect_groups(
             att = attention_of(m, names, by_name) if attention != 'none' else None
             others = [c.module for c in cs if c.is_out and c.module is not m and attention_of(c.module, names, by_name) is not None] if att is not None else []
             if others and attention == 'heads':  # timm's vit_srelpos: one position MLP for every block, a bias per head
+                tables = [l for l in dict.fromkeys(c.module for c in cs if c.is_out and c.module is not m and c.module not in others and isinstance(c.module, nn.Module)) if l in names]
+                if not any(l in ignored or names[l] in excluded for l in [*others, *tables]) and (g := shared_table_head_group(graph, [m, *others], tables, names, by_name)) is not None:
+                    take(g); seen.update(tables); continue  # every head of all of them, with the tables' rows
                 skipped[name] = _SHARED_HEADS
-                for l in dict.fromkeys(c.module for c in cs if c.is_out and c.module is not m and c.module not in others and isinstance(c.module, nn.Module)):
-                    if l not in seen and l in names: seen.add(l); skipped.setdefault(names[l], f"its outputs are tables per head of attentions that share them ({names[m]}, {names[others[0]]}...): they go only with those heads, which stay")
+                for l in tables:
+                    if l not in seen: seen.add(l); skipped.setdefault(names[l], f"its outputs are tables per head of attentions that share them ({names[m]}, {names[others[0]]}...): they go only with those heads, which stay")
                 continue
             if att is not None and (g := indexed_head_group(graph, att, attention, names)) is not None:  # MaxViT; timm's ViT with a relative-position MLP
                 if attention != 'heads': seen.update(c.module for c in cs if c.is_out and c.module not in others)  # narrower heads leave what the attention holds per head (a position MLP's last layer) as it is: nothing the misread map coupled roots a group, but other attentions it reached through a position MLP they share (timm's vit_srelpos) root their own
