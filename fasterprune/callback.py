@@ -8,7 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/callback.html.md"""
 __all__ = ['batch_inputs', 'PruneCallback']
 
 # %% ../nbs/11_callback.ipynb #945bdd8b
-import warnings
+import sys, warnings
 import torch, numpy as np
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -18,12 +18,12 @@ from fastai.callback.core import Callback
 from fastai.callback.tracker import TrackerCallback
 from fastai.callback.fp16 import NonNativeMixedPrecision
 from fastai.callback.schedule import LRFinder
-from fastai.learner import ValueMetric, SkipToEpoch
+from fastai.learner import Learner, ValueMetric, SkipToEpoch
 from fastai.torch_core import get_random_states, set_random_states
 from .criteria import Criteria, large_final
 from .schedules import Schedule, agp
 import difflib
-from .pruner import Pruner, check_choices
+from .pruner import Pruner, check_choices, uncompiled
 from .counting import count_params
 from .planning import Plan, Target
 from .groups import ATTENTION
@@ -45,6 +45,12 @@ def batch_inputs(dls, n:int):
     return xb[0] if len(xb) == 1 else tuple(xb)
 
 # %% ../nbs/11_callback.ipynb #dba81f77
+def _within(f)->bool:
+    "Whether function `f` is running: a frame of its code is on the stack (fastai's `fine_tune` fits twice, frozen then unfrozen)"
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code is not f.__code__: frame = frame.f_back
+    return frame is not None
+
 _PRUNER_KWARGS = ('ignored_layers', 'round_to', 'max_pruning_ratio', 'example_inputs', 'verbose', 'normalize', 'attention', 'runtime', 'latency_table')
 
 def _check_pruner_kwargs(kwargs):
@@ -95,12 +101,13 @@ class PruneCallback(Callback):
                              "would keep the old shapes. Use PyTorch's mixed precision instead: `learn.to_fp16()`")
 
     def _model(self):
-        "The learner's model, unwrapped from `DistributedDataParallel`"
+        "The learner's model, unwrapped from `DistributedDataParallel` and `torch.compile`"
         model = self.learn.model
-        return model.module if isinstance(model, DDP) else model
+        return uncompiled(model.module if isinstance(model, DDP) else model)  # `torch.compile`d: the module it wraps
 
     def before_fit(self):
-        if any(isinstance(cb, LRFinder) for cb in self.learn.cbs):  # `lr_find`: a trial fit whose weights fastai puts back, which a prune would make impossible
+        self._finding = any(isinstance(cb, LRFinder) for cb in self.learn.cbs)
+        if self._finding:  # `lr_find`: a trial fit whose weights fastai puts back, which a prune would make impossible
             self.events, self._next = [], 0; return  # nothing pruned, nothing built: the next fit starts as if it had not run
         self._check_learner()
         if getattr(self, 'pruner', None) is None or self.pruner.model is not self._model():
@@ -117,6 +124,12 @@ class PruneCallback(Callback):
         self._columns = [ValueMetric(self.pruner.pct_removed, 'pruned %'), ValueMetric(self._n_params, 'params')]
         if self.pruner.macs_ratio is not None: self._columns.append(ValueMetric(self._pct_macs, 'MACs removed %'))
         self.learn.metrics = L(self.learn.metrics) + self._columns
+        self._compiled = None
+        if self.events and (m := self.learn.model) is not uncompiled(m):  # `torch.compile`d: every prune event would compile it again
+            self._compiled, self.learn.model = m, uncompiled(m)
+            warnings.warn(f"PruneCallback trains the model uncompiled during this fit: each of its {len(self.events)} prune events changes "
+                          "the model's shapes, which would compile it again each time (and, past `torch._dynamo.config.recompile_limit`, "
+                          "leave it uncompiled). The compiled model is back when the fit ends, and compiles once for the pruned shapes")
 
     def _start_epoch(self)->int:
         "The epoch a resumed fit (`fit(..., start_epoch=k)`) starts at: fastai skips the ones before"
@@ -131,7 +144,7 @@ class PruneCallback(Callback):
 
     def _events(self)->list:
         "`(iteration, fraction)` of this fit where some integer target changes: computed once, checked per batch"
-        if getattr(self.opt, 'frozen_idx', 0) > 0: return []  # a frozen body cannot recover: prune once unfrozen
+        if self._frozen(): return []  # a frozen body cannot recover: prune once unfrozen
         n_batches, start = len(self.dls.train), self.fraction
         n_total, skipped = self.n_epoch * n_batches, self._start_epoch() * n_batches
         events, last = [], self.pruner.targets(start)
@@ -141,6 +154,8 @@ class PruneCallback(Callback):
         if self.pruner.latency is not None and start < 1 and (not events or events[-1][1] < 1):  # a latency target is timed and settled at the end
             events.append((n_total - skipped, start + (1 - start) * self.schedule(1.)))
         return events
+
+    def _frozen(self)->bool: return getattr(self.opt, 'frozen_idx', 0) > 0  # `learn.freeze()`: the body's parameter groups do not train
 
     def _n_params(self): return count_params(self.pruner.model)
     def _pct_macs(self): return 100 * (1 - self.pruner.macs_now / self.pruner.macs_before)
@@ -243,10 +258,15 @@ class PruneCallback(Callback):
 
     def after_fit(self):
         self._remove_columns(self.learn)
+        if getattr(self, '_compiled', None) is not None: self.learn.model, self._compiled = self._compiled, None  # the pruned module, compiled
         if (left := len(getattr(self, 'events', ())) - self._next) > 0:  # another callback cancelled the fit, or cut its epochs short
             warnings.warn(f"The fit ended {left} prune events before PruneCallback's schedule did: the model is {self.fraction:.0%} of the way "
                           f"to its target ({self.pruner.pct_removed():.1f}% of the prunable channels removed). Fit again with the same "
                           "callback to go on from there")
+        elif self._frozen() and not self._finding and self.fraction < 1 and not _within(Learner.fine_tune):  # `fine_tune` unfreezes and fits again
+            warnings.warn("PruneCallback did not prune in this fit: the learner is frozen (`learn.freeze()`), and a frozen body cannot "
+                          "recover from pruning. Unfreeze it (`learn.unfreeze()`) and fit again with the same callback, or use "
+                          "`learn.fine_tune`, which trains the head frozen, then unfreezes and prunes")
 
     def plot_history(self, ax=None):
         "Parameters and MACs over training iterations, as fractions of the unpruned model's"
