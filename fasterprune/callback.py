@@ -51,7 +51,7 @@ def _within(f)->bool:
     while frame is not None and frame.f_code is not f.__code__: frame = frame.f_back
     return frame is not None
 
-_PRUNER_KWARGS = ('ignored_layers', 'round_to', 'max_pruning_ratio', 'example_inputs', 'verbose', 'normalize', 'attention', 'runtime', 'latency_table')
+_PRUNER_KWARGS = ('ignored_layers', 'round_to', 'max_pruning_ratio', 'example_inputs', 'verbose', 'normalize', 'attention', 'runtime', 'latency_table', 'copies')
 
 def _check_pruner_kwargs(kwargs):
     "Raise for an argument `PruneCallback` cannot pass on to its `Pruner`, when the callback is created"
@@ -78,7 +78,7 @@ class PruneCallback(Callback):
         speed_up:float=None, # Instead of `pruning_ratio`: divide the MACs by this factor (2 = half)
         latency:float|str=None, # Instead of `pruning_ratio`: milliseconds of one forward on `example_inputs`, or a speed-up such as '2x' (see `Pruner`); the schedule then runs in predicted milliseconds
         recalibrate:int=20, # After each epoch that pruned, measure BatchNorm statistics again on this many training batches (0: never)
-        **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`, `normalize`, `attention`, `runtime`, `latency_table`
+        **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`, `normalize`, `attention`, `runtime`, `latency_table`, `copies`
     ):
         if not isinstance(schedule, Schedule):
             if not callable(schedule): raise TypeError(f"schedule must be a Schedule or a function f(start, end, pos), got {schedule!r}")

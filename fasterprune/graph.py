@@ -1715,14 +1715,14 @@ def merged(self:Graph, todo:dict)->dict:
     return res
 
 @patch
-def prune_layer(self:Graph, key, idxs:list, model:nn.Module, log:dict=None, twin:nn.Module=None):
-    "Prune channels `idxs` of the layer of `key` (a `Coupling.key`, or an entry of `merged`), and of its twin in the model `twin`"
+def prune_layer(self:Graph, key, idxs:list, model:nn.Module, log:dict=None, twins:tuple=()):
+    "Prune channels `idxs` of the layer of `key` (a `Coupling.key`, or an entry of `merged`), and of its twin in each model of `twins`"
     node, handler = key
     if isinstance(node.module, nn.RNNBase):
         idxs = ((*idxs, None) if isinstance(handler, tuple) else (idxs, None, None) if _is_out(handler) else
                 (None, None, idxs) if _is_cells(handler) else (None, idxs, None))
-        for m, lg in ((model, log), (twin, None)):
-            if m is not None: prune_rnn(m.get_submodule(name := self.dg._module2name[node.module]), *idxs, lg, *self.rnn_context(name, m))
+        for m, lg in ((model, log), *((t, None) for t in twins)):
+            prune_rnn(m.get_submodule(name := self.dg._module2name[node.module]), *idxs, lg, *self.rnn_context(name, m))
         return
     fn = _pruning_fn(handler, node.pruning_dim, log)
     if node.type == ops.OPTYPE.PARAMETER:
@@ -1734,13 +1734,14 @@ def prune_layer(self:Graph, key, idxs:list, model:nn.Module, log:dict=None, twin
         self.dg._param_to_name[new] = name
         self.dg.module2node[new] = self.dg.module2node.pop(old)
         node.module = new
-        if twin is not None:
-            owner, attr = _owner(twin, name)
+        for t in twins:
+            owner, attr = _owner(t, name)
             setattr(owner, attr, _pruning_fn(handler, node.pruning_dim, None)(getattr(owner, attr), idxs))
         return
     fn(node.module, idxs)
     name = self.dg._module2name.get(node.module)
-    if twin is not None and name is not None: _pruning_fn(handler, node.pruning_dim, None)(twin.get_submodule(name), idxs)
+    for t in twins if name is not None else ():
+        _pruning_fn(handler, node.pruning_dim, None)(t.get_submodule(name), idxs)
 
 @patch
 def touched_modules(self:Graph, key, model:nn.Module)->list:
@@ -1755,8 +1756,8 @@ def touched_modules(self:Graph, key, model:nn.Module)->list:
     return res + [m for m, _ in self.bias_parts[node.module]] if node.module in self.bias_parts else res
 
 @patch
-def prune_bias_parts(self:Graph, log:dict, twin:nn.Module=None):
-    "After `prune_layer`: cut the 1-D tensors that a linear layer's bias is joined from (`bias_parts`: timm's `q_bias`, `k_bias`, `v_bias`) as its outputs were cut (in `log`), in the model and its `twin`"
+def prune_bias_parts(self:Graph, log:dict, twins:tuple=()):
+    "After `prune_layer`: cut the 1-D tensors that a linear layer's bias is joined from (`bias_parts`: timm's `q_bias`, `k_bias`, `v_bias`) as its outputs were cut (in `log`), in the model and in each of `twins`"
     for layer, parts in self.bias_parts.items():
         cut = log.get(layer.weight)
         if cut is None or 0 not in cut[1].keep: continue  # its outputs were not cut in this prune
@@ -1767,8 +1768,7 @@ def prune_bias_parts(self:Graph, log:dict, twin:nn.Module=None):
             start += n
             if len(mine) == n: continue
             name = self.dg._module2name.get(m)
-            for owner, logged in ((m, log), (twin.get_submodule(name) if twin is not None and name is not None else None, None)):
-                if owner is None: continue
+            for owner, logged in ((m, log), *((t.get_submodule(name), None) for t in (twins if name is not None else ()))):
                 t = getattr(owner, k)
                 part = Cut([(0, mine)], t.shape, t.device)
                 setattr(owner, k, _replaced(t, part, logged) if isinstance(t, nn.Parameter) else part(t))  # a buffer stays a buffer

@@ -83,6 +83,21 @@ def uncompiled(model:nn.Module)->nn.Module:
     "The module a `torch.compile`d model wraps (its `_orig_mod`, which holds the same parameters), else `model`: what a prune changes"
     return model._orig_mod if type(model).__name__ == 'OptimizedModule' and isinstance(getattr(model, '_orig_mod', None), nn.Module) else model
 
+def _check_copies(model:nn.Module, copies)->tuple:
+    "`copies` as a tuple, each checked to be a copy of `model`: the same parameters and buffers, by name and shape"
+    copies, own = (copies,) if isinstance(copies, nn.Module) else tuple(listify(copies)), {k: tuple(v.shape) for k, v in model.state_dict().items()}  # one module: a copy, not a list of its layers
+    for i, c in enumerate(copies):
+        if not isinstance(c, nn.Module): raise TypeError(f"copies[{i}] must be a torch.nn.Module (a copy of the model), got {type(c).__name__}")
+        c = uncompiled(c)
+        if c is model: raise ValueError(f"copies[{i}] is the model itself: pass copies of it (e.g. timm's `ModelEmaV3(model).module`)")
+        theirs = {k: tuple(v.shape) for k, v in c.state_dict().items()}
+        if theirs != own:
+            k = next(k for k in [*own, *theirs] if own.get(k) != theirs.get(k))
+            raise ValueError(f"copies[{i}] is not a copy of the model: its {k!r} is " + (f"of shape {theirs[k]}" if k in theirs else "missing")
+                             + (f", the model's of shape {own[k]}" if k in own else ", which the model lacks")
+                             + ". Pass copies made from the model before any prune (e.g. timm's `ModelEmaV3(model).module`)")
+    return tuple(map(uncompiled, copies))
+
 def _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
                 example_inputs, verbose, macs_ratio, speed_up, normalize, attention, latency=None, runtime=None, latency_table=None):
     "Raise a clear error for any bad argument of `Pruner`, before the model is touched"
@@ -215,11 +230,13 @@ class Pruner:
         latency:float|str=None, # Instead of `pruning_ratio`: milliseconds of one forward on `example_inputs` in `runtime`, or a speed-up such as '2x'
         runtime:str=None, # With `latency`: 'torch' (the default) or 'onnxruntime', where the latency is measured
         latency_table:LatencyTable=None, # With `latency`: the model's `LatencyTable` (default: built, or read from its cache file)
+        copies:list=None, # Copies of the model (one, or a list) that lose the same channels at every prune: an average of its weights (timm's `ModelEmaV3(model).module`)
     ):
         model = uncompiled(model)  # a compiled model compiles again for the new shapes at its next call
         if isinstance(model, nn.Module) and is_detector(model): example_inputs = detection_inputs(model, example_inputs)  # images and targets: traced in training, every head seen
         _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_to, max_pruning_ratio,
                     example_inputs, verbose, macs_ratio, speed_up, normalize, attention, latency, runtime, latency_table)
+        self.copies = _check_copies(model, copies)
         store_attr('model,context,criteria,iterative_steps,round_to,max_pruning_ratio,speed_up,verbose,normalize,attention')
         self.macs_ratio = check_target(pruning_ratio, macs_ratio, speed_up, latency)  # percent of MACs to remove, or None (a latency target sets it)
         self.example_inputs = example_inputs if example_inputs is not None else _default_inputs(model)
@@ -263,6 +280,11 @@ class Pruner:
         self._init_modules = dict(self.init_model.named_modules()) if self.init_model is not None else {}
         if hf_models(model): self._leave_unsaved()
         if verbose: print(self)
+
+    @property
+    def twins(self)->tuple:
+        "The models pruned in step with the model: the copy of its initial weights that a criterion reads, and `copies`"
+        return self.copies if self.init_model is None else (self.init_model, *self.copies)
 
     def _leave_unsaved(self):
         "Leave out the groups whose pruning a Hugging Face config could not record, found by trials of the whole target"
@@ -374,7 +396,7 @@ class Pruner:
 
     def _try_apply(self, removals:dict, errors:list):
         "`apply_plan`'s result, or None (the model restored, the error appended to `errors`) if a layer failed to prune"
-        try: return apply_plan(self.model, self.graph, removals, self.init_model)
+        try: return apply_plan(self.model, self.graph, removals, self.twins)
         except RuntimeError as e: errors.append(str(e)); return None
 
     def _verify_all(self, plan:Plan)->tuple|None:
@@ -654,7 +676,7 @@ class Trial:
     def __init__(self, pruner:Pruner, plan:Plan): self.pruner,self.plan,self.committed = pruner,plan,False
     def __enter__(self):
         p = self.pruner
-        self.applied = apply_plan(p.model, p.graph, self.plan.removals, p.init_model) if self.plan else None
+        self.applied = apply_plan(p.model, p.graph, self.plan.removals, p.twins) if self.plan else None
         self.check = check_forward(p.model, p.example_inputs, p.graph) if self.plan else Check(True, p.macs_now)
         return self
     @property

@@ -146,15 +146,14 @@ def resolve_changes(log:dict, model:nn.Module=None)->dict:
 
 class Applied:
     "A plan applied to a model: what it removed from each layer (`ops`), what undoes it, and the parameters it replaced"
-    def __init__(self, model, graph, removals, ops, states, graph_state, twin=None):
-        store_attr('model,graph,removals,ops,states,graph_state,twin')
+    def __init__(self, model, graph, removals, ops, states, graph_state, twins=()):
+        store_attr('model,graph,removals,ops,states,graph_state,twins')
         self.log = {}
     def rollback(self):
         "Give every touched layer and the graph their old state back"
         for m, s in self.states.items(): restore_state(m, s)
         self.graph.restore(self.graph_state)
-        for model in (self.model, self.twin):
-            if model is not None: sync_widths(model, self.graph)
+        for model in (self.model, *self.twins): sync_widths(model, self.graph)
     @property
     def drops(self)->bool: return bool(self.graph.tied) or bool(_HOLDERS.get(self.model, (None, True))[1]) # A new parameter may have left the model (modules that share a weight were tied again, or a Hugging Face model's embeddings)
     def param_changes(self)->dict:
@@ -175,44 +174,43 @@ def apply_plan(
     model:nn.Module, # The model the graph was traced from
     graph:Graph, # Its traced graph
     removals:dict, # `{group: positions to prune}`
-    twin:nn.Module=None, # A copy of the model pruned alike (the initial weights)
+    twins:tuple=(), # Copies of the model pruned alike (its initial weights, an average of its weights)
 )->Applied:
     "Prune every layer's share of `removals`; if one layer fails, all are rolled back and the error says which"
     ops = layer_ops(removals)
     touched = {m for k in ops for m in graph.touched_modules(k, model)}
-    if twin is not None: touched |= set(twin.modules())
+    models = (model, *twins)
+    touched |= {m for t in twins for m in t.modules()}
     heads = [(m.get_submodule(g.attention[0]), g.attention[1]) for g, positions in removals.items()
-             if g.attention is not None and len(positions) for m in (model, twin) if m is not None]
+             if g.attention is not None and len(positions) for m in models]
     heads += [(m.get_submodule(a), g.queries[1]) for g, positions in removals.items()  # GCViT's global attentions: the group is their queries
-              if g.queries is not None and len(positions) for m in (model, twin) if m is not None for a in g.queries[0]]
+              if g.queries is not None and len(positions) for m in models for a in g.queries[0]]
     heads += [(m.get_submodule(a), 'heads') for g, positions in removals.items()  # vit_srelpos's: every block's attention with the first's
-              if g.shared is not None and len(positions) for m in (model, twin) if m is not None for a in g.shared[0]]
+              if g.shared is not None and len(positions) for m in models for a in g.shared[0]]
     holders = [(m.get_submodule(h), m.get_submodule(g.attention[0])) for g, positions in removals.items()  # what keeps the head count of their shared tables
-               if g.shared is not None and len(positions) for m in (model, twin) if m is not None for h in g.shared[1]]
+               if g.shared is not None and len(positions) for m in models for h in g.shared[1]]
     rows = [head_rows(a) for a, _ in heads]  # each head's rows of `qkv` before the prune
     touched |= {s for a, _ in heads + holders for s in a.modules()}  # `sync_heads` writes the head count of their submodules too
-    blocks = {b for m in (model, twin) if m is not None for b in reparam_blocks(m, graph.reparam_names, touched)}
+    blocks = {b for m in models for b in reparam_blocks(m, graph.reparam_names, touched)}
     touched |= blocks  # `sync_reparam_widths` writes their widths
-    blurs = [b for m in (model, twin) if m is not None for b in _held(m)[2] if blur_pool(b)]  # built for a width: made free of it, once
+    blurs = [b for m in models for b in _held(m)[2] if blur_pool(b)]  # built for a width: made free of it, once
     touched |= set(blurs)
-    applied = Applied(model, graph, removals, ops, {m: save_state(m) for m in touched}, graph.snapshot(ops), twin)
+    applied = Applied(model, graph, removals, ops, {m: save_state(m) for m in touched}, graph.snapshot(ops), twins)
     for b in blurs: any_width(b)
     for key, idxs in graph.merged(ops).items():  # a layer losing inputs and outputs: one copy of each tensor
-        try: graph.prune_layer(key, idxs, model, applied.log, twin)
+        try: graph.prune_layer(key, idxs, model, applied.log, twins)
         except BaseException as e: _undo(applied, e, f"layer {graph.layer_name(key)!r}")
-    try: graph.prune_bias_parts(applied.log, twin)
+    try: graph.prune_bias_parts(applied.log, twins)
     except BaseException as e: _undo(applied, e, "the tensors a bias is joined from")
     try:
-        for m in (model, twin):
-            if m is not None and graph.tied: graph.retie(m)
+        for m in models if graph.tied else (): graph.retie(m)
     except BaseException as e: _undo(applied, e, "weights that modules share")
     try:
         for (a, mode), r in zip(heads, rows): sync_heads(a, mode, r)
         for h, a in holders: sync_head_count(h, 'num_heads', h.num_heads, getattr(a, fused_layers(a)[2]))
         sync_shapes(applied.states)
         sync_reparam_widths(blocks, applied.states)
-        for m in (model, twin):
-            if m is not None: sync_widths(m, graph)
+        for m in models: sync_widths(m, graph)
     except Exception as e:
         applied.rollback()
         raise RuntimeError(f"The pruned model's sizes could not be written back ({e}); the model was restored exactly as it was") from e
