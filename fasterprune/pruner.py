@@ -83,6 +83,8 @@ def uncompiled(model:nn.Module)->nn.Module:
     "The module a `torch.compile`d model wraps (its `_orig_mod`, which holds the same parameters), else `model`: what a prune changes"
     return model._orig_mod if type(model).__name__ == 'OptimizedModule' and isinstance(getattr(model, '_orig_mod', None), nn.Module) else model
 
+def _short(s:str, n:int=300)->str: return s if len(s) <= n else s[:n - 3] + '...'  # an error quoted in a reason
+
 def _check_copies(model:nn.Module, copies)->tuple:
     "`copies` as a tuple, each checked to be a copy of `model`: the same parameters and buffers, by name and shape"
     copies, own = (copies,) if isinstance(copies, nn.Module) else tuple(listify(copies)), {k: tuple(v.shape) for k, v in model.state_dict().items()}  # one module: a copy, not a list of its layers
@@ -370,22 +372,25 @@ class Pruner:
 
     # --- apply ---
     def _apply_checked(self, plan:Plan)->tuple:
-        "Apply `plan` and check the model: `(applied, check, [])`, or `(None, None, groups that break the forward)`"
-        if not plan: return None, None, []
+        "Apply `plan` and check the model: `(applied, check, {})`, or `(None, None, {group that breaks the forward: how})`"
+        if not plan: return None, None, {}
         if any(g.root not in self.verified for g in plan.removals):
-            if (verified := self._verify_all(plan)) is not None: return *verified, []  # the check was of this plan alone: kept
+            if (verified := self._verify_all(plan)) is not None: return *verified, {}  # the check was of this plan alone: kept
         errors = []
         applied = self._try_apply(plan.removals, errors)
         if applied is not None:
             if all(g.root in self.verified for g in plan.removals):  # each group pruned cleanly before: count, do not run
-                return applied, Check(True, macs_from_terms(self.graph.mac_terms)), []
+                return applied, Check(True, macs_from_terms(self.graph.mac_terms)), {}
             check = check_forward(self.model, self.example_inputs, self.graph)
-            if check.ok: return applied, check, []
+            if check.ok: return applied, check, {}
             applied.rollback()
-        broken = []
-        for g, positions in plan.removals.items():  # which groups break the model on their own
+            errors.append(f"the forward: {check.error}")
+        broken = {}
+        for g, positions in plan.removals.items():  # which groups break the model on their own, and how
             applied = self._try_apply({g: positions}, errors)
-            if applied is None or not check_forward(self.model, self.example_inputs, self.graph).ok: broken.append(g)
+            check = check_forward(self.model, self.example_inputs, self.graph) if applied is not None else None
+            if check is None: broken[g] = f"pruning it failed ({_short(errors[-1].split('; the model was restored')[0])})"
+            elif not check.ok: broken[g] = f"pruning it broke the model's forward ({_short(check.error)})"
             if applied is not None: applied.rollback()
         if not broken or len(broken) == len(plan.removals):
             raise RuntimeError("The pruned model no longer runs on example_inputs (or its outputs changed shape); "
@@ -459,7 +464,7 @@ class Pruner:
             plan = self._synced(self.plan(fraction, grads=grads))
             applied, check, broken = self._apply_checked(plan)
             if broken:  # leave out what torch-pruning got wrong, and prune the rest to the target
-                excluded.update({g.name: "pruning it broke the model's forward" for g in broken})
+                excluded.update({g.name: why for g, why in broken.items()})
                 warnings.warn("Left unpruned, as pruning them breaks the forward (a construct torch-pruning does not "
                               f"model): {', '.join(g.name for g in broken)}")
                 groups = [g for g in groups if g not in broken]

@@ -222,14 +222,18 @@ class Check:
     "What one forward of the pruned model showed"
     ok:bool # It ran and gave outputs of the traced shapes
     macs:int # MACs of that forward
+    error:str = None # Where it did not: the forward's exception, or the shapes it gave
 
 def check_forward(model:nn.Module, example_inputs, graph:Graph)->Check:
     "Whether `model` still runs on `example_inputs` and gives outputs of the shapes `graph` traced, and its MACs"
+    error = None
     with untouched(model), torch.no_grad(), MacCounter(model) as counter:
         graph.set_mode(model)
-        try: ok = output_shapes(run_forward(model, example_inputs), model) == graph.out_shapes
-        except Exception: ok = False
-    return Check(ok, counter.macs)
+        try:
+            shapes = output_shapes(run_forward(model, example_inputs), model)
+            if shapes != graph.out_shapes: error = f"its outputs came out of shapes {shapes}, not {graph.out_shapes}"
+        except Exception as e: error = f"{type(e).__name__}: {e}"
+    return Check(error is None, counter.macs, error)
 
 # %% ../nbs/06_transaction.ipynb #a49cea02
 class interrupts_deferred:
