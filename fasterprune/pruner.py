@@ -87,7 +87,8 @@ def _short(s:str, n:int=300)->str: return s if len(s) <= n else s[:n - 3] + '...
 
 def _check_copies(model:nn.Module, copies)->tuple:
     "`copies` as a tuple, each checked to be a copy of `model`: the same parameters and buffers, by name and shape"
-    copies, own = (copies,) if isinstance(copies, nn.Module) else tuple(listify(copies)), {k: tuple(v.shape) for k, v in model.state_dict().items()}  # one module: a copy, not a list of its layers
+    copies = (copies,) if isinstance(copies, nn.Module) else tuple(listify(copies))  # one module is a copy, not a list of its layers
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     for i, c in enumerate(copies):
         if not isinstance(c, nn.Module): raise TypeError(f"copies[{i}] must be a torch.nn.Module (a copy of the model), got {type(c).__name__}")
         c = uncompiled(c)
