@@ -6,8 +6,8 @@ Docs: https://fasterprune.github.io/fasterprune/graph.html.md"""
 
 # %% auto #0
 __all__ = ['SUPPORTED_TP', 'check_tp_version', 'linear_of', 'channel_multiplier', 'rnn_holders', 'IndexExplosion', 'Coupling',
-           'Graph', 'along_channels', 'Cut', 'index_kept', 'index_array', 'awd_rnns', 'width_holders', 'blur_pool',
-           'any_width', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
+           'Graph', 'along_channels', 'Cut', 'index_kept', 'index_array', 'awd_rnns', 'head_widths', 'sync_head_widths',
+           'width_holders', 'blur_pool', 'any_width', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
 
 # %% ../nbs/03_graph.ipynb #53076c98
 import copy, math, re, warnings
@@ -1619,6 +1619,28 @@ def awd_rnns(m:nn.Module)->list|None:
     if not isinstance(m._modules.get('rnns'), nn.ModuleList) or not all(type(a.get(k)) is int for k in ('n_hid', 'emb_sz', 'n_layers', 'n_dir')): return None
     rnns = [next((r for r in l.modules() if isinstance(r, nn.RNNBase)), None) for l in m._modules['rnns']]
     return rnns if len(rnns) == a['n_layers'] and None not in rnns else None
+
+_HEAD_WIDTHS = ('num_features', 'head_hidden_size', 'embed_dim', 'in_features', 'hidden_size')
+
+def head_widths(model:nn.Module)->list:
+    "`[(module, attribute, layer, side)]`: the int widths that timm keeps on a model and on its classifier head (`num_features`, `head_hidden_size`, `embed_dim`; `ClassifierHead.in_features`...), from which `reset_classifier` builds a new head, each with the last layer of `model` (its classifiers aside) that outputs that many channels (`side` 1), or else the first that reads them (`side` 0): after a prune each takes that layer's width"
+    res, layers = [], None
+    for m in model.modules():
+        if not type(m).__module__.startswith('timm.') or not callable(getattr(m, 'reset_classifier', getattr(m, 'reset', None))): continue
+        if layers is None:  # found once, with the classifiers of every model inside (`get_classifier`), which keep their outputs
+            heads = {c for s in model.modules() if callable(getattr(s, 'get_classifier', None))
+                     for c in (lambda h: h if isinstance(h, tuple) else (h,))(s.get_classifier()) if isinstance(c, nn.Module)}
+            all_layers = [l for l in model.modules() if isinstance(l, (nn.modules.conv._ConvNd, nn.Linear, *NORMS))]
+            layers = [l for l in all_layers if l not in heads]
+        for k in _HEAD_WIDTHS:
+            if type(v := vars(m).get(k)) is not int: continue
+            if (l := next((l for l in reversed(layers) if layer_io(l)[1] == v), None)) is not None: res.append((m, k, l, 1))
+            elif (l := next((l for l in all_layers if layer_io(l)[0] == v), None)) is not None: res.append((m, k, l, 0))
+    return res
+
+def sync_head_widths(widths:list):
+    "Give each width `head_widths` found its layer's width"
+    for m, k, l, side in widths: m.__dict__[k] = layer_io(l)[side]  # a plain int: past `nn.Module.__setattr__`
 
 def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch, torch.nn as nn
 from fastcore.basics import store_attr
 from .counting import MacCounter, run_forward, untouched, output_shapes, layer_io, count_params
-from .graph import Graph, Cut, sync_attributes, width_holders, index_array, blur_pool, any_width
+from .graph import Graph, Cut, sync_attributes, width_holders, head_widths, sync_head_widths, index_array, blur_pool, any_width
 from .huggingface import sync_config, hf_models
 from .groups import fused_layers, head_parts
 
@@ -117,18 +117,19 @@ def sync_reparam_widths(blocks:set, states:dict):
             for k, _ in _CONV_WIDTHS:
                 if type(a.get(k)) is int and a[k] == old != n.num_features: setattr(b, k, n.num_features)
 
-_HOLDERS = weakref.WeakKeyDictionary()  # `{model: (width_holders, hf_models, blur pools)}`
+_HOLDERS = weakref.WeakKeyDictionary()  # `{model: (width_holders, hf_models, blur pools, head_widths)}`
 
 def _held(model:nn.Module)->tuple:
     "The modules of `model` holding widths outside its layers: found once per model, as a prune replaces tensors, never modules"
-    if (held := _HOLDERS.get(model)) is None: held = _HOLDERS[model] = width_holders(model), hf_models(model), [m for m in model.modules() if blur_pool(m)]
+    if (held := _HOLDERS.get(model)) is None: held = _HOLDERS[model] = width_holders(model), hf_models(model), [m for m in model.modules() if blur_pool(m)], head_widths(model)
     return held
 
 def sync_widths(model:nn.Module, graph:Graph):
-    "After a prune or a rollback: the widths that models keep outside their layers (torchvision's attributes, a Hugging Face config, the sizes a module splits with: `Graph.sync_splits`)"
+    "After a prune or a rollback: the widths that models keep outside their layers (torchvision's attributes, a Hugging Face config, timm's widths for a new head, the sizes a module splits with: `Graph.sync_splits`)"
     held = _held(model)
     sync_attributes(model, held[0])
     sync_config(model, held[1])
+    sync_head_widths(held[3])
     graph.sync_splits(model)
 
 def resolve_changes(log:dict, model:nn.Module=None)->dict:
