@@ -1623,24 +1623,28 @@ def awd_rnns(m:nn.Module)->list|None:
 _HEAD_WIDTHS = ('num_features', 'head_hidden_size', 'embed_dim', 'in_features', 'hidden_size')
 
 def head_widths(model:nn.Module)->list:
-    "`[(module, attribute, layer, side)]`: the int widths that timm keeps on a model and on its classifier head (`num_features`, `head_hidden_size`, `embed_dim`; `ClassifierHead.in_features`...), from which `reset_classifier` builds a new head, each with the last layer of `model` (its classifiers aside) that outputs that many channels (`side` 1), or else the first that reads them (`side` 0): after a prune each takes that layer's width"
+    "`[(module, attribute, layer, side)]`: the int widths that timm keeps on a model and on its classifier head (`num_features`, `head_hidden_size`, `embed_dim`; `ClassifierHead.in_features`...), from which `reset_classifier` builds a new head, each with the last layer of `model` (its classifiers aside) that outputs that many channels (`side` 1), or else the first that reads them (`side` 0): after a prune each takes that layer's width. A list of them, one per branch or stage (CrossViT's and EfficientViM's `embed_dim`), goes with the classifiers that read them, in order (`layer`: a list)"
     res, layers = [], None
     for m in model.modules():
         if not type(m).__module__.startswith('timm.') or not callable(getattr(m, 'reset_classifier', getattr(m, 'reset', None))): continue
         if layers is None:  # found once, with the classifiers of every model inside (`get_classifier`), which keep their outputs
-            heads = {c for s in model.modules() if callable(getattr(s, 'get_classifier', None))
-                     for c in (lambda h: h if isinstance(h, tuple) else (h,))(s.get_classifier()) if isinstance(c, nn.Module)}
+            heads = [l for s in model.modules() if callable(getattr(s, 'get_classifier', None))
+                     for c in (lambda h: h if isinstance(h, tuple) else (h,))(s.get_classifier()) if isinstance(c, nn.Module) for l in c.modules()]
             all_layers = [l for l in model.modules() if isinstance(l, (nn.modules.conv._ConvNd, nn.Linear, *NORMS))]
-            layers = [l for l in all_layers if l not in heads]
+            layers, readers = [l for l in all_layers if l not in heads], [l for l in heads if isinstance(l, nn.Linear)]
         for k in _HEAD_WIDTHS:
-            if type(v := vars(m).get(k)) is not int: continue
-            if (l := next((l for l in reversed(layers) if layer_io(l)[1] == v), None)) is not None: res.append((m, k, l, 1))
+            v = vars(m).get(k)
+            if isinstance(v, (list, tuple)) and v and all(type(i) is int for i in v):
+                if [l.in_features for l in readers[:len(v)]] == list(v): res.append((m, k, readers[:len(v)], 0))
+            elif type(v) is not int: continue
+            elif (l := next((l for l in reversed(layers) if layer_io(l)[1] == v), None)) is not None: res.append((m, k, l, 1))
             elif (l := next((l for l in all_layers if layer_io(l)[0] == v), None)) is not None: res.append((m, k, l, 0))
     return res
 
 def sync_head_widths(widths:list):
-    "Give each width `head_widths` found its layer's width"
-    for m, k, l, side in widths: m.__dict__[k] = layer_io(l)[side]  # a plain int: past `nn.Module.__setattr__`
+    "Give each width `head_widths` found its layer's width, or each of a list its layer's"
+    for m, k, l, side in widths:  # plain ints, past `nn.Module.__setattr__`
+        m.__dict__[k] = type(m.__dict__[k])(layer_io(x)[side] for x in l) if isinstance(l, list) else layer_io(l)[side]
 
 def width_holders(model:nn.Module)->list:
     "The modules of `model` whose widths `sync_attributes` may write (their types and submodules say so, and a prune never changes those)"
