@@ -1622,14 +1622,22 @@ def awd_rnns(m:nn.Module)->list|None:
 
 _HEAD_WIDTHS = ('num_features', 'head_hidden_size', 'embed_dim', 'in_features', 'hidden_size')
 
+def _classifier_layers(model:nn.Module)->list:
+    "The modules inside the classifiers of the timm models in `model` (`get_classifier`: a module, or a tuple of them)"
+    res = []
+    for s in model.modules():
+        if not callable(getattr(s, 'get_classifier', None)): continue
+        h = s.get_classifier()
+        res += [l for c in (h if isinstance(h, tuple) else (h,)) if isinstance(c, nn.Module) for l in c.modules()]
+    return res
+
 def head_widths(model:nn.Module)->list:
     "`[(module, attribute, layer, side)]`: the int widths that timm keeps on a model and on its classifier head (`num_features`, `head_hidden_size`, `embed_dim`; `ClassifierHead.in_features`...), from which `reset_classifier` builds a new head, each with the last layer of `model` (its classifiers aside) that outputs that many channels (`side` 1), or else the first that reads them (`side` 0): after a prune each takes that layer's width. A list of them, one per branch or stage (CrossViT's and EfficientViM's `embed_dim`), goes with the classifiers that read them, in order (`layer`: a list)"
     res, layers = [], None
     for m in model.modules():
         if not type(m).__module__.startswith('timm.') or not callable(getattr(m, 'reset_classifier', getattr(m, 'reset', None))): continue
-        if layers is None:  # found once, with the classifiers of every model inside (`get_classifier`), which keep their outputs
-            heads = [l for s in model.modules() if callable(getattr(s, 'get_classifier', None))
-                     for c in (lambda h: h if isinstance(h, tuple) else (h,))(s.get_classifier()) if isinstance(c, nn.Module) for l in c.modules()]
+        if layers is None:  # found once, with the layers of the classifiers, which keep their outputs
+            heads = _classifier_layers(model)
             all_layers = [l for l in model.modules() if isinstance(l, (nn.modules.conv._ConvNd, nn.Linear, *NORMS))]
             layers, readers = [l for l in all_layers if l not in heads], [l for l in heads if isinstance(l, nn.Linear)]
         for k in _HEAD_WIDTHS:
