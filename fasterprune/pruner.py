@@ -390,7 +390,7 @@ class Pruner:
         for g, positions in plan.removals.items():  # which groups break the model on their own, and how
             applied = self._try_apply({g: positions}, errors)
             check = check_forward(self.model, self.example_inputs, self.graph) if applied is not None else None
-            if check is None: broken[g] = f"pruning it failed ({_short(errors[-1].split('; the model was restored')[0])})"
+            if check is None: broken[g] = f"pruning it failed ({_short(errors[-1])})"
             elif not check.ok: broken[g] = f"pruning it broke the model's forward ({_short(check.error)})"
             if applied is not None: applied.rollback()
         if not broken or len(broken) == len(plan.removals):
@@ -403,7 +403,7 @@ class Pruner:
     def _try_apply(self, removals:dict, errors:list):
         "`apply_plan`'s result, or None (the model restored, the error appended to `errors`) if a layer failed to prune"
         try: return apply_plan(self.model, self.graph, removals, self.twins)
-        except RuntimeError as e: errors.append(str(e)); return None
+        except RuntimeError as e: errors.append(getattr(e, 'failed', str(e))); return None
 
     def _verify_all(self, plan:Plan)->tuple|None:
         "Check, with one forward, `plan` and every other group the target prunes that no forward has checked yet; `(applied, check)` if that was `plan` alone and it passed"

@@ -169,7 +169,10 @@ def _undo(applied:Applied, e:BaseException, where:str):
     "Roll `applied` back after `e` and raise: an interrupt (Ctrl-C) half way must not leave a half-pruned model either"
     applied.rollback()
     if not isinstance(e, Exception): raise e
-    raise RuntimeError(f"Pruning failed at {where} ({type(e).__name__}: {e}); the model was restored exactly as it was before this prune") from e
+    failed = f"Pruning failed at {where} ({type(e).__name__}: {e})"
+    err = RuntimeError(f"{failed}; the model was restored exactly as it was before this prune")
+    err.failed = failed  # what failed, without the restoring: a group left out quotes it
+    raise err from e
 
 def apply_plan(
     model:nn.Module, # The model the graph was traced from
