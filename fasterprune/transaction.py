@@ -118,6 +118,13 @@ def sync_reparam_widths(blocks:set, states:dict):
                 if type(a.get(k)) is int and a[k] == old != n.num_features: setattr(b, k, n.num_features)
 
 _HOLDERS = weakref.WeakKeyDictionary()  # `{model: (width_holders, hf_models, blur pools, head_widths)}`
+_NAMES = weakref.WeakKeyDictionary()  # `{model: {module: name}}`: a prune replaces tensors, never modules
+
+def _twin_modules(model:nn.Module, modules:set, twins:tuple)->set:
+    "The modules of each model of `twins` (copies of `model`, alike in structure) that stand where `modules` of `model` do: the same names (torch-pruning's operations, not modules of `model`, have none)"
+    if not twins: return set()
+    if (names := _NAMES.get(model)) is None: names = _NAMES[model] = {m: n for n, m in model.named_modules()}
+    return {t.get_submodule(n) for t in twins for m in modules if (n := names.get(m)) is not None}
 
 def _held(model:nn.Module)->tuple:
     "The modules of `model` holding widths outside its layers: found once per model, as a prune replaces tensors, never modules"
@@ -184,7 +191,7 @@ def apply_plan(
     ops = layer_ops(removals)
     touched = {m for k in ops for m in graph.touched_modules(k, model)}
     models = (model, *twins)
-    touched |= {m for t in twins for m in t.modules()}
+    touched |= _twin_modules(model, touched, twins)  # their layers pruned alike
     heads = [(m.get_submodule(g.attention[0]), g.attention[1]) for g, positions in removals.items()
              if g.attention is not None and len(positions) for m in models]
     heads += [(m.get_submodule(a), g.queries[1]) for g, positions in removals.items()  # GCViT's global attentions: the group is their queries
