@@ -11,7 +11,7 @@ __all__ = ['read_state_dict', 'load_pruned']
 import os
 import numpy as np, torch, torch.nn as nn
 from fastcore.foundation import L
-from .pruner import Pruner
+from .pruner import Pruner, uncompiled
 from .planning import Plan
 from .groups import ATTENTION
 from .counting import is_conv1d, rnn_dims
@@ -29,6 +29,15 @@ def read_state_dict(source):
     if not isinstance(source, dict): raise TypeError(f"source must be a state_dict or the path of a saved one, got {type(source).__name__}")
     if 'model' in source and isinstance(source['model'], dict): source = source['model']  # `learn.save(..., with_opt=True)`
     return source
+
+_WRAPPERS = ('_orig_mod.', 'module.')  # the key prefixes of a `torch.compile`d model's state_dict, and of a DDP or DataParallel wrapper's
+
+def _unwrapped(sd:dict, model:nn.Module)->dict:
+    "`sd` without the key prefix a wrapper added (`torch.compile`'s `_orig_mod.`, DDP's `module.`, one inside the other), where every key has it and `model`'s keys do not"
+    own = model.state_dict().keys()
+    while sd and (p := next((p for p in _WRAPPERS if all(k.startswith(p) for k in sd)), None)) and not any(k.startswith(p) for k in own):
+        sd = {k[len(p):]: v for k, v in sd.items()}
+    return sd
 
 def _saved_width(g, sd:dict)->int|None:
     "The width of group `g`'s root in state dict `sd`, or None where `sd` lacks it: a layer's outputs, an embedding's width, a recurrent layer's units in every direction (read from its input weights' gate rows, or its projection's rows; fastai's `WeightDropout` may hold them as `weight_ih_l0_raw`), a projected layer's cells (its projection's columns)"
@@ -121,25 +130,26 @@ def _check_fits(model, sd, strict):
                                    (('sizes differ', wrong), ('missing', missing), ('unexpected', unexpected)) if ks))
 
 def load_pruned(
-    model:nn.Module, # Built from the original, unpruned definition; reshaped in place
-    source, # A state_dict saved from the pruned model, or its path (`torch.save` or fastai's `learn.save`)
+    model:nn.Module, # Built from the original, unpruned definition (or `torch.compile`d); reshaped in place
+    source, # A state_dict saved from the pruned model (compiled or wrapped in DDP too), or its path (`torch.save` or fastai's `learn.save`)
     example_inputs=None, # Inputs to trace `model` with, as for `Pruner`; default one 224x224 RGB image
     strict:bool=True, # Passed to `load_state_dict`
     attention:str=ATTENTION[0], # As the model was pruned: attention layers lost whole heads, or every head's dimensions ('head_dim')
 )->nn.Module:
     "Reshape `model` to the channel counts of the pruned checkpoint `source` and load it"
-    sd = read_state_dict(source)
-    pruner = Pruner(model, 0, example_inputs=example_inputs, verbose=False, attention=attention)
+    inner = uncompiled(model)  # what a prune reshapes, with the same parameters
+    sd = _unwrapped(read_state_dict(source), inner)
+    pruner = Pruner(inner, 0, example_inputs=example_inputs, verbose=False, attention=attention)
     unpruned = {g.name: g.n for g in pruner.groups}
     plan = Plan(_widths_plan(pruner, sd))
     with pruner.trial(plan) as trial:  # rolled back on leaving, unless committed
         try:
             if not trial.ok: raise RuntimeError("The model reshaped to the checkpoint's widths no longer runs on example_inputs")
-            _check_fits(model, sd, strict)
+            _check_fits(inner, sd, strict)
         except Exception as e:
             raise RuntimeError(f"Could not load the checkpoint into this {type(model).__name__}; the model is as it was. "
                                f"{type(e).__name__}: {e}") from e
         trial.commit()
-    model.load_state_dict(sd, strict=strict)
-    model.unpruned_widths, model.unpruned_macs = unpruned, pruner.macs_before  # what a resumed pruning run measures its target against
+    inner.load_state_dict(sd, strict=strict)
+    for m in {model, inner}: m.unpruned_widths, m.unpruned_macs = unpruned, pruner.macs_before  # what a resumed pruning run measures its target against
     return model
