@@ -1,8 +1,8 @@
 """Pruning, then int8 quantization: latency and size in onnxruntime, side by side in one run.
 
-Each model (torchvision, no weights, batch of one 224x224 image) is pruned four ways: not at all, to 2x fewer MACs
-(`speed_up=2`, local), the same with `round_to=8`, and to a latency target of 2x in onnxruntime (`latency='2x'`,
-local, with its `LatencyTable`). Each is exported to ONNX and run in onnxruntime as it is (fp32) and quantized to
+Each model (torchvision, no weights, batch of one 224x224 image) is pruned five ways: not at all, to 2x fewer MACs
+(`speed_up=2`, local), the same with `round_to=8`, and to a latency target of 2x (`latency='2x'`, local, with its
+`LatencyTable`) in onnxruntime (fp32) and in onnxruntime after int8 quantization (`runtime='onnxruntime-int8'`). Each is exported to ONNX and run in onnxruntime as it is (fp32) and quantized to
 int8 (static, QDQ, per-channel weights, `quant_pre_process` first, activations calibrated on `--calib` random batches).
 Every session is timed in rotating order over `--rounds` rounds (median of `--runs` forwards, a 50 ms pause between
 sessions so that one session's spinning threads sleep before the next runs); "speed-up" is the median of each
@@ -33,7 +33,8 @@ def pruned_models(base, x)->dict:
     "The unpruned model and its three pruned copies, by row name"
     models = {'unpruned': base}
     for row, kw in (('2x MACs', dict(speed_up=2)), ('2x MACs /8', dict(speed_up=2, round_to=8)),
-                    ('latency 2x', dict(latency='2x', runtime='onnxruntime'))):
+                    ('latency 2x', dict(latency='2x', runtime='onnxruntime')),
+                    ('latency 2x int8', dict(latency='2x', runtime='onnxruntime-int8'))):
         m = copy.deepcopy(base)
         Pruner(m, example_inputs=x, verbose=False, **kw).prune_model()
         models[row] = m.eval()
@@ -42,7 +43,7 @@ def pruned_models(base, x)->dict:
 def main(args):
     print(f"{torch.get_num_threads()} threads, input 1x3x224x224, median of {args.runs} runs, median of {args.rounds} rounds, "
           f"int8 calibrated on {args.calib} random batches\n")
-    print(f"{'model':<15}{'pruned':<13}{'params':>8}{'MACs':>7}{'fp32 ms':>9}{'speed-up':>10}{'MB':>7}"
+    print(f"{'model':<15}{'pruned':<17}{'params':>8}{'MACs':>7}{'fp32 ms':>9}{'speed-up':>10}{'MB':>7}"
           f"{'int8 ms':>9}{'speed-up':>10}{'MB':>7}{'max |diff|':>12}")
     d = tempfile.mkdtemp()
     for name in args.models.split(','):
@@ -77,7 +78,7 @@ def main(args):
             for kind in ('fp32', 'int8'):
                 ratio = statistics.median(a / b for a, b in zip(times[row, kind], ref_t))
                 cols += f"{t0 * ratio:>9.2f}{1 / ratio:>9.2f}x{sizes[row, kind]:>7.1f}"
-            print(f"{name:<15}{row:<13}{count_params(m)/p0:>8.2f}{count_macs(m, x)/m0:>7.2f}{cols}{errs[row, 'int8']:>12.3f}", flush=True)
+            print(f"{name:<15}{row:<17}{count_params(m)/p0:>8.2f}{count_macs(m, x)/m0:>7.2f}{cols}{errs[row, 'int8']:>12.3f}", flush=True)
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -15,6 +15,7 @@ from pathlib import Path
 _CRITERIA = ('large_final', 'small_final', 'random', 'large_init', 'small_init', 'movement', 'taylor')
 _NEED_TRAINING = ('movement', 'taylor')  # scores that mean nothing without training between two prunes
 _NORMALIZE = ('mean', 'mean_init', 'max', 'rms', 'none')  # `planning.NORMALIZE`, named here so that `--help` does not import torch
+_RUNTIMES = ('torch', 'onnxruntime', 'onnxruntime-int8')  # `hardware.RUNTIMES`, likewise
 
 class _Parser(argparse.ArgumentParser):
     "An `ArgumentParser` whose errors are one line: what is wrong, and where the help is"
@@ -58,7 +59,7 @@ def _parser()->argparse.ArgumentParser:
     q.add_argument('--speed-up', type=float, default=None, help="instead of --ratio: divide the MACs by this factor, e.g. 2")
     q.add_argument('--latency', type=_latency, default=None, help="instead of --ratio: milliseconds of one forward on --input-shape "
                    "(e.g. 12.5), or a speed-up measured on this machine (e.g. 2x)")
-    q.add_argument('--runtime', choices=('torch', 'onnxruntime'), default=None, help="with --latency: where it is measured (default: torch)")
+    q.add_argument('--runtime', choices=_RUNTIMES, default=None, help="with --latency: where it is measured (default: torch; onnxruntime-int8: quantized after pruning)")
     q.add_argument('--context', choices=('local', 'global'), default='local', help="default: local")
     q.add_argument('--criteria', choices=[c for c in _CRITERIA if c not in _NEED_TRAINING], default='large_final',
                    help="default: large_final (movement and taylor need training: use PruneCallback)")

@@ -151,7 +151,7 @@ def _check_fraction(fraction):
 @dataclass
 class LatencyTarget:
     "A latency target, the table it is planned with, and what was measured"
-    runtime:str # Where the latency is measured: 'torch' or 'onnxruntime'
+    runtime:str # Where the latency is measured: one of `RUNTIMES` ('torch', 'onnxruntime', 'onnxruntime-int8')
     table:LatencyTable # The model's layers timed on their own
     before:float # Milliseconds of the unpruned model, measured
     target:float # Milliseconds asked for (with `factor`: as measured when the pruner was built)
@@ -231,7 +231,7 @@ class Pruner:
         normalize:str=Target.normalize, # With `context='global'`: how layers' scores are compared, one of `NORMALIZE` (see below)
         attention:str=ATTENTION[0], # What attention layers with a fused `qkv` lose: 'heads', 'head_dim' (every head narrower) or 'none'
         latency:float|str=None, # Instead of `pruning_ratio`: milliseconds of one forward on `example_inputs` in `runtime`, or a speed-up such as '2x'
-        runtime:str=None, # With `latency`: 'torch' (the default) or 'onnxruntime', where the latency is measured
+        runtime:str=None, # With `latency`: where the latency is measured: 'torch' (the default), 'onnxruntime', or 'onnxruntime-int8' (quantized after pruning)
         latency_table:LatencyTable=None, # With `latency`: the model's `LatencyTable` (default: built, or read from its cache file)
         copies:list=None, # Copies of the model (one, or a list) that lose the same channels at every prune: an average of its weights (timm's `ModelEmaV3(model).module`)
     ):
