@@ -1193,7 +1193,7 @@ class Graph:
         return self.dg._param_to_name.get(p)
 
     def output_layers(self)->list:
-        "Layers of the graph that produce the model's outputs: walking back from each output, the first that set channels"
+        "Layers of the graph that produce the model's outputs: walking back from each output, the first that set channels, not past a reduction over the channels (`_mark_channel_reductions`: what is above it does not give the outputs their width)"
         sinks = [n for n in self.dg.module2node.values() if not n.outputs]
         found, seen, stack = {}, set(), list(sinks)
         while stack:
@@ -1201,7 +1201,7 @@ class Graph:
             if node in seen: continue
             seen.add(node)
             if _sets_channels(node.module): found.setdefault(id(node.module), node.module)  # by identity: parameters compare element-wise
-            else: stack.extend(node.inputs)
+            elif not getattr(node.module, 'fp_reduced', False): stack.extend(node.inputs)
         return list(found.values())
 
 # %% ../nbs/03_graph.ipynb #e807dc4b

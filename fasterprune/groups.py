@@ -1076,13 +1076,16 @@ def collect_groups(
         n = len(groups)
         add_part(m, cs, len(rest), quiet=True)  # FocalNet's gates, one channel each multiplied into every channel of a context, stay unsaid
         _covered(groups[n:], covered)
-    for e in graph.embeddings():  # an embedding's width, where only recurrent layers read it (fastai's AWD-LSTM; a transformer's is its residual stream)
+    for e in graph.embeddings():  # an embedding's width, where only recurrent layers read it (fastai's AWD-LSTM; a transformer's is its residual stream), or where it meets other embeddings alone, in a product summed over the channels (fastai's `EmbeddingDotBias`: its users' and items' factors)
         if e in seen or e in ignored or names[e] in excluded: continue
         try: cs = [c for c in graph.couplings(e) if not c.inert]
         except Exception: continue
-        if not all(c.module is e or (isinstance(c.module, nn.RNNBase) and not c.is_out) for c in cs) or len(cs) < 2: continue
+        if not all(c.module is e or (isinstance(c.module, nn.RNNBase) and not c.is_out) or (isinstance(c.module, nn.Embedding) and c.is_out and c.module not in ignored)
+                   for c in cs) or len(cs) < 2: continue
         units, fixed = channel_units(cs, graph.out_channels(e), 1)
-        if units is not None and len(units) >= 2: groups.append(Group(e, names[e], cs, graph.out_channels(e), units, [names[e]], fixed))
+        if units is None or len(units) < 2: continue
+        groups.append(Group(e, names[e], cs, graph.out_channels(e), units, [names[c.module] for c in cs if c.is_out], fixed))
+        seen.update(c.module for c in cs if c.is_out)  # the other embeddings root no group of their own
     for m in graph.layers():  # a projected recurrent layer's cells: a group of their own, which nothing outside the layer sees
         if not (isinstance(m, nn.RNNBase) and m.proj_size) or m in ignored or (m, 'cells') in ignored or (name := f'{names[m]}:cells') in excluded: continue
         if names[m] in graph.cells_given: skipped[name] = "its cell state is passed in from outside the layer (hx), at the width it has"
