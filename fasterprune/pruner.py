@@ -11,7 +11,7 @@ __all__ = ['check_choices', 'uncompiled', 'LatencyTarget', 'next_share', 'Pruner
 import copy, math, numbers, difflib, warnings, statistics
 from dataclasses import dataclass, field, replace
 import torch, torch.nn as nn
-from fastcore.basics import store_attr, listify, noop
+from fastcore.basics import store_attr, listify, noop, ifnone
 from .criteria import Criteria, large_final
 from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms, is_conv1d, model_copy, output_tensors, layer_io, rnn_cells, terms_macs
 from .detection import is_detector, detection_inputs
@@ -293,7 +293,7 @@ class Pruner:
         "Leave out the groups whose pruning a Hugging Face config could not record, found by trials of the whole target"
         kind = type(hf_models(self.model)[0].config).__name__
         while self.groups:
-            with self.trial(self.plan()): bad = unsaved_params(self.model)
+            with self.trial(self.plan(criteria=large_final)): bad = unsaved_params(self.model)  # the widths matter, not which channels: no gradients needed
             if not bad: return
             hits = {}  # per role (a layer in every block), the groups whose layers hold a parameter the config builds otherwise
             for g in self.groups:
@@ -336,6 +336,7 @@ class Pruner:
         pruning_ratio:dict=None, # Plan for these `{layer name: percent}` instead of the pruner's target
         grads:dict=None, # `{parameter: gradient}` for criteria that need gradients, instead of `.grad`
         groups:list=None, # Plan among these groups only (default: all of them)
+        criteria:Criteria=None, # Score with these instead of the pruner's `criteria`
     )->Plan:
         "The positions each group would lose at `fraction` of the target; nothing is changed"
         target = self.target if pruning_ratio is None else self._target(
@@ -344,11 +345,11 @@ class Pruner:
         todo = groups_to_score(groups, target, fraction, self.n_init)
         leads = {g.root for g in todo}  # a group that follows another's width is scored with it, planned from it
         todo = [g for g in todo if g.follows is None] + [g for g in groups if g.follows is not None and g.follows[0] in leads]
-        parents = self.graph.parents  # where a recurrent layer's weights live
-        scored, excluded, channels = [], {}, channel_scores(todo, self.criteria, grads, self._init_of, parents)
+        parents, criteria = self.graph.parents, ifnone(criteria, self.criteria)  # (the graph: where a recurrent layer's weights live)
+        scored, excluded, channels = [], {}, channel_scores(todo, criteria, grads, self._init_of, parents)
         per_weight = target.normalize == 'none' and not target.local  # raw scores compared across groups: per weight
         for g in todo:
-            try: scored.append((g, position_scores(g, group_scores(g, self.criteria, channels=channels, per_weight=per_weight, parents=parents))))
+            try: scored.append((g, position_scores(g, group_scores(g, criteria, channels=channels, per_weight=per_weight, parents=parents))))
             except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
         followers, scored = [s for s in scored if s[0].follows is not None], [s for s in scored if s[0].follows is None]
         if target.macs_ratio is not None:
