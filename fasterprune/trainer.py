@@ -109,6 +109,8 @@ class PruneTrainerCallback(TrainerCallback):
             self.prune(self.events[self._next][1], optimizer)
             self._next += 1
         self.history.append(dict(step=state.global_step, fraction=self.fraction, params=self.pruner.params_now, macs=self.pruner.macs_now))
+        for k in ('best_metric', 'best_model_checkpoint', 'best_global_step'):  # the best checkpoint so far holds a wider model: the best is sought again
+            if hasattr(state, k): setattr(state, k, None)
 
     def prune(self, fraction:float, optimizer=None):
         "Prune to `fraction` of the target now, and carry `optimizer`'s state over"
