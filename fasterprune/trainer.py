@@ -12,13 +12,10 @@ import warnings
 import torch, torch.nn as nn
 from transformers import TrainerCallback
 from .criteria import Criteria, large_final
-from .schedules import Schedule, agp
-from .pruner import Pruner, check_choices, uncompiled
-from .planning import Target
-from .groups import ATTENTION
-from .counting import output_tensors
+from .schedules import agp
+from .pruner import Pruner, uncompiled
 from .transaction import interrupts_deferred
-from .callback import check_pruner_kwargs
+from .callback import check_callback_args, prune_events
 
 # %% ../nbs/27_trainer.ipynb #e001453c
 _LABELS = ('labels', 'label', 'label_ids', 'start_positions', 'end_positions')  # what `Trainer` passes to the loss, not to the forward
@@ -52,13 +49,7 @@ class PruneTrainerCallback(TrainerCallback):
         latency:float|str=None, # Instead of `pruning_ratio`: milliseconds of one forward on `example_inputs`, or a speed-up such as '2x' (see `Pruner`)
         **pruner_kwargs, # More `Pruner` arguments: `ignored_layers`, `round_to`, `max_pruning_ratio`, `example_inputs`, `normalize`, `attention`, `runtime`, `latency_table`, `copies`
     ):
-        if not isinstance(schedule, Schedule):
-            if not callable(schedule): raise TypeError(f"schedule must be a Schedule or a function f(start, end, pos), got {schedule!r}")
-            schedule = Schedule(schedule)
-        check_pruner_kwargs(pruner_kwargs, 'PruneTrainerCallback')
-        check_choices(pruning_ratio, context, criteria, pruner_kwargs.get('round_to'), pruner_kwargs.get('max_pruning_ratio'),
-                      macs_ratio, speed_up, pruner_kwargs.get('normalize', Target.normalize), pruner_kwargs.get('attention', ATTENTION[0]),
-                      latency, pruner_kwargs.get('runtime'), pruner_kwargs.get('latency_table'))
+        schedule = check_callback_args(pruning_ratio, schedule, context, criteria, macs_ratio, speed_up, latency, pruner_kwargs, 'PruneTrainerCallback')
         self.pruning_ratio, self.schedule, self.context, self.criteria = pruning_ratio, schedule, context, criteria
         self.macs_ratio, self.speed_up, self.latency, self.pruner_kwargs = macs_ratio, speed_up, latency, pruner_kwargs
         self.pruner, self.fraction, self.history, self.events, self._next, self._grad_sums = None, 0., [], [], 0, None
@@ -81,18 +72,8 @@ class PruneTrainerCallback(TrainerCallback):
                                  speed_up=self.speed_up, latency=self.latency, **kw)
             self.fraction = 0.
             self.history = [dict(step=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
-        self.events, self._next, self._grad_params, self._grad_sums = self._events(state.max_steps), 0, None, None
-
-    def _events(self, n_steps:int)->list:
-        "`(optimizer step, fraction)` of this run where some integer target changes: a later run (another `train()`) goes on from where this one stops"
-        start, events = self.fraction, []
-        last = self.pruner.targets(start)
-        for i in range(1, n_steps + 1):
-            frac = start + (1 - start) * self.schedule(i / n_steps)
-            if (t := self.pruner.targets(frac)) != last: events.append((i, frac)); last = t
-        if self.pruner.latency is not None and start < 1 and (not events or events[-1][1] < 1):  # a latency target is timed and settled at the end
-            events.append((n_steps, start + (1 - start) * self.schedule(1.)))
-        return events
+        self.events = prune_events(self.pruner, self.schedule, self.fraction, state.max_steps)  # another `train()` goes on from where this one stops
+        self._next, self._grad_params, self._grad_sums = 0, None, None
 
     def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
         "Data-driven criteria sum the gradients of every optimizer step between two prunes"
