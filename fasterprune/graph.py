@@ -6,8 +6,8 @@ Docs: https://fasterprune.github.io/fasterprune/graph.html.md"""
 
 # %% auto #0
 __all__ = ['SUPPORTED_TP', 'check_tp_version', 'linear_of', 'channel_multiplier', 'rnn_holders', 'IndexExplosion', 'Coupling',
-           'Graph', 'along_channels', 'Cut', 'index_kept', 'index_array', 'awd_rnns', 'head_widths', 'sync_head_widths',
-           'width_holders', 'blur_pool', 'any_width', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
+           'Graph', 'along_channels', 'Cut', 'index_kept', 'index_array', 'weight_norm_of', 'awd_rnns', 'head_widths',
+           'sync_head_widths', 'width_holders', 'blur_pool', 'any_width', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
 
 # %% ../nbs/03_graph.ipynb #53076c98
 import copy, math, re, warnings
@@ -1494,8 +1494,28 @@ def _cut_layer(layer, out_idxs, in_idxs, log, widths:tuple, dims:tuple):
             _put(layer, 'bias', _replaced(b, Cut([(0, keep)], b.shape, b.device), log))
         if side == 0: _cut_per_output(layer, n, keep, log)
     w = layer.weight
-    _put(layer, 'weight', _replaced(w, Cut(ops, w.shape, w.device), log))
+    if (wn := weight_norm_of(layer)) is not None: _cut_weight_norm(layer, wn, Cut(ops, w.shape, w.device), log)
+    else: _put(layer, 'weight', _replaced(w, Cut(ops, w.shape, w.device), log))
     if in_idxs is not None: _rescale_fan_in(layer, w[0].numel())
+
+def weight_norm_of(layer:nn.Module)->int|None:
+    "The dimension `torch.nn.utils.parametrizations.weight_norm` keeps `layer`'s weight norms along (`w = g * v / ||v||`), if that is all that computes its weight (-1: one norm for all); else None"
+    ps = getattr(layer, 'parametrizations', None)
+    plist = ps['weight'] if isinstance(ps, nn.ModuleDict) and 'weight' in ps else None
+    if plist is None or len(plist) != 1 or type(plist[0]).__name__ != '_WeightNorm': return None
+    return plist[0].dim
+
+def _cut_weight_norm(layer:nn.Module, dim:int, cut:Cut, log):
+    "Cut a weight that `weight_norm` computes (`g * v / ||v||`, norms along `dim`) as `cut` cuts it: `v` cut so, and `g` cut along `dim` and rescaled by the new norms over the old, so that every weight kept is what it was"
+    plist = layer.parametrizations['weight']
+    g, v = plist.original0, plist.original1
+    with torch.no_grad(): per_norm = g / torch.norm_except_dim(v, 2, dim)  # each kept weight is this times `v`
+    new_v = _replaced(v, cut, log)
+    g_cut = Cut([(dim, cut.keep[dim])], g.shape, g.device) if dim >= 0 and dim in cut.keep else Cut([], g.shape, g.device)
+    with torch.no_grad(): new_g = nn.Parameter(g_cut(per_norm) * torch.norm_except_dim(new_v, 2, dim), requires_grad=g.requires_grad)  # a tensor of its own
+    if g.grad is not None: new_g.grad = g_cut(g.grad).clone()
+    if log is not None: log[new_g] = (g, g_cut)  # its optimizer state cut along `dim`
+    plist._parameters['original0'], plist._parameters['original1'] = new_g, new_v
 
 def _cut_per_output(layer, n:int, keep:torch.Tensor, log):
     "A layer subclass's own parameters of one value per output, besides its weight and bias (timm's `ScaledStdConv2d`: its `gain`, `(out, 1, 1, 1)`), cut to the `keep` of its `n` outputs"

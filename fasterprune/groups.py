@@ -28,7 +28,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torch.nn.utils.prune  # `computed_weight` knows its masks
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers, _lambda_keys, _single_head, _cascaded, _modulation, linear_of, _one_layer
+from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers, _lambda_keys, _single_head, _cascaded, _modulation, linear_of, _one_layer, weight_norm_of
 from .counting import is_conv1d, rnn_dims, layer_io, NORMS
 
 # %% ../nbs/04_groups.ipynb #d633a625
@@ -887,6 +887,8 @@ _SHARED_HEADS = ("its heads share a table per head (a position MLP's output) wit
 def computed_weight(m)->str|None:
     "Why module `m`'s weight cannot be cut, if something computes it from other tensors at every call: a parametrization (`torch.nn.utils.parametrizations.weight_norm`, `spectral_norm`...) or the older `torch.nn.utils.weight_norm` and `spectral_norm` hooks; else None"
     if not isinstance(m, nn.Module): return None
+    if weight_norm_of(m) is not None and set(m.parametrizations) == {'weight'} and (isinstance(m, nn.Linear) or (isinstance(m, nn.modules.conv._ConvNd) and m.groups == 1)):
+        return None  # `weight_norm` on an ungrouped conv or linear layer: its `g` and `v` are cut so that the kept weights stay (`Graph.prune_layer`)
     if torch.nn.utils.parametrize.is_parametrized(m):
         what = ', '.join(f"{k} ({', '.join(type(p).__name__.strip('_') for p in ps)})" for k, ps in m.parametrizations.items())
         return (f"computes its {what} with a parametrization, from tensors fasterprune does not cut: remove it before pruning "
@@ -1255,7 +1257,8 @@ def channel_scores(
     with torch.no_grad():  # once, not in each scoring
         for p, (c, pname, ds) in dims.items():
             init = init_of(c, pname, p) if criteria.needs_init and init_of is not None else None
-            e = criteria.elementwise(p, init=init, grad=p.grad if grads is None else grads.get(p))
+            grad = (p.grad if grads is None else grads.get(p)) if criteria.needs_grad else None  # (a weight `weight_norm` computes warns when its `.grad` is read)
+            e = criteria.elementwise(p, init=init, grad=grad)
             for d in sorted(ds): res[p, d] = criteria.per_channel(e, d).cpu()
             del e  # freed before the next parameter's scores are allocated: they reuse its memory instead of touching new pages
     return res

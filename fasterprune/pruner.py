@@ -346,11 +346,12 @@ class Pruner:
         leads = {g.root for g in todo}  # a group that follows another's width is scored with it, planned from it
         todo = [g for g in todo if g.follows is None] + [g for g in groups if g.follows is not None and g.follows[0] in leads]
         parents, criteria = self.graph.parents, ifnone(criteria, self.criteria)  # (the graph: where a recurrent layer's weights live)
-        scored, excluded, channels = [], {}, channel_scores(todo, criteria, grads, self._init_of, parents)
         per_weight = target.normalize == 'none' and not target.local  # raw scores compared across groups: per weight
-        for g in todo:
-            try: scored.append((g, position_scores(g, group_scores(g, criteria, channels=channels, per_weight=per_weight, parents=parents))))
-            except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
+        with torch.nn.utils.parametrize.cached():  # a weight `weight_norm` computes: one tensor for all the scores read from it
+            scored, excluded, channels = [], {}, channel_scores(todo, criteria, grads, self._init_of, parents)
+            for g in todo:
+                try: scored.append((g, position_scores(g, group_scores(g, criteria, channels=channels, per_weight=per_weight, parents=parents))))
+                except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
         followers, scored = [s for s in scored if s[0].follows is not None], [s for s in scored if s[0].follows is None]
         if target.macs_ratio is not None:
             l = self.latency  # a latency target: a share of the table's predicted milliseconds
