@@ -39,6 +39,12 @@ def _unwrapped(sd:dict, model:nn.Module)->dict:
         sd = {k[len(p):]: v for k, v in sd.items()}
     return sd
 
+_WN_V = '.parametrizations.weight.original1'  # where `weight_norm` keeps a layer's direction `v`, shaped as its weight
+
+def _weights_named(sd:dict)->dict:
+    "`sd`, with the direction of each weight-normalized layer also under the layer's `weight` (the widths are read from there)"
+    return sd | {k[:-len(_WN_V)] + '.weight': v for k, v in sd.items() if k.endswith(_WN_V)}
+
 def _saved_width(g, sd:dict)->int|None:
     "The width of group `g`'s root in state dict `sd`, or None where `sd` lacks it: a layer's outputs, an embedding's width, a recurrent layer's units in every direction (read from its input weights' gate rows, or its projection's rows; fastai's `WeightDropout` may hold them as `weight_ih_l0_raw`), a projected layer's cells (its projection's columns)"
     r, n = g.root, g.name
@@ -62,7 +68,7 @@ def _axis(m:nn.Module, is_out:bool)->int|None:
 def _solved_plan(pruner, sd)->tuple|None:
     "`({group: positions to remove}, groups it settled)` that give every linear layer, convolution and BatchNorm the widths it has in `sd`, also where the positions of a group reach layers unevenly (timm DPN: a stage's residual channels and its last block's dense ones, in one group; a conv's outputs shared by two groups): positions that reach the same layers alike are one class, and how many of each class go is the solution of one linear system over the layers' widths; None where it has no exact solution in whole numbers"
     names = {m: n for n, m in pruner.model.named_modules()}
-    now = dict(pruner.model.named_parameters()) | dict(pruner.model.named_buffers())
+    now = _weights_named(dict(pruner.model.named_parameters()) | dict(pruner.model.named_buffers()))
     eqs, cols, sizes, groups = {}, [], [], []
     for g in pruner.groups:
         unit_of = np.full(g.n, -1)
@@ -141,7 +147,7 @@ def load_pruned(
     sd = _unwrapped(read_state_dict(source), inner)
     pruner = Pruner(inner, 0, example_inputs=example_inputs, verbose=False, attention=attention)
     unpruned = {g.name: g.n for g in pruner.groups}
-    plan = Plan(_widths_plan(pruner, sd))
+    plan = Plan(_widths_plan(pruner, _weights_named(sd)))
     with pruner.trial(plan) as trial:  # rolled back on leaving, unless committed
         try:
             if not trial.ok: raise RuntimeError("The model reshaped to the checkpoint's widths no longer runs on example_inputs")
