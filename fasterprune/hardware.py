@@ -82,20 +82,24 @@ def _calibration(feeds:list):
         def get_next(self): return next(self.it, None)
     return Feeds()
 
-_INT8 = dict(per_channel=True)  # and QDQ, unsigned activations, signed weights: onnxruntime's recommendation for CPUs
+def _quantize(src, dst:str, feeds:list):
+    "onnxruntime's static int8 quantization of the ONNX model `src` (a path, or a `ModelProto`, which it changes) into the file `dst`: QDQ, unsigned activations calibrated on `feeds`, signed weights per output channel, as it recommends for CPUs"
+    from onnxruntime.quantization import quantize_static, QuantFormat, QuantType
+    with _quiet_quantizer():
+        quantize_static(src, dst, _calibration(feeds), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8, per_channel=True)
 
 def int8_onnx(
     onnx_model:bytes, # A serialized float ONNX model
     feeds:list, # `[{input name: array}]` to calibrate the activations' ranges on
 )->bytes: # The serialized int8 model
     "`onnx_model` quantized to int8 as onnxruntime runs it on a CPU: static, QDQ, weights per output channel, activations calibrated on `feeds`, after onnxruntime's pre-processing"
-    from onnxruntime.quantization import quantize_static, quant_pre_process, QuantFormat, QuantType
-    with tempfile.TemporaryDirectory() as d, _quiet_quantizer():
+    from onnxruntime.quantization import quant_pre_process
+    with tempfile.TemporaryDirectory() as d:
         src, pre, dst = (os.path.join(d, f) for f in ('model.onnx', 'pre.onnx', 'int8.onnx'))
         Path(src).write_bytes(onnx_model)
-        quant_pre_process(src, pre)
-        quantize_static(pre, dst, _calibration(feeds), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8, **_INT8)
+        with _quiet_quantizer(): quant_pre_process(src, pre)
+        _quantize(pre, dst, feeds)
         return Path(dst).read_bytes()
 
 def forward_fn(model:nn.Module, example_inputs, runtime:str='torch'):
@@ -233,10 +237,8 @@ def _int8_layer(model, feed:dict)->tuple:
     "A one-layer ONNX `model` quantized as `int8_onnx` quantizes a model (calibrated on `feed`), reading and writing uint8 as it does between int8 layers (its input's quantization and its output's dequantization taken off), and a feed for it"
     import onnx
     from onnx import helper, TensorProto
-    from onnxruntime.quantization import quantize_static, QuantFormat, QuantType
-    with tempfile.TemporaryDirectory() as d, _quiet_quantizer():  # a single node: nothing to pre-process
-        quantize_static(copy.deepcopy(model), os.path.join(d, 'int8.onnx'), _calibration([feed]), quant_format=QuantFormat.QDQ,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, **_INT8)  # (it writes to the model it is given)
+    with tempfile.TemporaryDirectory() as d:  # a single node: nothing to pre-process
+        _quantize(copy.deepcopy(model), os.path.join(d, 'int8.onnx'), [feed])  # (it writes to the model it is given)
         q = onnx.load(os.path.join(d, 'int8.onnx'))  # with its weights, wherever the quantizer wrote them
     g = q.graph
     qx = next(n for n in g.node if n.op_type == 'QuantizeLinear' and n.input[0] == 'x')
