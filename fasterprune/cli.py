@@ -68,6 +68,8 @@ def _parser()->argparse.ArgumentParser:
     q.add_argument('--round-to', type=int, default=None, help="keep a multiple of this many channels in every group, e.g. 8")
     q.add_argument('--normalize', choices=_NORMALIZE, default='mean_init',
                    help="with --context global: how layers' scores are compared (default: mean_init)")
+    q.add_argument('--check', action='store_true', help="first prune a float64 copy (at --ratio, or 50%%) and check that it computes what the "
+                   "original computes with the removed channels masked out (fasterprune.verify.check_exact); stop if it does not")
     q.add_argument('-o', '--output', default='pruned.pt', help="where to save the pruned model (default: pruned.pt)")
     return p
 
@@ -119,6 +121,11 @@ def prune_command(args):
     model = _load_model(args.model, args.weights)
     x = torch.randn(*args.input_shape)
     ratio = 30 if args.ratio is None and args.speed_up is None and args.latency is None else args.ratio
+    if args.check:  # before anything is pruned, on a copy
+        from fasterprune.verify import check_exact
+        res = check_exact(model, x, 50 if ratio is None else ratio, args.context, round_to=args.round_to)
+        print(f"check: {res!r}")
+        if not res.ok: raise RuntimeError(f"pruning {args.model} is not shown exact, so nothing was pruned or saved: {res!r}")
     pruner = Pruner(model, ratio, args.context, getattr(C, args.criteria), example_inputs=x, round_to=args.round_to, speed_up=args.speed_up,
                     normalize=args.normalize, latency=args.latency, runtime=args.runtime, verbose=False)
     pruner.prune_model()
