@@ -466,14 +466,13 @@ class Pruner:
             groups, excluded = self.groups, dict(self.excluded)
             plan = self._synced(self.plan(fraction, grads=grads))
             applied, check, broken = self._apply_checked(plan)
-            if broken:  # leave out what torch-pruning got wrong, and prune the rest to the target
+            while broken:  # leave out what torch-pruning got wrong, and prune the rest to the target (a new plan may reach groups the last left whole: again, until none breaks)
                 excluded.update({g.name: why for g, why in broken.items()})
                 warnings.warn("Left unpruned, as pruning them breaks the forward (a construct torch-pruning does not "
                               f"model): {', '.join(g.name for g in broken)}")
                 groups = [g for g in groups if g not in broken]
                 plan = self._synced(self.plan(fraction, grads=grads, groups=groups))
                 applied, check, broken = self._apply_checked(plan)
-                if broken: raise RuntimeError("Pruning still breaks the forward; the model was restored")
             excluded.update(plan.excluded)
             try:
                 changes = applied.param_changes() if applied is not None else {}
