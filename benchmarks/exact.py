@@ -12,7 +12,7 @@ the model takes it, else at the smallest of 64, 96, 128 and its own input size t
 parameters is built with two blocks (`depth=2`) where it takes that, else skipped, and so is a model that needs more
 than 128 pixels and has more than 10M parameters (float64 at full size takes minutes per group).
 
-    python benchmarks/exact.py [--models convnext_femto,mobileone_s1] [--timeout 300] [--mem-gb 8] [--jobs 2]
+    python benchmarks/exact.py [--models convnext_femto,mobileone_s1] [--timeout 300] [--mem-gb 16] [--jobs 2]
 
 The default list (`MODELS`) is the smallest of up to six models of each of timm's modules (by parameters),
 leaving out the ones the model zoo page already checks; `--select` prints that selection again from the installed timm.
@@ -105,7 +105,7 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--models', default=None, help='comma-separated timm names (default: MODELS)')
     ap.add_argument('--timeout', type=int, default=300)
-    ap.add_argument('--mem-gb', type=int, default=8)
+    ap.add_argument('--mem-gb', type=int, default=16, help='address-space cap per model (PyTorch reserves far more than it uses: 8 failed on six models)')
     ap.add_argument('--jobs', type=int, default=2, help='models checked at once, one thread each')
     ap.add_argument('--select', action='store_true', help='print the default selection from the installed timm, and stop')
     args = ap.parse_args()
