@@ -94,7 +94,7 @@ def _scale(m:nn.Module)->float|None:
 def _mixing_inputs(model:nn.Module, example)->dict:
     "`{name: shapes of its tensor inputs}` of the modules of `model` that can mix channels (`mixes_channels`), from one forward on `example`"
     seen, hooks = {}, []
-    def hook(n, args): seen.setdefault(n, [tuple(a.shape) for a in args if isinstance(a, torch.Tensor)])  # (a hook that returns a value replaces the output)
+    def hook(n, args): seen.setdefault(n, [tuple(a.shape) for a in args if isinstance(a, torch.Tensor)])  # returns nothing: a value would replace the inputs
     for n, m in model.named_modules():
         if mixes_channels(m, {1}): hooks.append(m.register_forward_pre_hook(lambda m, args, n=n: hook(n, args)))
     try:
