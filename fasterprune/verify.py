@@ -174,7 +174,7 @@ def check_exact(
     example_inputs, # Inputs of one forward: a tensor or a tuple
     pruning_ratio:float|dict=50, # As `Pruner`'s: percent of filters, or `{layer name: percent}`
     context:str='local', # 'local' or 'global'
-    not_exact:dict=None, # `{root: why}` to leave out of the check (default: `inexact_groups`)
+    not_exact:dict=None, # `{root: layer types}` to leave out of the check (default: `inexact_groups`)
     **kwargs, # More `Pruner` arguments (`ignored_layers`, `round_to`, `attention`, ...)
 )->Exactness:
     "Prune a randomized float64 copy of `model` and compare it with the original with the removed channels masked out"
