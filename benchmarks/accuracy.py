@@ -445,12 +445,13 @@ def fmt(c, S)->str:
 
 PEERS = ('fasterai ', 'tp ')  # the peer libraries' rows start so (after the trained protocol's prefix)
 
-def paired(runs, a:str, b:str, S, epochs=None)->tuple:
+def paired(runs, a:str, b:str, S, epochs=None, b_target=None)->tuple:
     """`(mean, half-width of its 95% interval, n)` of row `a`'s accuracy minus row `b`'s, in points, over the seeds both
-    ran at speed-up `S`: the same seed is the same data order and init (or trained model), so the difference is paired"""
+    ran at speed-up `S` (`b` at `b_target` if given: 1 for an unpruned row): the same seed is the same data order and
+    init (or trained model), so the difference is paired"""
     from scipy.stats import t as student
-    acc = lambda m: {r['seed']: 100 * r['accuracy'] for r in runs if r['method'] == m and r['target'] == S and (epochs is None or r['epochs'] == epochs)}
-    x, y = acc(a), acc(b)
+    acc = lambda m, s: {r['seed']: 100 * r['accuracy'] for r in runs if r['method'] == m and r['target'] == s and (epochs is None or r['epochs'] == epochs)}
+    x, y = acc(a, S), acc(b, S if b_target is None else b_target)
     d = [x[k] - y[k] for k in sorted(x.keys() & y.keys())]
     if len(d) < 2: return (statistics.mean(d) if d else math.nan), math.nan, len(d)
     return statistics.mean(d), float(student.ppf(0.975, len(d) - 1)) * statistics.stdev(d) / math.sqrt(len(d)), len(d)
