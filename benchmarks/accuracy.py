@@ -25,7 +25,7 @@ seed; the seed fixes the data order, the init and the pruning randomness, the sa
 - `unpruned, optimizer rebuilt 10 times` and `fasterprune large_final local agp, optimizer rebuilt 10 times`
   (`--only resets`): the control of the Torch-Pruning rows' optimizer resets. The unpruned fit, and fasterprune's
   default, with a new optimizer (empty state) after each of the steps where `tp` rows prune (`RebuildOptimizer`):
-  on digits32 trained 24 epochs, those resets alone, without pruning, took the unpruned model from 77% to 86%.
+  on digits32 trained 24 epochs, those resets alone, without pruning, took the unpruned model from 79% to 86%.
 
 fasterai and Torch-Pruning take a channel ratio: for each task, criteria, context and speed-up it is bisected so that
 a one-shot prune of a copy of the trained unpruned model (seed 0) has S-fold fewer MACs (counted by fasterprune's
@@ -77,7 +77,8 @@ BatchNorm recalibration and the global ranking's 10% floor, except the `norm=` r
 global rows marked `norm=mean`), which ran before both and are kept as the record of how `normalize` was chosen
 (their runs carry no `rerun` key). `benchmarks/results/accuracy_digits32_e24.json` holds digits32 trained four times
 longer (`--task digits32 --epochs 24 --only fasterprune` and `--only oneshot,fasterai,tp`, each into its own file, one
-process each, merged: about 70 s a fit on one thread, the peers on 2 seeds), where every row has 312 optimizer steps
+process each, merged, and `--only resets`: about 70 s a fit on one thread, 3 seeds, the peers 2; seeds 3 and 4 added
+to the two unpruned rows, the default and the default with resets with `run_row`), where every row has 312 optimizer steps
 instead of 78 (the pruned model 125 to recover instead of 31). The trained protocol's runs ship in
 `benchmarks/results/accuracy_trained_<task>.json`, both fine-tunes (`--ft-lr-div 1` and the default 10) in one file:
 at a tenth of the lr the unpruned baseline keeps its accuracy, and 1.5 epochs at a small lr after the last prune
@@ -147,17 +148,17 @@ def learner(task, seed, init=None):
     if init is not None: learn.model.load_state_dict(init)
     return learn
 
-def run_unpruned(task, seed, epochs, S=None, init=None, lr=None, **kw):
+def run_unpruned(task, seed, epochs, S=None, init=None, lr=None, resets=False, **kw):
     learn = learner(task, seed, init)
     learn.dls.train.one_batch()  # as the callbacks do: the same data order for every row
-    fit(learn, epochs, lr or TASKS[task]['lr'])
+    fit(learn, epochs, lr or TASKS[task]['lr'], rebuilds(learn, epochs, resets))
     return learn
 
 def run_fasterprune(task, seed, epochs, S, criteria='large_final', context='global', init=None, schedule=GRADUAL, distill=False, lr=None, resets=False, **kw):
     learn = learner(task, seed, init)
     cbs = [PruneCallback(speed_up=S, schedule=schedule, context=context, criteria=FP_CRITERIA[criteria], **kw)]
     cbs += [DistillCallback()] if distill else []  # the teacher: the model as the fit starts
-    fit(learn, epochs, lr or TASKS[task]['lr'], cbs + ([RebuildOptimizer(reset_steps(len(learn.dls.train) * epochs))] if resets else []))
+    fit(learn, epochs, lr or TASKS[task]['lr'], cbs + rebuilds(learn, epochs, resets))
     return learn
 
 class RebuildOptimizer(Callback):
@@ -171,13 +172,13 @@ def reset_steps(n:int, window=(WARMUP, END))->set:
     "The 1-based steps of an `n`-step fit after which `run_tp` prunes and rebuilds its optimizer: `TP_STEPS` along `window`"
     return {round(n * (window[0] + (window[1] - window[0]) * j / TP_STEPS)) for j in range(1, TP_STEPS + 1)}
 
+def rebuilds(learn, epochs:int, resets:bool)->list:
+    "`[RebuildOptimizer]` at the steps where `run_tp` rebuilds its optimizer in an `epochs` fit of `learn`, if `resets`"
+    return [RebuildOptimizer(reset_steps(len(learn.dls.train) * epochs))] if resets else []
+
 def run_resets(task, seed, epochs, S, criteria=None, **kw):
-    "The control rows of `run_tp`'s optimizer resets: unpruned (`criteria=None`), or `run_fasterprune`, with a new optimizer after each step where `run_tp` prunes"
-    if criteria is None:
-        learn = learner(task, seed)
-        learn.dls.train.one_batch()  # as `run_unpruned`
-        fit(learn, epochs, TASKS[task]['lr'], [RebuildOptimizer(reset_steps(len(learn.dls.train) * epochs))])
-        return learn
+    "The control rows of `run_tp`'s optimizer resets: `run_unpruned` (`criteria=None`) or `run_fasterprune`, with a new optimizer after each step where `run_tp` prunes"
+    if criteria is None: return run_unpruned(task, seed, epochs, S, resets=True, **kw)
     return run_fasterprune(task, seed, epochs, S, criteria=criteria, resets=True, **kw)
 
 def run_oneshot(task, seed, epochs, S, criteria='large_final', context='global', init=None, lr=None, **kw):
