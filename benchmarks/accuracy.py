@@ -415,7 +415,7 @@ def run_task(task, seeds=3, epochs=None, speedups=(2, 4, 8), only=None, quick=Fa
         run_row(task, FT_BASELINE, 'unpruned', {}, seed_list, 1, epochs, res, protocol)
     else:
         run_row(task, 'unpruned', 'unpruned', {}, seed_list, 1, epochs, res)
-        if only is None or 'resets' in only: run_row(task, UNPRUNED_RESETS, 'resets', {}, seed_list, 1, epochs, res)  # the control of `run_tp`'s resets
+        if not quick and (only is None or 'resets' in only): run_row(task, UNPRUNED_RESETS, 'resets', {}, seed_list, 1, epochs, res)  # the control of `run_tp`'s resets
     todo = rows(task, only, quick, protocol)
     if any(lib == 'normalize' for _, lib, _ in todo) and not has_normalize():
         print("  normalize rows skipped: this fasterprune's PruneCallback takes no `normalize` (rerun with --only normalize once it does)")
