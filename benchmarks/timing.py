@@ -7,7 +7,11 @@ With `--trial-noise`, instead: the timing a latency target's trial takes (`Laten
 the unpruned one in 7 alternating rounds, the median of the rounds' ratios), repeated `--repeats` times on one model
 pruned to `speed_up=4` with `round_to=8`, in PyTorch and in onnxruntime: how far one timing can be from the next.
 
-    python benchmarks/timing.py [--model mobilenet_v2] [--ratio 60] [--repeats 6] [--trial-noise]
+With `--first-round`: each round's speed-up in `--repeats` comparisons of 7 rounds in onnxruntime, with
+`compare_latency`'s pause after the warm-up runs and without it (the rounds' own pauses kept in both): how far the
+first round, whose first model runs right after the warm-ups, reads from the median of the other six.
+
+    python benchmarks/timing.py [--model mobilenet_v2] [--ratio 60] [--repeats 6] [--trial-noise | --first-round]
 """
 import argparse, copy, statistics, time, warnings
 import torch, torchvision
@@ -22,12 +26,27 @@ def comparisons(pruned, base, x, spinning:bool, pause:bool, repeats:int)->list:
     try: return [hw.compare_latency([pruned, base], x, 'onnxruntime', rounds=7) for _ in range(repeats)]
     finally: hw.ort_session, hw.time.sleep = session, sleep
 
+def first_rounds(pruned, base, x, pause_after_warmup:bool, repeats:int)->list:
+    "Each round's speed-up of `pruned` over `base`, in `repeats` calls of `compare_latency` (7 rounds, onnxruntime), with or without its pause after the warm-up runs"
+    sleep, res = hw.time.sleep, []
+    for _ in range(repeats):
+        pauses = [0]
+        def pause(s):  # the first pause of a call is the one after the warm-ups
+            pauses[0] += 1
+            if pause_after_warmup or pauses[0] > 1: sleep(s)
+        hw.time.sleep = pause
+        try: ts, refs = hw.compare_latency([pruned, base], x, 'onnxruntime', rounds=7, per_round=True)
+        finally: hw.time.sleep = sleep
+        res.append([r / t for t, r in zip(ts, refs)])
+    return res
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--model', default='mobilenet_v2')
     ap.add_argument('--ratio', type=float, default=60)
     ap.add_argument('--repeats', type=int, default=6)
     ap.add_argument('--trial-noise', action='store_true', help="the spread of a latency target's trial timings instead")
+    ap.add_argument('--first-round', action='store_true', help="how far the first round reads, with and without the pause after the warm-ups")
     args = ap.parse_args()
     warnings.simplefilter('ignore')
     torch.manual_seed(0)
@@ -45,6 +64,15 @@ if __name__ == '__main__':
             print(f"{rt:<13}speed-ups {min(ups):.2f}x to {max(ups):.2f}x, standard deviation {100 * statistics.stdev(ups) / m:.1f}% of their mean", flush=True)
         raise SystemExit
     Pruner(pruned, args.ratio, example_inputs=x, verbose=False).prune_model()
+    if args.first_round:
+        print(f"{args.model} pruned {args.ratio:g}% local, onnxruntime, {torch.get_num_threads()} threads, {args.repeats} comparisons of 7 rounds\n")
+        print(f"{'after the warm-ups':<22}{'first round / median of the others':>36}{'worst':>8}{'speed-ups (median of 7)':>32}")
+        for name, pause in (('no pause', False), ('50 ms pause', True), ('no pause', False), ('50 ms pause', True)):  # twice, alternately
+            r = first_rounds(pruned, base, x, pause, args.repeats)
+            off = [100 * (ups[0] / statistics.median(ups[1:]) - 1) for ups in r]
+            meds = sorted(statistics.median(ups) for ups in r)
+            print(f"{name:<22}{statistics.mean(off):>+35.1f}%{min(off):>+7.1f}%{meds[0]:>20.2f}x to {meds[-1]:.2f}x", flush=True)
+        raise SystemExit
     print(f"{args.model} pruned {args.ratio:g}% local, onnxruntime, {torch.get_num_threads()} threads, {args.repeats} comparisons of 7 rounds\n")
     print(f"{'sessions':<30}{'pruned ms':>11}{'unpruned ms':>13}{'speed-ups':>40}")
     for name, spin, pause in (('spinning, no pause', True, False), ('spinning, 50 ms pause', True, True), ('not spinning', False, False)):
