@@ -39,6 +39,10 @@ model's median times the median of the rounds' ratios. "asked" is the unpruned l
 printed once per model and runtime (it is read from its cache file after that):
 
     python benchmarks/latency.py --targets 2,3 --models resnet18,resnet50,mobilenet_v2,mobilenet_v3_large,efficientnet_b0 --runtimes torch,onnxruntime
+
+`--threads N` runs PyTorch, and so onnxruntime's sessions, with N threads (default: PyTorch's, the cores): with one,
+the timings hold steady on a machine whose second core comes and goes (`benchmarks/timing.py --states`);
+`benchmarks/results/latency_targets_2x_1thread.txt` holds a run of the targets so.
 """
 import argparse, copy, statistics, tempfile, time, warnings
 from pathlib import Path
@@ -151,8 +155,10 @@ if __name__ == '__main__':
     ap.add_argument('--onnx', action='store_true', help='also time the exported models in onnxruntime')
     ap.add_argument('--targets', default='', help='speed-ups for latency targets against MACs targets, e.g. 2,3')
     ap.add_argument('--runtimes', default='torch,onnxruntime', help='with --targets: where latency is measured')
+    ap.add_argument('--threads', type=int, default=None, help="threads of PyTorch and of onnxruntime's sessions (default: PyTorch's)")
     args = ap.parse_args()
     warnings.simplefilter('ignore')
+    if args.threads: torch.set_num_threads(args.threads)  # onnxruntime's sessions take as many (`ort_session`)
     if args.targets: targets_main(args); raise SystemExit
     configs = [(float(r), c, int(rt[0]) if rt else None) for r, c, *rt in (s.split(':') for s in args.configs.split(','))]
     print(f"{torch.get_num_threads()} threads, input {args.bs}x3x{args.size}x{args.size} (text: {args.bs}x{args.seq} tokens), median of {args.runs} runs, "

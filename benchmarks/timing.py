@@ -11,7 +11,12 @@ With `--first-round`: each round's speed-up in `--repeats` comparisons of 7 roun
 `compare_latency`'s pause after the warm-up runs and without it (the rounds' own pauses kept in both): how far the
 first round, whose first model runs right after the warm-ups, reads from the median of the other six.
 
-    python benchmarks/timing.py [--model mobilenet_v2] [--ratio 60] [--repeats 6] [--trial-noise | --first-round]
+With `--states`: `--repeats` times in a row, a fixed NumPy workload (200 products of a 300x300 float32 matrix; its
+milliseconds tell the machine's state) and then the pruned model against the unpruned one (`compare_latency`, 5
+rounds) in onnxruntime and in PyTorch, with two threads and with one: on a machine whose second core comes and goes,
+do the speed-ups move with it?
+
+    python benchmarks/timing.py [--model mobilenet_v2] [--ratio 60] [--repeats 6] [--trial-noise | --first-round | --states]
 """
 import argparse, copy, statistics, time, warnings
 import torch, torchvision
@@ -40,6 +45,28 @@ def first_rounds(pruned, base, x, pause_after_warmup:bool, repeats:int)->list:
         res.append([r / t for t, r in zip(ts, refs)])
     return res
 
+def workload_ms(a)->float:
+    "Milliseconds of 200 products of the matrix `a` with itself: a fixed workload"
+    start = time.perf_counter()
+    for _ in range(200): a @ a
+    return 1e3 * (time.perf_counter() - start)
+
+def states(pruned, base, x, repeats:int):
+    "Print, `repeats` times, the workload's milliseconds and the speed-up of `pruned` in each runtime with 2 threads and with 1"
+    import numpy as np
+    a, threads, start = np.random.default_rng(0).random((300, 300), dtype=np.float32), torch.get_num_threads(), time.time()
+    print(f"{'s':>5}{'workload ms':>12}" + ''.join(f"{f'{rt}, {n} thread' + 's' * (n > 1):>28}" for n in (2, 1) for rt in ('onnxruntime', 'torch')))
+    try:
+        for _ in range(repeats):
+            row = f"{time.time() - start:>5.0f}{workload_ms(a):>12.0f}"
+            for n in (2, 1):
+                torch.set_num_threads(n)  # onnxruntime's sessions take as many
+                for rt in ('onnxruntime', 'torch'):
+                    p, r = hw.compare_latency([pruned, base], x, rt, rounds=5)
+                    row += f"{p:>9.2f} /{r:>6.2f} ms = {r / p:.2f}x"
+            print(row, flush=True)
+    finally: torch.set_num_threads(threads)
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--model', default='mobilenet_v2')
@@ -47,6 +74,7 @@ if __name__ == '__main__':
     ap.add_argument('--repeats', type=int, default=6)
     ap.add_argument('--trial-noise', action='store_true', help="the spread of a latency target's trial timings instead")
     ap.add_argument('--first-round', action='store_true', help="how far the first round reads, with and without the pause after the warm-ups")
+    ap.add_argument('--states', action='store_true', help="speed-ups with two threads and with one, next to the timing of a fixed workload")
     args = ap.parse_args()
     warnings.simplefilter('ignore')
     torch.manual_seed(0)
@@ -64,6 +92,9 @@ if __name__ == '__main__':
             print(f"{rt:<13}speed-ups {min(ups):.2f}x to {max(ups):.2f}x, standard deviation {100 * statistics.stdev(ups) / m:.1f}% of their mean", flush=True)
         raise SystemExit
     Pruner(pruned, args.ratio, example_inputs=x, verbose=False).prune_model()
+    if args.states:
+        print(f"{args.model} pruned {args.ratio:g}% local, comparisons of 5 rounds: pruned / unpruned ms = speed-up\n")
+        states(pruned, base, x, args.repeats); raise SystemExit
     if args.first_round:
         print(f"{args.model} pruned {args.ratio:g}% local, onnxruntime, {torch.get_num_threads()} threads, {args.repeats} comparisons of 7 rounds\n")
         print(f"{'after the warm-ups':<22}{'first round / median of the others':>36}{'worst':>8}{'speed-ups (median of 7)':>32}")
