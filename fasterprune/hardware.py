@@ -153,7 +153,7 @@ def compare_latency(
         for m in models: stack.enter_context(untouched(m)); m.eval()
         fns, times = [forward_fn(m, example_inputs, runtime) for m in models], [[] for _ in models]
         for f in fns: f()
-        if runtime != 'torch': time.sleep(0.05)  # the last warm-up's spinning threads too: without this pause the first round's first model read 6% slow on average, up to 50%
+        if runtime != 'torch': time.sleep(0.05)  # the last warm-up's spinning threads too: without this pause the first round's first model read slow (`benchmarks/timing.py --first-round`)
         gc_was = gc.isenabled()
         gc.disable()  # as timeit does: a collection of the caller's garbage does not land in one model's runs
         try:
