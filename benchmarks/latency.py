@@ -43,6 +43,11 @@ printed once per model and runtime (it is read from its cache file after that):
 `--threads N` runs PyTorch, and so onnxruntime's sessions, with N threads (default: PyTorch's, the cores): with one,
 the timings hold steady on a machine whose second core comes and goes (`benchmarks/timing.py --states`);
 `benchmarks/results/latency_targets_2x_1thread.txt` holds a run of the targets so.
+
+`--device cuda` (with `--targets` and `--runtimes torch`) prunes and times the models on the GPU: the CUDA row, for a
+machine that has one (a batch the GPU is deployed with, say `--bs 32`; batch 1 mostly times the kernels' launches):
+
+    python benchmarks/latency.py --targets 2 --models resnet18,resnet50,mobilenet_v2 --runtimes torch --device cuda --bs 32 --rounds 5
 """
 import argparse, copy, statistics, tempfile, time, warnings
 from pathlib import Path
@@ -105,14 +110,15 @@ def ort_latency(session_name, x, n_runs, n_warmup=3):
 
 def targets_main(args):
     "Latency targets against MACs targets at the same nominal speed-up, measured in each runtime"
-    from fasterprune.hardware import LatencyTable, forward_fn, median_ms
-    print(f"{torch.get_num_threads()} threads, input {args.bs}x3x{args.size}x{args.size}, median of {args.runs} runs, median of {args.rounds} rounds\n")
+    from fasterprune.hardware import LatencyTable, forward_fn, median_ms, device_name
+    if args.device != 'cpu' and args.runtimes != 'torch': raise SystemExit("--device cuda times in PyTorch only: add --runtimes torch")
+    print(f"{device_name(torch.zeros(1, device=args.device))}, input {args.bs}x3x{args.size}x{args.size}, median of {args.runs} runs, median of {args.rounds} rounds\n")
     print(f"{'model':<20}{'runtime':<13}{'target':<22}{'params':>8}{'MACs':>7}{'ms':>8}{'asked':>8}{'off':>8}{'speed-up':>10}{'prune s':>9}{'pruner off':>11}{'trials':>7}")
     for name in args.models.split(','):
         for rt in args.runtimes.split(','):
             torch.manual_seed(0)
             base, x = build(name, args.bs, args.size, args.seq)
-            base.eval()
+            base, x = base.eval().to(args.device), (x.to(args.device) if isinstance(x, torch.Tensor) else x)
             start = time.perf_counter()
             table = LatencyTable.build(base, x, rt, verbose=False)
             print(f"{name:<20}{rt:<13}latency table: {len(table.layers)} layers, {len(table.shapes)} shapes, timed in {table.build_s:.0f} s "
@@ -156,6 +162,7 @@ if __name__ == '__main__':
     ap.add_argument('--targets', default='', help='speed-ups for latency targets against MACs targets, e.g. 2,3')
     ap.add_argument('--runtimes', default='torch,onnxruntime', help='with --targets: where latency is measured')
     ap.add_argument('--threads', type=int, default=None, help="threads of PyTorch and of onnxruntime's sessions (default: PyTorch's)")
+    ap.add_argument('--device', default='cpu', help="with --targets: where the models run ('cuda' for the GPU, with --runtimes torch)")
     args = ap.parse_args()
     warnings.simplefilter('ignore')
     if args.threads: torch.set_num_threads(args.threads)  # onnxruntime's sessions take as many (`ort_session`)
