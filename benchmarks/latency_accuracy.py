@@ -18,7 +18,11 @@ the table gives accuracy (mean ± std over seeds, %), the measured speed-up and 
 `--task digits96` runs the same rows on mobilenet_v2 with the images at 96x96 (`benchmarks/tasks.py`), where a
 depthwise model's latency does not follow its MACs; `--no-per-ms` skips the row ranked per millisecond.
 
-    python benchmarks/latency_accuracy.py [--seeds 3] [--runtime torch] [--task digits32] [--no-per-ms] [--results /tmp/lat_acc.json]
+    python benchmarks/latency_accuracy.py [--seeds 3] [--runtime torch] [--task digits32] [--no-per-ms] [--results /tmp/lat_acc.json] [--threads N] [--widths]
+
+`--widths` instead prunes the untrained model (seed 0) once to `latency='2x'` and a copy to a MACs target of the same MACs,
+local and global, and prints every conv's width in both: at equal MACs, and so about equal latency, the two targets
+end at nearly the same widths, which is why accuracy at equal latency cannot tell them apart.
 
 `benchmarks/results/latency_accuracy_digits32.json` holds a run with `--seeds 5`; `latency_targets_2x.txt` the
 table of `latency.py --targets 2 --rounds 5` quoted on the Pruner page.
@@ -59,6 +63,21 @@ def equal_latency_speed_up(runtime:str, x, goal:float=2., iters:int=8)->float:
         else: hi = mid
     return round(hi, 2)
 
+def same_widths(runtime:str, x):
+    """Why accuracy at equal latency cannot tell the targets apart: the untrained model (seed 0) pruned one-shot to `latency='2x'`,
+    then a copy pruned to a MACs target of the same MACs, local and global; every conv's width in each"""
+    for ctx in ('local', 'global'):
+        base = task_learner(TASK, 0).model.eval()
+        a, b = model_copy(base).eval(), model_copy(base).eval()
+        Pruner(a, latency='2x', runtime=runtime, example_inputs=x, context=ctx, verbose=False).prune_model()
+        S = count_macs(base, x) / count_macs(a, x)
+        Pruner(b, speed_up=S, example_inputs=x, context=ctx, verbose=False).prune_model()
+        convs = [(n, m.out_channels, mb.out_channels) for (n, m), mb in zip(a.named_modules(), b.modules()) if isinstance(m, torch.nn.Conv2d)]
+        diff = [abs(wa - wb) / wb for _, wa, wb in convs]
+        print(f"{ctx}: latency='2x' -> {S:.2f}x fewer MACs; speed_up={S:.2f} gives widths {sum(wa == wb for _, wa, wb in convs)} of {len(convs)} convs "
+              f"equal, the others {100 * min(d for d in diff if d) if any(diff) else 0:.1f}% to {100 * max(diff):.1f}% apart", flush=True)
+        for n, wa, wb in convs: print(f"    {n:<28}{wa:>6}{wb:>6}")
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--seeds', type=int, default=3)
@@ -66,10 +85,14 @@ if __name__ == '__main__':
     ap.add_argument('--results', default='/tmp/lat_acc.json')
     ap.add_argument('--task', default=TASK, choices=['digits32', 'digits96'])
     ap.add_argument('--no-per-ms', action='store_true', help="skip the row ranked by importance per millisecond")
+    ap.add_argument('--threads', type=int, default=None, help="PyTorch's threads (default: its own, the cores)")
+    ap.add_argument('--widths', action='store_true', help="only compare the widths of a latency target and of a MACs target of the same MACs (`same_widths`)")
     args = ap.parse_args()
     TASK = args.task
     warnings.simplefilter('ignore')
+    if args.threads: torch.set_num_threads(args.threads)
     x = example_input(TASK)
+    if args.widths: same_widths(args.runtime, x); raise SystemExit
     path = Path(args.results)
     res = json.loads(path.read_text()) if path.exists() else {'runs': [], 'S': None}
     if res['S'] is None:
