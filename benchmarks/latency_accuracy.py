@@ -18,12 +18,20 @@ the table gives accuracy (mean ± std over seeds, %), the measured speed-up and 
 `--task digits96` runs the same rows on mobilenet_v2 with the images at 96x96 (`benchmarks/tasks.py`), where a
 depthwise model's latency does not follow its MACs; `--no-per-ms` skips the row ranked per millisecond.
 
-    python benchmarks/latency_accuracy.py [--seeds 3] [--runtime torch] [--task digits32] [--no-per-ms] [--results /tmp/lat_acc.json] [--threads N] [--widths]
+    python benchmarks/latency_accuracy.py [--seeds 3] [--runtime torch] [--task digits32] [--no-per-ms] [--results /tmp/lat_acc.json]
+        [--speed-up 2] [--lr LR] [--no-nominal] [--threads N] [--widths]
+
+`--speed-up F` asks the latency target for F times faster (and the MACs rows for F, and for the S that measures F);
+`--lr` trains every fit at another learning rate than the task's; `--no-nominal` skips the `MACs Fx` rows; `--macs 5`
+adds MACs rows at 5x, local and global; `--resume` trains only the rows each seed lacks in `--results`.
 
 `--widths` instead prunes the untrained model (seed 0) once to `latency='2x'` and a copy to a MACs target of the same MACs,
 local and global, and prints every conv's width in both: at equal MACs, and so about equal latency, the two targets
-end at nearly the same widths, which is why accuracy at equal latency cannot tell them apart.
+differ only where the latency target rounds widths to its table's steps (none on digits32, three early groups of
+mobilenet_v2 on digits96; `results/latency_widths.txt`).
 
+`benchmarks/results/latency_accuracy_digits96_1.5x.json` holds `--task digits96 --speed-up 1.5 --lr 1e-2 --no-per-ms
+--no-nominal --macs 5 --seeds 8` (mobilenet_v2 learns at 1e-2: 53.6% unpruned against 31% at the task's 3e-3).
 `benchmarks/results/latency_accuracy_digits32.json` holds a run with `--seeds 5`; `latency_targets_2x.txt` the
 table of `latency.py --targets 2 --rounds 5` quoted on the Pruner page.
 """
@@ -38,6 +46,11 @@ from fasterprune.hardware import LatencyTable, compare_latency
 
 GRADUAL = warmup_prune_finetune(sched_agp, warmup=0.1, finetune=0.4)
 TASK = 'digits32'
+
+def scipy_t(df:int)->float:
+    "Student's t at 97.5% for `df` degrees of freedom"
+    from scipy.stats import t
+    return float(t.ppf(0.975, df))
 
 class per_ms:
     "Within the context, a global latency target ranks channels by importance lost per millisecond saved"
@@ -64,8 +77,8 @@ def equal_latency_speed_up(runtime:str, x, goal:float=2., iters:int=8)->float:
     return round(hi, 2)
 
 def same_widths(runtime:str, x):
-    """Why accuracy at equal latency cannot tell the targets apart: the untrained model (seed 0) pruned one-shot to `latency='2x'`,
-    then a copy pruned to a MACs target of the same MACs, local and global; every conv's width in each"""
+    """Where a latency target and a MACs target at equal latency differ: the untrained model (seed 0) pruned one-shot to
+    `latency='2x'`, then a copy pruned to a MACs target of the same MACs, local and global; every conv's width in each"""
     for ctx in ('local', 'global'):
         base = task_learner(TASK, 0).model.eval()
         a, b = model_copy(base).eval(), model_copy(base).eval()
@@ -85,32 +98,45 @@ if __name__ == '__main__':
     ap.add_argument('--results', default='/tmp/lat_acc.json')
     ap.add_argument('--task', default=TASK, choices=['digits32', 'digits96'])
     ap.add_argument('--no-per-ms', action='store_true', help="skip the row ranked by importance per millisecond")
+    ap.add_argument('--speed-up', type=float, default=2., help="the latency target's speed-up (rows `latency Fx ...`)")
+    ap.add_argument('--lr', type=float, default=None, help="the fits' learning rate (default: the task's)")
+    ap.add_argument('--no-nominal', action='store_true', help="skip the MACs rows at the nominal speed-up (`MACs Fx ...`)")
+    ap.add_argument('--macs', default='', help="more MACs rows, local and global, at these speed-ups (e.g. 5,6)")
+    ap.add_argument('--resume', action='store_true', help="train only the rows a seed lacks in --results (and the unpruned model, to time them against)")
     ap.add_argument('--threads', type=int, default=None, help="PyTorch's threads (default: its own, the cores)")
     ap.add_argument('--widths', action='store_true', help="only compare the widths of a latency target and of a MACs target of the same MACs (`same_widths`)")
     args = ap.parse_args()
     TASK = args.task
     warnings.simplefilter('ignore')
     if args.threads: torch.set_num_threads(args.threads)
+    F = args.speed_up
+    if args.lr: TASKS[TASK]['lr'] = args.lr
     x = example_input(TASK)
     if args.widths: same_widths(args.runtime, x); raise SystemExit
     path = Path(args.results)
     res = json.loads(path.read_text()) if path.exists() else {'runs': [], 'S': None}
     if res['S'] is None:
-        res['S'] = equal_latency_speed_up(args.runtime, x)
+        res['S'] = equal_latency_speed_up(args.runtime, x, F)
         path.write_text(json.dumps(res))
     S = res['S']
-    print(f"{torch.get_num_threads()} threads, {args.runtime}, {TASK}, batch {'x'.join(map(str, x.shape))}; MACs speed-up measuring 2x: {S}", flush=True)
-    rows = {'latency 2x local': dict(latency='2x', context='local'), 'latency 2x global': dict(latency='2x', context='global'),
-            'latency 2x global, per ms': dict(latency='2x', context='global'),
-            'MACs 2x local': dict(speed_up=2, context='local'), 'MACs 2x global': dict(speed_up=2, context='global'),
+    print(f"{torch.get_num_threads()} threads, {args.runtime}, {TASK}, batch {'x'.join(map(str, x.shape))}, lr {TASKS[TASK]['lr']}; "
+          f"MACs speed-up measuring {F:g}x: {S}", flush=True)
+    L = f"{F:g}x"
+    rows = {f'latency {L} local': dict(latency=L, context='local'), f'latency {L} global': dict(latency=L, context='global'),
+            f'latency {L} global, per ms': dict(latency=L, context='global'),
+            f'MACs {L} local': dict(speed_up=F, context='local'), f'MACs {L} global': dict(speed_up=F, context='global'),
             f'MACs {S}x local': dict(speed_up=S, context='local'), f'MACs {S}x global': dict(speed_up=S, context='global')}
-    if args.no_per_ms: del rows['latency 2x global, per ms']
+    if args.no_per_ms: del rows[f'latency {L} global, per ms']
+    if args.no_nominal: del rows[f'MACs {L} local'], rows[f'MACs {L} global']
+    for f in [float(v) for v in args.macs.split(',') if v]: rows |= {f'MACs {f:g}x local': dict(speed_up=f, context='local'), f'MACs {f:g}x global': dict(speed_up=f, context='global')}
     for seed in range(args.seeds):
         models = {}
         learn = task_learner(TASK, seed)
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(TASKS[TASK]['epochs'], TASKS[TASK]['lr'])
         models['unpruned'] = (learn.model.eval(), accuracy(learn), 0.)
+        done = {r['row'] for r in res['runs'] if r['seed'] == seed} if args.resume else set()
         for name, kw in rows.items():
+            if name in done: continue
             learn = task_learner(TASK, seed)
             if 'latency' in kw: kw = dict(kw, runtime=args.runtime)
             cb = PruneCallback(schedule=GRADUAL, example_inputs=x, **kw)
@@ -124,6 +150,7 @@ if __name__ == '__main__':
         ms = compare_latency([m for m, _, _ in models.values()], x, args.runtime, rounds=5, n_runs=20)
         m0 = count_macs(models['unpruned'][0], x)
         for (name, (m, acc, secs)), t in zip(models.items(), ms):
+            if name in done: continue  # (resumed: the unpruned model trained again only to time the new rows against)
             res['runs'].append(dict(seed=seed, row=name, accuracy=acc, speed_up=ms[0] / t, macs=count_macs(m, x) / m0, params=count_params(m), seconds=secs))
         path.write_text(json.dumps(res))
     print(f"\n{'row':<38}{'accuracy %':>14}{'speed-up':>10}{'MACs':>7}")
@@ -134,3 +161,15 @@ if __name__ == '__main__':
         sd = statistics.stdev(accs) if len(accs) > 1 else 0.
         print(f"{name:<38}{statistics.mean(accs):>8.1f} ± {sd:<4.1f}{statistics.mean(r['speed_up'] for r in rs):>9.2f}x"
               f"{statistics.mean(r['macs'] for r in rs):>7.2f}")
+    by = {}
+    for r in res['runs']: by.setdefault(r['row'], {})[r['seed']] = r
+    print("\nPaired by seed, each latency row minus each MACs row of its context: mean ± half-width of the 95% interval "
+          "(Student's t), and the mean ratio of their speed-ups")
+    for a in [n for n in by if n.startswith('latency')]:
+        for b in [n for n in by if n.startswith('MACs') and n.split()[-1] == a.split()[2].rstrip(',')]:
+            seeds = sorted(set(by[a]) & set(by[b]))
+            if len(seeds) < 2: continue
+            d = [100 * (by[a][i]['accuracy'] - by[b][i]['accuracy']) for i in seeds]
+            h = scipy_t(len(d) - 1) * statistics.stdev(d) / len(d) ** 0.5
+            print(f"{a} minus {b}: {statistics.mean(d):+.1f} ± {h:.1f} points (n={len(d)}), speed-up x"
+                  f"{statistics.mean(by[a][i]['speed_up'] / by[b][i]['speed_up'] for i in seeds):.2f}")
