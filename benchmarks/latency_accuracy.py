@@ -87,8 +87,9 @@ def same_widths(runtime:str, x):
         Pruner(b, speed_up=S, example_inputs=x, context=ctx, verbose=False).prune_model()
         convs = [(n, m.out_channels, mb.out_channels) for (n, m), mb in zip(a.named_modules(), b.modules()) if isinstance(m, torch.nn.Conv2d)]
         diff = [abs(wa - wb) / wb for _, wa, wb in convs]
+        apart = f", the others {100 * min(d for d in diff if d):.1f}% to {100 * max(diff):.1f}% apart" if any(diff) else ""
         print(f"{ctx}: latency='2x' -> {S:.2f}x fewer MACs; speed_up={S:.2f} gives widths {sum(wa == wb for _, wa, wb in convs)} of {len(convs)} convs "
-              f"equal, the others {100 * min(d for d in diff if d) if any(diff) else 0:.1f}% to {100 * max(diff):.1f}% apart", flush=True)
+              f"equal{apart}", flush=True)
         for n, wa, wb in convs: print(f"    {n:<28}{wa:>6}{wb:>6}")
 
 if __name__ == '__main__':
