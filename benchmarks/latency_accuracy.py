@@ -19,7 +19,7 @@ the table gives accuracy (mean ± std over seeds, %), the measured speed-up and 
 depthwise model's latency does not follow its MACs; `--no-per-ms` skips the row ranked per millisecond.
 
     python benchmarks/latency_accuracy.py [--seeds 3] [--runtime torch] [--task digits32] [--no-per-ms] [--results /tmp/lat_acc.json]
-        [--speed-up 2] [--lr LR] [--no-nominal] [--threads N] [--widths]
+        [--speed-up 2] [--lr LR] [--no-nominal] [--macs 5] [--resume] [--threads N] [--widths]
 
 `--speed-up F` asks the latency target for F times faster (and the MACs rows for F, and for the S that measures F);
 `--lr` trains every fit at another learning rate than the task's; `--no-nominal` skips the `MACs Fx` rows; `--macs 5`
@@ -40,17 +40,13 @@ from pathlib import Path
 import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tasks import ALL_TASKS as TASKS, task_learner, example_input
+from accuracy import paired, verdict
 from fasterprune.all import PruneCallback, Pruner, count_macs, count_params, sched_agp, warmup_prune_finetune
 from fasterprune.counting import model_copy
 from fasterprune.hardware import LatencyTable, compare_latency
 
 GRADUAL = warmup_prune_finetune(sched_agp, warmup=0.1, finetune=0.4)
 TASK = 'digits32'
-
-def scipy_t(df:int)->float:
-    "Student's t at 97.5% for `df` degrees of freedom"
-    from scipy.stats import t
-    return float(t.ppf(0.975, df))
 
 class per_ms:
     "Within the context, a global latency target ranks channels by importance lost per millisecond saved"
@@ -131,11 +127,12 @@ if __name__ == '__main__':
     if args.no_nominal: del rows[f'MACs {L} local'], rows[f'MACs {L} global']
     for f in [float(v) for v in args.macs.split(',') if v]: rows |= {f'MACs {f:g}x local': dict(speed_up=f, context='local'), f'MACs {f:g}x global': dict(speed_up=f, context='global')}
     for seed in range(args.seeds):
+        done = {r['row'] for r in res['runs'] if r['seed'] == seed} if args.resume else set()
+        if set(rows) <= done: continue  # nothing left to train for this seed
         models = {}
         learn = task_learner(TASK, seed)
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(TASKS[TASK]['epochs'], TASKS[TASK]['lr'])
         models['unpruned'] = (learn.model.eval(), accuracy(learn), 0.)
-        done = {r['row'] for r in res['runs'] if r['seed'] == seed} if args.resume else set()
         for name, kw in rows.items():
             if name in done: continue
             learn = task_learner(TASK, seed)
@@ -162,15 +159,15 @@ if __name__ == '__main__':
         sd = statistics.stdev(accs) if len(accs) > 1 else 0.
         print(f"{name:<38}{statistics.mean(accs):>8.1f} ± {sd:<4.1f}{statistics.mean(r['speed_up'] for r in rs):>9.2f}x"
               f"{statistics.mean(r['macs'] for r in rs):>7.2f}")
-    by = {}
-    for r in res['runs']: by.setdefault(r['row'], {})[r['seed']] = r
+    runs = [dict(r, method=r['row'], target=1) for r in res['runs']]  # as `accuracy.paired` reads rows
+    speed = {(r['row'], r['seed']): r['speed_up'] for r in res['runs']}
+    names = list(dict.fromkeys(r['row'] for r in runs))
     print("\nPaired by seed, each latency row minus each MACs row of its context: mean ± half-width of the 95% interval "
-          "(Student's t), and the mean ratio of their speed-ups")
-    for a in [n for n in by if n.startswith('latency')]:
-        for b in [n for n in by if n.startswith('MACs') and n.split()[-1] == a.split()[2].rstrip(',')]:
-            seeds = sorted(set(by[a]) & set(by[b]))
-            if len(seeds) < 2: continue
-            d = [100 * (by[a][i]['accuracy'] - by[b][i]['accuracy']) for i in seeds]
-            h = scipy_t(len(d) - 1) * statistics.stdev(d) / len(d) ** 0.5
-            print(f"{a} minus {b}: {statistics.mean(d):+.1f} ± {h:.1f} points (n={len(d)}), speed-up x"
-                  f"{statistics.mean(by[a][i]['speed_up'] / by[b][i]['speed_up'] for i in seeds):.2f}")
+          "(`accuracy.paired`), and the mean ratio of their speed-ups")
+    for a in [n for n in names if n.startswith('latency')]:
+        for b in [n for n in names if n.startswith('MACs') and n.split()[-1] == a.split()[2].rstrip(',')]:
+            mean, half, n = diff = paired(runs, a, b, 1)
+            seeds = [s for (r, s) in speed if r == a and (b, s) in speed]
+            if n < 2: continue
+            print(f"{a} minus {b}: {mean:+.1f} ± {half:.1f} points (n={n}, {verdict(diff)}), speed-up x"
+                  f"{statistics.mean(speed[a, s] / speed[b, s] for s in seeds):.2f}")
