@@ -73,7 +73,8 @@ On digits32 they add seeds 3 to 9 to the unpruned row, fasterprune's two default
 and global with the default normalize) and the peers' local rows (with `run_row`), to tell apart rows within a
 point of each other, and a row `fasterprune taylor global agp norm=mean, rerun`: `taylor` ranked with
 normalize='mean' again with today's defaults over 10 seeds, to check the 3-seed `norm=mean` row that had the best
-mean at 4x. The two `optimizer rebuilt` rows there ran later, 10 seeds (`--only resets --seeds 10`); on MNIST-1D, 3. fasterprune's rows ran with `PruneCallback`'s
+mean at 4x. The two `optimizer rebuilt` rows there ran later, 10 seeds (`--only resets --seeds 10`); on MNIST-1D, 3;
+so did the `taylor_abs` rows (10 seeds on digits32, 3 on MNIST-1D). fasterprune's rows ran with `PruneCallback`'s
 BatchNorm recalibration and the global ranking's 10% floor, except the `norm=` rows (and the other criteria's
 global rows marked `norm=mean`), which ran before both and are kept as the record of how `normalize` was chosen
 (their runs carry no `rerun` key). `benchmarks/results/accuracy_digits32_e24.json` holds digits32 trained four times
@@ -81,7 +82,9 @@ longer (`--task digits32 --epochs 24 --only fasterprune` and `--only oneshot,fas
 process each, merged, and `--only resets`: about 70 s a fit on one thread, 3 seeds, the peers 2; seeds 3 and 4 added
 to the two unpruned rows, the default and the default with resets with `run_row`), where every row has 312 optimizer steps
 instead of 78 (the pruned model 125 to recover instead of 31). The trained protocol's runs ship in
-`benchmarks/results/accuracy_trained_<task>.json`, both fine-tunes (`--ft-lr-div 1` and the default 10) in one file:
+`benchmarks/results/accuracy_trained_<task>.json`, both fine-tunes (`--ft-lr-div 1` and the default 10) in one file
+(at lr/10 on MNIST-1D, seeds 3 to 9 added later with `run_row` to the baseline, fasterprune's `large_final` and `taylor`
+rows, Torch-Pruning's local and one-shot rows, and the `taylor_abs` rows, run on 10 seeds; on digits32 `taylor_abs` on 3):
 at a tenth of the lr the unpruned baseline keeps its accuracy, and 1.5 epochs at a small lr after the last prune
 recover only part of what 4x and 8x remove (on digits32, 59% at 4x; 54% before `PruneCallback` measured BatchNorm
 statistics again after each epoch that pruned), about as much as pruning once at the start.
@@ -96,7 +99,7 @@ import torch, torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tasks import TASKS, task_learner, example_input
 from fasterprune.all import PruneCallback, Pruner, DistillCallback, count_macs, count_params, sched_agp, warmup_prune_finetune
-from fasterprune.criteria import large_final, random as fp_random, taylor, movement
+from fasterprune.criteria import large_final, random as fp_random, taylor, taylor_abs, movement
 from fasterprune.recalibrate import recalibrate_bn
 from fastai.callback.core import Callback
 
@@ -108,11 +111,11 @@ FIFTH_FT = warmup_prune_finetune(sched_agp, warmup=0., finetune=0.8)  # AGP over
 FT_LR_DIV = 10  # the trained protocol fine-tunes at the task's lr / FT_LR_DIV (`--ft-lr-div`)
 TRAINED = 'trained: '  # the prefix of the trained protocol's rows
 FT_BASELINE = TRAINED + 'fine-tuned, unpruned'  # its baseline: the same fine-tune, no pruning
-FP_CRITERIA = {'large_final': large_final, 'random': fp_random, 'taylor': taylor, 'movement': movement}
+FP_CRITERIA = {'large_final': large_final, 'random': fp_random, 'taylor': taylor, 'taylor_abs': taylor_abs, 'movement': movement}
 TP_IMPORTANCE = ('magnitude', 'taylor', 'random')
 GRID = {  # per task: fasterprune criteria, Torch-Pruning importances, seeds of the peer rows (None: all)
     'mnist1d':  dict(criteria=tuple(FP_CRITERIA), tp=TP_IMPORTANCE, peer_seeds=None),
-    'digits32': dict(criteria=('large_final', 'random', 'taylor'), tp=('magnitude', 'taylor'), peer_seeds=2),
+    'digits32': dict(criteria=('large_final', 'random', 'taylor', 'taylor_abs'), tp=('magnitude', 'taylor'), peer_seeds=2),
 }
 DEFAULT_ROW = 'fasterprune large_final local agp'  # `PruneCallback`'s defaults: large_final, local
 GLOBAL_ROW = 'fasterprune large_final global agp'  # and with context='global' (its default normalize)
@@ -295,7 +298,7 @@ def calibrate(lib, task, model, criteria, context, S, iters=12)->float:
 def trained_rows(quick=False)->list:
     "`(name, lib, kwargs)` of the trained protocol's pruned rows: every gradual row prunes along AGP over the first half of the fine-tune"
     fp, peer = dict(schedule=GRADUAL_FT), dict(window=(0., FT_END))
-    out = [(f'fasterprune {c} {x} agp', 'fasterprune', dict(criteria=c, context=x, **fp)) for c in ('large_final', 'random', 'taylor') for x in ('local', 'global')]
+    out = [(f'fasterprune {c} {x} agp', 'fasterprune', dict(criteria=c, context=x, **fp)) for c in ('large_final', 'random', 'taylor', 'taylor_abs') for x in ('local', 'global')]
     out += [(f'fasterprune large_final {x} one-shot+ft', 'oneshot', dict(criteria='large_final', context=x)) for x in ('local', 'global')]
     out += [('fasterprune large_final global agp + distillation', 'distill', dict(criteria='large_final', context='global', distill=True, **fp))]
     out += [(f'fasterprune large_final global agp, first fifth{no}', 'fasterprune', dict(criteria='large_final', context='global', schedule=FIFTH_FT, **kw))

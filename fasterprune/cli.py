@@ -12,8 +12,8 @@ import argparse, re, sys
 from pathlib import Path
 
 # %% ../nbs/16_cli.ipynb #54dfc7f4
-_CRITERIA = ('large_final', 'small_final', 'random', 'large_init', 'small_init', 'movement', 'taylor')
-_NEED_TRAINING = ('movement', 'taylor')  # scores that mean nothing without training between two prunes
+_CRITERIA = ('large_final', 'small_final', 'random', 'large_init', 'small_init', 'movement', 'taylor', 'taylor_abs')
+_NEED_TRAINING = ('movement', 'taylor', 'taylor_abs')  # scores that mean nothing without training between two prunes
 _NORMALIZE = ('mean', 'mean_init', 'max', 'rms', 'none')  # `planning.NORMALIZE`, named here so that `--help` does not import torch
 _RUNTIMES = ('torch', 'onnxruntime', 'onnxruntime-int8')  # `hardware.RUNTIMES`, likewise
 
@@ -62,7 +62,7 @@ def _parser()->argparse.ArgumentParser:
     q.add_argument('--runtime', choices=_RUNTIMES, default=None, help="with --latency: where it is measured (default: torch; onnxruntime-int8: quantized after pruning)")
     q.add_argument('--context', choices=('local', 'global'), default='local', help="default: local")
     q.add_argument('--criteria', choices=[c for c in _CRITERIA if c not in _NEED_TRAINING], default='large_final',
-                   help="default: large_final (movement and taylor need training: use PruneCallback)")
+                   help="default: large_final (movement and the taylors need training: use PruneCallback)")
     q.add_argument('--input-shape', type=_shape, default=(1, 3, 224, 224),
                    help="shape of the example input (default: 1,3,224,224); for a detector, N,C,H,W is N images of CxHxW")
     q.add_argument('--round-to', type=int, default=None, help="keep a multiple of this many channels in every group, e.g. 8")
