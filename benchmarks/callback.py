@@ -7,7 +7,9 @@
    happens whenever some layer's integer target changes: at most 256 times for resnet18 at 50% (its widest layers
    lose 256 filters), on most batches of a short fit but on a quarter of the long one.
 2. On resnet18, resnet50 and a fastai U-Net on resnet18 (synthetic 64x64 images): milliseconds spent in the
-   callback per batch without a prune event, and per prune event, next to the copies the event cannot avoid:
+   callback per batch without a prune event (its `after_batch` with the next event far ahead, timed alone with
+   `timeit` after the fit: a short fit has too few such batches, and timing one costs more than the call), and per
+   prune event, next to the copies the event cannot avoid:
    every parameter it replaces, its gradient (unless fastai had just zeroed it: the event then copies none, and
    neither does the floor) and its optimizer state, cut down to the kept channels. 'copies in
    it' is the time the event spent in those copies (`index_select`), 'copies alone' the same copies made again
@@ -38,7 +40,7 @@
 
     python benchmarks/callback.py [--epochs 5] [--repeats 3] [--long] [--macs] [--skip time,events,breakdown,memory] [--models resnet18]
 """
-import argparse, ctypes, gc, math, multiprocessing, statistics, threading, time, warnings
+import argparse, ctypes, gc, math, multiprocessing, statistics, threading, time, timeit, warnings
 import torch, torch.nn as nn
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
@@ -99,12 +101,13 @@ def time_table(args):
 
 class Timer(PruneCallback):
     "PruneCallback that times its own after_batch, and in each prune event the tensor copies it cannot avoid and its scoring"
-    def before_fit(self): super().before_fit(); self.quiet, self.events_t, self.copies_t, self.floor_t, self.scores_t = [], [], [], [], []
+    def before_fit(self): super().before_fit(); self.batches, self.events_t, self.copies_t, self.floor_t, self.scores_t = 0, [], [], [], []
     def after_batch(self):
         n, t = self._next, time.perf_counter()
         COPIES[0] = SCORES[0] = 0.
         super().after_batch()
-        if self._next == n: self.quiet.append(time.perf_counter() - t); return
+        self.batches += 1
+        if self._next == n: return
         self.events_t.append(time.perf_counter() - t); self.copies_t.append(COPIES[0]); self.scores_t.append(SCORES[0])
         self.floor_t.append(copy_floor(self._changes, self.opt, self._copied_grads))
     def prune(self, fraction):
@@ -121,6 +124,13 @@ def _timed(f, acc=COPIES):
         t = time.perf_counter(); res = f(*args, **kwargs); acc[0] += time.perf_counter() - t
         return res
     return g
+
+def quiet_ms(cb, learn, n=100_000)->float:
+    "Milliseconds of `cb.after_batch` on a batch without a prune event (the next one far ahead), the best of 5 runs of `n` calls"
+    saved = cb.events, cb._next
+    cb.learn, cb.events, cb._next = learn, [(learn.train_iter + 10**9, 1.)], 0
+    try: return min(timeit.repeat(PruneCallback.after_batch.__get__(cb), number=n, repeat=5)) / n * 1000  # `PruneCallback`'s own, not `Timer`'s
+    finally: cb.events, cb._next = saved; cb.learn = None
 
 def copy_floor(changes, opt, grads=True):
     "Seconds to copy, with the kept indices, every tensor an event replaced (parameter, gradient if the event copied it, optimizer state), alone"
@@ -166,7 +176,7 @@ def events_table(targets=('50% filters',), context='local'):
                 left = len(cb.pruner.skipped) + len(cb.pruner.excluded)
                 ev, cp, fl = (1000 * statistics.mean(v) for v in (cb.events_t, cb.copies_t, cb.floor_t))
                 later, later_fl, later_sc = (1000 * statistics.median(v[1:] or [math.nan]) for v in (cb.events_t, cb.floor_t, cb.scores_t))
-                print(f"{arch:<14}{target:<15}{len(cb.quiet)+len(cb.events_t):>8}{len(cb.events_t):>7}{1000*statistics.mean(cb.quiet or [math.nan]):>16.3f}"
+                print(f"{arch:<14}{target:<15}{cb.batches:>8}{len(cb.events_t):>7}{quiet_ms(cb, learn):>16.4f}"
                       f"{ev:>10.1f}{cp:>13.1f}{fl:>13.1f}{ev/fl:>12.2f}{ev/cp:>12.2f}{1000*cb.events_t[0]:>12.1f}{1000*cb.copies_t[0]:>11.1f}"
                       f"{later:>13.1f}{later_fl:>12.1f}{later/later_fl:>12.2f}{later_sc:>14.1f}{later/(later_fl+later_sc):>22.2f}"
                       + (f"  ({left} groups left alone)" if left else ""))

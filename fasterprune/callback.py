@@ -202,7 +202,7 @@ class PruneCallback(Callback):
         torch._foreach_add_(self._grad_sums, [p.grad for p in self._grad_params])
 
     def after_batch(self):
-        if self._next >= len(self.events) or self.train_iter < self.events[self._next][0]: return
+        if self._next >= len(self.events) or self.learn.train_iter < self.events[self._next][0]: return  # (`self.train_iter` goes through fastai's `__getattr__`: 3 us a batch)
         with interrupts_deferred():  # a Ctrl-C lands after the event, never between the prune and its bookkeeping
             self.prune(self.events[self._next][1])
             self._next += 1
