@@ -100,7 +100,7 @@ def time_table(args):
         for k, v in runs.items(): print(f"{k:<30}{statistics.median(v):>9.2f}{statistics.median(v)/base:>7.2f}")
 
 class Timer(PruneCallback):
-    "PruneCallback that times its own after_batch, and in each prune event the tensor copies it cannot avoid and its scoring"
+    "PruneCallback that counts its batches and times each prune event, the tensor copies it cannot avoid and its scoring (a batch without an event: `quiet_ms`)"
     def before_fit(self): super().before_fit(); self.batches, self.events_t, self.copies_t, self.floor_t, self.scores_t = 0, [], [], [], []
     def after_batch(self):
         n, t = self._next, time.perf_counter()
@@ -127,10 +127,10 @@ def _timed(f, acc=COPIES):
 
 def quiet_ms(cb, learn, n=100_000)->float:
     "Milliseconds of `cb.after_batch` on a batch without a prune event (the next one far ahead), the best of 5 runs of `n` calls"
-    saved = cb.events, cb._next
-    cb.learn, cb.events, cb._next = learn, [(learn.train_iter + 10**9, 1.)], 0
+    saved = cb.events, cb._next, cb.learn
+    cb.events, cb._next, cb.learn = [(learn.train_iter + 10**9, 1.)], 0, learn
     try: return min(timeit.repeat(PruneCallback.after_batch.__get__(cb), number=n, repeat=5)) / n * 1000  # `PruneCallback`'s own, not `Timer`'s
-    finally: cb.events, cb._next = saved; cb.learn = None
+    finally: cb.events, cb._next, cb.learn = saved
 
 def copy_floor(changes, opt, grads=True):
     "Seconds to copy, with the kept indices, every tensor an event replaced (parameter, gradient if the event copied it, optimizer state), alone"
