@@ -7,7 +7,8 @@ seed; the seed fixes the data order, the init and the pruning randomness, the sa
 - `unpruned`: the model trained without pruning (one row).
 - `fasterprune <criteria> <context> agp`: `PruneCallback(speed_up=S, ...)` during the fit. Every gradual row, of
   every library, prunes along AGP (cubic) from 10% to 60% of training (`warmup_prune_finetune(sched_agp, 0.1, 0.4)`)
-  and recovers for the last 40%.
+  and recovers for the last 40%: `PruneCallback`'s default schedule (`default_schedule`), which it became after the
+  window study below.
 - `fasterprune large_final <context> one-shot+ft`: half the epochs, one `Pruner(speed_up=S).prune_model()`,
   `recalibrate_bn`, then a fresh one-cycle fit of the other half.
 - `fasterprune large_final global agp norm=<v>`: the global rows again with each other `normalize` value (the plain
@@ -27,6 +28,13 @@ seed; the seed fixes the data order, the init and the pruning randomness, the sa
   default, with a new optimizer (empty state) after each of the steps where `tp` rows prune (`RebuildOptimizer`):
   on digits32 trained 24 epochs, those resets alone, without pruning, took the unpruned model from 79% to 86%; in
   the 6-epoch fit they cost it 3 points (73% to 70%, 10 seeds), and on MNIST-1D they change nothing (3 seeds).
+- `..., window 0.2-0.8` and `..., window 0-1` (`--only window`): when to prune. fasterprune's `large_final` local and
+  global, and the peers' local rows (fasterai `large_final` and `random`, Torch-Pruning `magnitude` and `taylor`),
+  pruning along AGP from 20% to 80% of training (`LATE`) instead of 10% to 60%: later, through the learning rate's
+  peak, with a fifth of the fit left to recover; and the local default along `agp` over the whole fit (no step left
+  after the last prune; `PruneCallback`'s default schedule before this study). `--window-table` prints them beside
+  the same rows at 10%-60%, with their paired differences. The shipped digits32 results add, at 4x only, the local
+  default from 5% to 35% and from 30% to 90% (with `run_row`): the windows tried before 20%-80% was run everywhere.
 
 fasterai and Torch-Pruning take a channel ratio: for each task, criteria, context and speed-up it is bisected so that
 a one-shot prune of a copy of the trained unpruned model (seed 0) has S-fold fewer MACs (counted by fasterprune's
@@ -90,7 +98,8 @@ recover only part of what 4x and 8x remove (on digits32, 59% at 4x; 54% before `
 statistics again after each epoch that pruned), about as much as pruning once at the start.
 
     python benchmarks/accuracy.py [--task mnist1d|digits32|all] [--seeds 3] [--epochs N] [--speedups 2,4,8]
-                                  [--only fasterprune,fasterai,tp,oneshot,normalize] [--quick] [--full] [--results PATH] [--table]
+                                  [--only fasterprune,fasterai,tp,oneshot,normalize,resets,window] [--quick] [--full] [--results PATH] [--table]
+                                  [--window-table]
     python benchmarks/accuracy.py --protocol trained [--task mnist1d|digits32|all] [--seeds 3] [--speedups 2,4,8]
                                   [--only fasterprune,oneshot,distill,fasterai,tp] [--ft-lr-div 10] [--results PATH] [--table]
 """
@@ -98,13 +107,15 @@ import argparse, contextlib, copy, inspect, io, json, math, os, statistics, sys,
 import torch, torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tasks import TASKS, task_learner, example_input
-from fasterprune.all import PruneCallback, Pruner, DistillCallback, count_macs, count_params, sched_agp, warmup_prune_finetune
+from fasterprune.all import PruneCallback, Pruner, DistillCallback, count_macs, count_params, sched_agp, warmup_prune_finetune, agp
 from fasterprune.criteria import large_final, random as fp_random, taylor, taylor_abs, movement
 from fasterprune.recalibrate import recalibrate_bn
 from fastai.callback.core import Callback
 
 WARMUP, END, TP_STEPS = 0.1, 0.6, 10  # every gradual row prunes along AGP from 10% to 60% of training
 GRADUAL = warmup_prune_finetune(sched_agp, warmup=WARMUP, finetune=1 - END)
+LATE = (0.2, 0.8)  # the window study (`--only window`): AGP from 20% to 80% of training
+WINDOW = f'window {LATE[0]:g}-{LATE[1]:g}'  # its rows' suffix
 FT_END = 0.5  # the trained protocol: every gradual row prunes along AGP from 0% to 50% of the fine-tune
 GRADUAL_FT = warmup_prune_finetune(sched_agp, warmup=0., finetune=1 - FT_END)
 FIFTH_FT = warmup_prune_finetune(sched_agp, warmup=0., finetune=0.8)  # AGP over the first fifth of the fine-tune: a few large prune events
@@ -327,7 +338,17 @@ def rows(task, only=None, quick=False, protocol='scratch')->list:
         out += [(f'fasterai {c} {x} agp', 'fasterai', dict(criteria=c, context=x)) for c in ('large_final', 'random') for x in ('local', 'global')]
         out += [(f'tp {c} {x} agp', 'tp', dict(criteria=c, context=x)) for c in g['tp'] for x in ('local', 'global')]
         out += [(RESET_ROW, 'resets', dict(criteria='large_final', context='local'))]  # with Torch-Pruning's optimizer resets
-    return [r for r in out if only is None or r[1] in only]
+    out = [r for r in out if only is None or r[1] in only]
+    return out + (window_rows() if protocol == 'scratch' and not quick and (only is None or 'window' in only) else [])
+
+def window_rows()->list:
+    "`(name, lib, kwargs)` of the window study: the defaults and the peers' local rows along AGP over `LATE`, and the local default along `agp` over the whole fit"
+    late = warmup_prune_finetune(sched_agp, warmup=LATE[0], finetune=1 - LATE[1])
+    out = [(f'fasterprune large_final {x} agp, {WINDOW}', 'fasterprune', dict(criteria='large_final', context=x, schedule=late)) for x in ('local', 'global')]
+    out += [('fasterprune large_final local agp, window 0-1', 'fasterprune', dict(criteria='large_final', context='local', schedule=agp))]
+    out += [(f'{lib} {c} local agp, {WINDOW}', lib, dict(criteria=c, context='local', window=LATE))
+            for lib, cs in (('fasterai', ('large_final', 'random')), ('tp', ('magnitude', 'taylor'))) for c in cs]
+    return out
 
 class Results:
     "Every run of a task in a JSON file, written after each run; the calibrated ratios too"
@@ -471,7 +492,7 @@ def print_table(task, runs, speedups=(2, 4, 8), epochs=None, protocol='scratch')
     gaps to the protocol's baseline ('unpruned', or 'trained: fine-tuned, unpruned') included"""
     trained = protocol == 'trained'
     prefix, baseline = (TRAINED, FT_BASELINE) if trained else ('', 'unpruned')
-    runs = [r for r in runs if (r['method'] == 'unpruned' or r['method'].startswith(TRAINED) == trained) and same_ft_lr(r)]
+    runs = [r for r in runs if (r['method'] == 'unpruned' or r['method'].startswith(TRAINED) == trained) and same_ft_lr(r) and not in_window_study(r)]
     t = table(runs, speedups, epochs)
     n = {m: max((len([r for r in runs if r['method'] == m and r['target'] == s and (epochs is None or r['epochs'] == epochs)])
                  for s in v), default=0) for m, v in t.items()}
@@ -503,16 +524,53 @@ def print_table(task, runs, speedups=(2, 4, 8), epochs=None, protocol='scratch')
             if others: print(f"    {row[len(prefix):]} minus " + '; minus '.join(
                 f"{m[len(prefix):]}: {d[0]:+.1f} ± {d[1]:.1f} (n={d[2]}, {verdict(d)})" for m in others for d in [paired(runs, row, m, s, epochs)]))
 
+def in_window_study(run)->bool: return ', window ' in run['method']
+
+def print_window_table(task, runs, speedups=(2, 4, 8), epochs=None):
+    """The window study of a task's from-scratch runs: each of its rows beside the same row along AGP from 10% to 60%,
+    with their paired difference, then the default at the later window against the unpruned model and the best peer row
+    at that window"""
+    runs = [r for r in runs if not r['method'].startswith(TRAINED) and (epochs is None or r['epochs'] == epochs)]
+    t = table(runs, speedups, epochs)
+    study = [m for m in t if ', window ' in m]
+    if not study: print(f"\n{task}: no window rows (`--only window`)"); return
+    n = lambda m: max(len([r for r in runs if r['method'] == m and r['target'] == s]) for s in t[m])
+    w = max(len(m.split(', window ')[0]) for m in study) + 2
+    print(f"\n{task}: when to prune, test accuracy %, mean ± std over seeds [measured speed-up when >5% off]; the window of "
+          f"training AGP prunes over, each other window minus 0.1-0.6 paired (mean ± 95% half-width)" + (f", {epochs} epochs" if epochs else ''))
+    print(f"{'method':<{w}}{'window':>18}" + ''.join(f"{f'{s:g}x':>22}" for s in speedups))
+    if 'unpruned' in t: print(f"{'unpruned':<{w}}{'(n=%d)' % n('unpruned'):>18}{fmt(t['unpruned'].get(1), 1):>22}")
+    bases = {}  # each row at 0.1-0.6, with its other windows in the order of their start
+    for m in study: bases.setdefault(m.split(', window ')[0], []).append(m)
+    for base, others in bases.items():
+        if base in t: print(f"{base:<{w}}{f'0.1-0.6 (n={n(base)})':>18}" + ''.join(f"{fmt(t[base].get(s), s):>22}" for s in speedups))
+        for m in sorted(others, key=lambda m: float(m.split(', window ')[1].split('-')[0])):
+            label = '%s (n=%d)' % (m.split(', window ')[1], n(m))
+            print(f"{'' if base in t else base:<{w}}{label:>18}" + ''.join(f"{fmt(t[m].get(s), s):>22}" for s in speedups))
+            if base not in t: continue
+            ds = [paired(runs, m, base, s, epochs) for s in speedups]
+            print(f"{'':<{w}}{'minus 0.1-0.6':>18}" + ''.join(f"{'—' if math.isnan(d[0]) else f'{d[0]:+.1f} ± {d[1]:.1f} {verdict(d)}':>22}" for d in ds))
+    default = f'{DEFAULT_ROW}, {WINDOW}'
+    for s in speedups:
+        met = sorted(((v[s][0], m) for m, v in t.items() if m in study and s in v and abs(v[s][2] / s - 1) <= 0.05), reverse=True)
+        peer = next((m for _, m in met if m.startswith(PEERS)), None)
+        if default not in t or s not in t[default]: continue
+        lines = [f"minus {b}: {d[0]:+.1f} ± {d[1]:.1f} (n={d[2]}, {verdict(d)})"
+                 for b, d in (('unpruned', paired(runs, default, 'unpruned', s, epochs, b_target=1)),
+                              *([(peer, paired(runs, default, peer, s, epochs))] if peer else []))]
+        print(f"{s:g}x: {default} " + '; '.join(lines))
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--task', default='all', choices=['all', *TASKS])
     ap.add_argument('--seeds', type=int, default=3)
     ap.add_argument('--epochs', type=int, default=None, help="default: the task's (mnist1d 8, digits32 6)")
     ap.add_argument('--speedups', default='2,4,8')
-    ap.add_argument('--only', default=None, help='comma-separated: fasterprune,fasterai,tp,oneshot,normalize,distill,resets (unpruned always runs)')
+    ap.add_argument('--only', default=None, help='comma-separated: fasterprune,fasterai,tp,oneshot,normalize,distill,resets,window (unpruned always runs)')
     ap.add_argument('--quick', action='store_true', help='1 seed, few epochs, 2x only, a few rows: a smoke test')
     ap.add_argument('--full', action='store_true', help="every row and seed on every task (default: the reduced digits32 grid)")
     ap.add_argument('--table', action='store_true', help='only print the tables of the results there are, run nothing')
+    ap.add_argument('--window-table', action='store_true', help='only print the window study of the results there are (`--only window`), run nothing')
     ap.add_argument('--results', default=None, help='JSON file (default /tmp/acc/[trained_]results_<task>.json); resumed if it exists')
     ap.add_argument('--protocol', default='scratch', choices=['scratch', 'trained'],
                     help="scratch: prune while training from scratch; trained: prune a trained model while fine-tuning it for half its epochs")
@@ -527,6 +585,8 @@ if __name__ == '__main__':
     only = None if args.only is None else set(args.only.split(','))
     for task in (TASKS if args.task == 'all' else [args.task]):
         path = args.results if args.task != 'all' or args.results is None else args.results.replace('.json', f'_{task}.json')
+        if args.window_table:
+            print_window_table(task, Results(path or default_results(task)).data['runs'], speedups, args.epochs or TASKS[task]['epochs']); continue
         if args.table:
             res = Results(path or default_results(task, args.quick, args.protocol))
             print_table(task, res.data['runs'], speedups, args.epochs or (max(1, TASKS[task]['epochs'] // 4) if args.quick else TASKS[task]['epochs']),

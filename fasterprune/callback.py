@@ -21,7 +21,7 @@ from fastai.callback.schedule import LRFinder
 from fastai.learner import Learner, ValueMetric, SkipToEpoch
 from fastai.torch_core import get_random_states, set_random_states
 from .criteria import Criteria, large_final
-from .schedules import Schedule, agp
+from .schedules import Schedule, agp, default_schedule
 import difflib
 from .pruner import Pruner, check_choices, uncompiled
 from .counting import count_params
@@ -101,7 +101,7 @@ class PruneCallback(Callback):
     n_example = 4  # samples of a real batch to trace and check with: the shapes matter, not the batch size
     def __init__(self,
         pruning_ratio:float|dict=None, # Percent of filters to remove (30 = 30%), or `{layer name: percent}`
-        schedule=agp, # A `Schedule`, or a function `f(start, end, pos)`
+        schedule=default_schedule, # A `Schedule`, or a function `f(start, end, pos)`; by default AGP from 10% to 60% of training
         context:str='local', # 'local' or 'global', as in `Pruner`
         criteria:Criteria=large_final, # Which filters to keep
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the MACs to remove; the schedule then runs in MACs

@@ -12,7 +12,7 @@ import warnings
 import torch, torch.nn as nn
 from transformers import TrainerCallback
 from .criteria import Criteria, large_final
-from .schedules import agp
+from .schedules import agp, default_schedule
 from .pruner import Pruner, uncompiled
 from .transaction import interrupts_deferred
 from .callback import check_callback_args, prune_events
@@ -41,7 +41,7 @@ class PruneTrainerCallback(TrainerCallback):
     n_example = 4  # samples of the training set to trace and check with: the shapes matter, not the batch size
     def __init__(self,
         pruning_ratio:float|dict=None, # Percent of filters to remove (30 = 30%), or `{layer name: percent}`
-        schedule=agp, # A `Schedule`, or a function `f(start, end, pos)`
+        schedule=default_schedule, # A `Schedule`, or a function `f(start, end, pos)`; by default AGP from 10% to 60% of training
         context:str='local', # 'local' or 'global', as in `Pruner`
         criteria:Criteria=large_final, # Which filters to keep
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the MACs to remove; the schedule then runs in MACs
