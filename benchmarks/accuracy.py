@@ -524,7 +524,9 @@ def print_table(task, runs, speedups=(2, 4, 8), epochs=None, protocol='scratch')
             if others: print(f"    {row[len(prefix):]} minus " + '; minus '.join(
                 f"{m[len(prefix):]}: {d[0]:+.1f} ± {d[1]:.1f} (n={d[2]}, {verdict(d)})" for m in others for d in [paired(runs, row, m, s, epochs)]))
 
-def in_window_study(run)->bool: return ', window ' in run['method']
+WINDOWED = ', window '  # in the name of every row of the window study
+
+def in_window_study(run)->bool: return WINDOWED in run['method']
 
 def print_window_table(task, runs, speedups=(2, 4, 8), epochs=None):
     """The window study of a task's from-scratch runs: each of its rows beside the same row along AGP from 10% to 60%,
@@ -532,20 +534,20 @@ def print_window_table(task, runs, speedups=(2, 4, 8), epochs=None):
     at that window"""
     runs = [r for r in runs if not r['method'].startswith(TRAINED) and (epochs is None or r['epochs'] == epochs)]
     t = table(runs, speedups, epochs)
-    study = [m for m in t if ', window ' in m]
+    study = [m for m in t if WINDOWED in m]
     if not study: print(f"\n{task}: no window rows (`--only window`)"); return
     n = lambda m: max(len([r for r in runs if r['method'] == m and r['target'] == s]) for s in t[m])
-    w = max(len(m.split(', window ')[0]) for m in study) + 2
+    w = max(len(m.split(WINDOWED)[0]) for m in study) + 2
     print(f"\n{task}: when to prune, test accuracy %, mean ± std over seeds [measured speed-up when >5% off]; the window of "
           f"training AGP prunes over, each other window minus 0.1-0.6 paired (mean ± 95% half-width)" + (f", {epochs} epochs" if epochs else ''))
     print(f"{'method':<{w}}{'window':>18}" + ''.join(f"{f'{s:g}x':>22}" for s in speedups))
     if 'unpruned' in t: print(f"{'unpruned':<{w}}{'(n=%d)' % n('unpruned'):>18}{fmt(t['unpruned'].get(1), 1):>22}")
     bases = {}  # each row at 0.1-0.6, with its other windows in the order of their start
-    for m in study: bases.setdefault(m.split(', window ')[0], []).append(m)
+    for m in study: bases.setdefault(m.split(WINDOWED)[0], []).append(m)
     for base, others in bases.items():
         if base in t: print(f"{base:<{w}}{f'0.1-0.6 (n={n(base)})':>18}" + ''.join(f"{fmt(t[base].get(s), s):>22}" for s in speedups))
-        for m in sorted(others, key=lambda m: float(m.split(', window ')[1].split('-')[0])):
-            label = '%s (n=%d)' % (m.split(', window ')[1], n(m))
+        for m in sorted(others, key=lambda m: float(m.split(WINDOWED)[1].split('-')[0])):
+            label = '%s (n=%d)' % (m.split(WINDOWED)[1], n(m))
             print(f"{'' if base in t else base:<{w}}{label:>18}" + ''.join(f"{fmt(t[m].get(s), s):>22}" for s in speedups))
             if base not in t: continue
             ds = [paired(runs, m, base, s, epochs) for s in speedups]
