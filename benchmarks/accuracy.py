@@ -34,7 +34,8 @@ seed; the seed fixes the data order, the init and the pruning randomness, the sa
   peak, with a fifth of the fit left to recover; and the local default along `agp` over the whole fit (no step left
   after the last prune; `PruneCallback`'s default schedule before this study). `--window-table` prints them beside
   the same rows at 10%-60%, with their paired differences. The shipped digits32 results add, at 4x only, the local
-  default from 5% to 35% and from 30% to 90% (with `run_row`): the windows tried before 20%-80% was run everywhere.
+  default from 5% to 35% and from 30% to 90% (with `run_row`): the windows tried before 20%-80% was run everywhere;
+  the MNIST-1D results add seeds 3 to 9 to the unpruned row and to the local default at each of its three windows.
 
 fasterai and Torch-Pruning take a channel ratio: for each task, criteria, context and speed-up it is bisected so that
 a one-shot prune of a copy of the trained unpruned model (seed 0) has S-fold fewer MACs (counted by fasterprune's
