@@ -21,7 +21,7 @@ from fastai.callback.schedule import LRFinder
 from fastai.learner import Learner, ValueMetric, SkipToEpoch
 from fastai.torch_core import get_random_states, set_random_states
 from .criteria import Criteria, large_final
-from .schedules import Schedule, agp, default_schedule
+from .schedules import Schedule, default_schedule
 import difflib
 from .pruner import Pruner, check_choices, uncompiled
 from .counting import count_params

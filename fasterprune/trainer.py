@@ -12,7 +12,7 @@ import warnings
 import torch, torch.nn as nn
 from transformers import TrainerCallback
 from .criteria import Criteria, large_final
-from .schedules import agp, default_schedule
+from .schedules import default_schedule
 from .pruner import Pruner, uncompiled
 from .transaction import interrupts_deferred
 from .callback import check_callback_args, prune_events
