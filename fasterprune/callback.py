@@ -79,6 +79,7 @@ def check_callback_args(pruning_ratio, schedule, context, criteria, macs_ratio, 
                   latency, pruner_kwargs.get('runtime'), pruner_kwargs.get('latency_table'))
     return schedule
 
+# %% ../nbs/11_callback.ipynb #5b98d038
 def prune_events(
     pruner:Pruner, # The callback's pruner
     schedule:Schedule, # The fraction of the target along training
@@ -95,6 +96,7 @@ def prune_events(
         events.append((n_total - skipped, start + (1 - start) * schedule(1.)))
     return events
 
+# %% ../nbs/11_callback.ipynb #3ebec5c8
 class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters (or `macs_ratio` percent of the MACs) during training, following `schedule`"
     order, run_valid = 40, False  # before the Recorder, which then shows our columns; never during validation

@@ -211,6 +211,7 @@ class _linears_as_layers(torch.overrides.TorchFunctionMode):
             if parts and None not in parts: self.cats[id(out)] = (out, parts)  # the tensor kept, so that its id stays its own
         return out
 
+# %% ../nbs/03_graph.ipynb #5ddcd7f9
 def _fix_concats(dg, sizes):
     "Give torch-pruning's channel concatenations the channel counts recorded in the trace"
     for node in dg.module2node.values():
@@ -261,6 +262,7 @@ def _update_concat_mapping(dg, cat_node):
         for dep in in_node.dependencies:
             if dep.target is cat_node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j+2], reverse=False)
 
+# %% ../nbs/03_graph.ipynb #d082ad97
 def _every_piece(idxs, equal):
     "`idxs` of a split's input, each with the same index of every piece where the split makes `equal` `(pieces, size, last)` (a `chunk`, which cuts wherever the middle now is: its pieces must lose the same number of channels; the last, `last` wide, has no index past its end)"
     if equal is None: return idxs
@@ -281,6 +283,7 @@ class _SpansMapping:
         H = _HybridIndex
         return _every_piece(list(dict.fromkeys(H(idx=i.idx - a + b, root_idx=i.root_idx) for a, b, n in self.spans for i in idxs if a <= i.idx < a + n)), self.equal)
 
+# %% ../nbs/03_graph.ipynb #e3f25cc3
 class _PixelShuffleMapping:
     "Channel indices through a pixel (un)shuffle: `stride` consecutive channels on the wide side are one on the narrow side"
     def __init__(self, stride, to_narrow): self.stride, self.to_narrow = stride, to_narrow
@@ -324,6 +327,7 @@ def _read_widths(node)->list:
     if node.type != ops.OPTYPE.RESHAPE or not _linear_flatten(node): return []
     return [l.module.in_features for o in node.outputs for l in o.outputs if isinstance(l.module, nn.Linear)]
 
+# %% ../nbs/03_graph.ipynb #2f579a38
 class _ChannelsKept:
     "Channels pass as they are (a linear layer's own flatten, `_linear_flatten`), below `width`: one past it was misread on the way, and the search stops (`IndexExplosion`)"
     def __init__(self, width): self.width = width
@@ -379,6 +383,7 @@ def _update_reshape_mapping(dg, node):
         for dep in node.dependencies:
             if dep.target is in_node: dep.index_mapping[0] = _TileMapping(c, k, to_wide=False)
 
+# %% ../nbs/03_graph.ipynb #bfc94170
 _THROUGH_PIECES = ('MulBackward0', 'SoftmaxBackward0', 'SigmoidBackward0', 'ReluBackward0', 'CloneBackward0', 'TransposeBackward0')
 
 def _mark_piece_sums(dg):
@@ -443,6 +448,7 @@ def _map_stack(dg, node):
         for dep in in_node.dependencies:
             if dep.target is node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j + 2], reverse=False)
 
+# %% ../nbs/03_graph.ipynb #a4fb5601
 def _bmm_operands(node)->tuple:
     "`(the matmul, its left operand, its right operand, the views between the matmul and `node`)` for `node`, a batched matmul's result as the trace recorded it, else Nones"
     mm, path = node, []
@@ -562,6 +568,7 @@ def _map_channel_pool(dg, node):
     for dep in node.dependencies:
         if dep.target is w: dep.index_mapping[0] = _Unmapped()
 
+# %% ../nbs/03_graph.ipynb #4fe807a3
 class _ChannelShuffleMapping:
     "Channel indices through a channel shuffle of `groups` groups of `per` channels (`F.channel_shuffle`): channel `a * per + b` comes out as `b * groups + a`. Each maps to the whole column `b`, all `groups` of its channels, on the other side: a column goes whole, or the pruned shuffle would mix other channels than the original's"
     def __init__(self, groups, per, forward): self.groups, self.per, self.forward = groups, per, forward
@@ -623,6 +630,7 @@ def _update_slice_mapping(dg, node):
     tp_maps.update_slice_index_mapping(dg, node)
     if width is not None and len(kept) == 1: _unmap(node)
 
+# %% ../nbs/03_graph.ipynb #23d8fafb
 def _inferred(dg, node, out:bool=True)->int|None:
     "torch-pruning's inference of `node`'s output (or input) channels, None where it cannot tell or fails (timm's Gemma 4 ViT: a split's piece it has no size for), without its warning when it gives up (after 500 steps, which a deep residual stream takes)"
     with warnings.catch_warnings():
@@ -650,6 +658,7 @@ def _free_norm_nodes(dg, inputs:dict)->list:
     nodes = {n.grad_fn: n for n in dg.module2node.values() if n.grad_fn is not None}
     return [(node, dg._module2name[m]) for m, fn in inputs.items() if (node := nodes.get(fn)) is not None and _out_channels(dg, node) == m.normalized_shape[0]]
 
+# %% ../nbs/03_graph.ipynb #a57eecc5
 def _mark_channel_reductions(dg, reductions:dict):
     "Mark the reductions the trace recorded (`_recorded_concats.reductions`) over a dimension that holds their input's channels (as wide as torch-pruning infers them, the only one, and the second or the last): their output holds one channel, or none (`fp_reduced`), which no channel of their input maps to (`fp_broadcast`: their input, unmapped by `_unmap_broadcasts`). timm CSATv2's spatial attention pools its input's channels, `x.mean(dim=1, keepdim=True)` and `x.amax(dim=1, keepdim=True)`, for a conv of two channels in, which torch-pruning reads as elementwise: every channel mapped past them"
     for node in dg.module2node.values():
@@ -681,6 +690,7 @@ def _unmap(node, piece=None):
         if dep.target in node.outputs: dep.index_mapping[0] = _Unmapped(own=True, piece=piece)  # to what reads the one channel
     for dep in [d for o in node.outputs for d in o.dependencies if d.target is node]: dep.index_mapping[0] = _Unmapped()  # and back
 
+# %% ../nbs/03_graph.ipynb #5479cea7
 def _mark_splits(dg):
     "Give splits of the last dimension, where it holds the channels, their sizes and the piece each consumer reads (from the trace, before it is released): torch-pruning maps splits of dimension 1 only, in the order it met their consumers"
     for node in dg.module2node.values():
@@ -705,6 +715,7 @@ def _mark_splits(dg):
         node.module.split_sizes, node.module.offsets, node.module.fp_pieces = split, np.cumsum([0, *split]).tolist(), pieces
         node.module.fp_chunk = not hasattr(fn, '_saved_split_sizes')  # `chunk` (or a split of one size): its pieces follow the width
 
+# %% ../nbs/03_graph.ipynb #06916ca8
 def linear_of(m)->nn.Linear|None:
     "`m` if it is a linear layer; else the one linear layer it holds beside norms and activations (timm LeViT's `LinearNorm`, a linear layer then a BatchNorm; its `proj`, an activation then a `LinearNorm`; Gemma 4's `Gemma4ClippableLinear`), else None"
     return m if isinstance(m, nn.Linear) else _one_layer(m, lambda l: isinstance(l, nn.Linear), nn.Linear)
@@ -734,6 +745,7 @@ def _single_head(m:nn.Module)->bool:
     return (all(type(a.get(k)) is int for k in ('pdim', 'qk_dim', 'dim')) and isinstance(m._modules.get('pre_norm'), nn.Module)
             and isinstance(getattr(m._modules.get('qkv'), 'c', None), nn.Conv2d) and 'proj' in m._modules)
 
+# %% ../nbs/03_graph.ipynb #68b0e789
 def _mark_held_pieces(dg, model):
     "Mark the pieces of a split that stay whole: the channels a single-head attention like timm SHViT's attends over (`_single_head`: the first `pdim` of its input, which it reshapes its values to), so the stream's channels there never go"
     for m in model.modules():
@@ -774,6 +786,7 @@ def _update_split_mapping(dg, node):
         for dep in out.dependencies:
             if dep.target is node: dep.index_mapping[0] = _Unmapped() if one else _PiecesMapping(ranges, reverse=True, equal=_equal_pieces(node))
 
+# %% ../nbs/03_graph.ipynb #af0baaf4
 _MAP_UPDATES = {ops.OPTYPE.CONCAT: _update_concat_mapping, ops.OPTYPE.SPLIT: _update_split_mapping,
                 ops.OPTYPE.RESHAPE: _update_reshape_mapping, ops.OPTYPE.UNBIND: tp_maps.update_unbind_index_mapping,
                 ops.OPTYPE.EXPAND: tp_maps.update_expand_index_mapping, ops.OPTYPE.SLICE: _update_slice_mapping}
@@ -796,6 +809,7 @@ def _update_index_maps(dg):
     _unmap_positions(dg)  # last: the maps of its neighbours' edges are set by then
     _unmap_broadcasts(dg)
 
+# %% ../nbs/03_graph.ipynb #74d83c4e
 def channel_multiplier(m)->int|None:
     "`k` when `m` is a convolution that expands each input channel into `k >= 2` outputs of its own (`groups == in_channels`, `out_channels == k * in_channels`: timm FastViT's downsampling), else None"
     if not isinstance(m, nn.modules.conv._ConvNd) or m.transposed: return None
@@ -842,6 +856,7 @@ def _split_attributes(dg, model)->list:
             if piece is not None: res.append(piece)
     return res
 
+# %% ../nbs/03_graph.ipynb #0cf25cb7
 def _mixes_pieces(node, stacks:dict)->bool:
     "Whether layer `node` is a 1-D convolution of kernel 1 and one output over a stack of `(B, C)` tensors, one per input channel (timm CoaT's `aggregate` of its streams' class tokens): it mixes the tensors channel by channel, their channels its length (`stacks`: `_recorded_concats.stacks`)"
     m = node.module
@@ -923,6 +938,7 @@ class _SlicePruner(ops.DummyPruner):
 
 _SLICES = _SlicePruner()
 
+# %% ../nbs/03_graph.ipynb #99f302ae
 def _build_graph(model, example_inputs, forward_fn, stacks:dict=None, transposes:dict=None):
     "torch-pruning's `DependencyGraph.build_dependency`, with the index maps left to `_update_index_maps`; the layers that mix stacked tensors (`_mixes_pieces`, from the trace's `stacks`) pass channels through"
     dg = tp.DependencyGraph()
@@ -1231,6 +1247,7 @@ def along_channels(m)->bool:
     "Whether `m` is a 1-D convolution of one channel in and out, which timm's `EcaModule` runs along a map's channels laid out as its length (`x.mean((2, 3)).view(B, 1, -1)`): it reads any number of them, so a group's channels pass it by, and none of its own goes"
     return isinstance(m, nn.Conv1d) and m.in_channels == m.out_channels == 1
 
+# %% ../nbs/03_graph.ipynb #09e3d854
 @patch
 def couplings(self:Graph, layer:nn.Module, channels:list=None)->list:
     "Every layer's channels that go with `layer`'s output channels (or with those in `channels` alone, numbered from 0 in the order given): one `Coupling` per layer and pruning function"
@@ -1294,6 +1311,7 @@ def check_widths(self:Graph, couplings:list):
         except Exception: continue
         if isinstance(w, int) and c.size > w: raise IndexExplosion(f"{c.name}'s channels are mapped to index {c.size - 1} of its {w}")
 
+# %% ../nbs/03_graph.ipynb #b3f6a9eb
 @patch
 def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int, v_width:int=None)->bool:
     "Whether what reads `layer`'s outputs takes all its queries, then all its keys, then all its values: a reshape to `(..., 3, heads, width)` (a convolution's: `(B, 3, heads, width, ...)`, timm's Visformer) or a split into three pieces (not TinyViT's `(..., heads, 3 * width)`: each head's own, side by side); values `v_width` wide per head where they are wider than the queries and keys (timm's `BottleneckAttn` with a `qk_ratio`: a split alone)"
@@ -1370,6 +1388,7 @@ def per_head(self:Graph, p:nn.Parameter, heads:int)->bool:
     node.pruning_dim = dims[0]
     return True
 
+# %% ../nbs/03_graph.ipynb #cfbd4553
 @patch
 def token_mlps(self:Graph)->list:
     "`[(first, second)]`: the linear layers over the positions (`_token_linears`) that come in pairs, the first's outputs (its hidden units) the second's inputs: timm MLP-Mixer's MLP over the tokens"
@@ -1393,6 +1412,7 @@ def split_after(self:Graph, layer:nn.Module):
         if node.type != ops.OPTYPE.RESHAPE and not isinstance(node.module, NORMS): return None
     return None
 
+# %% ../nbs/03_graph.ipynb #94b980bc
 @patch
 def coupling(self:Graph, layer:nn.Module, is_out:bool, idxs:torch.Tensor, root_idxs:torch.Tensor)->Coupling:
     "A `Coupling` of `layer`'s output (or input) channels `idxs` to the root's `root_idxs`, for a group fasterprune builds itself; `layer` may be a parameter of the graph (on its `pruning_dim`); a depthwise conv's outputs take its inputs with them"
@@ -1528,6 +1548,7 @@ def _rescale_fan_in(layer, fan_in:int):
     "timm's `ScaledStdConv2d` (a float `scale` beside a `gain`) scales its standardized weight by `gamma / sqrt(fan-in)`: after its inputs were cut from `fan_in`, as a layer built this narrow"
     if type(vars(layer).get('scale')) is float and 'gain' in layer._parameters: layer.scale *= (fan_in / layer.weight[0].numel()) ** 0.5
 
+# %% ../nbs/03_graph.ipynb #d694c1aa
 def _conv(layer, out_idxs, in_idxs, log):
     "torch-pruning's `ConvPruner` for an ungrouped convolution: weight (out, in, ...), transposed (in, out, ...)"
     _cut_layer(layer, out_idxs, in_idxs, log, ('out_channels', 'in_channels'), (1, 0) if layer.transposed else (0, 1))
@@ -1565,6 +1586,7 @@ class _Conv1DPruner(tp_function.BasePruningFunc):
 
 _CONV1D = _Conv1DPruner()
 
+# %% ../nbs/03_graph.ipynb #ebd06f21
 def _frozen_norm(layer, idxs):
     "torchvision's `FrozenBatchNorm2d`: its four buffers cut alike (they stay buffers: nothing for the optimizer)"
     keep = _keep(len(layer.running_var), idxs).to(layer.running_var.device)
@@ -1594,6 +1616,8 @@ class _ExpandingConvPruner(tp_function.BasePruningFunc):
     def get_in_channels(self, layer): return layer.in_channels
 
 _EXPANDING = _ExpandingConvPruner()
+
+# %% ../nbs/03_graph.ipynb #e286c4bf
 _FAST = {tp_function.ConvPruner: _conv, tp_function.LinearPruner: _linear, _Conv1DPruner: _conv1d, tp_function.BatchnormPruner: _batchnorm,
          tp_function.GroupNormPruner: _groupnorm}
 
@@ -1633,6 +1657,7 @@ def _owner(model, param_name):
     owner, _, attr = param_name.rpartition('.')
     return model.get_submodule(owner), attr
 
+# %% ../nbs/03_graph.ipynb #becce48c
 def awd_rnns(m:nn.Module)->list|None:
     "The recurrent layers of `m` if it is a stack like fastai's `AWD_LSTM` (a `ModuleList` `rnns`, each a recurrent layer or a module holding one, and ints `n_hid`, `emb_sz`, `n_layers`, `n_dir` from which it builds the state each layer starts from), else None"
     a = vars(m)
@@ -1753,6 +1778,7 @@ def sync_attributes(model:nn.Module, holders:list=None):
             m.num_heads, m.num_kv_heads = qk[0].out_features // m.head_dim, qk[1].out_features // m.head_dim
             if type(vars(m).get('num_kv_groups')) is int: m.num_kv_groups = m.num_heads // max(m.num_kv_heads, 1)
 
+# %% ../nbs/03_graph.ipynb #1b316f0f
 @patch
 def merged(self:Graph, todo:dict)->dict:
     "`todo` (`{coupling key: indices}`) with the output and input channels of each ungrouped conv or linear layer in one entry"
@@ -1832,6 +1858,7 @@ def layer_name(self:Graph, key)->str:
     "The name torch-pruning gives the layer of `key`, for error messages"
     return key[0].name
 
+# %% ../nbs/03_graph.ipynb #2269ca21
 @patch
 def snapshot(self:Graph, keys)->tuple:
     "What `restore` needs to undo `prune_layer` on the layers of `keys` in the graph's own bookkeeping"

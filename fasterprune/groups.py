@@ -173,6 +173,7 @@ def _projection(m)->nn.Module|None:
     "An attention's projection: a linear layer (`linear_of`), or a 1x1 convolution (`pointwise_of`) alone or held beside norms and activations (timm LeViT's `ConvNorm`, its convolutional mode)"
     return linear_of(m) or pointwise_of(m) or _one_layer(m, lambda l: pointwise_of(l) is not None, nn.Conv2d)
 
+# %% ../nbs/04_groups.ipynb #fff88837
 def _gated_layers(m:nn.Module)->tuple|None:
     "`(qk, v, proj, heads)` if `m` holds linear layers `qk`, `v` and `proj` and an int `num_heads` (whatever their widths: a prune changes them before the head count)"
     qk, v, proj = (m._modules.get(k) for k in ('qk', 'v', 'proj'))
@@ -251,6 +252,7 @@ def halo_attention_of(m:nn.Module)->tuple|None:
     if (a['dim_out_qk'], a['dim_out_v'], q.out_channels, kv.out_channels) != (h * kd, h * vd, h * kd, h * (kd + vd)): return None
     return q, kv, h, kd, vd
 
+# %% ../nbs/04_groups.ipynb #9506ee00
 def fused_names(m:nn.Module)->tuple|None:
     "`(query-key-value projection, output projection, head count)`: the names attention `m` gives them, if it holds a linear `qkv` (or `to_qkv`; or one wrapped with a norm, `linear_of`; or ConViT's `qk`, `gated_attention_of`) and an int `num_heads` (or `n_heads`)"
     if _gated_layers(m) is not None: return 'qk', 'proj', 'num_heads'
@@ -282,6 +284,7 @@ def attention_of(root:nn.Module, names:dict, by_name:dict)->tuple|None:
     if h < 1 or out % h: return None
     return m, h, out // (3 * h) if out % (3 * h) == 0 and _qk_v_widths(m) is None else None  # no width: each head's rows are not three equal parts (LeViT; BoTNet's with a `qk_ratio`, whatever the total)
 
+# %% ../nbs/04_groups.ipynb #3e081097
 def _qk_v_widths(m:nn.Module)->tuple|None:
     "`(query and key width, value width)` of a head of attention `m` where it keeps them apart and they differ (timm's `BottleneckAttn` with a `qk_ratio`: `dim_head_qk`, `dim_head_v`), else None"
     a = vars(m)
@@ -306,6 +309,7 @@ def head_couplings(couplings:list, module:nn.Module, heads:int, width:int, atten
         res.append(replace(c, idxs=roots % (heads * width) // width, root_idxs=roots, fixed_roots=set(), size=heads))
     return res
 
+# %% ../nbs/04_groups.ipynb #24ca679f
 def _projections(m:nn.Module)->tuple:
     "`(q, k, v, o, head width)` as `m` names them: LLaMA's `q_proj`... `o_proj` and `head_dim`, BERT's `self.query`, `self.key`, `self.value`, `self.attention_head_size` and `output.dense`, or DistilBERT's `q_lin`... `out_lin` and `attention_head_size`"
     if isinstance(s := m._modules.get('self'), nn.Module):  # BERT and its kin: the heads in `self`, the output projection beside it
@@ -405,6 +409,7 @@ def _head_count_holders(name:str, by_name:dict, heads:int)->list:
         if isinstance(h := by_name.get(name), nn.Module) and type(vars(h).get('num_heads')) is int and h.num_heads == heads: res.append(name)
     return res
 
+# %% ../nbs/04_groups.ipynb #8ec541af
 def interleaved_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group|None:
     "The group of an attention whose fused `qkv` holds each head's queries, keys and values side by side (`Graph.head_blocks`: timm's TinyViT, whose values are wider than its keys): a position is a whole head, with the inputs of the output projection that read its values and what the attention holds per head (its `attention_biases`); None for another layout"
     m, heads, _ = att
@@ -446,6 +451,7 @@ def halo_head_group(graph:Graph, att:tuple, names:dict)->Group|None:
     roots, _, cs = _query_kv_couplings(graph, q, kv, heads, kd, vd, readers)
     return Group(kv, names[kv], cs, heads * (kd + vd), roots.view(heads, kd + vd), [names[kv], names[q]], attention=(names[m], 'heads'))
 
+# %% ../nbs/04_groups.ipynb #2f0d6acc
 def lambda_layer_of(m:nn.Module)->tuple|None:
     "`(qkv, norm_q, norm_v, position, heads, key width, value width)` of a lambda layer like timm's `LambdaLayer` (`_lambda_layers`): `qkv`'s outputs are every head's queries (`heads` of `dim_qk`, head by head), then the keys (`dim_qk`), then the values (`dim_v`) that every head shares; `conv_lambda` (a local context) makes `dim_qk` channels of each value, or `pos_emb` holds `dim_qk` for each relative position; the output, `heads * dim_v` channels head by head, is reshaped to its input's width; else None"
     if (ls := _lambda_layers(m)) is None: return None
@@ -476,6 +482,7 @@ def lambda_value_group(graph:Graph, att:tuple, names:dict)->Group|None:
     cs += [graph.coupling(l, out, outs, outs % vd) for l, out in readers]
     return Group(qkv, names[qkv], cs, vd, roots[:, None], [names[qkv]])
 
+# %% ../nbs/04_groups.ipynb #17d4725f
 _SINGLE_HEAD = "its attention has a single head, which cannot go (attention='head_dim' narrows it instead)"
 
 def single_head_of(m:nn.Module)->tuple|None:
@@ -511,6 +518,7 @@ def modulation_groups(graph:Graph, att:tuple, names:dict)->list:
     keys = torch.arange(d := q.out_channels)
     return res + [Group(q, names[q], [graph.coupling(l, True, keys, keys) for l in (q, qn, k, kn)], d, keys.view(d, 1), [names[q], names[k]])]
 
+# %% ../nbs/04_groups.ipynb #a17e4fe2
 def query_kv_head_group(graph:Graph, m:nn.Module, names:dict)->Group:
     "The heads' group of an attention like timm LeViT's `AttentionDownsample` (`query_kv_attention_of`): a position is one head's key and value rows of `kv` (and of the norm after it), its query rows of `q` (and of its norm), the inputs of `proj` that read its values, and what the attention holds per head (its `attention_biases`)"
     q, kv, proj, heads, kd, vd = query_kv_attention_of(m)
@@ -548,6 +556,7 @@ def shared_encoding_group(graph:Graph, att:tuple, names:dict)->Group:
     return Group(qkv, names[qkv], cs, 3 * e, units, [names[q] for q, *_ in found] + [names[c] for c in convs],
                  attention=(names[atts[0]], 'narrow'), tied=_width_from_input(atts[0], e))
 
+# %% ../nbs/04_groups.ipynb #0b033651
 def lite_attention_of(m:nn.Module)->tuple|None:
     "`(qkv, [(depthwise, grouped), ...], proj, norms, heads, dim)` of a multi-scale linear attention like timm EfficientViT's (MIT) `LiteMLA`: a 1x1 conv `qkv.conv` (and the norm after it) whose outputs go head by head, each its queries, keys and values of an int `dim`; for each scale in `aggreg` a depthwise conv, then a 1x1 conv with a group per head's queries, keys or values; `proj.conv` reading the values of every scale's heads; else None"
     d, agg = vars(m).get('dim'), m._modules.get('aggreg')
@@ -582,6 +591,7 @@ def outlook_attention_of(m:nn.Module)->tuple|None:
     v, a, p, u, h = (*(m._modules.get(k) for k in ('v', 'attn', 'proj', 'unfold')), vars(m).get('num_heads'))
     return (v, a, h) if all(isinstance(l, nn.Linear) for l in (v, a, p)) and isinstance(u, nn.Unfold) and type(h) is int and h > 0 else None
 
+# %% ../nbs/04_groups.ipynb #aed71945
 def global_query_of(m:nn.Module)->tuple|None:
     "`(kv, proj, heads, head width)` of an attention like timm GCViT's `WindowAttentionGlobal` with `use_global`: its fused `qkv` holds keys and values only (twice the width `proj` reads), its queries come from outside (its stage's global query, which has the residual stream's channels), and it keeps ints `num_heads` and `head_dim`; else None"
     a, kv, proj = vars(m), m._modules.get('qkv'), m._modules.get('proj')
@@ -626,6 +636,7 @@ def global_query_heads(
         res += [c for _, m, (kv, proj, *_) in atts for c in _per_head_couplings(graph, m, (kv, proj), torch.arange(n), torch.from_numpy(head).long())]
     return units, res, tuple(names[m] for _, m, _ in atts)
 
+# %% ../nbs/04_groups.ipynb #efa65f2d
 def _input_projections(g, by_name:dict)->list:
     "The layers of attention group `g` that read its attention's input, whose width sets the heads' width: `qkv` (CoaT's: of every attention the group narrows; ConViT's `qk` and `v`), not per-head layers (CaiT's talking heads); where queries have a projection of their own, `q` alone (Twins' and PVT v2's keys and values read a subsampled input, `sr`, of another width), or the keys' and values' where the queries come from a learned latent (`_latent_query`)"
     if (ls := _separate_layers(m := by_name[g.attention[0]])) is not None: return list(ls[2]) if _latent_query(m) else [g.root]  # a latent's queries: the keys and values read the input
@@ -701,6 +712,7 @@ def tie_input_widths(groups:list, names:dict, by_name:dict, breaks_alone=None)->
             else: g.follows = (stream.root, g.granularity)
     return [g for g in groups if g.name not in skipped], skipped
 
+# %% ../nbs/04_groups.ipynb #3c1e5703
 def tie_stacked_rnns(groups:list, names:dict)->tuple:
     "`(groups, {root name: why})`: in a stack like fastai's `AWD_LSTM` (`awd_rnns`), which builds the state of every layer but the last from one width (`n_hid`), the groups of those layers set to follow the first's; where the first is not pruned, they are left out"
     by_root, skipped = {g.root: g for g in groups}, {}
@@ -901,6 +913,7 @@ def computed_weight(m)->str|None:
             return (f"computes its {h._tensor_name} as {h._tensor_name}_orig times a mask of `torch.nn.utils.prune` ({type(h).__name__}), which fasterprune "
                     f"does not cut: make the mask permanent first (`torch.nn.utils.prune.remove(layer, {h._tensor_name!r})`)")
 
+# %% ../nbs/04_groups.ipynb #b7aad02c
 def _covered(groups:list, covered:dict=None)->dict:
     "`{layer: its outputs}` that `groups` prune, added to `covered`"
     covered = {} if covered is None else covered
@@ -914,6 +927,7 @@ def _uncovered(covered:dict, layers:list, graph:Graph, ignored:set)->list:
     return [(m, rest) for m in layers if m in covered and m not in ignored and getattr(m, 'groups', 1) == 1 and _sets_channels(m) and not isinstance(m, nn.RNNBase)
             and len(rest := sorted(set(range(graph.out_channels(m))) - covered[m])) >= 2]
 
+# %% ../nbs/04_groups.ipynb #1ccddfb9
 def collect_groups(
     graph:Graph, # The traced model
     ignored:set, # Layers whose outputs are never pruned

@@ -63,6 +63,7 @@ def steady_allocator()->bool:
                           "starting Python to do the same and silence this")
     return _steady
 
+# %% ../nbs/26_hardware.ipynb #500ce74b
 @contextlib.contextmanager
 def _quiet_quantizer():
     "onnxruntime's quantizer logs its advice to the root logger: silenced within"
@@ -102,6 +103,7 @@ def int8_onnx(
         _quantize(pre, dst, feeds)
         return Path(dst).read_bytes()
 
+# %% ../nbs/26_hardware.ipynb #6fd31f5d
 def forward_fn(model:nn.Module, example_inputs, runtime:str='torch'):
     "A function that runs one forward of `model` on `example_inputs` in `runtime` and returns its outputs: the model itself, or onnxruntime on the model exported to ONNX (and quantized to int8, calibrated on `example_inputs`: `int8_onnx`)"
     if runtime == 'torch':
@@ -308,6 +310,7 @@ def _measure_shape(m:nn.Module, shape:tuple, runtime:str, n_widths:int, span:int
     ins, outs = sample_widths(I, si, n_widths), sample_widths(O, so, n_widths)
     return dict(ins=ins, outs=outs, ms=[[at(i, o) for o in outs] for i in ins], steps=[si, so])
 
+# %% ../nbs/26_hardware.ipynb #13a0303d
 @dataclass
 class LatencyTable:
     "Each conv and linear layer's latency in a runtime, timed on its own at sampled channels, on one machine and input shape"

@@ -32,6 +32,7 @@ def read_state_dict(source):
 
 _WRAPPERS = ('_orig_mod.', 'module.')  # the key prefixes of a `torch.compile`d model's state_dict, and of a DDP or DataParallel wrapper's
 
+# %% ../nbs/12_persist.ipynb #f24c5388
 def _unwrapped(sd:dict, model:nn.Module)->dict:
     "`sd` without the key prefix a wrapper added (`torch.compile`'s `_orig_mod.`, DDP's `module.`, one inside the other), where every key has it and `model`'s keys do not"
     own = model.state_dict().keys()
@@ -57,6 +58,7 @@ def _saved_width(g, sd:dict)->int|None:
     if w is None: return None
     return w.shape[1 if getattr(r, 'transposed', False) or is_conv1d(r) or isinstance(r, nn.Embedding) else 0]  # the axis of the root's outputs
 
+# %% ../nbs/12_persist.ipynb #4d698d6c
 def _axis(m:nn.Module, is_out:bool)->int|None:
     "The axis of `m`'s weight that holds all its output (or input) channels: linear layers, ungrouped convolutions (a grouped one's outputs), BatchNorm's outputs; else None"
     if isinstance(m, nn.Linear): return 0 if is_out else 1
@@ -135,6 +137,7 @@ def _check_fits(model, sd, strict):
         raise ValueError("; ".join(f"{what}: {', '.join(ks[:3])}{' ...' if len(ks) > 3 else ''}" for what, ks in
                                    (('sizes differ', wrong), ('missing', missing), ('unexpected', unexpected)) if ks))
 
+# %% ../nbs/12_persist.ipynb #7bbe55c4
 def load_pruned(
     model:nn.Module, # Built from the original, unpruned definition (or `torch.compile`d); reshaped in place
     source, # A state_dict saved from the pruned model (compiled or wrapped in DDP too), or its path (`torch.save` or fastai's `learn.save`)

@@ -52,6 +52,7 @@ def restore_state(m:nn.Module, saved:tuple):
     m.__dict__.update(attrs)
     m.__dict__.update(_parameters=params, _buffers=buffers, **lists)
 
+# %% ../nbs/06_transaction.ipynb #7139be7d
 def head_rows(module:nn.Module)->int:
     "The rows of an attention's fused `qkv` per head (`fused_layers`): its query, key and value rows"
     qkv, _, h = fused_layers(module)
@@ -84,6 +85,7 @@ def sync_heads(module:nn.Module, mode:str, rows:int):
         if 'cache' in k and isinstance(v, dict) and v: setattr(module, k, {})
     if mode == 'head_dim' and isinstance(attrs.get('scale'), float): module.scale = width ** -0.5  # as a model built this narrow
 
+# %% ../nbs/06_transaction.ipynb #a007ff7b
 def sync_shapes(states:dict):
     "Tuple attributes that held a pruned parameter's old shape, or a 1-D one's old size, read by the forward to reshape it (timm's `Scale.shape`: `(dim, 1, 1)`; its `RelPosBiasTf.bias_shape`), given the new; `states` is what `save_state` saved of each touched module"
     for m, (attrs, params, _, _) in states.items():
@@ -139,6 +141,7 @@ def sync_widths(model:nn.Module, graph:Graph):
     sync_head_widths(held[3])
     graph.sync_splits(model)
 
+# %% ../nbs/06_transaction.ipynb #225d598b
 def resolve_changes(log:dict, model:nn.Module=None)->dict:
     "`{old parameter: (new parameter, Cut)}` for the parameters of `model` that `log` shows replaced; without `model`, for every new parameter in `log` that was not replaced again. A `Cut` is the list `[(dim, kept indices), ...]`"
     changes, back = {}, {id(p): v for p, v in log.items()}  # by `id`: a tensor's hash is a Python call, for every parameter at every prune
