@@ -28,7 +28,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torch.nn.utils.prune  # `computed_weight` knows its masks
 from fastcore.basics import ifnone
 from .criteria import Criteria
-from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, _RNN_WEIGHT, _sets_channels, _multi_query, _conv_heads, _lambda_layers, _lambda_keys, _single_head, _cascaded, _modulation, linear_of, _one_layer, weight_norm_of
+from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, RNN_WEIGHT, sets_channels, is_multi_query_attention, is_conv_attention, lambda_parts, lambda_key_width, is_single_head_attention, is_cascaded_attention, is_modulation_attention, linear_of, one_layer, weight_norm_of
 from .counting import is_conv1d, rnn_dims, layer_io, NORMS
 
 # %% ../nbs/04_groups.ipynb #d633a625
@@ -147,7 +147,7 @@ def group_parts(
         roots = np.flatnonzero(inside)
         share = [(c, inside[c.root_idxs.numpy()]) for c in couplings]
         share = [(c, sel) for c, sel in share if sel.any()]
-        heads = [c for c, sel in share if c.is_out and sel.all() and _sets_channels(c.module) and c.module in rank  # a layer whose outputs are the part
+        heads = [c for c, sel in share if c.is_out and sel.all() and sets_channels(c.module) and c.module in rank  # a layer whose outputs are the part
                  and len(c.idxs) == len(roots) == out_channels(c.module) == len(np.unique(c.idxs.numpy())) == len(np.unique(c.root_idxs.numpy()))]
         if not heads: return None
         head = min(heads, key=lambda c: rank[c.module])
@@ -171,7 +171,7 @@ def pointwise_of(m)->nn.Conv2d|None:
 
 def _projection(m)->nn.Module|None:
     "An attention's projection: a linear layer (`linear_of`), or a 1x1 convolution (`pointwise_of`) alone or held beside norms and activations (timm LeViT's `ConvNorm`, its convolutional mode)"
-    return linear_of(m) or pointwise_of(m) or _one_layer(m, lambda l: pointwise_of(l) is not None, nn.Conv2d)
+    return linear_of(m) or pointwise_of(m) or one_layer(m, lambda l: pointwise_of(l) is not None, nn.Conv2d)
 
 # %% ../nbs/04_groups.ipynb #fff88837
 def _gated_layers(m:nn.Module)->tuple|None:
@@ -361,7 +361,7 @@ def fused_head_group(graph:Graph, att:tuple, names:dict)->Group:
 def _per_head_couplings(graph:Graph, m:nn.Module, own:tuple, roots:torch.Tensor, head:torch.Tensor)->list:
     "Couplings of what attention `m` holds per head besides its projections `own` (parameters with one dimension of its heads: a position-bias table, Swin V2's `logit_scale`, timm MaxViT's in `rel_pos`, TinyViT's `attention_biases`; linear layers with an output per head: the last of Swin V2's `cpb_mlp`) to the `roots` of its heads' group, `head` giving each root's head"
     heads = len(head.unique())
-    tensors = [p for l in m.modules() if l not in own for p in l.parameters(recurse=False) if graph.per_head(p, heads)]
+    tensors = [p for l in m.modules() if l not in own for p in l.parameters(recurse=False) if graph.mark_per_head(p, heads)]
     tensors += [l for l in m.modules() if isinstance(l, nn.Linear) and l not in own and l.out_features == heads and l in graph.dg.module2node]
     mixers = [l for l in m.modules() if isinstance(l, nn.Linear) and l not in own and l.in_features == l.out_features == heads and l in graph.dg.module2node]  # CaiT's talking heads, from heads to heads: a head's column too (not Swin V2's first `cpb_mlp` layer, of two coordinates in, which may be as many as the heads)
     return [graph.coupling(t, True, head, roots) for t in tensors] + [graph.coupling(l, False, head, roots) for l in mixers]  # a head's channels all map to its index there
@@ -453,11 +453,11 @@ def halo_head_group(graph:Graph, att:tuple, names:dict)->Group|None:
 
 # %% ../nbs/04_groups.ipynb #2f0d6acc
 def lambda_layer_of(m:nn.Module)->tuple|None:
-    "`(qkv, norm_q, norm_v, position, heads, key width, value width)` of a lambda layer like timm's `LambdaLayer` (`_lambda_layers`): `qkv`'s outputs are every head's queries (`heads` of `dim_qk`, head by head), then the keys (`dim_qk`), then the values (`dim_v`) that every head shares; `conv_lambda` (a local context) makes `dim_qk` channels of each value, or `pos_emb` holds `dim_qk` for each relative position; the output, `heads * dim_v` channels head by head, is reshaped to its input's width; else None"
-    if (ls := _lambda_layers(m)) is None: return None
+    "`(qkv, norm_q, norm_v, position, heads, key width, value width)` of a lambda layer like timm's `LambdaLayer` (`lambda_parts`): `qkv`'s outputs are every head's queries (`heads` of `dim_qk`, head by head), then the keys (`dim_qk`), then the values (`dim_v`) that every head shares; `conv_lambda` (a local context) makes `dim_qk` channels of each value, or `pos_emb` holds `dim_qk` for each relative position; the output, `heads * dim_v` channels head by head, is reshaped to its input's width; else None"
+    if (ls := lambda_parts(m)) is None: return None
     qkv, nq, nv, cl = ls
     h, kd, vd = m.num_heads, m.dim_qk, m.dim_v
-    if (qkv.out_channels, nq.num_features, nv.num_features, _lambda_keys(cl), qkv.in_channels) != ((h + 1) * kd + vd, h * kd, vd, kd, h * vd): return None
+    if (qkv.out_channels, nq.num_features, nv.num_features, lambda_key_width(cl), qkv.in_channels) != ((h + 1) * kd + vd, h * kd, vd, kd, h * vd): return None
     return qkv, nq, nv, cl, h, kd, vd
 
 def lambda_key_group(graph:Graph, att:tuple, names:dict)->Group:
@@ -486,8 +486,8 @@ def lambda_value_group(graph:Graph, att:tuple, names:dict)->Group|None:
 _SINGLE_HEAD = "its attention has a single head, which cannot go (attention='head_dim' narrows it instead)"
 
 def single_head_of(m:nn.Module)->tuple|None:
-    "`(qkv, its norm, key width)` of a single-head attention like timm SHViT's `SHSA` (`_single_head`): `qkv.c`'s outputs are its queries and keys, `qk_dim` each, then `pdim` values; else None"
-    if not _single_head(m) or not isinstance(n := m.qkv._modules.get('bn'), nn.BatchNorm2d): return None
+    "`(qkv, its norm, key width)` of a single-head attention like timm SHViT's `SHSA` (`is_single_head_attention`): `qkv.c`'s outputs are its queries and keys, `qk_dim` each, then `pdim` values; else None"
+    if not is_single_head_attention(m) or not isinstance(n := m.qkv._modules.get('bn'), nn.BatchNorm2d): return None
     qkv, kd = m.qkv.c, m.qk_dim
     return (qkv, n, kd) if qkv.out_channels == 2 * kd + m.pdim == n.num_features else None
 
@@ -500,8 +500,8 @@ def single_head_group(graph:Graph, att:tuple, names:dict)->Group|str:
     return Group(qkv, names[qkv], cs, 2 * kd, roots.view(2, kd).T, [names[qkv]])
 
 def modulation_attention_of(m:nn.Module)->tuple|None:
-    "`(q, its norm, k, its norm, v_gate, its norm, proj)` of a single-head modulation attention like timm iFormer's `SHMA` (`_modulation`): 1x1 convs each with a BatchNorm (`ConvNorm`: `c`, `bn`) for its queries `q` and as many keys `k`, for its values and as many gates `v_gate` (all values, then all gates: `chunk(2)`), and `proj`, which reads the attention's values times the gates; else None"
-    if not _modulation(m): return None
+    "`(q, its norm, k, its norm, v_gate, its norm, proj)` of a single-head modulation attention like timm iFormer's `SHMA` (`is_modulation_attention`): 1x1 convs each with a BatchNorm (`ConvNorm`: `c`, `bn`) for its queries `q` and as many keys `k`, for its values and as many gates `v_gate` (all values, then all gates: `chunk(2)`), and `proj`, which reads the attention's values times the gates; else None"
+    if not is_modulation_attention(m): return None
     q, k, vg, p = (m._modules[n] for n in ('q', 'k', 'v_gate', 'proj'))
     mid = vg.c.out_channels // 2
     if q.c.out_channels != k.c.out_channels or vg.c.out_channels != 2 * mid or p.c.in_channels != mid: return None
@@ -768,7 +768,7 @@ def untie_guard(groups:list, names:dict)->tuple:
 def multi_query_attention_of(m:nn.Module)->tuple|None:
     "`(query, key, value, output, heads, key width, value width)` of a multi-query attention (timm's `MultiQueryAttention2d`: 1x1 convolutions `proj` in `query`, `key`, `value` and `output`, one key and one value shared by `num_heads` heads), else None"
     mods, a = m._modules, vars(m)
-    if not _multi_query(m) or type(a.get('num_heads')) is not int: return None  # the layout `sync_attributes` also reads, then the widths
+    if not is_multi_query_attention(m) or type(a.get('num_heads')) is not int: return None  # the layout `sync_attributes` also reads, then the widths
     q, k, v, o = (mods[n]._modules['proj'] for n in ('query', 'key', 'value', 'output'))
     h, kd, vd = a['num_heads'], a['key_dim'], a['value_dim']
     if (q.out_channels, k.out_channels, v.out_channels, o.in_channels) != (h * kd, kd, vd, h * vd) or any(c.groups != 1 for c in (q, k, v, o)): return None
@@ -792,7 +792,7 @@ def multi_query_value_group(graph:Graph, att:tuple, names:dict)->Group:
 def conv_attention_of(m:nn.Module)->tuple|None:
     "`(q, k, v, v_local, talking heads, proj, heads, key width, value width)` of an attention like timm EfficientFormerV2's `Attention2d` and `Attention2dDownsample`: convs `conv` in modules `q` (or `q.proj`, after the downsampling query's own convs), `k`, `v` (1x1), `v_local` (depthwise on the values) and `proj`, ints `num_heads`, `d` (a head's values) and `dh` (all of them), and in `Attention2d` two convs `talking_head1`, `talking_head2` of `num_heads` channels mixing the heads' scores (`talking heads`: those two, or none); else None"
     mods, a = m._modules, vars(m)
-    if not _conv_heads(m) or (h := a['num_heads']) < 1: return None  # the layout `sync_attributes` also reads, then the widths
+    if not is_conv_attention(m) or (h := a['num_heads']) < 1: return None  # the layout `sync_attributes` also reads, then the widths
     t = tuple(mods[k] for k in ('talking_head1', 'talking_head2') if k in mods)
     if len(t) not in (0, 2) or not all(isinstance(l, nn.Conv2d) for l in t): return None
     qm = mods.get('q')
@@ -845,8 +845,8 @@ def pooled_head_group(graph:Graph, att:tuple, names:dict)->Group:
 
 # %% ../nbs/04_groups.ipynb #bb3b0588
 def cascaded_attention_of(m:nn.Module)->tuple|None:
-    "`(qkvs, dws, proj, heads, key width, value width)` of a cascaded group attention like timm EfficientViT-M's `CascadedGroupAttention` (`_cascaded`): head `i` reads the `i`-th chunk of the input plus head `i-1`'s output; a 1x1 conv in `qkvs` gives its `key_dim` queries, `key_dim` keys and `val_dim` values, a depthwise conv in `dws` runs over its queries, and the one conv in `proj` reads every head's output. `qkvs` and `dws`: `(conv, [norms])` per head; else None"
-    if not _cascaded(m): return None
+    "`(qkvs, dws, proj, heads, key width, value width)` of a cascaded group attention like timm EfficientViT-M's `CascadedGroupAttention` (`is_cascaded_attention`): head `i` reads the `i`-th chunk of the input plus head `i-1`'s output; a 1x1 conv in `qkvs` gives its `key_dim` queries, `key_dim` keys and `val_dim` values, a depthwise conv in `dws` runs over its queries, and the one conv in `proj` reads every head's output. `qkvs` and `dws`: `(conv, [norms])` per head; else None"
+    if not is_cascaded_attention(m): return None
     a = vars(m)
     h, kd, vd = a['num_heads'], a['key_dim'], a['val_dim']
     def parts(mod):  # timm's `ConvNorm`: a conv and its BatchNorm
@@ -924,7 +924,7 @@ def _covered(groups:list, covered:dict=None)->dict:
 
 def _uncovered(covered:dict, layers:list, graph:Graph, ignored:set)->list:
     "`[(layer, channels)]`: the convolutions and linear layers (ungrouped) whose outputs the groups cover in part (`covered`: `_covered`), and the outputs (two or more) that none covers: they root a group of their own"
-    return [(m, rest) for m in layers if m in covered and m not in ignored and getattr(m, 'groups', 1) == 1 and _sets_channels(m) and not isinstance(m, nn.RNNBase)
+    return [(m, rest) for m in layers if m in covered and m not in ignored and getattr(m, 'groups', 1) == 1 and sets_channels(m) and not isinstance(m, nn.RNNBase)
             and len(rest := sorted(set(range(graph.out_channels(m))) - covered[m])) >= 2]
 
 # %% ../nbs/04_groups.ipynb #1ccddfb9
@@ -1037,8 +1037,8 @@ def collect_groups(
             skipped[name] = f"torch-pruning cannot map channels through a reshape ({e})"; continue
         except Exception as e:  # torch-pruning could not follow the channels: leave the group alone
             seen.add(m); skipped[name] = f"torch-pruning could not build its group ({type(e).__name__}: {e})"; continue
-        if not _sets_channels(m) and m not in deferred and any(
-                c.is_out and c.module is not m and _sets_channels(c.module) and len(np.unique(c.idxs.numpy())) < graph.out_channels(c.module) for c in cs):
+        if not sets_channels(m) and m not in deferred and any(
+                c.is_out and c.module is not m and sets_channels(c.module) and len(np.unique(c.idxs.numpy())) < graph.out_channels(c.module) for c in cs):
             deferred.add(m); layers.append(m); continue  # a depthwise conv reading part of a layer's outputs (InceptionNeXt, MambaOut): that layer roots the group, all of its outputs
         outs = [c.module for c in cs if c.is_out]
         seen.update(outs)
@@ -1204,7 +1204,7 @@ def _rnn_scored(rnn:nn.RNNBase, is_out:bool, parent:nn.Module=None)->list:
     for n, (owner, attr) in rnn_holders(rnn, parent).items():
         p = getattr(owner, attr)
         if not isinstance(p, nn.Parameter): continue
-        kind, side, layer, rev = _RNN_WEIGHT.fullmatch(n).groups()
+        kind, side, layer, rev = RNN_WEIGHT.fullmatch(n).groups()
         name, at = (attr if owner is rnn else f'^{attr}'), W if rev else 0  # `^`: held by the parent
         if is_out is None:  # the cells: each layer and direction has its own rows of them, and its own projection
             if side == 'hr': res.append((name, p, 1, None))
