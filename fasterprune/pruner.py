@@ -16,7 +16,7 @@ from .criteria import Criteria, large_final
 from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms, is_conv1d, model_copy, output_tensors, layer_io, rnn_cells, terms_macs
 from .detection import is_detector, detection_inputs
 from .graph import Graph
-from .groups import ATTENTION, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
+from .groups import ATTENTION, Collected, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
 from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role, tie_head_widths
 from .planning import (NORMALIZE, GLOBAL_MAX_PRUNING_RATIO, Target, Plan, check_percent, check_target, check_latency, groups_to_score,
                                   plan_filters, follow_widths, spare_pieces, removals_macs, plan_macs, integer_targets, most_macs_removed)
@@ -432,14 +432,14 @@ class Pruner:
     def refresh_groups(self,
         applied=None, # What the last prune removed (`apply_plan`'s result): the groups are renumbered from it
         excluded:dict=None, # `{root name: why}` of groups to leave out (default: `excluded`)
-    )->tuple: # `(groups, skipped)`
+    )->Collected:
         "The groups of the model as it is now: channel counts and indices change with every prune"
         excluded = self.excluded if excluded is None else excluded
         if applied is not None:
             groups = renumber_groups([g for g in self.groups if g.name not in excluded], applied.removals, applied.ops)
-            if groups is not None: return groups, self.skipped
+            if groups is not None: return Collected(groups, self.skipped)
         groups, skipped = self._collect(excluded)
-        return groups, self.left_whole | skipped
+        return Collected(groups, self.left_whole | skipped)
 
     def _breaks_alone(self, g, key)->bool:
         "Whether one position of group `g` pruned alone breaks the forward (`tie_input_widths` asks of an attention's heads and of its input); tried once per `key`, the model restored"
@@ -450,14 +450,14 @@ class Pruner:
             finally: applied.rollback()
         return self._probed[key]
 
-    def _collect(self, excluded:dict=None)->tuple:
+    def _collect(self, excluded:dict=None)->Collected:
         "`collect_groups` of the model as it is now: the widths a Hugging Face config ties to its heads' width in step with them, and the groups `tied` to an attention left out under per-layer shares (one share of filters or of MACs keeps them in step)"
         groups, skipped = collect_groups(self.graph, self.ignored, self.names, excluded, self.attention, self._breaks_alone)
         if self.pruning_ratio is None and self.macs_ratio is None:  # per-layer shares would plan the tied widths apart
             skipped = skipped | {g.name: "its attention reads its heads' width from its input's (as torchvision's Swin and MaxViT do), so the two "
                                  "shrink only in step, which per-layer shares do not keep: pass one pruning_ratio, or a MACs target" for g in groups if g.tied}
             groups = [g for g in groups if not g.tied]
-        return tie_head_widths(self.model, groups, self.names), skipped
+        return Collected(tie_head_widths(self.model, groups, self.names), skipped)
 
     # --- the prune ---
     def prune_to(self,
@@ -485,7 +485,7 @@ class Pruner:
                 changes = applied.param_changes() if applied is not None else {}
                 update = staged_update(optimizer, changes) if optimizer is not None else noop
                 regrouped = (self.refresh_groups(applied, excluded) if applied is not None
-                             else ([g for g in groups if g.name not in excluded], self.skipped))  # nothing pruned: only what planning left out goes
+                             else Collected([g for g in groups if g.name not in excluded], self.skipped))  # nothing pruned: only what planning left out goes
             except BaseException:  # the model, the pruner and the optimizer stay as they were
                 if applied is not None: applied.rollback()
                 raise
@@ -501,7 +501,7 @@ class Pruner:
 
     def _synced(self, plan:Plan)->Plan: return plan if self.sync_plan is None else self.sync_plan(plan)
 
-    def _commit(self, regrouped:tuple, excluded:dict, check:Check|None, plan:Plan, applied:Applied=None, changes:dict=None):
+    def _commit(self, regrouped:Collected, excluded:dict, check:Check|None, plan:Plan, applied:Applied=None, changes:dict=None):
         "Take the model as pruned: its groups, what was left out, its MACs and parameters"
         if applied is not None: self.params_now = applied.params_after(self.params_now, changes)  # (first: it may count the model)
         self.groups, self.skipped = regrouped
