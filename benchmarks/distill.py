@@ -1,14 +1,17 @@
 """Cost of `DistillCallback` in a pruning fit, side by side in one run (this machine is noisy, so read the ratios).
 
-A fastai fit of resnet18 on synthetic 32x32 images with `PruneCallback(50, agp)`, with and without
-`DistillCallback()` (a frozen copy of the unpruned model as teacher), interleaved, median of `--repeats`. The
-teacher adds one forward without gradients per training batch, and its parameters and buffers in memory.
+A fastai fit of resnet18 on synthetic 32x32 images with `PruneCallback(50, agp)`, alone, with `DistillCallback()`
+(a frozen copy of the unpruned model as teacher) and with `DistillCallback(features=FEATURES['digits32'])` (its
+attention maps too), interleaved, median of `--repeats`. The teacher adds one forward without gradients per
+training batch, and its parameters and buffers in memory; the features, the attention of three feature maps of
+each model per batch (the student's maps are kept for backward anyway).
 
 With `--accuracy`, what distillation buys: on the tasks of `benchmarks/accuracy.py`, each seed's trained unpruned
 model is pruned while it is fine-tuned (`PruneCallback(speed_up=S, context='local')` along the same AGP window as
 the accuracy benchmark, for as many epochs as it was trained), with and without `DistillCallback()`, whose teacher
-is the trained model as it was when the fine-tuning started. Results go to `--results` (one JSON per task,
-resumed), in the accuracy benchmark's format, and the table is printed.
+is the trained model as it was when the fine-tuning started, and with `DistillCallback(features=...)`, which also
+matches the teacher's attention at the ends of the model's stages (`FEATURES`). Results go to `--results` (one JSON
+per task, resumed), in the accuracy benchmark's format, and the table is printed.
 
     python benchmarks/distill.py [--batches 48] [--repeats 3]
     python benchmarks/distill.py --accuracy [--task mnist1d|digits32|all] [--seeds 3] [--speedups 2,4,8] [--results DIR]
@@ -28,9 +31,12 @@ def learner(n_batches, bs=32, size=32):
     dls = DataLoaders(DataLoader(list(zip(X, y)), bs=bs, shuffle=True), DataLoader(list(zip(X[:64], y[:64])), bs=64))
     return Learner(dls, tvm.resnet18(weights=None, num_classes=10), loss_func=CrossEntropyLossFlat())
 
+FEATURES = {'digits32': ['layer1', 'layer2', 'layer3'],  # resnet18's stages at 32x32 (layer4's map is one position: its attention is always 1)
+            'mnist1d': ['2', '4']}  # the 1-D CNN's two residual blocks
+
 def timed(n_batches, distill):
     learn = learner(n_batches)
-    cbs = [PruneCallback(50, agp)] + ([DistillCallback()] if distill else [])
+    cbs = [PruneCallback(50, agp)] + ([DistillCallback(features=FEATURES['digits32'] if distill == 'features' else None)] if distill else [])
     t = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cbs)
     return time.perf_counter() - t
@@ -39,11 +45,11 @@ def finetune_row(task, seed, S, distill, res):
     "A trained unpruned model of `seed`, pruned to S-fold fewer MACs while fine-tuned, with or without distillation"
     import accuracy as A
     epochs = A.TASKS[task]['epochs']
-    name = f"trained, pruned while fine-tuned, large_final local{' + distillation' if distill else ''}"
+    name = f"trained, pruned while fine-tuned, large_final local{' + distillation' if distill else ''}{' + attention transfer' if distill == 'features' else ''}"
     if res.find(name, seed, S, epochs) is not None: return
     learn = A.task_learner(task, seed)
     learn.model.load_state_dict(A.unpruned_model(task, epochs, res, seed).state_dict())
-    cbs = [PruneCallback(speed_up=S, schedule=A.GRADUAL, context='local')] + ([DistillCallback()] if distill else [])
+    cbs = [PruneCallback(speed_up=S, schedule=A.GRADUAL, context='local')] + ([DistillCallback(features=FEATURES[task] if distill == 'features' else None)] if distill else [])
     t = time.perf_counter()
     A.fit(learn, epochs, A.TASKS[task]['lr'], cbs)
     A.record(res, task, name, seed, S, epochs, learn, None, time.perf_counter() - t)
@@ -56,7 +62,7 @@ def accuracy_table(args):
         res = A.Results(os.path.join(args.results, f'distill_{task}.json'))
         for S in speedups:
             for seed in range(args.seeds):
-                for distill in (False, True): finetune_row(task, seed, S, distill, res)
+                for distill in (False, True, 'features'): finetune_row(task, seed, S, distill, res)
         A.print_table(task, res.data['runs'], speedups, A.TASKS[task]['epochs'])
 
 if __name__ == '__main__':
@@ -73,13 +79,16 @@ if __name__ == '__main__':
     if args.accuracy:
         torch.set_num_threads(1)
         accuracy_table(args); sys.exit()
-    runs = {False: [], True: []}
+    kinds = (False, True, 'features')
+    runs = {d: [] for d in kinds}
     for i in range(args.repeats):
-        for d in ((False, True) if i % 2 == 0 else (True, False)): runs[d].append(timed(args.batches, d))
+        for d in kinds[i % 3:] + kinds[:i % 3]: runs[d].append(timed(args.batches, d))  # each repeat in a rotated order
     base = statistics.median(runs[False])
     m = tvm.resnet18(weights=None, num_classes=10)
     teacher_mb = sum(t.numel() * t.element_size() for t in list(m.parameters()) + list(m.buffers())) / 2**20
     print(f"\nresnet18 32x32, {args.batches} batches, agp to 50%{'seconds':>12}{'ratio':>7}")
     print(f"{'PruneCallback':<45}{base:>9.2f}{1.:>7.2f}")
     print(f"{'PruneCallback + DistillCallback':<45}{statistics.median(runs[True]):>9.2f}{statistics.median(runs[True]) / base:>7.2f}")
+    f = statistics.median(runs['features'])
+    print(f"{'PruneCallback + DistillCallback(features=3)':<45}{f:>9.2f}{f / base:>7.2f}")
     print(f"teacher in memory: {teacher_mb:.1f} MB (the unpruned model's parameters and buffers)")
