@@ -92,8 +92,9 @@ class DistillCallback(Callback):
 
     def after_loss(self):
         if not self.training or not len(self.yb) or (self.weight == 0 and not self.features): return
-        if not isinstance(self.pred, torch.Tensor):
-            raise TypeError(f"DistillCallback distils a model's logits, but this model returns a {type(self.pred).__name__}")
+        if self.weight and not isinstance(self.pred, torch.Tensor):
+            raise TypeError(f"DistillCallback distils a model's logits, but this model returns a {type(self.pred).__name__}: "
+                            "pass weight=0 to distil only its `features`")
         with torch.no_grad(): teacher = self._teacher(*self.xb)
         loss = self.learn.loss_grad
         if self.weight: loss = (1 - self.weight) * loss + self.weight * distill_loss(self.pred, teacher, self.temperature, self.axis)
