@@ -12,6 +12,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 from fastai.callback.core import Callback
 from .counting import model_copy
+from .pruner import uncompiled
 
 # %% ../nbs/21_distill.ipynb #43109d0e
 def distill_loss(
@@ -76,7 +77,7 @@ class DistillCallback(Callback):
 
     def before_fit(self):
         "The teacher, in eval mode for the fit: the copy is taken here, before any prune event (those follow batches)"
-        model = self.learn.model.module if isinstance(self.learn.model, DDP) else self.learn.model
+        model = uncompiled(self.learn.model.module if isinstance(self.learn.model, DDP) else self.learn.model)  # its modules under the names the user knows
         teacher = self.teacher if self.teacher is not None else model_copy(model).requires_grad_(False)
         pairs = [(_feature(model, n, 'model'), _feature(teacher, n, 'teacher')) for n in self.features]  # every name checked before anything runs
         self._teacher, self._acts = teacher, ({}, {})
