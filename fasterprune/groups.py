@@ -1274,11 +1274,13 @@ def channel_scores(
     dims = {}
     for g in groups:
         for _, c, pname, p, dim, _ in _scored(g, criteria, parents): dims.setdefault(p, (c, pname, set()))[2].add(dim)
-    res = {}
+    res, grad_of = {}, (lambda p: p.grad) if grads is None else grads.get  # (a weight `weight_norm` computes warns when its `.grad` is read: read only for criteria that need it)
+    backward = criteria.needs_grad and any(grad_of(p) is not None for p in dims)  # a backward reached some of them
     with torch.no_grad():  # once, not in each scoring
         for p, (c, pname, ds) in dims.items():
             init = init_of(c, pname, p) if criteria.needs_init and init_of is not None else None
-            grad = (p.grad if grads is None else grads.get(p)) if criteria.needs_grad else None  # (a weight `weight_norm` computes warns when its `.grad` is read)
+            grad = grad_of(p) if criteria.needs_grad else None
+            if grad is None and backward: grad = torch.zeros_like(p)  # one the backward did not reach: the loss does not depend on it (an output outside the loss)
             e = criteria.elementwise(p, init=init, grad=grad)
             for d in sorted(ds): res[p, d] = criteria.per_channel(e, d).cpu()
             del e  # freed before the next parameter's scores are allocated: they reuse its memory instead of touching new pages
