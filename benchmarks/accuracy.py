@@ -25,17 +25,17 @@ seed; the seed fixes the data order, the init and the pruning randomness, the sa
   betas 0.9/0.99, eps 1e-5), `OneCycleLR` with fastai's defaults, the same batches.
 - `unpruned, optimizer rebuilt 10 times` and `fasterprune large_final local agp, optimizer rebuilt 10 times`
   (`--only resets`): the control of the Torch-Pruning rows' optimizer resets. The unpruned fit, and fasterprune's
-  default, with a new optimizer (empty state) after each of the steps where `tp` rows prune (`RebuildOptimizer`):
+  `large_final` local (the default when they ran), with a new optimizer (empty state) after each of the steps where `tp` rows prune (`RebuildOptimizer`):
   on digits32 trained 24 epochs, those resets alone, without pruning, took the unpruned model from 79% to 86%; in
   the 6-epoch fit they cost it 3 points (73% to 70%, 10 seeds), and on MNIST-1D they change nothing (3 seeds).
 - `..., window 0.2-0.8` and `..., window 0-1` (`--only window`): when to prune. fasterprune's `large_final` local and
   global, and the peers' local rows (fasterai `large_final` and `random`, Torch-Pruning `magnitude` and `taylor`),
   pruning along AGP from 20% to 80% of training (`LATE`) instead of 10% to 60%: later, through the learning rate's
-  peak, with a fifth of the fit left to recover; and the local default along `agp` over the whole fit (no step left
+  peak, with a fifth of the fit left to recover; and `large_final` local (then the default) along `agp` over the whole fit (no step left
   after the last prune; `PruneCallback`'s default schedule before this study). `--window-table` prints them beside
-  the same rows at 10%-60%, with their paired differences. The shipped digits32 results add, at 4x only, the local
-  default from 5% to 35% and from 30% to 90% (with `run_row`): the windows tried before 20%-80% was run everywhere;
-  the MNIST-1D results add seeds 3 to 9 to the unpruned row and to the local default at each of its three windows.
+  the same rows at 10%-60%, with their paired differences. The shipped digits32 results add, at 4x only, `large_final`
+  local from 5% to 35% and from 30% to 90% (with `run_row`): the windows tried before 20%-80% was run everywhere;
+  the MNIST-1D results add seeds 3 to 9 to the unpruned row and to `large_final` local at each of its three windows.
 
 fasterai and Torch-Pruning take a channel ratio: for each task, criteria, context and speed-up it is bisected so that
 a one-shot prune of a copy of the trained unpruned model (seed 0) has S-fold fewer MACs (counted by fasterprune's
@@ -70,30 +70,31 @@ fine-tunes (on digits32 the fine-tuned unpruned baseline fell from 72.1 to 66.7)
 How to read the table: test accuracy in %, mean ± std over the seeds; `[x.xx]` is the measured speed-up (mean over
 seeds) when it is more than 5% away from the target; `—` a cell not run. The verdicts name the best row per speed-up
 among those that met it (within 5%), each with its gap to the protocol's baseline (`unpruned`, or
-`trained: fine-tuned, unpruned`), and the rank of fasterprune's defaults (`large_final`, local, AGP) and of the
-same with `context='global'` (default normalize). Under each verdict, each of those two rows is compared with the
+`trained: fine-tuned, unpruned`), and the rank of fasterprune's defaults (`taylor_abs`, local, AGP: `PruneCallback`'s, chosen from these
+runs) and of the same with `context='global'` (default normalize). Under each verdict, each of those two rows is compared with the
 best peer row (fasterai or Torch-Pruning) that met the target and with the best row: the paired difference in points
 over the seeds both ran (the same seed is the same data, init or trained model), its mean ± the half-width of a 95%
 Student-t interval, and `ahead`, `tied` (the interval holds 0) or `behind`. Every fit is saved to the
 results JSON as it ends and a restarted run skips what is there.
 The runs behind the accuracy tutorial ship in `benchmarks/results/accuracy_<task>.json`
 (`--table --task digits32 --results benchmarks/results/accuracy_digits32.json` prints one).
-On digits32 they add seeds 3 to 9 to the unpruned row, fasterprune's two default rows, its `taylor` rows (local,
+On digits32 they add seeds 3 to 9 to the unpruned row, fasterprune's `large_final` local and global rows (then the defaults), its `taylor` rows (local,
 and global with the default normalize) and the peers' local rows (with `run_row`), to tell apart rows within a
 point of each other, and a row `fasterprune taylor global agp norm=mean, rerun`: `taylor` ranked with
 normalize='mean' again with today's defaults over 10 seeds, to check the 3-seed `norm=mean` row that had the best
 mean at 4x. The two `optimizer rebuilt` rows there ran later, 10 seeds (`--only resets --seeds 10`); on MNIST-1D, 3;
-so did the `taylor_abs` rows (10 seeds on digits32, 3 on MNIST-1D). fasterprune's rows ran with `PruneCallback`'s
+so did the `taylor_abs` rows (10 seeds on digits32; on MNIST-1D 10 local, 3 global). fasterprune's rows ran with `PruneCallback`'s
 BatchNorm recalibration and the global ranking's 10% floor, except the `norm=` rows (and the other criteria's
 global rows marked `norm=mean`), which ran before both and are kept as the record of how `normalize` was chosen
 (their runs carry no `rerun` key). `benchmarks/results/accuracy_digits32_e24.json` holds digits32 trained four times
 longer (`--task digits32 --epochs 24 --only fasterprune` and `--only oneshot,fasterai,tp`, each into its own file, one
 process each, merged, and `--only resets`: about 70 s a fit on one thread, 3 seeds, the peers 2; seeds 3 and 4 added
-to the two unpruned rows, the default and the default with resets with `run_row`), where every row has 312 optimizer steps
+to the two unpruned rows, `large_final` local with and without the resets with `run_row`), where every row has 312 optimizer steps
 instead of 78 (the pruned model 125 to recover instead of 31). The trained protocol's runs ship in
 `benchmarks/results/accuracy_trained_<task>.json`, both fine-tunes (`--ft-lr-div 1` and the default 10) in one file
 (at lr/10 on MNIST-1D, seeds 3 to 9 added later with `run_row` to the baseline, fasterprune's `large_final` and `taylor`
-rows, Torch-Pruning's local and one-shot rows, and the `taylor_abs` rows, run on 10 seeds; on digits32 `taylor_abs` on 3):
+rows, Torch-Pruning's local and one-shot rows, and the `taylor_abs` rows, run on 10 seeds; on digits32, at both lrs, seeds 3 to 9 of the baseline, `large_final` and `taylor_abs` local and
+Torch-Pruning's one-shot row):
 at a tenth of the lr the unpruned baseline keeps its accuracy, and 1.5 epochs at a small lr after the last prune
 recover only part of what 4x and 8x remove (on digits32, 59% at 4x; 54% before `PruneCallback` measured BatchNorm
 statistics again after each epoch that pruned), about as much as pruning once at the start.
@@ -129,10 +130,11 @@ GRID = {  # per task: fasterprune criteria, Torch-Pruning importances, seeds of 
     'mnist1d':  dict(criteria=tuple(FP_CRITERIA), tp=TP_IMPORTANCE, peer_seeds=None),
     'digits32': dict(criteria=('large_final', 'random', 'taylor', 'taylor_abs'), tp=('magnitude', 'taylor'), peer_seeds=2),
 }
-DEFAULT_ROW = 'fasterprune large_final local agp'  # `PruneCallback`'s defaults: large_final, local
-GLOBAL_ROW = 'fasterprune large_final global agp'  # and with context='global' (its default normalize)
+DEFAULT_ROW = 'fasterprune taylor_abs local agp'  # `PruneCallback`'s defaults: taylor_abs, local
+GLOBAL_ROW = 'fasterprune taylor_abs global agp'  # and with context='global' (its default normalize)
+LARGE_FINAL_ROW = 'fasterprune large_final local agp'  # the default before these runs chose `taylor_abs`: the studies of windows and resets ran on it
 UNPRUNED_RESETS = 'unpruned, optimizer rebuilt 10 times'  # no pruning, a new optimizer where `run_tp` prunes (its loop rebuilds one)
-RESET_ROW = 'fasterprune large_final local agp, optimizer rebuilt 10 times'  # the default, with the same resets
+RESET_ROW = 'fasterprune large_final local agp, optimizer rebuilt 10 times'  # `large_final` local, with the same resets
 
 def has_normalize(): return 'normalize' in inspect.signature(PruneCallback).parameters
 def normalize_values():
@@ -318,7 +320,7 @@ def trained_rows(quick=False)->list:
     out += [(f'fasterai {c} {x} agp', 'fasterai', dict(criteria=c, context=x, **peer)) for c in ('large_final', 'random') for x in ('local', 'global')]
     out += [(f'tp {c} {x} agp', 'tp', dict(criteria=c, context=x, **peer)) for c in ('magnitude', 'taylor') for x in ('local', 'global')]
     out += [('tp magnitude local one-shot+ft', 'tp', dict(criteria='magnitude', context='local', oneshot=True))]
-    if quick: out = [r for r in out if r[0] in ('fasterprune large_final global agp', 'fasterprune large_final global one-shot+ft',
+    if quick: out = [r for r in out if r[0] in (DEFAULT_ROW, 'fasterprune large_final global one-shot+ft',
                                                 'fasterai large_final local agp', 'tp magnitude local agp')]
     return [(TRAINED + name, lib, kw) for name, lib, kw in out]
 
@@ -327,7 +329,7 @@ def rows(task, only=None, quick=False, protocol='scratch')->list:
     g = GRID[task]
     if protocol == 'trained': out = trained_rows(quick)
     elif quick:
-        out = [('fasterprune large_final global agp', 'fasterprune', dict(criteria='large_final', context='global')),
+        out = [(DEFAULT_ROW, 'fasterprune', dict(criteria='taylor_abs', context='local')),  # `PruneCallback`'s defaults
                ('fasterprune large_final global one-shot+ft', 'oneshot', dict(criteria='large_final', context='global')),
                ('fasterai large_final local agp', 'fasterai', dict(criteria='large_final', context='local')),
                ('tp magnitude local agp', 'tp', dict(criteria='magnitude', context='local'))]
@@ -343,7 +345,7 @@ def rows(task, only=None, quick=False, protocol='scratch')->list:
     return out + (window_rows() if protocol == 'scratch' and not quick and (only is None or 'window' in only) else [])
 
 def window_rows()->list:
-    "`(name, lib, kwargs)` of the window study: the defaults and the peers' local rows along AGP over `LATE`, and the local default along `agp` over the whole fit"
+    "`(name, lib, kwargs)` of the window study: `large_final` local and global and the peers' local rows along AGP over `LATE`, and `large_final` local along `agp` over the whole fit"
     late = warmup_prune_finetune(sched_agp, warmup=LATE[0], finetune=1 - LATE[1])
     out = [(f'fasterprune large_final {x} agp, {WINDOW}', 'fasterprune', dict(criteria='large_final', context=x, schedule=late)) for x in ('local', 'global')]
     out += [('fasterprune large_final local agp, window 0-1', 'fasterprune', dict(criteria='large_final', context='local', schedule=agp))]
@@ -531,7 +533,7 @@ def in_window_study(run)->bool: return WINDOWED in run['method']
 
 def print_window_table(task, runs, speedups=(2, 4, 8), epochs=None):
     """The window study of a task's from-scratch runs: each of its rows beside the same row along AGP from 10% to 60%,
-    with their paired difference, then the default at the later window against the unpruned model and the best peer row
+    with their paired difference, then `large_final` local (the default when the study ran) at the later window against the unpruned model and the best peer row
     at that window"""
     runs = [r for r in runs if not r['method'].startswith(TRAINED) and (epochs is None or r['epochs'] == epochs)]
     t = table(runs, speedups, epochs)
@@ -553,7 +555,7 @@ def print_window_table(task, runs, speedups=(2, 4, 8), epochs=None):
             if base not in t: continue
             ds = [paired(runs, m, base, s, epochs) for s in speedups]
             print(f"{'':<{w}}{'minus 0.1-0.6':>18}" + ''.join(f"{'—' if math.isnan(d[0]) else f'{d[0]:+.1f} ± {d[1]:.1f} {verdict(d)}':>22}" for d in ds))
-    default = f'{DEFAULT_ROW}, {WINDOW}'
+    default = f'{LARGE_FINAL_ROW}, {WINDOW}'  # the study ran on it
     for s in speedups:
         met = sorted(((v[s][0], m) for m, v in t.items() if m in study and s in v and abs(v[s][2] / s - 1) <= 0.05), reverse=True)
         peer = next((m for _, m in met if m.startswith(PEERS)), None)

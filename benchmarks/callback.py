@@ -1,13 +1,14 @@
 """Cost of `PruneCallback` in a fastai fit, side by side in one run (this machine is noisy, so read the ratios).
 
 1. Fit time, `fit_one_cycle`, same data, model and seed: no callback, the callback at 0%, the callback with agp to
-   50%, and the same with `recalibrate=0` (without the forwards that measure BatchNorm statistics again after each
+   50% (its default criteria, `taylor_abs`, which sums every step's gradients between prune events), the same with
+   `criteria=large_final` (weights alone), and the same with `recalibrate=0` (without the forwards that measure BatchNorm statistics again after each
    epoch that pruned, on up to 20 training batches: the whole epoch here). On scikit-learn's digits with a small CNN (tiny: per-batch Python overhead dominates) and on resnet18 with
    synthetic 32x32 images, short fits of 24 and 48 batches and, with `--long`, a fit of 1000 batches. A prune event
    happens whenever some layer's integer target changes: at most 256 times for resnet18 at 50% (its widest layers
    lose 256 filters), on most batches of a short fit but on a quarter of the long one.
-2. On resnet18, resnet50 and a fastai U-Net on resnet18 (synthetic 64x64 images): milliseconds spent in the
-   callback per batch without a prune event (its `after_batch` with the next event far ahead, timed alone with
+2. On resnet18, resnet50 and a fastai U-Net on resnet18 (synthetic 64x64 images), with `criteria=large_final` (so
+   that scoring is one read of the weights, comparable across versions): milliseconds spent in the callback per batch without a prune event (its `after_batch` with the next event far ahead, timed alone with
    `timeit` after the fit: a short fit has too few such batches, and timing one costs more than the call), and per
    prune event, next to the copies the event cannot avoid:
    every parameter it replaces, its gradient (unless fastai had just zeroed it: the event then copies none, and
@@ -23,14 +24,16 @@
    no event can skip either), and the later events over their copies alone plus their scoring.
 3. Memory of a 4-epoch resnet18 fit, each run in its own process: the peak resident memory during the fit above
    the memory before it (sampled every 2 ms), without the callback, with one prune event (`one_shot`), with the
-   prune events of one epoch (`lin` over the first 25%) and of four epochs (`lin` over all of it). The peak grows
+   prune events of one epoch (`lin` over the first 25%) and of four epochs (`lin` over all of it), with the default
+   criteria (`taylor_abs`: gradient sums the size of the trainable parameters, held until the last event), and the
+   4-epoch run again with `large_final` (no sums). The peak grows
    with the events because the allocator keeps freed blocks of the old sizes; so the last line trims the
    allocator (glibc's `malloc_trim`) after every event of the 4-epoch run and reports the memory in use after the
    first and the last: if nothing leaked, it falls as the model shrinks.
 
    With `--macs`, the events are measured again with filters and with a MACs target (`speed_up=2`), both ranked
    globally: a MACs target plans with each layer's MACs as a function of its channels.
-4. Where the later events of part 2 spend their time (median ms per event, each phase without the ones inside
+4. Where the later events of part 2 spend their time (`large_final` too) (median ms per event, each phase without the ones inside
    it): scoring channels, the rest of planning, mapping the plan to the layers (`layer_ops`), pruning the layers
    (their parameters copied, and the bookkeeping around the copies), the optimizer's state (copied, and its
    bookkeeping), renumbering the groups, and the rest of the event (the callback's gradients and history, the
@@ -90,7 +93,8 @@ def time_table(args):
     if args.long: setups['resnet18 32x32, 1000 batches'] = (lambda: resnet18_learner(n=2000, size=32, bs=16), 8, 1)
     for setup, (make, epochs, repeats) in setups.items():
         configs = {'no callback': lambda: [], 'callback, 0%': lambda: [PruneCallback(0, agp)],
-                   'callback, agp to 50%': lambda: [PruneCallback(50, agp)],
+                   'callback, agp to 50%': lambda: [PruneCallback(50, agp)],  # the default criteria, taylor_abs: gradients summed between events
+                   '  the same, large_final': lambda: [PruneCallback(50, agp, criteria=large_final)],  # weights alone, no gradient sums
                    '  the same, recalibrate=0': lambda: [PruneCallback(50, agp, recalibrate=0)]}  # no BatchNorm statistics measured after each epoch
         runs, n = {k: [] for k in configs}, len(configs)
         for i in range(repeats):  # interleaved, in a rotating order: the first fit of a round tends to be slower
@@ -171,7 +175,7 @@ def events_table(targets=('50% filters',), context='local'):
     try:
         for arch, make in learners.items():
             for target in targets:
-                learn, cb = make(), Timer(schedule=agp, context=context, **TARGETS[target])
+                learn, cb = make(), Timer(schedule=agp, context=context, criteria=large_final, **TARGETS[target])  # scoring: L1 norms
                 with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
                 left = len(cb.pruner.skipped) + len(cb.pruner.excluded)
                 ev, cp, fl = (1000 * statistics.mean(v) for v in (cb.events_t, cb.copies_t, cb.floor_t))
@@ -220,7 +224,7 @@ def breakdown_table(context='local'):
     learners = event_learners()
     try:
         for arch, make in learners.items():
-            learn, cb = make(), Phases(50, agp, context=context)
+            learn, cb = make(), Phases(50, agp, context=context, criteria=large_final)
             with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
             later = cb.rows[1:]
             med = {k: 1000 * statistics.median(r.get(k, 0.) for r in later) for k in names + ['total', 'copies', 'gc']}
@@ -234,11 +238,11 @@ def breakdown_table(context='local'):
 def rss_mb():
     with open('/proc/self/status') as f: return next(int(l.split()[1]) for l in f if l.startswith('VmRSS')) / 1024
 
-def peak_memory(schedule, queue):
-    "In a fresh process: fit resnet18 for 4 epochs with `schedule` (None: no callback); report the peak RSS above the start"
+def peak_memory(schedule, queue, criteria=taylor_abs):
+    "In a fresh process: fit resnet18 for 4 epochs with `schedule` (None: no callback) and `criteria`; report the peak RSS above the start"
     warnings.simplefilter('ignore')
     learn = resnet18_learner()
-    cbs = [] if schedule is None else [PruneCallback(50, schedule)]
+    cbs = [] if schedule is None else [PruneCallback(50, schedule, criteria=criteria)]
     start, peak, done = rss_mb(), [0.], threading.Event()
     def sample():
         while not done.is_set(): peak[0] = max(peak[0], rss_mb()); time.sleep(0.002)
@@ -251,10 +255,11 @@ def memory_table():
     ctx = multiprocessing.get_context('spawn')
     print(f"\n{'resnet18 fit, 4 epochs':<30}{'events':>7}{'peak MB above start':>20}{'ratio':>7}")
     base = None
-    for label, schedule in (('no callback', None), ('one_shot to 50%', one_shot),
-                            ('lin to 50% in 1 epoch', Schedule(sched_lin, end_pct=0.25)), ('lin to 50% in 4 epochs', lin)):
+    for label, schedule, criteria in (('no callback', None, None), ('one_shot to 50%', one_shot, taylor_abs),
+                                      ('lin to 50% in 1 epoch', Schedule(sched_lin, end_pct=0.25), taylor_abs), ('lin to 50% in 4 epochs', lin, taylor_abs),
+                                      ('  the same, large_final', lin, large_final)):  # no gradient sums
         queue = ctx.Queue()
-        proc = ctx.Process(target=peak_memory, args=(schedule, queue))
+        proc = ctx.Process(target=peak_memory, args=(schedule, queue, criteria))
         proc.start(); rss, events = queue.get(); proc.join()
         base = base or rss
         print(f"{label:<30}{events:>7}{rss:>20.0f}{rss/base:>7.2f}")

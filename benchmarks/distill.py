@@ -1,13 +1,14 @@
 """Cost of `DistillCallback` in a pruning fit, side by side in one run (this machine is noisy, so read the ratios).
 
-A fastai fit of resnet18 on synthetic 32x32 images with `PruneCallback(50, agp)`, alone, with `DistillCallback()`
+A fastai fit of resnet18 on synthetic 32x32 images with `PruneCallback(50, agp, criteria=large_final)`, alone, with `DistillCallback()`
 (a frozen copy of the unpruned model as teacher) and with `DistillCallback(features=FEATURES['digits32'])` (its
 attention maps too), interleaved, median of `--repeats`. The teacher adds one forward without gradients per
 training batch, and its parameters and buffers in memory; the features, the attention of three feature maps of
 each model per batch (the student's maps are kept for backward anyway).
 
 With `--accuracy`, what distillation buys: on the tasks of `benchmarks/accuracy.py`, each seed's trained unpruned
-model is pruned while it is fine-tuned (`PruneCallback(speed_up=S, context='local')` along the same AGP window as
+model is pruned while it is fine-tuned (`PruneCallback(speed_up=S, context='local', criteria=large_final)`, the default
+criteria when the shipped results ran, along the same AGP window as
 the accuracy benchmark, for as many epochs as it was trained), with and without `DistillCallback()`, whose teacher
 is the trained model as it was when the fine-tuning started, and with `DistillCallback(features=...)`, which also
 matches the teacher's attention at the ends of the model's stages (`FEATURES`). Results go to `--results` (one JSON
@@ -36,7 +37,7 @@ FEATURES = {'digits32': ['layer1', 'layer2', 'layer3'],  # resnet18's stages at 
 
 def timed(n_batches, distill):
     learn = learner(n_batches)
-    cbs = [PruneCallback(50, agp)] + ([DistillCallback(features=FEATURES['digits32'] if distill == 'features' else None)] if distill else [])
+    cbs = [PruneCallback(50, agp, criteria=large_final)] + ([DistillCallback(features=FEATURES['digits32'] if distill == 'features' else None)] if distill else [])
     t = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cbs)
     return time.perf_counter() - t
@@ -49,7 +50,7 @@ def finetune_row(task, seed, S, distill, res):
     if res.find(name, seed, S, epochs) is not None: return
     learn = A.task_learner(task, seed)
     learn.model.load_state_dict(A.unpruned_model(task, epochs, res, seed).state_dict())
-    cbs = [PruneCallback(speed_up=S, schedule=A.GRADUAL, context='local')] + ([DistillCallback(features=FEATURES[task] if distill == 'features' else None)] if distill else [])
+    cbs = [PruneCallback(speed_up=S, schedule=A.GRADUAL, context='local', criteria=large_final)] + ([DistillCallback(features=FEATURES[task] if distill == 'features' else None)] if distill else [])
     t = time.perf_counter()
     A.fit(learn, epochs, A.TASKS[task]['lr'], cbs)
     A.record(res, task, name, seed, S, epochs, learn, None, time.perf_counter() - t)

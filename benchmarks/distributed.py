@@ -1,6 +1,6 @@
 """Time per prune event of `PruneCallback` under DDP (2 CPU processes, gloo) against one process, in one run.
 
-Each configuration fits for `--epochs` with `PruneCallback(50, agp)`; `PruneCallback.prune` is timed around each
+Each configuration fits for `--epochs` with `PruneCallback(50, agp, criteria=large_final)`; `PruneCallback.prune` is timed around each
 event (under DDP that includes broadcasting rank 0's plan and re-wrapping the model in DistributedDataParallel).
 Single-process and DDP runs alternate `--repeats` times; the table gives medians of the per-run mean.
 
@@ -17,7 +17,7 @@ def worker(model_name, epochs, distributed):
     from fastai.data.load import DataLoader
     from fastai.learner import Learner
     from fastai.losses import CrossEntropyLossFlat
-    from fasterprune.all import digits_learner, PruneCallback, agp
+    from fasterprune.all import digits_learner, PruneCallback, agp, large_final
     if model_name == 'digits-cnn': learn = digits_learner()
     else:
         from torchvision.models import resnet18
@@ -30,7 +30,7 @@ def worker(model_name, epochs, distributed):
     def timed(self, fraction):
         start = time.perf_counter(); prune(self, fraction); times.append(time.perf_counter() - start)
     PruneCallback.prune = timed
-    cb = PruneCallback(50, agp)
+    cb = PruneCallback(50, agp, criteria=large_final)
     if distributed:
         from fastai.distributed import distrib_ctx  # noqa: F401 (adds Learner.distrib_ctx)
         import fasterprune.distributed  # noqa: F401 (CPU-safe DistributedDL)

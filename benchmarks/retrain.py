@@ -4,7 +4,8 @@ For each seed and speed-up S, four rows, each trained with the benchmark's own f
 epochs and lr, the seed's data order):
   unpruned          A.run_unpruned (the benchmark's 'unpruned' row; run once per seed, reported under every S)
   default           A.run_fasterprune(criteria='large_final', context='local', schedule=A.GRADUAL) (the benchmark's
-                    'fasterprune large_final local agp' row)
+                    'fasterprune large_final local agp' row, `PruneCallback`'s default when this ran; a local ranking
+                    keeps the same share of every group whatever the criterion, so `taylor_abs`, today's, ends at the same widths)
   same_widths       the default row's final pruned model, every parameter re-initialised as digits32_model initialises
                     its own (torchvision resnet18 init, conv1 a fresh nn.Conv2d), trained from scratch by A.run_unpruned
   uniform_width     resnet18 whose groups all keep the same share of channels (fasterprune's Pruner, context='local',
