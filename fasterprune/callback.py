@@ -146,6 +146,7 @@ class PruneCallback(Callback):
             if self._start_epoch(): self._measure_from_unpruned()
         self.pruner.sync_plan = self._rank0_plan if isinstance(self.learn.model, DDP) else None
         self.events, self._next, self._grad_params, self._grad_sums = self._events(), 0, None, None
+        if self.events: self.pruner.check_scorable()  # a global ranking of frozen groups by gradients fails now, not at the first event
         self._remove_columns(self.learn)  # left by a fit that ended in an error
         self._columns = [ValueMetric(self.pruner.pct_removed, 'pruned %'), ValueMetric(self._n_params, 'params')]
         if self.pruner.macs_ratio is not None: self._columns.append(ValueMetric(self._pct_macs, 'MACs removed %'))

@@ -17,7 +17,7 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'Collected', 'channel_units', 'g
            'multi_query_attention_of', 'multi_query_key_group', 'multi_query_value_group', 'conv_attention_of',
            'conv_head_group', 'pooled_attention_of', 'pooled_head_group', 'cascaded_attention_of', 'cascaded_key_group',
            'tie_cascaded_values', 'computed_weight', 'collect_groups', 'renumber_groups', 'scored_params',
-           'channel_scores', 'group_scores', 'position_scores']
+           'channel_scores', 'group_scores', 'position_scores', 'frozen_groups']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math, itertools
@@ -1319,3 +1319,22 @@ def group_scores(
 def position_scores(g:Group, scores:torch.Tensor)->torch.Tensor:
     "One score per prunable position of `g`: the sum over the channels that go together"
     return scores[g.units].sum(1)
+
+# %% ../nbs/04_groups.ipynb #ec5d3e2f
+def frozen_groups(
+    groups:list, # The groups to check
+    criteria:Criteria, # What would score them
+    parents:dict=None, # `{recurrent layer: module}` that may hold its weights (`Graph.parents`)
+)->list:
+    "The `groups` that `criteria` cannot score: it reads gradients, and every weight it would read of them is frozen (`requires_grad=False`)"
+    if not criteria.needs_grad: return []
+    return [g for g in groups if _all_frozen(g, parents)]
+
+def _all_frozen(g:Group, parents:dict=None)->bool:
+    "Whether group `g` has scored weights and every one is frozen: stops at the first that trains (at every prune, most groups' first)"
+    seen = False
+    for c in g.couplings:
+        for _, p, _, _ in _coupling_scored(c, parents):
+            if p.requires_grad: return False
+            seen = True
+    return seen

@@ -16,7 +16,7 @@ from .criteria import Criteria, large_final
 from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms, is_conv1d, model_copy, output_tensors, layer_io, rnn_cells, terms_macs
 from .detection import is_detector, detection_inputs
 from .graph import Graph
-from .groups import ATTENTION, Collected, collect_groups, renumber_groups, channel_scores, group_scores, position_scores
+from .groups import ATTENTION, Collected, collect_groups, renumber_groups, channel_scores, group_scores, position_scores, frozen_groups
 from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role, tie_head_widths
 from .planning import (NORMALIZE, GLOBAL_MAX_PRUNING_RATIO, Target, Plan, check_percent, check_target, check_latency, groups_to_score,
                                   plan_filters, follow_widths, spare_pieces, removals_macs, plan_macs, integer_targets, most_macs_removed)
@@ -354,10 +354,14 @@ class Pruner:
         todo = [g for g in todo if g.follows is None] + [g for g in groups if g.follows is not None and g.follows[0] in leads]
         parents, criteria = self.graph.parents, ifnone(criteria, self.criteria)  # (the graph: where a recurrent layer's weights live)
         per_weight = target.normalize == 'none' and not target.local  # raw scores compared across groups: per weight
+        frozen = {id(g) for g in self.check_scorable(todo, criteria, target)}  # ranked within themselves: by their weights
         with torch.nn.utils.parametrize.cached():  # a weight `weight_norm` computes: one tensor for all the scores read from it
-            scored, excluded, channels = [], {}, channel_scores(todo, criteria, grads, self._init_of, parents)
+            scored, excluded = [], {}
+            channels = channel_scores([g for g in todo if id(g) not in frozen], criteria, grads, self._init_of, parents)
+            if frozen: channels |= channel_scores([g for g in todo if id(g) in frozen], large_final, parents=parents)
             for g in todo:
-                try: scored.append((g, position_scores(g, group_scores(g, criteria, channels=channels, per_weight=per_weight, parents=parents))))
+                by = large_final if id(g) in frozen else criteria
+                try: scored.append((g, position_scores(g, group_scores(g, by, channels=channels, per_weight=per_weight, parents=parents))))
                 except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
         followers, scored = [s for s in scored if s[0].follows is not None], [s for s in scored if s[0].follows is None]
         if target.macs_ratio is not None:
@@ -371,6 +375,23 @@ class Pruner:
         plan = spared
         plan.excluded = excluded
         return plan
+
+    def check_scorable(self,
+        groups:list=None, # The groups to score (default: all)
+        criteria:Criteria=None, # What scores them (default: the pruner's)
+        target:Target=None, # What they are pruned to (default: the pruner's)
+    )->list:
+        "The `groups` that `criteria` cannot score because every weight it reads of them is frozen (`frozen_groups`), which a local target ranks by their weights; raises, before anything changes, if the target ranks them against the others"
+        groups, criteria, target = ifnone(groups, self.groups), ifnone(criteria, self.criteria), ifnone(target, self.target)
+        frozen = frozen_groups(groups, criteria, self.graph.parents)
+        if frozen and not target.local:
+            names = [g.name for g in frozen]
+            raise ValueError(f"criteria={criteria.name} ranks channels across groups by their gradients, but every weight it would read of "
+                             f"{len(names)} group{'s' if len(names) > 1 else ''} is frozen (requires_grad=False), so no gradient reaches them: "
+                             f"{', '.join(map(repr, names[:3]))}{', ...' if len(names) > 3 else ''}. Leave them whole (`ignored_layers={names[:3]!r}`), "
+                             "unfreeze them, rank within each group with context='local' (a frozen group's channels are then chosen by "
+                             "their weights), or score every group by its weights with criteria=large_final")
+        return frozen
 
     def _init_of(self, coupling, pname, p):
         "Initial value of parameter `pname` of `coupling`'s layer (its full name when `pname` is None; `^name`: of the layer's parent)"

@@ -73,6 +73,7 @@ class PruneTrainerCallback(TrainerCallback):
             self.fraction = 0.
             self.history = [dict(step=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
         self.events = prune_events(self.pruner, self.schedule, self.fraction, state.max_steps)  # another `train()` goes on from where this one stops
+        if self.events: self.pruner.check_scorable()  # a global ranking of frozen groups by gradients fails now, not at the first event
         self._next, self._grad_params, self._grad_sums = 0, None, None
 
     def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
