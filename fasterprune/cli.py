@@ -44,7 +44,7 @@ def _parser()->argparse.ArgumentParser:
     d.add_argument('--ratio', type=_percent, default=50, help="percent of filters to remove (default: 50)")
     d.add_argument('--epochs', type=int, default=5, help="epochs of one-cycle training, for each model (default: 5)")
     d.add_argument('--context', choices=('local', 'global'), default='local', help="default: local")
-    d.add_argument('--criteria', choices=_CRITERIA, default='large_final', help="default: large_final")
+    d.add_argument('--criteria', choices=_CRITERIA, default='taylor_abs', help="default: taylor_abs, PruneCallback's")
     d.add_argument('--plot', default='fasterprune-demo.png', help="where to save the plot (default: fasterprune-demo.png)")
     d.add_argument('--quiet', action='store_true', help="no progress bars")
     q = sub.add_parser('prune', help="prune a torchvision or timm model, or a saved model, and save it",

@@ -17,7 +17,7 @@ from fastai.optimizer import Adam
 from fastai.metrics import accuracy
 from fastai.losses import CrossEntropyLossFlat
 from fastai.callback.schedule import fit_one_cycle
-from .criteria import Criteria, large_final
+from .criteria import Criteria, taylor_abs
 from .schedules import agp
 from .counting import count_params, count_macs
 from .callback import PruneCallback
@@ -89,7 +89,7 @@ def demo(
     pruning_ratio:float=50, # Percent of filters to remove
     epochs:int=5, # Epochs of `fit_one_cycle`, for both runs
     context:str='local', # 'local' or 'global'
-    criteria:Criteria=large_final, # Which filters to keep
+    criteria:Criteria=taylor_abs, # Which filters to keep (`PruneCallback`'s default)
     schedule=agp, # When to prune, over the training
     lr:float=5e-3, # Maximum learning rate
     seed:int=0, # Initial weights and data order
