@@ -7,15 +7,16 @@ Docs: https://fasterprune.github.io/fasterprune/hardware.html.md"""
 # %% auto #0
 __all__ = ['RUNTIMES', 'STEPS', 'median_ms', 'check_runtime', 'ort_session', 'steady_allocator', 'int8_onnx', 'forward_fn',
            'measure_latency', 'compare_latency', 'is_depthwise', 'tabled', 'layer_inputs', 'config_key', 'standalone',
-           'find_step', 'sample_widths', 'device_name', 'LatencyTable']
+           'find_step', 'sample_widths', 'device_name', 'LatencyTable', 'LatencyTarget', 'next_share',
+           'machine_changed']
 
 # %% ../nbs/26_hardware.ipynb #7b64e16c
-import io, os, gc, json, time, copy, ctypes, hashlib, logging, platform, tempfile, warnings, statistics, contextlib
-from dataclasses import dataclass, asdict
+import io, os, gc, json, math, time, copy, ctypes, hashlib, logging, platform, tempfile, warnings, statistics, contextlib
+from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn
-from .counting import run_forward, untouched, layer_io, output_tensors
+from .counting import run_forward, untouched, layer_io, output_tensors, rnn_cells, terms_macs, model_copy
 
 # %% ../nbs/26_hardware.ipynb #ac1f83e8
 RUNTIMES = ('torch', 'onnxruntime', 'onnxruntime-int8')
@@ -389,3 +390,115 @@ class LatencyTable:
         return (f"LatencyTable: {len(self.layers)} layers ({len(self.shapes)} shapes) in {self.runtime} on {self.device}, inputs {self.inputs}; "
                 f"the whole model {self.model_ms:.2f} ms, its layers alone {full:.2f} ms; steps (sides of shapes): "
                 + ', '.join(f"{st}: {n}" for st, n in sorted(steps.items())))
+
+# %% ../nbs/26_hardware.ipynb #ca631a6f
+@dataclass
+class LatencyTarget:
+    "A latency target, the table it is planned with, and what was measured"
+    runtime:str # Where the latency is measured: one of `RUNTIMES` ('torch', 'onnxruntime', 'onnxruntime-int8')
+    table:LatencyTable # The model's layers timed on their own
+    before:float # Milliseconds of the unpruned model, measured
+    target:float # Milliseconds asked for (with `factor`: as measured when the pruner was built)
+    factor:float # The speed-up asked for (`latency='2x'`), or None for milliseconds
+    reference:nn.Module # A copy of the unpruned model, timed alongside the pruned one
+    example_inputs:object # What both are timed on
+    names:dict # `{module: name}` of the model
+    mac_terms:dict # Each layer's MACs terms, from the trace
+    ms_per_mac:float=0. # For the layers the table does not time: the timed layers' milliseconds per MAC
+    predicted_before:float=None # The table's milliseconds of the unpruned model
+    scale:float=1. # Measured milliseconds saved per predicted millisecond saved
+    measured:float=None # Milliseconds of the model after the prune that completed the target
+    asked:float=None # Milliseconds asked for when `measured` was timed (a speed-up of the unpruned model as it ran then)
+    trials:list=field(default_factory=list) # `{'scale', 'predicted', 'measured', 'requested', 'timings'}` of each trial prune timed (`time_trial`)
+    settled:bool=False # Whether the trials have run (before the first prune): the share of the table's milliseconds is then fixed
+    unpruned:list=field(default_factory=list) # Milliseconds of the unpruned copy in each timing (`time`): far apart, the machine changed speed between them
+
+    @classmethod
+    def build(cls,
+        model:nn.Module, # The model, unpruned
+        example_inputs, # What it is timed on
+        ms:float, # Milliseconds asked for (None: `factor` says)
+        factor:float, # The speed-up asked for (None: `ms` says)
+        runtime:str, # Where it is timed: one of `RUNTIMES`
+        table:LatencyTable, # Its layers timed on their own, in `runtime`
+        names:dict, # `{module: name}` of the model
+        mac_terms:dict, # Each layer's MACs terms, from the trace
+        latency=None, # The target as the user gave it, quoted by the error
+    )->'LatencyTarget':
+        "Time `model` in `runtime` and scale `table`'s predicted milliseconds to the measured ones; raise if the model is as fast as the target already"
+        before = measure_latency(model, example_inputs, runtime)
+        target = ms if ms is not None else before / factor
+        if target >= before:
+            raise ValueError(f"latency={latency!r} asks for {target:.3g} ms, but this model takes {before:.3g} ms in {runtime} already (measured); ask for less")
+        l = cls(runtime, table, before, target, factor, model_copy(model).requires_grad_(False), example_inputs, names, mac_terms)
+        timed = [m for m in mac_terms if names.get(m) in table.layers]
+        macs = sum(terms_macs(mac_terms[m], *layer_io(m), rnn_cells(m)) for m in timed)
+        l.ms_per_mac = sum(l.cost(m, *layer_io(m)) for m in timed) / max(macs, 1)  # for the layers the table does not time
+        l.predicted_before = l.predicted_now()
+        l.scale = before / l.predicted_before  # measured milliseconds saved per predicted one, until a trial measures it
+        return l
+
+    def time(self, model:nn.Module)->tuple:
+        "`(milliseconds of model, of the unpruned model, requested)`, the two timed in alternating rounds (`compare_latency`): a speed-up is asked of the unpruned model as it runs now, and is the median of the rounds' ratios; the unpruned model's milliseconds are kept in `unpruned`"
+        ts, refs = compare_latency([model, self.reference], self.example_inputs, self.runtime, rounds=7, per_round=True)
+        ref = statistics.median(refs)
+        self.unpruned.append(ref)
+        ms = ref * statistics.median(t / r for t, r in zip(ts, refs))  # each round's two timings are neighbours in time
+        return ms, ref, self.target if self.factor is None else ref / self.factor
+
+    def time_trial(self, model:nn.Module, tol:float=0.03)->tuple:
+        "`(milliseconds of model, requested, timings)`: `time`'s, and where that lands within `tol` of the request, the mean with a second timing: a landing ends the trials, and one timing of a millisecond's forward on a busy machine can be 5% off"
+        ms, _, asked = self.time(model)
+        if abs(ms / asked - 1) > tol: return ms, asked, 1
+        ms2, _, asked2 = self.time(model)
+        mean = (asked + asked2) / 2
+        return mean * (ms / asked + ms2 / asked2) / 2, mean, 2
+
+    def cost(self, m:nn.Module, i:float, o:float, h:float=0)->float:
+        "Predicted milliseconds of layer `m` at `i` inputs and `o` outputs (`h` cells): the table's, or in proportion to its MACs for a layer it does not time"
+        n = self.names.get(m)
+        if n in self.table.layers: return self.table.layer_ms(n, i, o)
+        return self.ms_per_mac * terms_macs(self.mac_terms[m], i, o, h)
+
+    def predicted_now(self)->float:
+        "The table's milliseconds of the model's layers at their channels now"
+        return sum(self.cost(m, *layer_io(m), rnn_cells(m)) for m in self.mac_terms)
+
+    def predicted(self, table_ms:float)->float:
+        "Measured milliseconds predicted for a model whose layers the table puts at `table_ms`"
+        return self.before - self.scale * (self.predicted_before - table_ms)
+
+    def pct(self)->float:
+        "Percent of the table's milliseconds to remove so that the measured ones reach the target, at the current scale"
+        return min(100 * (self.before - self.target) / (self.scale * self.predicted_before), 99.99)
+
+    def measure(self, model:nn.Module):
+        "Time `model`, which completed the target, into `measured` (and `asked`); warn if the machine changed speed while the pruner timed (`machine_changed`), or if it is more than 5% off"
+        l = self
+        l.measured, _, l.asked = l.time(model)
+        if (changed := machine_changed([l.before, *l.unpruned])) is not None:
+            cpu = not any(t.is_cuda for t in output_tensors(l.example_inputs))
+            warnings.warn(f"The unpruned model took {changed[0]:.3g} to {changed[1]:.3g} ms in {l.runtime} across the pruner's timings: the machine changed "
+                          "speed while it timed, and a speed-up measured then depends on when. The pruned model took "
+                          f"{l.measured:.3g} ms against the {l.asked:.3g} ms asked for in the last timing; time it again with `compare_latency`"
+                          + (f". On a shared machine whose cores come and go, timings with {torch.get_num_threads()} threads change with them; with one "
+                             "(`torch.set_num_threads(1)` before building the Pruner: onnxruntime's sessions take as many) they hold" if cpu and torch.get_num_threads() > 1 else ""))
+        elif abs(off := l.measured / l.asked - 1) > 0.05:
+            warnings.warn(f"The pruned model takes {l.measured:.3g} ms in {l.runtime} (measured), {100 * off:+.0f}% "
+                          f"from the {l.asked:.3g} ms asked for: the trials found no widths that land closer (see `pruner.latency.trials`)")
+
+def next_share(points:list)->float|None:
+    "The next trial's percent of the table's milliseconds, from `points` `(percent, measured over requested)` so far, the unpruned `(0, ratio)` first: the secant through the last two, or once trials bracket 1, inside the closest bracket (its middle after two trials in a row on one side, regula falsi's slow end); None if the last two measured alike"
+    above, below = [p for p in points if p[1] > 1], [p for p in points if p[1] <= 1]
+    if not (above and below):
+        (p0, m0), (p1, m1) = points[-2:]
+        return None if math.isclose(m0, m1) else min(max(p0 + (m0 - 1) * (p1 - p0) / (m0 - m1), 0.01), 99.99)
+    (p0, m0), (p1, m1) = max(above), min(below)
+    one_side = len(points) > 2 and (points[-1][1] > 1) == (points[-2][1] > 1)
+    new = (p0 + p1) / 2 if one_side or math.isclose(m0, m1) else p0 + (m0 - 1) * (p1 - p0) / (m0 - m1)
+    return min(max(new, p0 + 0.1 * (p1 - p0)), p1 - 0.1 * (p1 - p0))  # at least a tenth of the bracket from either end
+
+def machine_changed(unpruned:list, tol:float=1.25)->tuple|None:
+    "`(fastest, slowest)` of the unpruned model's milliseconds in a latency target's timings if the slowest is more than `tol` times the fastest: the machine changed speed in between (a shared one whose second core came and went took 1.8 times as long in onnxruntime, `benchmarks/timing.py --states`), else None"
+    lo, hi = min(unpruned), max(unpruned)
+    return (lo, hi) if hi > tol * lo else None
