@@ -117,6 +117,7 @@ def groups_to_score(groups:list, target:Target, fraction:float, n_init:dict)->li
     if target.macs_ratio is not None or not target.local: return list(groups)  # one ranking across every group
     return [g for g in groups if (r := target.ratio(g, fraction)) is not None and target.keep(g, n_init, r) < len(g.units)]
 
+# %% ../nbs/05_planning.ipynb #2562c5c9
 NORMALIZE = ('mean', 'mean_init', 'max', 'rms', 'none')
 
 def normalized(scores:torch.Tensor, normalize:str='mean_init', n0:int=None)->torch.Tensor:
@@ -127,6 +128,7 @@ def normalized(scores:torch.Tensor, normalize:str='mean_init', n0:int=None)->tor
     else: scale = a.mean() if normalize == 'mean' else a.max() if normalize == 'max' else a.square().mean().sqrt()
     return scores / scale.clamp_min(1e-12)
 
+# %% ../nbs/05_planning.ipynb #bab29e2c
 def ranking(positions:list, normalize:str='mean_init', n0s:list=None, per:list=None)->tuple:
     "`(scores, group indices, positions)`: tensors over every position of every group, lowest score first; each group's scores `normalized` (and divided by its entry of `per`: what one of its positions saves)"
     if not positions: return torch.zeros(0), torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.long)
@@ -143,10 +145,12 @@ def ranked(positions:list, normalize:str='mean_init', n0s:list=None):
     for i in range(0, len(cols[0]), 256):  # a chunk at a time into Python: a global prune event takes a few of resnet50's 16,000
         yield from zip(*(c[i:i + 256].tolist() for c in cols))
 
+# %% ../nbs/05_planning.ipynb #819c13ce
 def plan_local(g, scores:torch.Tensor, target:Target, n_init:dict, r:float)->list:
     "Positions of `g` with the lowest `scores` that go so that it keeps `floor(n_init * (1 - r))` channels"
     return torch.argsort(scores)[:max(len(scores) - target.keep(g, n_init, r), 0)].tolist()
 
+# %% ../nbs/05_planning.ipynb #adb44ebe
 def _threshold(scored:list, to_remove:float, floors:list, cost:list)->tuple:
     "`normalize='none'`: every position under one threshold on the raw scores goes, except in a group it would empty, which keeps all; `cost`: the channels one position of each group takes"
     below, n, thresh = ranked([pos for _, pos in scored], 'none'), 0, None
