@@ -43,7 +43,7 @@ class PruneTrainerCallback(TrainerCallback):
         pruning_ratio:float|dict=None, # Percent of filters to remove (30 = 30%), or `{layer name: percent}`
         schedule=default_schedule, # A `Schedule`, or a function `f(start, end, pos)`; by default AGP from 10% to 60% of training
         context:str='local', # 'local' or 'global', as in `Pruner`
-        criteria:Criteria=taylor_abs, # Which filters to keep (by default |weight x gradient|, summed over the optimizer steps between prunes)
+        criteria:Criteria=taylor_abs, # Which filters to keep (by default the magnitudes of weight x gradient, the gradients summed over the optimizer steps between prunes)
         macs_ratio:float=None, # Instead of `pruning_ratio`: percent of the MACs to remove; the schedule then runs in MACs
         speed_up:float=None, # Instead of `pruning_ratio`: divide the MACs by this factor (2 = half)
         latency:float|str=None, # Instead of `pruning_ratio`: milliseconds of one forward on `example_inputs`, or a speed-up such as '2x' (see `Pruner`)
