@@ -34,7 +34,7 @@ def config_sizes(hf:nn.Module)->dict:
             q, k, v, o, d = att
             add('num_attention_heads', name, q.out_features // d); add('num_key_value_heads', name, k.out_features // d)
             add('head_dim', name, d)
-        if (att := fused_attention_of(m)) is not None: add('num_attention_heads', name, att[2])  # GPT-2, GPT-NeoX
+        if (att := fused_attention_of(m)) is not None: add('num_attention_heads', name, att.heads)  # GPT-2, GPT-NeoX
         if all(isinstance(getattr(m, a, None), nn.Linear) for a in ('gate_proj', 'up_proj', 'down_proj')):
             add('intermediate_size', name, m.up_proj.out_features)
         last = name.rpartition('.')[2]
