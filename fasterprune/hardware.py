@@ -474,18 +474,17 @@ class LatencyTarget:
 
     def measure(self, model:nn.Module):
         "Time `model`, which completed the target, into `measured` (and `asked`); warn if the machine changed speed while the pruner timed (`machine_changed`), or if it is more than 5% off"
-        l = self
-        l.measured, _, l.asked = l.time(model)
-        if (changed := machine_changed([l.before, *l.unpruned])) is not None:
-            cpu = not any(t.is_cuda for t in output_tensors(l.example_inputs))
-            warnings.warn(f"The unpruned model took {changed[0]:.3g} to {changed[1]:.3g} ms in {l.runtime} across the pruner's timings: the machine changed "
+        self.measured, _, self.asked = self.time(model)
+        if (changed := machine_changed([self.before, *self.unpruned])) is not None:
+            cpu = not any(t.is_cuda for t in output_tensors(self.example_inputs))
+            warnings.warn(f"The unpruned model took {changed[0]:.3g} to {changed[1]:.3g} ms in {self.runtime} across the pruner's timings: the machine changed "
                           "speed while it timed, and a speed-up measured then depends on when. The pruned model took "
-                          f"{l.measured:.3g} ms against the {l.asked:.3g} ms asked for in the last timing; time it again with `compare_latency`"
+                          f"{self.measured:.3g} ms against the {self.asked:.3g} ms asked for in the last timing; time it again with `compare_latency`"
                           + (f". On a shared machine whose cores come and go, timings with {torch.get_num_threads()} threads change with them; with one "
                              "(`torch.set_num_threads(1)` before building the Pruner: onnxruntime's sessions take as many) they hold" if cpu and torch.get_num_threads() > 1 else ""))
-        elif abs(off := l.measured / l.asked - 1) > 0.05:
-            warnings.warn(f"The pruned model takes {l.measured:.3g} ms in {l.runtime} (measured), {100 * off:+.0f}% "
-                          f"from the {l.asked:.3g} ms asked for: the trials found no widths that land closer (see `pruner.latency.trials`)")
+        elif abs(off := self.measured / self.asked - 1) > 0.05:
+            warnings.warn(f"The pruned model takes {self.measured:.3g} ms in {self.runtime} (measured), {100 * off:+.0f}% "
+                          f"from the {self.asked:.3g} ms asked for: the trials found no widths that land closer (see `pruner.latency.trials`)")
 
 def next_share(points:list)->float|None:
     "The next trial's percent of the table's milliseconds, from `points` `(percent, measured over requested)` so far, the unpruned `(0, ratio)` first: the secant through the last two, or once trials bracket 1, inside the closest bracket (its middle after two trials in a row on one side, regula falsi's slow end); None if the last two measured alike"
