@@ -53,7 +53,7 @@ from fastai.optimizer import Adam
 from fastai.losses import CrossEntropyLossFlat
 from sklearn.datasets import load_digits
 import torchvision.models as tvm
-import fasterprune.pruner, fasterprune.transaction
+import fasterprune.pruner, fasterprune.transaction, fasterprune.groups
 from fasterprune.all import *
 from fasterprune.all import slice_state
 
@@ -169,9 +169,9 @@ def events_table(targets=('50% filters',), context='local'):
           f"{'copies alone':>13}{'event/alone':>12}{'event/in it':>12}{'first event':>12}{'its copies':>11}"
           f"{'later events':>13}{'their alone':>12}{'later/alone':>12}{'their scoring':>14}{'later/(alone+scoring)':>22}   ({context})")
     learners = event_learners()
-    isel, tisel, scores = torch.index_select, torch.Tensor.index_select, fasterprune.pruner.channel_scores
+    isel, tisel, scores = torch.index_select, torch.Tensor.index_select, fasterprune.groups.channel_scores
     torch.index_select, torch.Tensor.index_select = _timed(isel), _timed(tisel)
-    fasterprune.pruner.channel_scores = _timed(scores, SCORES)
+    fasterprune.groups.channel_scores = _timed(scores, SCORES)
     try:
         for arch, make in learners.items():
             for target in targets:
@@ -184,10 +184,10 @@ def events_table(targets=('50% filters',), context='local'):
                       f"{ev:>10.1f}{cp:>13.1f}{fl:>13.1f}{ev/fl:>12.2f}{ev/cp:>12.2f}{1000*cb.events_t[0]:>12.1f}{1000*cb.copies_t[0]:>11.1f}"
                       f"{later:>13.1f}{later_fl:>12.1f}{later/later_fl:>12.2f}{later_sc:>14.1f}{later/(later_fl+later_sc):>22.2f}"
                       + (f"  ({left} groups left alone)" if left else ""))
-    finally: torch.index_select, torch.Tensor.index_select, fasterprune.pruner.channel_scores = isel, tisel, scores
+    finally: torch.index_select, torch.Tensor.index_select, fasterprune.groups.channel_scores = isel, tisel, scores
 
-PHASES = (('scoring', fasterprune.pruner, 'channel_scores'), ('planning', fasterprune.pruner.Pruner, 'plan'),
-          ('layer_ops', fasterprune.transaction, 'layer_ops'), ('layers', fasterprune.pruner, 'apply_plan'),
+PHASES = (('scoring', fasterprune.groups, 'channel_scores'), ('planning', fasterprune.pruner.Pruner, 'plan'),
+          ('layer_ops', fasterprune.transaction, 'layer_ops'), ('layers', fasterprune.transaction, 'apply_plan'),
           ('optimizer', fasterprune.pruner, 'staged_update'), ('renumbering', fasterprune.pruner, 'renumber_groups'))
 
 def breakdown_table(context='local'):

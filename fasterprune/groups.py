@@ -20,7 +20,7 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'Collected', 'channel_units', 'g
            'ConvAttentionParts', 'conv_attention_of', 'conv_head_group', 'PooledParts', 'pooled_attention_of',
            'pooled_head_group', 'CascadedParts', 'cascaded_attention_of', 'cascaded_key_group', 'tie_cascaded_values',
            'computed_weight', 'collect_groups', 'renumber_groups', 'scored_params', 'channel_scores', 'group_scores',
-           'position_scores', 'frozen_groups']
+           'position_scores', 'frozen_groups', 'Scored', 'score_groups']
 
 # %% ../nbs/04_groups.ipynb #79afde04
 import math, itertools
@@ -31,7 +31,7 @@ from functools import cached_property
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.nn.utils.prune  # `computed_weight` knows its masks
 from fastcore.basics import ifnone
-from .criteria import Criteria
+from .criteria import Criteria, large_final
 from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, RNN_WEIGHT, sets_channels, is_multi_query_attention, is_conv_attention, lambda_parts, lambda_key_width, is_single_head_attention, is_cascaded_attention, is_modulation_attention, linear_of, one_layer, weight_norm_of
 from .counting import is_conv1d, rnn_dims, layer_io, NORMS
 
@@ -1488,3 +1488,30 @@ def _all_frozen(g:Group, parents:dict=None)->bool:
             if p.requires_grad: return False
             seen = True
     return seen
+
+# %% ../nbs/04_groups.ipynb #a5bfb015
+class Scored(NamedTuple):
+    "What `score_groups` found"
+    positions:list # `[(group, one score per prunable position)]`, in the order of the groups
+    excluded:dict # `{group name: why}` of the groups that could not be scored
+
+def score_groups(
+    groups:list, # The groups to score
+    criteria:Criteria, # Scores each layer's channels
+    grads:dict=None, # `{parameter: gradient}` to use instead of `.grad`
+    init_of=None, # `init_of(coupling, param name, param)`: the initial value, for criteria with `needs_init`
+    parents:dict=None, # `{recurrent layer: module}` that may hold its weights (`Graph.parents`)
+    per_weight:bool=False, # Average per weight over the layers that have weights (`group_scores`): comparable across groups as it is
+    by_weights:list=(), # Groups scored by `large_final` instead: those a gradient criterion cannot score (`frozen_groups`)
+)->Scored:
+    "`position_scores` of every group's `group_scores`, from one `channel_scores` of the parameters they read; a weight that `weight_norm` computes is computed once"
+    by_weights = {id(g) for g in by_weights}
+    with torch.nn.utils.parametrize.cached():
+        channels = channel_scores([g for g in groups if id(g) not in by_weights], criteria, grads, init_of, parents)
+        if by_weights: channels |= channel_scores([g for g in groups if id(g) in by_weights], large_final, parents=parents)
+        positions, excluded = [], {}
+        for g in groups:
+            by = large_final if id(g) in by_weights else criteria
+            try: positions.append((g, position_scores(g, group_scores(g, by, channels=channels, per_weight=per_weight, parents=parents))))
+            except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
+    return Scored(positions, excluded)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn
 from .counting import run_forward, untouched, layer_io, output_tensors, rnn_cells, terms_macs, model_copy
+from .planning import check_latency
 
 # %% ../nbs/26_hardware.ipynb #ac1f83e8
 RUNTIMES = ('torch', 'onnxruntime', 'onnxruntime-int8')
@@ -437,6 +438,79 @@ class LatencyTarget:
         l.predicted_before = l.predicted_now()
         l.scale = before / l.predicted_before  # measured milliseconds saved per predicted one, until a trial measures it
         return l
+
+    @classmethod
+    def request(cls,
+        model:nn.Module, # The model, unpruned
+        example_inputs, # What it is timed on
+        latency:float|str, # Milliseconds, or a speed-up such as '2x' (`Pruner`'s `latency`)
+        runtime:str=None, # Where it is timed: one of `RUNTIMES` (default: the table's, else 'torch')
+        table:LatencyTable=None, # The model's layers timed in `runtime` (default: built, or read from its cache file)
+        names:dict=None, # `{module: name}` of the model
+        mac_terms:dict=None, # Each layer's MACs terms, from the trace
+        verbose:bool=True, # Say where the table comes from (`LatencyTable.build`)
+    )->'LatencyTarget':
+        "The target `Pruner(latency=...)` plans with: `latency` checked, `table` checked against `runtime` and the model (or built), then `build`"
+        ms, factor = check_latency(latency)
+        runtime = runtime or (table.runtime if table is not None else 'torch')
+        if table is not None and table.runtime != runtime:
+            raise ValueError(f"latency_table was measured in {table.runtime}, not in {runtime}: build one with `LatencyTable.build(model, example_inputs, {runtime!r})`")
+        if table is None: table = LatencyTable.build(model, example_inputs, runtime, verbose=verbose)
+        known = set(names.values())
+        if missing := [n for n in table.layers if n not in known]:
+            raise ValueError(f"latency_table was built for another model: it times {missing[0]!r}, which this {type(model).__name__} does not have")
+        return cls.build(model, example_inputs, ms, factor, runtime, table, names, mac_terms, latency)
+
+    def group_steps(self,
+        groups:list, # The groups the target prunes
+    )->dict:
+        "`{root: channels}`: the multiple each group keeps, the largest step the table found on the layers it prunes (at most a quarter of its channels)"
+        steps = {}
+        for g in groups:
+            s = max([self.table.step(n, c.is_out) for c in g.couplings if (n := self.names.get(c.module)) in self.table.layers] or [1])
+            while s > 1 and 4 * s > g.n: s //= 2
+            if s > 1: steps[g.root] = s
+        return steps
+
+    def check_reachable(self,
+        lowest:float, # The table's milliseconds with every group pruned to its floor (`most_macs_removed` with `cost`)
+    ):
+        "Raise if the model pruned to `lowest` is predicted slower than the target"
+        best = self.predicted(lowest)
+        if best <= self.target: return
+        raise ValueError(f"latency={self.target:.3g} ms cannot be reached in {self.runtime}: the model takes {self.before:.3g} ms (measured), and pruning "
+                         f"every group down to its last channels is predicted to leave {best:.3g} ms ({self.before / best:.2f}x faster); the rest "
+                         "is in layers that are never pruned (the output layers, `ignored_layers`, `max_pruning_ratio` or a global ranking's floor, "
+                         f"groups left alone) and in what the table does not time. Ask for at least {math.ceil(best * 100) / 100:g} ms, or "
+                         f"latency='{math.floor(self.before / best * 100) / 100:g}x'")
+
+    def fit(self,
+        model:nn.Module, # The model the trials prune
+        plan_at, # `plan_at(pct)`: the plan that removes `pct` percent of the table's milliseconds (empty: the model is there already)
+        trial, # `trial(plan)`: a context in which `plan` is applied (its `ok`: the model runs), rolled back on leaving
+        n_trials:int=6, # At most this many trials
+    )->float:
+        "Percent of the table's milliseconds to remove: trial prunes of the whole target, each planned, applied, timed (`time_trial`) and rolled back, at shares `next_share` finds, until one lands within 3% of the target; the closest, whose `scale` is kept"
+        pct = self.pct()
+        self.settled = True
+        points = [(0., self.before / self.target)]  # (percent of the table's milliseconds removed, measured milliseconds over requested)
+        for _ in range(n_trials):
+            plan = plan_at(pct)
+            if plan:
+                with trial(plan) as t:
+                    if not t.ok: break  # the prune itself finds what breaks the forward
+                    (ms, asked, n), predicted = self.time_trial(model), self.predicted_now()
+            else: (ms, asked, n), predicted = self.time_trial(model), self.predicted_now()  # the model as it is reaches this share already (pruned during training)
+            self.trials.append(dict(scale=self.scale, predicted=self.predicted(predicted), measured=ms, requested=asked, timings=n))
+            points.append((pct, ms / asked))
+            if abs(ms / asked - 1) <= 0.03: break
+            new = next_share(points)
+            if new is None or math.isclose(new, pct, rel_tol=1e-3): break
+            pct, self.scale = new, 100 * (self.before - self.target) / (new * self.predicted_before)
+        if len(points) > 1:
+            pct = min(points[1:], key=lambda p: abs(p[1] - 1))[0]
+            self.scale = 100 * (self.before - self.target) / (pct * self.predicted_before)
+        return pct
 
     def time(self, model:nn.Module)->tuple:
         "`(milliseconds of model, of the unpruned model, requested)`, the two timed in alternating rounds (`compare_latency`): a speed-up is asked of the unpruned model as it runs now, and is the median of the rounds' ratios; the unpruned model's milliseconds are kept in `unpruned`"

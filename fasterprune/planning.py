@@ -8,7 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/planning.html.md"""
 __all__ = ['GLOBAL_MAX_PRUNING_RATIO', 'NORMALIZE', 'check_percent', 'check_latency', 'check_target', 'kept', 'Target', 'Plan',
            'groups_to_score', 'normalized', 'ranking', 'ranked', 'plan_local', 'plan_filters', 'followed',
            'follow_widths', 'spare_pieces', 'macs_losses', 'estimate_macs', 'plan_macs', 'most_macs_removed',
-           'removals_macs', 'integer_targets']
+           'removals_macs', 'integer_targets', 'check_macs_reachable', 'check_filters_reachable', 'first_steps']
 
 # %% ../nbs/05_planning.ipynb #bf3ea149
 import math, numbers, warnings, bisect, functools
@@ -362,3 +362,44 @@ def integer_targets(groups:list, target:Target, fraction:float, n_init:dict)->tu
         return (math.floor(fraction * target.macs_ratio / 100 * sum(n_init[g.root] for g in groups)),)
     if target.local: return tuple(target.keep(g, n_init, r) for g in groups if (r := target.ratio(g, fraction)) is not None)
     return (kept(sum(n_init[g.root] for g in groups), target.pruning_ratio * fraction),)
+
+# %% ../nbs/05_planning.ipynb #768394a9
+def check_macs_reachable(
+    groups:list, # The groups the target prunes
+    target:Target, # With `macs_ratio`
+    n_init:dict, # `{root: channels it started with}`
+    mac_terms:dict, # Each layer's `(a, b, c)`, from the trace
+    macs_before:float, # MACs of the unpruned model
+    macs_now:float, # MACs of the model now
+    speed_up:float=None, # The speed-up the user asked for, quoted instead of `macs_ratio`
+):
+    "Raise if `target`'s share of MACs needs more than pruning every group down to its floor"
+    lowest = most_macs_removed(groups, target, n_init, mac_terms, macs_now)
+    most = math.floor(1000 * (1 - lowest / macs_before)) / 10
+    if most >= target.macs_ratio: return
+    asked, best = ((f"speed_up={speed_up:g}", f"speed_up={math.floor(100 / (100 - most) * 100) / 100:g}")
+                   if speed_up is not None else (f"macs_ratio={target.macs_ratio:g}", f"macs_ratio={most:g}"))
+    raise ValueError(f"{asked} cannot be reached: pruning every group down to its last channels removes {most:g}% of "
+                     "the MACs; the rest is in layers that are never pruned (the output layers, `ignored_layers`, "
+                     f"`max_pruning_ratio` or a global ranking's {100 - GLOBAL_MAX_PRUNING_RATIO:g}% floor, groups left alone). Ask for at most {best}")
+
+def check_filters_reachable(
+    groups:list, # The groups the target prunes
+    target:Target, # With `pruning_ratio`, ranked globally
+    n_init:dict, # `{root: channels it started with}`
+):
+    "Raise if a global share of filters needs more than every group down to its floor (`max_pruning_ratio`, or `GLOBAL_MAX_PRUNING_RATIO`)"
+    floors = sum(target.bounds(g, n_init)[1] * g.granularity + g.fixed for g in groups)
+    most = math.floor(1000 * (1 - floors / sum(n_init[g.root] for g in groups))) / 10
+    if target.pruning_ratio <= most: return
+    limit = (f"no group loses more than max_pruning_ratio={target.max_pruning_ratio:g}%" if target.max_pruning_ratio is not None else
+             f"a global ranking leaves every group at least {100 - GLOBAL_MAX_PRUNING_RATIO:g}% of its filters, so that it "
+             "never cuts a layer (a residual stream, say) down to almost nothing")
+    raise ValueError(f"pruning_ratio={target.pruning_ratio:g} cannot be reached with context='global': {limit}, and at most "
+                     f"{most:g}% of the filters can go. Ask for at most {most:g}, or pass a higher max_pruning_ratio (up to 99.9)")
+
+# %% ../nbs/05_planning.ipynb #245e78ca
+def first_steps(groups:list, target:Target, n_init:dict)->dict:
+    "`{group: positions}`: one step of every group a prune to the whole `target` reaches, its first positions, no wider than the group less one"
+    steps = {g: min(target.bounds(g, n_init)[0], len(g.units) - 1) for g in groups_to_score(groups, target, 1., n_init)}
+    return {g: list(range(k)) for g, k in steps.items() if k > 0}

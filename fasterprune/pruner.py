@@ -8,20 +8,20 @@ Docs: https://fasterprune.github.io/fasterprune/pruner.html.md"""
 __all__ = ['check_choices', 'uncompiled', 'Pruner', 'Trial']
 
 # %% ../nbs/09_pruner.ipynb #91f3356e
-import math, numbers, difflib, warnings
+import numbers, difflib, warnings
 from dataclasses import replace
 import torch, torch.nn as nn
 from fastcore.basics import store_attr, listify, noop, ifnone
 from .criteria import Criteria, large_final
-from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, macs_from_terms, is_conv1d, model_copy, output_tensors
+from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, is_conv1d, model_copy, output_tensors
 from .detection import is_detector, detection_inputs
 from .graph import Graph
-from .groups import ATTENTION, Collected, collect_groups, renumber_groups, channel_scores, group_scores, position_scores, frozen_groups
-from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, role, tie_head_widths
-from .planning import (NORMALIZE, GLOBAL_MAX_PRUNING_RATIO, Target, Plan, check_percent, check_target, check_latency, groups_to_score,
-                                  plan_filters, follow_widths, spare_pieces, removals_macs, plan_macs, integer_targets, most_macs_removed)
-from .hardware import LatencyTable, LatencyTarget, next_share, check_runtime
-from .transaction import apply_plan, check_forward, interrupts_deferred, Check, Applied
+from .groups import ATTENTION, Collected, collect_groups, renumber_groups, score_groups, frozen_groups
+from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, leave_out_unsaved, tie_head_widths
+from .planning import (NORMALIZE, Target, Plan, check_percent, check_target, groups_to_score, plan_filters, follow_widths, spare_pieces,
+                                  removals_macs, plan_macs, integer_targets, most_macs_removed, check_macs_reachable, check_filters_reachable, first_steps)
+from .hardware import LatencyTable, LatencyTarget, check_runtime
+from .transaction import apply_plan, check_forward, interrupts_deferred, Check, Applied, Verifier, Attempt
 from .optimizer import param_lists, staged_update
 from .report import PruneReport
 
@@ -83,8 +83,6 @@ def uncompiled(model:nn.Module)->nn.Module:
     "The module a `torch.compile`d model wraps (its `_orig_mod`, which holds the same parameters), else `model`: what a prune changes"
     return model._orig_mod if type(model).__name__ == 'OptimizedModule' and isinstance(getattr(model, '_orig_mod', None), nn.Module) else model
 
-def _short(s:str, n:int=300)->str: return s if len(s) <= n else s[:n - 3] + '...'  # an error quoted in a reason
-
 def _check_copies(model:nn.Module, copies)->tuple:
     "`copies` as a tuple, each checked to be a copy of `model`: the same parameters and buffers, by name and shape"
     copies = (copies,) if isinstance(copies, nn.Module) else tuple(listify(copies))  # one module is a copy, not a list of its layers
@@ -138,6 +136,29 @@ def _resolve(key, names:dict, by_name:dict, what:str):
     hint = f"; nearest names: {', '.join(close)}" if close else "; see `dict(model.named_modules())` for the names"
     raise ValueError(f"{what}: no layer named {key!r} in this model{hint}")
 
+def _check_prunable(model:nn.Module, groups:list, skipped:dict):
+    "Raise if `model` has no group to prune, saying why"
+    if groups: return
+    if skipped:
+        why = '; '.join(f"{k}: {v}" for k, v in list(skipped.items())[:2])
+        raise ValueError(f"Nothing in this {type(model).__name__} can be pruned: fasterprune leaves every group alone ({len(skipped)}), e.g. {why}")
+    raise ValueError(f"Nothing in this {type(model).__name__} can be pruned: no conv or linear layer whose "
+                     "output channels feed anything but the model's outputs or `ignored_layers`")
+
+def _check_ratio_keys(covers:dict, groups:list, names:dict, output_layers:list, ignored:set, skipped:dict):
+    "Raise for a per-layer ratio that would prune nothing, saying why; a container covers every layer inside it (`covers`: `{key: names of the members it covers}`)"
+    for key, covered in covers.items():
+        if any(not covered.isdisjoint(g.members) for g in groups): continue
+        m = key[0] if isinstance(key, tuple) else key  # a layer's cells: what keeps the layer tells
+        name = next(iter(covered)) if isinstance(key, tuple) else names[m]
+        if m in output_layers: why = "it produces the model's output, whose channels are never pruned"
+        elif m in ignored or key in ignored: why = "it is in `ignored_layers`"
+        elif name in skipped: why = f"fasterprune leaves its channels alone: {skipped[name]}"
+        elif not any(isinstance(s, (nn.modules.conv._ConvNd, nn.Linear, nn.RNNBase)) or is_conv1d(s) for s in m.modules()):
+            why = f"a {type(m).__name__} has no filters of its own: name the conv or linear layer whose outputs it takes"
+        else: why = "its outputs are coupled only to layers that are never pruned"
+        raise ValueError(f"pruning_ratio[{name!r}] would prune nothing: {why}. Remove it from the dict")
+
 def _default_inputs(model):
     "A batch of one 224x224 RGB image on the model's device"
     p = next(model.parameters())
@@ -186,33 +207,27 @@ class Pruner:
         self.pruning_ratio = float(pruning_ratio) if isinstance(pruning_ratio, numbers.Real) else None
         _check_unsupported(model)
         self.graph = Graph.trace(model, self.example_inputs)
+        self.verifier = Verifier(model, self.graph, self.example_inputs)  # checks each group's first prune with a forward
         self.macs_before = self.macs_now = self.planned_macs = self.graph.macs  # MACs unpruned, now, and as last planned
         self.output_layers = self.graph.output_layers()
         self.left_whole = {self.names[m]: why for m, why in left_whole(model).items()}  # Hugging Face heads torch-pruning would cut across
         self.ignored = {s for m in user_ignored + [o for o in self.output_layers if isinstance(o, nn.Module)] for s in (m.modules() if isinstance(m, nn.Module) else [m])}
         self.ignored |= {self._by_name[n] for n in self.left_whole}
         self.excluded = {}  # groups whose pruning broke the forward: {root name: why}
-        self._probed = {}  # `{(attention class, 'heads' or 'input'): whether pruning that alone breaks the forward}`
         self.groups, self.skipped = self._collect()
         self.skipped = self.left_whole | self.skipped
-        if not self.groups and self.skipped:
-            why = '; '.join(f"{k}: {v}" for k, v in list(self.skipped.items())[:2])
-            raise ValueError(f"Nothing in this {type(model).__name__} can be pruned: fasterprune leaves every group alone ({len(self.skipped)}), e.g. {why}")
-        if not self.groups:
-            raise ValueError(f"Nothing in this {type(model).__name__} can be pruned: no conv or linear layer whose "
-                             "output channels feed anything but the model's outputs or `ignored_layers`")
+        _check_prunable(model, self.groups, self.skipped)
         check_uniform(model, self.names, self.groups, context, ratios is not None, self.macs_ratio is not None or latency is not None)
-        self.latency = None if latency is None else self._time(latency, runtime, latency_table)
+        self.latency = None if latency is None else LatencyTarget.request(model, self.example_inputs, latency, runtime, latency_table,
+                                                                          self.names, self.graph.mac_terms, verbose)
+        if self.latency is not None: self.macs_ratio = self.latency.pct()  # a share of the table's predicted milliseconds
         self.target = self._target(ratios)
-        if ratios is not None: self._check_ratio_keys()
         self.n_init = {g.root: g.n for g in self.groups}
-        if self.latency is not None: self._check_latency_reachable()
-        elif self.macs_ratio is not None: self._check_reachable()
-        elif self.pruning_ratio is not None and not self.target.local: self._check_filters_reachable()
+        self._check_reachable()
         self.params_before, self.channels_before = count_params(model), layer_widths(model)
         self.params_now = self.params_before  # parameters as the last prune left the model
         self.current_step, self.param_changes = 0, {}
-        self.verified, self._verify_tried, self._warned_whole = set(), False, False  # roots of the groups a checked forward has shown to prune cleanly
+        self._warned_whole = False
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
         self.init_model = model_copy(model).requires_grad_(False) if criteria.needs_init else None  # pruned in step
         self._init_modules = dict(self.init_model.named_modules()) if self.init_model is not None else {}
@@ -225,40 +240,19 @@ class Pruner:
         return self.copies if self.init_model is None else (self.init_model, *self.copies)
 
     def _leave_unsaved(self):
-        "Leave out the groups whose pruning a Hugging Face config could not record, found by trials of the whole target"
-        kind = type(hf_models(self.model)[0].config).__name__
-        while self.groups:
-            with self.trial(self.plan(criteria=large_final)): bad = unsaved_params(self.model)  # the widths matter, not which channels: no gradients needed
-            if not bad: return
-            hits = {}  # per role (a layer in every block), the groups whose layers hold a parameter the config builds otherwise
-            for g in self.groups:
-                owners = {c.name.rpartition('.')[0] if isinstance(c.module, nn.Parameter) else c.name for c in g.couplings}
-                if hit := [n for n in bad if n.rpartition('.')[0] in owners]: hits.setdefault(role(g.name), []).append((g, hit[0]))
-            if not hits: raise RuntimeError(f"The pruned model no longer matches its {kind}: {', '.join(list(bad)[:3])}")
-            for g, n in max(hits.values(), key=len):
-                self.excluded[g.name] = f"{kind} could not record it: {n} would be {bad[n][0]}, but the config builds {bad[n][1]}"
-            self.groups = [g for g in self.groups if g.name not in self.excluded]
-        why = '; '.join(f"{k}: {v}" for k, v in list(self.excluded.items())[:2])
-        raise ValueError(f"Nothing in this {type(self.model).__name__} can be pruned so that its {kind} still describes it "
-                         f"(save_pretrained/from_pretrained would fail): fasterprune writes the sizes of LLaMA-style (gate/up/down), BERT, ViT, "
-                         f"GPT-2 and GPT-NeoX configs. {len(self.excluded)} groups left out, e.g. {why}")
+        "Leave out the groups whose pruning a Hugging Face config could not record, found by trials of the whole target (`leave_out_unsaved`)"
+        def unsaved_after(groups):  # the widths matter, not which channels: no gradients needed
+            with self.trial(self.plan(groups=groups, criteria=large_final)): return unsaved_params(self.model)
+        self.excluded |= leave_out_unsaved(self.model, self.groups, unsaved_after)
+        self.groups = [g for g in self.groups if g.name not in self.excluded]
 
     def _target(self, ratios:dict=None)->Target:
         "The pruner's `Target`, or one with the per-layer `ratios` (`{module: percent}`) instead"
-        steps = self._group_steps() if self.latency is not None and self.round_to is None else None
+        steps = self.latency.group_steps(self.groups) if self.latency is not None and self.round_to is None else None
         if ratios is None: return Target(self.context, self.pruning_ratio, None, None, self.macs_ratio, self.round_to,
                                          self.max_pruning_ratio, self.normalize, steps)
         covers = {m: self._covered(m) for m in ratios}
         return Target(self.context, None, ratios, covers, None, self.round_to, self.max_pruning_ratio)
-
-    def _group_steps(self)->dict:
-        "`{root: channels}`: the multiple each group keeps under a latency target, the largest step the table found on the layers it prunes (at most a quarter of its channels)"
-        t, steps = self.latency.table, {}
-        for g in self.groups:
-            s = max([t.step(n, c.is_out) for c in g.couplings if (n := self.names.get(c.module)) in t.layers] or [1])
-            while s > 1 and 4 * s > g.n: s //= 2
-            if s > 1: steps[g.root] = s
-        return steps
 
     def _covered(self, m)->set:
         "Names of the groups' members a ratio for `m` covers: every layer inside a block, and a projected recurrent layer's cells with it (`(layer, 'cells')`: those alone)"
@@ -280,17 +274,10 @@ class Pruner:
         todo = groups_to_score(groups, target, fraction, self.n_init)
         leads = {g.root for g in todo}  # a group that follows another's width is scored with it, planned from it
         todo = [g for g in todo if g.follows is None] + [g for g in groups if g.follows is not None and g.follows[0] in leads]
-        parents, criteria = self.graph.parents, ifnone(criteria, self.criteria)  # (the graph: where a recurrent layer's weights live)
+        criteria = ifnone(criteria, self.criteria)
         per_weight = target.normalize == 'none' and not target.local  # raw scores compared across groups: per weight
-        frozen = {id(g) for g in self.check_scorable(todo, criteria, target)}  # ranked within themselves: by their weights
-        with torch.nn.utils.parametrize.cached():  # a weight `weight_norm` computes: one tensor for all the scores read from it
-            scored, excluded = [], {}
-            channels = channel_scores([g for g in todo if id(g) not in frozen], criteria, grads, self._init_of, parents)
-            if frozen: channels |= channel_scores([g for g in todo if id(g) in frozen], large_final, parents=parents)
-            for g in todo:
-                by = large_final if id(g) in frozen else criteria
-                try: scored.append((g, position_scores(g, group_scores(g, by, channels=channels, per_weight=per_weight, parents=parents))))
-                except IndexError as e: excluded[g.name] = f"torch-pruning's channel indices went out of range ({e})"
+        frozen = self.check_scorable(todo, criteria, target)  # ranked within themselves: by their weights
+        scored, excluded = score_groups(todo, criteria, grads, self._init_of, self.graph.parents, per_weight, frozen)
         followers, scored = [s for s in scored if s[0].follows is not None], [s for s in scored if s[0].follows is None]
         if target.macs_ratio is not None:
             l = self.latency  # a latency target: a share of the table's predicted milliseconds
@@ -330,53 +317,9 @@ class Pruner:
         return init.to(p.device) if isinstance(init, torch.Tensor) and init.shape == p.shape else None
 
     # --- apply ---
-    def _apply_checked(self, plan:Plan)->tuple:
-        "Apply `plan` and check the model: `(applied, check, {})`, or `(None, None, {group that breaks the forward: how})`"
-        if not plan: return None, None, {}
-        if any(g.root not in self.verified for g in plan.removals):
-            if (verified := self._verify_all(plan)) is not None: return *verified, {}  # the check was of this plan alone: kept
-        errors = []
-        applied = self._try_apply(plan.removals, errors)
-        if applied is not None:
-            if all(g.root in self.verified for g in plan.removals):  # each group pruned cleanly before: count, do not run
-                return applied, Check(True, macs_from_terms(self.graph.mac_terms)), {}
-            check = check_forward(self.model, self.example_inputs, self.graph)
-            if check.ok: return applied, check, {}
-            applied.rollback()
-            errors.append(f"the forward: {check.error}")
-        broken = {}
-        for g, positions in plan.removals.items():  # which groups break the model on their own, and how
-            applied = self._try_apply({g: positions}, errors)
-            check = check_forward(self.model, self.example_inputs, self.graph) if applied is not None else None
-            if check is None: broken[g] = f"pruning it failed ({_short(errors[-1])})"
-            elif not check.ok: broken[g] = f"pruning it broke the model's forward ({_short(check.error)})"
-            if applied is not None: applied.rollback()
-        if not broken or len(broken) == len(plan.removals):
-            raise RuntimeError("The pruned model no longer runs on example_inputs (or its outputs changed shape); "
-                               "the model was restored exactly as it was. Pass the groups' layers in `ignored_layers` "
-                               f"to find the culprit: {', '.join(g.name for g in plan.removals)}"
-                               + (f". First failure: {errors[0]}" if errors else ""))
-        return None, None, broken
-
-    def _try_apply(self, removals:dict, errors:list):
-        "`apply_plan`'s result, or None (the model restored, the error appended to `errors`) if a layer failed to prune"
-        try: return apply_plan(self.model, self.graph, removals, self.twins)
-        except RuntimeError as e: errors.append(getattr(e, 'failed', str(e))); return None
-
-    def _verify_all(self, plan:Plan)->tuple|None:
-        "Check, with one forward, `plan` and every other group the target prunes that no forward has checked yet; `(applied, check)` if that was `plan` alone and it passed"
-        if self._verify_tried: return  # once: if a group breaks the forward, the checks go plan by plan
-        self._verify_tried = True
-        todo = [g for g in groups_to_score(self.groups, self.target, 1., self.n_init) if g.root not in self.verified]
-        steps = {g: min(self.target.bounds(g, self.n_init)[0], len(g.units) - 1) for g in todo}  # a step no wider than the group less one
-        removals = {g: list(range(k)) for g, k in steps.items() if k > 0} | plan.removals  # one step of each group the plan leaves alone
-        applied = self._try_apply(removals, [])
-        if applied is None: return  # some group fails to prune: each plan is checked with its own forward
-        try: check = check_forward(self.model, self.example_inputs, self.graph)
-        except BaseException: applied.rollback(); raise
-        if check.ok: self.verified |= {g.root for g in removals}
-        if check.ok and len(removals) == len(plan.removals): return applied, check  # the plan touches every group: applied once, not twice
-        applied.rollback()
+    def _apply(self, plan:Plan)->Attempt:
+        "Apply `plan` and check the model (`Verifier.apply`): the first prune checks one step of every group the target reaches in one forward"
+        return self.verifier.apply(plan.removals, self.twins, lambda: first_steps(self.groups, self.target, self.n_init))
 
     def refresh_groups(self,
         applied=None, # What the last prune removed (`apply_plan`'s result): the groups are renumbered from it
@@ -390,18 +333,9 @@ class Pruner:
         groups, skipped = self._collect(excluded)
         return Collected(groups, self.left_whole | skipped)
 
-    def _breaks_alone(self, g, key)->bool:
-        "Whether one position of group `g` pruned alone breaks the forward (`tie_input_widths` asks of an attention's heads and of its input); tried once per `key`, the model restored"
-        if key not in self._probed:
-            try: applied = apply_plan(self.model, self.graph, {g: [0]})
-            except RuntimeError: self._probed[key] = True; return True
-            try: self._probed[key] = not check_forward(self.model, self.example_inputs, self.graph).ok
-            finally: applied.rollback()
-        return self._probed[key]
-
     def _collect(self, excluded:dict=None)->Collected:
         "`collect_groups` of the model as it is now: the widths a Hugging Face config ties to its heads' width in step with them, and the groups `tied` to an attention left out under per-layer shares (one share of filters or of MACs keeps them in step)"
-        groups, skipped = collect_groups(self.graph, self.ignored, self.names, excluded, self.attention, self._breaks_alone)
+        groups, skipped = collect_groups(self.graph, self.ignored, self.names, excluded, self.attention, self.verifier.breaks_alone)
         if self.pruning_ratio is None and self.macs_ratio is None:  # per-layer shares would plan the tied widths apart
             skipped = skipped | {g.name: "its attention reads its heads' width from its input's (as torchvision's Swin and MaxViT do), so the two "
                                  "shrink only in step, which per-layer shares do not keep: pass one pruning_ratio, or a MACs target" for g in groups if g.tied}
@@ -419,43 +353,56 @@ class Pruner:
         if optimizer is not None: param_lists(optimizer)  # one we cannot update fails before anything changes
         if self.latency is not None and not self.latency.settled: self._fit_latency(grads)  # once, before the first prune: every step then follows it
         with interrupts_deferred():  # Ctrl-C waits for the end of the prune
-            groups, excluded = self.groups, dict(self.excluded)
-            plan = self._synced(self.plan(fraction, grads=grads))
-            applied, check, broken = self._apply_checked(plan)
-            while broken:  # leave out what torch-pruning got wrong, and prune the rest to the target (a new plan may reach groups the last left whole: again, until none breaks)
-                excluded.update({g.name: why for g, why in broken.items()})
-                warnings.warn("Left unpruned, as pruning them breaks the forward (a construct torch-pruning does not "
-                              f"model): {', '.join(g.name for g in broken)}")
-                groups = [g for g in groups if g not in broken]
-                plan = self._synced(self.plan(fraction, grads=grads, groups=groups))
-                applied, check, broken = self._apply_checked(plan)
-            excluded.update(plan.excluded)
-            try:
-                changes = applied.param_changes() if applied is not None else {}
-                update = staged_update(optimizer, changes) if optimizer is not None else noop
-                regrouped = (self.refresh_groups(applied, excluded) if applied is not None
-                             else Collected([g for g in groups if g.name not in excluded], self.skipped))  # nothing pruned: only what planning left out goes
-            except BaseException:  # the model, the pruner and the optimizer stay as they were
-                if applied is not None: applied.rollback()
-                raise
-            self._commit(regrouped, excluded, check, plan, applied, changes)  # from here on, assignments only
-            update()
-            self.param_changes = changes
+            plan, attempt, excluded = self._plan_and_apply(fraction, grads)
+            self._commit(plan, attempt, excluded, optimizer)
         if self.latency is not None and fraction == 1: self.latency.measure(self.model)
-        if plan.left_whole and not self._warned_whole:  # once the prune is committed
-            self._warned_whole = True
-            warnings.warn(f"normalize='none' left {len(plan.left_whole)} groups whole, as every channel of each fell under the "
-                          f"threshold (fasterai's and Torch-Pruning's rule), so fewer filters go than the target: "
-                          f"{', '.join(g.name for g in plan.left_whole[:5])}{', ...' if len(plan.left_whole) > 5 else ''}")
+        if plan.left_whole: self._warn_left_whole(plan)  # once the prune is committed
+
+    def _plan_and_apply(self, fraction:float, grads:dict=None)->tuple:
+        "`(plan, Attempt, excluded)`: the plan to `fraction`, applied and checked; groups that break the model are left out (in `excluded`) with a warning and the rest planned again (a new plan may reach groups the last left whole: again, until none breaks)"
+        groups, excluded = self.groups, dict(self.excluded)
+        plan = self._synced(self.plan(fraction, grads=grads))
+        attempt = self._apply(plan)
+        while attempt.broken:  # what torch-pruning got wrong
+            excluded.update({g.name: why for g, why in attempt.broken.items()})
+            warnings.warn("Left unpruned, as pruning them breaks the forward (a construct torch-pruning does not "
+                          f"model): {', '.join(g.name for g in attempt.broken)}")
+            groups = [g for g in groups if g not in attempt.broken]
+            plan = self._synced(self.plan(fraction, grads=grads, groups=groups))
+            attempt = self._apply(plan)
+        return plan, attempt, excluded | plan.excluded
+
+    def _commit(self, plan:Plan, attempt:Attempt, excluded:dict, optimizer=None):
+        "Work out the optimizer's new state and the new groups, then update both and the pruner's bookkeeping; if anything fails first, roll the model back"
+        applied = attempt.applied
+        try:
+            changes = applied.param_changes() if applied is not None else {}
+            update = staged_update(optimizer, changes) if optimizer is not None else noop
+            regrouped = (self.refresh_groups(applied, excluded) if applied is not None
+                         else Collected([g for g in self.groups if g.name not in excluded], self.skipped))  # nothing pruned: only what planning left out goes
+        except BaseException:  # the model, the pruner and the optimizer stay as they were
+            if applied is not None: applied.rollback()
+            raise
+        self._record(regrouped, excluded, attempt.check, plan, applied, changes)  # from here on, assignments only
+        update()
+        self.param_changes = changes
 
     def _synced(self, plan:Plan)->Plan: return plan if self.sync_plan is None else self.sync_plan(plan)
 
-    def _commit(self, regrouped:Collected, excluded:dict, check:Check|None, plan:Plan, applied:Applied=None, changes:dict=None):
+    def _warn_left_whole(self, plan:Plan):
+        "Warn, once, that `normalize='none'` left the groups whole whose every channel fell under the threshold"
+        if self._warned_whole: return
+        self._warned_whole = True
+        warnings.warn(f"normalize='none' left {len(plan.left_whole)} groups whole, as every channel of each fell under the "
+                      f"threshold (fasterai's and Torch-Pruning's rule), so fewer filters go than the target: "
+                      f"{', '.join(g.name for g in plan.left_whole[:5])}{', ...' if len(plan.left_whole) > 5 else ''}")
+
+    def _record(self, regrouped:Collected, excluded:dict, check:Check|None, plan:Plan, applied:Applied=None, changes:dict=None):
         "Take the model as pruned: its groups, what was left out, its MACs and parameters"
         if applied is not None: self.params_now = applied.params_after(self.params_now, changes)  # (first: it may count the model)
         self.groups, self.skipped = regrouped
         self.excluded = excluded
-        self.verified |= {g.root for g in plan.removals}
+        self.verifier.verified |= {g.root for g in plan.removals}
         for g in self.groups: self.n_init.setdefault(g.root, g.n)
         if check is not None: self.macs_now = check.macs
         if plan.macs is not None and self.latency is None: self.planned_macs = plan.macs
@@ -525,96 +472,26 @@ class Pruner:
                 + (f"; {left} groups left alone (see `.skipped`)" if left else ""))
 
     # --- checks at construction ---
-    def _check_ratio_keys(self):
-        "Raise for a per-layer ratio that would prune nothing, saying why; a container covers every layer inside it"
-        for key, names in self.target.covers.items():
-            if any(not names.isdisjoint(g.members) for g in self.groups): continue
-            m = key[0] if isinstance(key, tuple) else key  # a layer's cells: what keeps the layer tells
-            name = next(iter(names)) if isinstance(key, tuple) else self.names[m]
-            if m in self.output_layers: why = "it produces the model's output, whose channels are never pruned"
-            elif m in self.ignored or key in self.ignored: why = "it is in `ignored_layers`"
-            elif name in self.skipped: why = f"fasterprune leaves its channels alone: {self.skipped[name]}"
-            elif not any(isinstance(s, (nn.modules.conv._ConvNd, nn.Linear, nn.RNNBase)) or is_conv1d(s) for s in m.modules()):
-                why = f"a {type(m).__name__} has no filters of its own: name the conv or linear layer whose outputs it takes"
-            else: why = "its outputs are coupled only to layers that are never pruned"
-            raise ValueError(f"pruning_ratio[{name!r}] would prune nothing: {why}. Remove it from the dict")
-
     def _check_reachable(self):
-        "Raise if the MACs target needs more than pruning every group down to its minimum"
-        lowest = most_macs_removed(self.groups, self.target, self.n_init, self.graph.mac_terms, self.macs_now)
-        most = math.floor(1000 * (1 - lowest / self.macs_before)) / 10
-        if most < self.macs_ratio:
-            asked, best = ((f"speed_up={self.speed_up:g}", f"speed_up={math.floor(100 / (100 - most) * 100) / 100:g}")
-                           if self.speed_up is not None else (f"macs_ratio={self.macs_ratio:g}", f"macs_ratio={most:g}"))
-            raise ValueError(f"{asked} cannot be reached: pruning every group down to its last channels removes {most:g}% of "
-                             "the MACs; the rest is in layers that are never pruned (the output layers, `ignored_layers`, "
-                             f"`max_pruning_ratio` or a global ranking's {100 - GLOBAL_MAX_PRUNING_RATIO:g}% floor, groups left alone). Ask for at most {best}")
-
-    def _check_latency_reachable(self):
-        "Raise if the latency target needs more than pruning every group down to its minimum, as the table predicts it"
-        l = self.latency
-        best = l.predicted(most_macs_removed(self.groups, self.target, self.n_init, self.graph.mac_terms, l.predicted_now(), l.cost))
-        if best > l.target:
-            raise ValueError(f"latency={l.target:.3g} ms cannot be reached in {l.runtime}: the model takes {l.before:.3g} ms (measured), and pruning "
-                             f"every group down to its last channels is predicted to leave {best:.3g} ms ({l.before / best:.2f}x faster); the rest "
-                             "is in layers that are never pruned (the output layers, `ignored_layers`, `max_pruning_ratio` or a global ranking's floor, "
-                             f"groups left alone) and in what the table does not time. Ask for at least {math.ceil(best * 100) / 100:g} ms, or "
-                             f"latency='{math.floor(l.before / best * 100) / 100:g}x'")
+        "Raise, before anything changes, for a target the groups cannot reach, saying how far they can go"
+        t, terms, l = self.target, self.graph.mac_terms, self.latency
+        if t.ratios is not None: _check_ratio_keys(t.covers, self.groups, self.names, self.output_layers, self.ignored, self.skipped)
+        elif l is not None: l.check_reachable(most_macs_removed(self.groups, t, self.n_init, terms, l.predicted_now(), l.cost))
+        elif t.macs_ratio is not None: check_macs_reachable(self.groups, t, self.n_init, terms, self.macs_before, self.macs_now, self.speed_up)
+        elif not t.local: check_filters_reachable(self.groups, t, self.n_init)
 
     # --- a latency target ---
     latency_trials = 6  # at most this many trial prunes timed before the one that reaches a latency target
     latency_per_ms = False  # a global latency target ranks by importance, as a MACs target does; True: by importance lost per millisecond saved
 
-    def _time(self, latency, runtime:str, table:LatencyTable)->LatencyTarget:
-        "Check the model's latency table (or build it) and measure the model in `runtime`; the planner's target is then a share of the table's predicted milliseconds"
-        ms, factor = check_latency(latency)
-        runtime = runtime or (table.runtime if table is not None else 'torch')
-        if table is not None and table.runtime != runtime:
-            raise ValueError(f"latency_table was measured in {table.runtime}, not in {runtime}: build one with `LatencyTable.build(model, example_inputs, {runtime!r})`")
-        if table is None: table = LatencyTable.build(self.model, self.example_inputs, runtime, verbose=self.verbose)
-        if missing := [n for n in table.layers if n not in self._by_name]:
-            raise ValueError(f"latency_table was built for another model: it times {missing[0]!r}, which this {type(self.model).__name__} does not have")
-        l = LatencyTarget.build(self.model, self.example_inputs, ms, factor, runtime, table, self.names, self.graph.mac_terms, latency)
-        self.macs_ratio = l.pct()
-        return l
-
     def _fit_latency(self, grads:dict=None):
-        "Before the first prune of a latency target: trial prunes of the whole target (planned, applied, timed in the runtime, rolled back) at shares of the table's milliseconds found by a safeguarded secant method, from the unpruned model's latency and the trials', until one lands within 3% of the target; the target, and every step towards it, then follow the closest"
-        l, pct = self.latency, self.latency.pct()
-        l.settled = True
-        points = [(0., l.before / l.target)]  # (percent of the table's milliseconds removed, measured milliseconds over requested)
-        for _ in range(self.latency_trials):
+        "Before the first prune of a latency target: the share of the table's milliseconds whose trial prunes land on it (`LatencyTarget.fit`); the target, and every step towards it, then follow it"
+        def plan_at(pct):
             self.target = replace(self.target, macs_ratio=pct)
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')  # a target the table cannot reach: the timing says how far it got
-                plan = self.plan(1., grads=grads)
-            if plan:
-                with self.trial(plan) as t:
-                    if not t.ok: break  # the prune itself finds what breaks the forward
-                    (ms, asked, n), predicted = l.time_trial(self.model), l.predicted_now()
-            else: (ms, asked, n), predicted = l.time_trial(self.model), l.predicted_now()  # the model as it is reaches this share already (pruned during training)
-            l.trials.append(dict(scale=l.scale, predicted=l.predicted(predicted), measured=ms, requested=asked, timings=n))
-            points.append((pct, ms / asked))
-            if abs(ms / asked - 1) <= 0.03: break
-            new = next_share(points)
-            if new is None or math.isclose(new, pct, rel_tol=1e-3): break
-            pct, l.scale = new, 100 * (l.before - l.target) / (new * l.predicted_before)
-        if len(points) > 1:
-            pct = min(points[1:], key=lambda p: abs(p[1] - 1))[0]
-            l.scale = 100 * (l.before - l.target) / (pct * l.predicted_before)
-            self.target = replace(self.target, macs_ratio=pct)
-
-    def _check_filters_reachable(self):
-        "Raise if a global share of filters needs more than every group down to its floor (`max_pruning_ratio`, or `GLOBAL_MAX_PRUNING_RATIO`)"
-        t, total = self.target, sum(self.n_init.values())
-        floors = sum(t.bounds(g, self.n_init)[1] * g.granularity + g.fixed for g in self.groups)
-        most = math.floor(1000 * (1 - floors / total)) / 10
-        if self.pruning_ratio > most:
-            limit = (f"no group loses more than max_pruning_ratio={t.max_pruning_ratio:g}%" if t.max_pruning_ratio is not None else
-                     f"a global ranking leaves every group at least {100 - GLOBAL_MAX_PRUNING_RATIO:g}% of its filters, so that it "
-                     "never cuts a layer (a residual stream, say) down to almost nothing")
-            raise ValueError(f"pruning_ratio={self.pruning_ratio:g} cannot be reached with context='global': {limit}, and at most "
-                             f"{most:g}% of the filters can go. Ask for at most {most:g}, or pass a higher max_pruning_ratio (up to 99.9)")
+                return self.plan(1., grads=grads)
+        self.target = replace(self.target, macs_ratio=self.latency.fit(self.model, plan_at, self.trial, self.latency_trials))
 
 class Trial:
     "`plan` applied to a pruner's model and checked (`ok`, `macs`); rolled back on leaving the context unless committed"
@@ -631,7 +508,7 @@ class Trial:
     def commit(self):
         "Keep the plan: the pruner takes the model as it now is"
         p = self.pruner
-        if self.applied is not None: p._commit(p.refresh_groups(self.applied), p.excluded, self.check, self.plan, self.applied)
+        if self.applied is not None: p._record(p.refresh_groups(self.applied), p.excluded, self.check, self.plan, self.applied)
         self.committed = True
     def __exit__(self, *args):
         if not self.committed and self.applied is not None: self.applied.rollback()

@@ -7,15 +7,16 @@ Docs: https://fasterprune.github.io/fasterprune/transaction.html.md"""
 # %% auto #0
 __all__ = ['layer_ops', 'save_state', 'restore_state', 'head_rows', 'sync_head_count', 'sync_heads', 'sync_shapes',
            'reparam_blocks', 'sync_reparam_widths', 'sync_widths', 'resolve_changes', 'Applied', 'apply_plan', 'Check',
-           'check_forward', 'interrupts_deferred']
+           'check_forward', 'Attempt', 'Verifier', 'interrupts_deferred']
 
 # %% ../nbs/06_transaction.ipynb #757e74ad
 import signal, threading, math, weakref
 import numpy as np
 from dataclasses import dataclass
+from typing import NamedTuple
 import torch, torch.nn as nn
 from fastcore.basics import store_attr
-from .counting import MacCounter, run_forward, untouched, output_shapes, layer_io, count_params
+from .counting import MacCounter, run_forward, untouched, output_shapes, layer_io, count_params, macs_from_terms
 from .graph import Graph, Cut, sync_attributes, width_holders, head_widths, sync_head_widths, index_array, blur_pool, any_width
 from .huggingface import sync_config, hf_models
 from .groups import fused_layers, head_parts
@@ -248,6 +249,98 @@ def check_forward(model:nn.Module, example_inputs, graph:Graph)->Check:
             if shapes != graph.out_shapes: error = f"its outputs came out of shapes {shapes}, not {graph.out_shapes}"
         except Exception as e: error = f"{type(e).__name__}: {e}"
     return Check(error is None, counter.macs, error)
+
+# %% ../nbs/06_transaction.ipynb #e6796f58
+def _short(s:str, n:int=300)->str: return s if len(s) <= n else s[:n - 3] + '...'  # an error quoted in a reason
+
+class Attempt(NamedTuple):
+    "What `Verifier.apply` did: the removals applied and checked, or the groups that break the model on their own"
+    applied:Applied|None # The removals, applied (None: nothing to apply, or `broken` says why not)
+    check:Check|None # The forward's result, or the MACs counted where every group was verified before
+    broken:dict # `{group: how}` of the groups that break the model on their own; the model is then as it was
+
+class Verifier:
+    "Applies removals to `model` and checks them with a forward until each of their groups has pruned cleanly once (`verified`); later removals of verified groups are counted, not run"
+    def __init__(self,
+        model:nn.Module, # The model the removals apply to
+        graph:Graph, # Its trace
+        example_inputs, # What the checking forward runs on
+    ):
+        store_attr()
+        self.verified = set()  # roots of the groups a forward has shown to prune cleanly
+        self.tried = False  # whether the first prune checked every group the target reaches (once)
+        self.probed = {}  # `breaks_alone`'s answers, by key
+
+    def check(self)->Check:
+        "`check_forward` of the model as it is now"
+        return check_forward(self.model, self.example_inputs, self.graph)
+
+    def try_apply(self,
+        removals:dict, # `{group: positions}` to remove
+        twins:tuple=(), # Models pruned in step (`apply_plan`'s)
+        errors:list=None, # Where a failure's message is appended
+    )->Applied|None:
+        "`apply_plan`'s result, or None (the model restored, the error appended to `errors`) if a layer failed to prune"
+        try: return apply_plan(self.model, self.graph, removals, twins)
+        except RuntimeError as e:
+            if errors is not None: errors.append(getattr(e, 'failed', str(e)))
+
+    def apply(self,
+        removals:dict, # `{group: positions}` to remove
+        twins:tuple=(), # Models pruned in step (`apply_plan`'s)
+        first_steps=None, # `first_steps()`: one step of every group the target reaches, checked with the first `removals` in one forward
+    )->Attempt:
+        "Apply `removals` and check the model; where that fails, return the groups that break it on their own, the model as it was (raise if none can be blamed)"
+        if not removals: return Attempt(None, None, {})
+        if first_steps is not None and any(g.root not in self.verified for g in removals):
+            if (attempt := self._verify_all(removals, twins, first_steps)) is not None: return attempt
+        errors = []
+        applied = self.try_apply(removals, twins, errors)
+        if applied is not None:
+            if all(g.root in self.verified for g in removals):  # each group pruned cleanly before: count, do not run
+                return Attempt(applied, Check(True, macs_from_terms(self.graph.mac_terms)), {})
+            check = self.check()
+            if check.ok: return Attempt(applied, check, {})
+            applied.rollback()
+            errors.append(f"the forward: {check.error}")
+        broken = {}
+        for g, positions in removals.items():  # which groups break the model on their own, and how
+            applied = self.try_apply({g: positions}, twins, errors)
+            check = self.check() if applied is not None else None
+            if check is None: broken[g] = f"pruning it failed ({_short(errors[-1])})"
+            elif not check.ok: broken[g] = f"pruning it broke the model's forward ({_short(check.error)})"
+            if applied is not None: applied.rollback()
+        if not broken or len(broken) == len(removals):
+            raise RuntimeError("The pruned model no longer runs on example_inputs (or its outputs changed shape); "
+                               "the model was restored exactly as it was. Pass the groups' layers in `ignored_layers` "
+                               f"to find the culprit: {', '.join(g.name for g in removals)}"
+                               + (f". First failure: {errors[0]}" if errors else ""))
+        return Attempt(None, None, broken)
+
+    def _verify_all(self, removals:dict, twins:tuple, first_steps)->Attempt|None:
+        "Check, with one forward, `removals` and one step of every other group the target reaches that no forward has checked yet; the `Attempt` if that was `removals` alone and it passed"
+        if self.tried: return  # once: if a group breaks the forward, the checks go prune by prune
+        self.tried = True
+        todo = {g: p for g, p in first_steps().items() if g.root not in self.verified} | removals
+        applied = self.try_apply(todo, twins)
+        if applied is None: return  # some group fails to prune: each prune is checked with its own forward
+        try: check = self.check()
+        except BaseException: applied.rollback(); raise
+        if check.ok: self.verified |= {g.root for g in todo}
+        if check.ok and len(todo) == len(removals): return Attempt(applied, check, {})  # the removals touch every group: applied once, not twice
+        applied.rollback()
+
+    def breaks_alone(self,
+        g, # The group
+        key, # What the answer is kept under: one trial per key
+    )->bool:
+        "Whether one position of group `g` pruned alone breaks the forward (`tie_input_widths` asks this of an attention's heads and of its input); the model restored"
+        if key not in self.probed:
+            applied = self.try_apply({g: [0]})
+            if applied is None: self.probed[key] = True; return True
+            try: self.probed[key] = not self.check().ok
+            finally: applied.rollback()
+        return self.probed[key]
 
 # %% ../nbs/06_transaction.ipynb #a49cea02
 class interrupts_deferred:
