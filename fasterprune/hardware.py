@@ -444,10 +444,10 @@ class LatencyTarget:
         model:nn.Module, # The model, unpruned
         example_inputs, # What it is timed on
         latency:float|str, # Milliseconds, or a speed-up such as '2x' (`Pruner`'s `latency`)
+        names:dict, # `{module: name}` of the model
+        mac_terms:dict, # Each layer's MACs terms, from the trace
         runtime:str=None, # Where it is timed: one of `RUNTIMES` (default: the table's, else 'torch')
         table:LatencyTable=None, # The model's layers timed in `runtime` (default: built, or read from its cache file)
-        names:dict=None, # `{module: name}` of the model
-        mac_terms:dict=None, # Each layer's MACs terms, from the trace
         verbose:bool=True, # Say where the table comes from (`LatencyTable.build`)
     )->'LatencyTarget':
         "The target `Pruner(latency=...)` plans with: `latency` checked, `table` checked against `runtime` and the model (or built), then `build`"

@@ -218,8 +218,8 @@ class Pruner:
         self.skipped = self.left_whole | self.skipped
         _check_prunable(model, self.groups, self.skipped)
         check_uniform(model, self.names, self.groups, context, ratios is not None, self.macs_ratio is not None or latency is not None)
-        self.latency = None if latency is None else LatencyTarget.request(model, self.example_inputs, latency, runtime, latency_table,
-                                                                          self.names, self.graph.mac_terms, verbose)
+        self.latency = None if latency is None else LatencyTarget.request(model, self.example_inputs, latency, self.names, self.graph.mac_terms,
+                                                                          runtime, latency_table, verbose)
         if self.latency is not None: self.macs_ratio = self.latency.pct()  # a share of the table's predicted milliseconds
         self.target = self._target(ratios)
         self.n_init = {g.root: g.n for g in self.groups}
