@@ -21,7 +21,7 @@ from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, l
 from .planning import (NORMALIZE, Target, Plan, check_percent, check_target, groups_to_score, plan_filters, follow_widths, spare_pieces,
                                   removals_macs, plan_macs, integer_targets, most_macs_removed, check_macs_reachable, check_filters_reachable, first_steps)
 from .hardware import LatencyTable, LatencyTarget, check_runtime
-from .transaction import apply_plan, check_forward, interrupts_deferred, Check, Applied, Verifier, Attempt
+from .transaction import apply_plan, interrupts_deferred, Check, Applied, Verifier, Attempt
 from .optimizer import param_lists, staged_update
 from .report import PruneReport
 
@@ -499,7 +499,7 @@ class Trial:
     def __enter__(self):
         p = self.pruner
         self.applied = apply_plan(p.model, p.graph, self.plan.removals, p.twins) if self.plan else None
-        self.check = check_forward(p.model, p.example_inputs, p.graph) if self.plan else Check(True, p.macs_now)
+        self.check = p.verifier.check() if self.plan else Check(True, p.macs_now)
         return self
     @property
     def ok(self)->bool: return self.check.ok # The model runs and gives outputs of the traced shapes
