@@ -8,7 +8,8 @@ Docs: https://fasterprune.github.io/fasterprune/planning.html.md"""
 __all__ = ['GLOBAL_MAX_PRUNING_RATIO', 'NORMALIZE', 'check_percent', 'check_latency', 'check_target', 'kept', 'Target', 'Plan',
            'groups_to_score', 'normalized', 'ranking', 'ranked', 'plan_local', 'plan_filters', 'followed',
            'follow_widths', 'spare_pieces', 'macs_losses', 'estimate_macs', 'plan_macs', 'most_macs_removed',
-           'removals_macs', 'integer_targets', 'check_macs_reachable', 'check_filters_reachable', 'first_steps']
+           'removals_macs', 'integer_targets', 'plan_prune', 'check_macs_reachable', 'check_filters_reachable',
+           'first_steps']
 
 # %% ../nbs/05_planning.ipynb #bf3ea149
 import math, numbers, warnings, bisect, functools
@@ -362,6 +363,27 @@ def integer_targets(groups:list, target:Target, fraction:float, n_init:dict)->tu
         return (math.floor(fraction * target.macs_ratio / 100 * sum(n_init[g.root] for g in groups)),)
     if target.local: return tuple(target.keep(g, n_init, r) for g in groups if (r := target.ratio(g, fraction)) is not None)
     return (kept(sum(n_init[g.root] for g in groups), target.pruning_ratio * fraction),)
+
+# %% ../nbs/05_planning.ipynb #c5dd4489
+def plan_prune(
+    scored:list, # `(group, position scores)` of every group to plan, those that follow another's width (`Group.follows`) among them
+    groups:list, # The groups the plan is among (a follower whose leader is not among them keeps its positions)
+    target:Target, # A share of filters, per-layer shares, or a share of MACs
+    fraction:float, # How far along the target, from 0 to 1
+    n_init:dict, # `{root: channels it started with}`
+    mac_terms:dict=None, # Each layer's `(a, b, c)`, from the trace: a MACs target's
+    macs:tuple=None, # `(before, now)`: MACs of the unpruned model and of the model now (with `cost`: the table's milliseconds)
+    cost=None, # `cost(layer, in, out, cells)` to count instead of MACs: a latency target's
+    per_ms:bool=False, # A global latency target ranks by importance lost per millisecond saved (`plan_macs`)
+)->Plan:
+    "The positions each group loses at `fraction` of `target`"
+    followers, leads = [s for s in scored if s[0].follows is not None], [s for s in scored if s[0].follows is None]
+    if target.macs_ratio is not None: plan = plan_macs(leads, target, fraction, n_init, mac_terms, *macs, followers, cost, per_ms)
+    else: plan = plan_filters(leads, target, fraction, n_init, [g for g, _ in followers])
+    spared = spare_pieces(follow_widths(plan, followers, groups), leads + followers)
+    if spared is not plan and plan.macs is not None:  # other channels than the estimate counted
+        spared.macs = removals_macs(spared.removals, mac_terms, macs[1], cost)
+    return spared
 
 # %% ../nbs/05_planning.ipynb #768394a9
 def check_macs_reachable(

@@ -18,8 +18,8 @@ from .detection import is_detector, detection_inputs
 from .graph import Graph
 from .groups import ATTENTION, Collected, collect_groups, renumber_groups, score_groups, frozen_groups
 from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, leave_out_unsaved, tie_head_widths
-from .planning import (NORMALIZE, Target, Plan, check_percent, check_target, groups_to_score, plan_filters, follow_widths, spare_pieces,
-                                  removals_macs, plan_macs, integer_targets, most_macs_removed, check_macs_reachable, check_filters_reachable, first_steps)
+from .planning import (NORMALIZE, Target, Plan, check_percent, check_target, groups_to_score, plan_prune, integer_targets,
+                                  most_macs_removed, check_macs_reachable, check_filters_reachable, first_steps)
 from .hardware import LatencyTable, LatencyTarget, check_runtime
 from .transaction import apply_plan, interrupts_deferred, Check, Applied, Verifier, Attempt
 from .optimizer import param_lists, staged_update
@@ -278,16 +278,9 @@ class Pruner:
         per_weight = target.normalize == 'none' and not target.local  # raw scores compared across groups: per weight
         frozen = self.check_scorable(todo, criteria, target)  # ranked within themselves: by their weights
         scored, excluded = score_groups(todo, criteria, grads, self._init_of, self.graph.parents, per_weight, frozen)
-        followers, scored = [s for s in scored if s[0].follows is not None], [s for s in scored if s[0].follows is None]
-        if target.macs_ratio is not None:
-            l = self.latency  # a latency target: a share of the table's predicted milliseconds
-            before, now, cost = (self.macs_before, self.macs_now, None) if l is None else (l.predicted_before, l.predicted_now(), l.cost)
-            plan = plan_macs(scored, target, fraction, self.n_init, self.graph.mac_terms, before, now, followers, cost, self.latency_per_ms)
-        else: plan = plan_filters(scored, target, fraction, self.n_init, [g for g, _ in followers])
-        spared = spare_pieces(follow_widths(plan, followers, groups), scored + followers)
-        if spared is not plan and plan.macs is not None:  # other channels than the estimate counted
-            spared.macs = removals_macs(spared.removals, self.graph.mac_terms, now, cost)
-        plan = spared
+        l = self.latency if target.macs_ratio is not None else None  # a latency target: a share of the table's predicted milliseconds
+        macs = (self.macs_before, self.macs_now) if l is None else (l.predicted_before, l.predicted_now())
+        plan = plan_prune(scored, groups, target, fraction, self.n_init, self.graph.mac_terms, macs, l.cost if l else None, self.latency_per_ms)
         plan.excluded = excluded
         return plan
 
