@@ -291,7 +291,7 @@ class Verifier:
         first_steps=None, # `first_steps()`: one step of every group the target reaches, checked with the first `removals` in one forward
     )->Attempt:
         "Apply `removals` and check the model; where that fails, return the groups that break it on their own, the model as it was (raise if none can be blamed)"
-        if not removals: return Attempt(None, None, {})
+        if not any(len(p) for p in removals.values()): return Attempt(None, None, {})  # nothing to remove: nothing applied, nothing run
         if first_steps is not None and any(g.root not in self.verified for g in removals):
             if (attempt := self._verify_all(removals, twins, first_steps)) is not None: return attempt
         errors = []
