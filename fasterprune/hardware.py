@@ -495,12 +495,10 @@ class LatencyTarget:
         self.settled = True
         points = [(0., self.before / self.target)]  # (percent of the table's milliseconds removed, measured milliseconds over requested)
         for _ in range(n_trials):
-            plan = plan_at(pct)
-            if plan:
-                with trial(plan) as t:
-                    if not t.ok: break  # the prune itself finds what breaks the forward
-                    (ms, asked, n), predicted = self.time_trial(model), self.predicted_now()
-            else: (ms, asked, n), predicted = self.time_trial(model), self.predicted_now()  # the model as it is reaches this share already (pruned during training)
+            plan = plan_at(pct)  # empty: the model as it is reaches this share already (pruned during training), timed as it is
+            with trial(plan) if plan else contextlib.nullcontext() as t:
+                if t is not None and not t.ok: break  # the prune itself finds what breaks the forward
+                (ms, asked, n), predicted = self.time_trial(model), self.predicted_now()
             self.trials.append(dict(scale=self.scale, predicted=self.predicted(predicted), measured=ms, requested=asked, timings=n))
             points.append((pct, ms / asked))
             if abs(ms / asked - 1) <= 0.03: break
