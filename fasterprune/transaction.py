@@ -59,6 +59,7 @@ def head_rows(module:nn.Module)->int:
     qkv, _, h = fused_layers(module)
     return layer_io(qkv)[1] // getattr(module, h)
 
+# %% ../nbs/06_transaction.ipynb #2e745859
 def sync_head_count(module:nn.Module, h:str, old:int, new:int):
     "Where `module` and its submodules keep `old` heads, as an int attribute `h` or as the last of a shape `(N, N, heads)`, `new` instead (timm MaxViT's `rel_pos` keeps a head count of its own; CoAtNet's `bias_shape` ends in it)"
     for m in module.modules():
@@ -66,6 +67,7 @@ def sync_head_count(module:nn.Module, h:str, old:int, new:int):
         for k, v in list(vars(m).items()):
             if 'shape' in k and type(v) is tuple and len(v) == 3 and v[0] == v[1] and v[2] == old and all(type(i) is int for i in v): setattr(m, k, (*v[:2], new))  # a bias `(N, N, heads)`, not a window's shape
 
+# %% ../nbs/06_transaction.ipynb #8be2ad57
 def sync_heads(module:nn.Module, mode:str, rows:int):
     "Set the attributes an attention `module`'s forward reads from its pruned `qkv`: fewer heads of `rows` rows of `qkv` each, or as many, narrower"
     qkv, proj, h = fused_layers(module)
@@ -99,12 +101,14 @@ def sync_shapes(states:dict):
                 if v == tuple(old.shape): setattr(m, k, tuple(new.shape))
                 elif old.dim() == 1 and v[0] == len(old) and math.prod(v) == len(old): setattr(m, k, (len(new), *v[1:]))
 
+# %% ../nbs/06_transaction.ipynb #346be4eb
 _CONV_WIDTHS = (('in_chs', 'in_channels'), ('out_chs', 'out_channels'), ('dim', 'in_channels'), ('dim_out', 'out_channels'), ('groups', 'groups'))
 
 def reparam_blocks(model:nn.Module, names:list, touched:set)->set:
     "The modules of `model` named in `names` (its re-parameterizable blocks, `Graph.reparam_names`) that hold a module in `touched`"
     return {b for b in map(model.get_submodule, names) if any(s in touched for s in b.modules())}
 
+# %% ../nbs/06_transaction.ipynb #03bc0c43
 def sync_reparam_widths(blocks:set, states:dict):
     "The widths re-parameterizable `blocks` (timm FastViT's `MobileOneBlock`, `ReparamLargeKernelConv`, `RepMixer`, `RepConditionalPosEnc`) keep of the convolutions they fuse, as ints their `reparameterize` builds the fused convolution from: each that held a pruned convolution's old width (`in_chs` and `dim` its inputs, `out_chs` and `dim_out` its outputs, `groups`; `states` as `save_state` saved them) gets the new one; in a block of a norm alone (FastViT's identity branch), each that held the norm's width"
     for b in blocks:
@@ -120,6 +124,7 @@ def sync_reparam_widths(blocks:set, states:dict):
             for k, _ in _CONV_WIDTHS:
                 if type(a.get(k)) is int and a[k] == old != n.num_features: setattr(b, k, n.num_features)
 
+# %% ../nbs/06_transaction.ipynb #ea6d4904
 _HOLDERS = weakref.WeakKeyDictionary()  # `{model: (width_holders, hf_models, blur pools, head_widths)}`
 _NAMES = weakref.WeakKeyDictionary()  # `{model: {module: name}}`: a prune replaces tensors, never modules
 
@@ -156,6 +161,7 @@ def resolve_changes(log:dict, model:nn.Module=None)->dict:
             changes[q] = (p, cuts[0] if len(cuts) == 1 else Cut([op for cut in reversed(cuts) for op in cut], q.shape, q.device))
     return changes
 
+# %% ../nbs/06_transaction.ipynb #873e4ec1
 class Applied:
     "A plan applied to a model: what it removed from each layer (`ops`), what undoes it, and the parameters it replaced"
     def __init__(self, model, graph, removals, ops, states, graph_state, twins=()):
@@ -176,6 +182,7 @@ class Applied:
         if self.drops: return count_params(self.model)
         return before - sum(old.numel() - new.numel() for old, (new, _) in (self.param_changes() if changes is None else changes).items())
 
+# %% ../nbs/06_transaction.ipynb #ceb5f69a
 def _undo(applied:Applied, e:BaseException, where:str):
     "Roll `applied` back after `e` and raise: an interrupt (Ctrl-C) half way must not leave a half-pruned model either"
     applied.rollback()
@@ -239,6 +246,7 @@ class Check:
     macs:int # MACs of that forward
     error:str = None # Where it did not: the forward's exception, or the shapes it gave
 
+# %% ../nbs/06_transaction.ipynb #c02f8045
 def check_forward(model:nn.Module, example_inputs, graph:Graph)->Check:
     "Whether `model` still runs on `example_inputs` and gives outputs of the shapes `graph` traced, and its MACs"
     error = None
@@ -259,6 +267,7 @@ class Attempt(NamedTuple):
     check:Check|None # The forward's result, or the MACs counted where every group was verified before
     broken:dict # `{group: how}` of the groups that break the model on their own; the model is then as it was
 
+# %% ../nbs/06_transaction.ipynb #fe4509e7
 class Verifier:
     "Applies removals to `model` and checks them with a forward until each of their groups has pruned cleanly once (`verified`); later removals of verified groups are counted, not run"
     def __init__(self,
