@@ -30,6 +30,7 @@ def check_percent(ratio, what:str='pruning_ratio', of:str='filters')->float:
         warnings.warn(f"{what}={ratio} removes less than 1% of {of}: fasterprune ratios are percents (use 30 for 30%)")
     return float(ratio)
 
+# %% ../nbs/05_planning.ipynb #f2542985
 def check_latency(latency)->tuple:
     "`(milliseconds, None)` or `(None, speed-up)` of a latency target: a number of milliseconds, or a string such as `'2x'`; an error otherwise"
     if isinstance(latency, str) and latency.endswith('x'):
@@ -40,6 +41,7 @@ def check_latency(latency)->tuple:
     raise ValueError(f"latency must be milliseconds (a number above 0, e.g. 12.5) or a speed-up over the model's measured "
                      f"latency (a string such as '2x', above 1), got {latency!r}")
 
+# %% ../nbs/05_planning.ipynb #eb79f66a
 def check_target(pruning_ratio, macs_ratio, speed_up, latency=None)->float|None:
     "The percent of MACs to remove, or None for a filter or latency target; an error unless exactly one target is given"
     given = [n for n, v in (('pruning_ratio', pruning_ratio), ('macs_ratio', macs_ratio), ('speed_up', speed_up), ('latency', latency)) if v is not None]
@@ -103,6 +105,7 @@ class Target:
         step, floor_units = self.bounds(g, n_init)
         return max(floor_units, (kept(n_init[g.root], r) - g.fixed) // g.granularity // step * step)
 
+# %% ../nbs/05_planning.ipynb #5c33053a
 @dataclass
 class Plan:
     "The positions each group loses, and the MACs the model is predicted to have after (MACs targets)"
@@ -140,6 +143,7 @@ def ranking(positions:list, normalize:str='mean_init', n0s:list=None, per:list=N
     position = torch.cat([torch.arange(len(pos)) for pos in positions])
     return scores[order], group[order], position[order]
 
+# %% ../nbs/05_planning.ipynb #d906e4b1
 def ranked(positions:list, normalize:str='mean_init', n0s:list=None):
     "`(score, group index, position)` of every position of every group, lowest first, each group's scores `normalized`: an iterator, as callers stop early"
     cols = ranking(positions, normalize, n0s)
@@ -220,6 +224,7 @@ def followed(leads:list, removed:list, followers:list)->list:
         res.append(0 if lead is None else max(len(g.units) - (lead.n - k * lead.granularity) // g.follows[1], 0))
     return res
 
+# %% ../nbs/05_planning.ipynb #07c9e675
 def follow_widths(plan:Plan, followers:list, groups:list)->Plan:
     "`plan` with each follower `(group, position scores)` losing its lowest-scored positions until it keeps one position per `follows[1]` channels the group it follows keeps (an attention whose heads' width is its input's)"
     leads = [g for g in groups if g.follows is None]  # a follower whose leader is left out keeps all its positions
@@ -271,6 +276,7 @@ def macs_losses(g, order:torch.Tensor, mac_terms:dict)->list:
     lost = np.bincount(which * n + rank[p], minlength=len(cs) * n).reshape(len(cs), n).cumsum(1)  # in NumPy: once per group at every prune
     return [(c.module, c.is_out, [0] + row) for c, row in zip(cs, lost.tolist())]
 
+# %% ../nbs/05_planning.ipynb #acc485cd
 def estimate_macs(losses:list, removed:list, mac_terms:dict, macs_now:float, cost=None)->float:
     "MACs of the model once the `i`-th group loses the first `removed[i]` positions of the order `losses[i]` was built with; with `cost(layer, in, out, cells)`, that cost instead (a latency table's milliseconds)"
     lost = {}
@@ -342,6 +348,7 @@ def plan_macs(
                       f"of {macs_before:,.{d}f} ({100 * (1 - macs / macs_before):.1f}% fewer)")
     return Plan({g: o[:k].tolist() for (g, _), o, k in zip(scored, orders, removed) if k}, macs)
 
+# %% ../nbs/05_planning.ipynb #f67b5cb4
 def most_macs_removed(groups:list, target:Target, n_init:dict, mac_terms:dict, macs_now:float, cost=None)->float:
     "The MACs left when every group is pruned down to its floor (a group that follows another's width, as far as that one takes it)"
     leads, follows = [g for g in groups if g.follows is None], [g for g in groups if g.follows is not None]
@@ -405,6 +412,7 @@ def check_macs_reachable(
                      "the MACs; the rest is in layers that are never pruned (the output layers, `ignored_layers`, "
                      f"`max_pruning_ratio` or a global ranking's {100 - GLOBAL_MAX_PRUNING_RATIO:g}% floor, groups left alone). Ask for at most {best}")
 
+# %% ../nbs/05_planning.ipynb #335d4f22
 def check_filters_reachable(
     groups:list, # The groups the target prunes
     target:Target, # With `pruning_ratio`, ranked globally
