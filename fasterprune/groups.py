@@ -87,6 +87,7 @@ class Group:
         return which[first], p[first]
     def __repr__(self): return f"Group({self.name!r}, {self.n} channels, {len(self.units)}x{self.granularity} units, {len(self.couplings)} couplings)"
 
+# %% ../nbs/04_groups.ipynb #efc6d5db
 def granularity(module)->int:
     "Number of equal slices `module`'s channels come in (1 when channels can be pruned freely)"
     if isinstance(module, nn.modules.conv._ConvNd):
@@ -104,6 +105,11 @@ class Collected(NamedTuple):
     skipped:dict # `{root name: why it was left alone}`
 
 # %% ../nbs/04_groups.ipynb #51776992
+def _slices(c)->int:
+    "The equal slices a coupling's layer reads its channels in (`granularity`; 1 for a recurrent layer's inputs)"
+    m = c.module
+    return granularity(m) if isinstance(m, nn.Module) and (c.is_out or not isinstance(m, nn.RNNBase)) else 1
+
 def channel_units(couplings:list, n:int, slices:int)->tuple:
     "`(units, fixed)`: root channels pruned together, one row per position, and how many can never go; `(None, 0)` for unequal blocks"
     fixed, shared = set(), []
@@ -132,12 +138,7 @@ def channel_units(couplings:list, n:int, slices:int)->tuple:
     if not kept or len({len(rs) for rs in kept}) > 1: return None, 0
     return torch.tensor(kept), n - sum(map(len, kept))
 
-# %% ../nbs/04_groups.ipynb #f5a0964b
-def _slices(c)->int:
-    "The equal slices a coupling's layer reads its channels in (`granularity`; 1 for a recurrent layer's inputs)"
-    m = c.module
-    return granularity(m) if isinstance(m, nn.Module) and (c.is_out or not isinstance(m, nn.RNNBase)) else 1
-
+# %% ../nbs/04_groups.ipynb #ef7fec58
 def group_parts(
     couplings:list, # A group's couplings, `root_idxs` in its root's `n` channels
     n:int, # The root's channels
@@ -1436,6 +1437,7 @@ def channel_scores(
             del e  # freed before the next parameter's scores are allocated: they reuse its memory instead of touching new pages
     return res
 
+# %% ../nbs/04_groups.ipynb #4ee8826b
 def group_scores(
     g:Group, # The group to score
     criteria:Criteria, # Scores each layer's channels
@@ -1466,6 +1468,7 @@ def group_scores(
     scores.index_add_(0, roots, vals)  # one call: each root's channel adds its layers' scores in the same order as one call per layer would
     return scores / n if per_weight and n else scores
 
+# %% ../nbs/04_groups.ipynb #619ca572
 def position_scores(g:Group, scores:torch.Tensor)->torch.Tensor:
     "One score per prunable position of `g`: the sum over the channels that go together"
     return scores[g.units].sum(1)
