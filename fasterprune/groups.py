@@ -205,6 +205,7 @@ def gated_attention_of(m:nn.Module)->GatedParts|None:
     e = v.out_features
     return GatedParts(qk, v, proj, h) if qk.out_features == 2 * e and proj.in_features == e and e % h == 0 and qk.in_features == v.in_features else None
 
+# %% ../nbs/04_groups.ipynb #026ed0b3
 def _query_kv_layers(m:nn.Module)->tuple|None:
     "`(q, kv, proj, heads, key width, value width)` if `m` holds projections `q`, `kv` and `proj` (`_projection`: linear layers, or 1x1 convolutions in LeViT's convolutional mode) and ints `num_heads`, `key_dim` and `val_dim` (whatever their widths)"
     q, kv, proj = (_projection(m._modules.get(k)) for k in ('q', 'kv', 'proj'))
@@ -226,6 +227,7 @@ def query_kv_attention_of(m:nn.Module)->QueryKVParts|None:
     q, kv, proj, h, kd, vd = ls
     return QueryKVParts(q, kv, proj, h, kd, vd) if layer_io(q)[1] == h * kd and layer_io(kv)[1] == h * (kd + vd) and layer_io(proj)[0] == h * vd else None
 
+# %% ../nbs/04_groups.ipynb #1f8dd3f8
 _SEPARATE = (('q', ('k', 'v')), ('wq', ('wk', 'wv')), ('q', ('kv',)))  # timm's names: CaiT's and XCiT's `ClassAttn`, CrossViT's `CrossAttention`, Twins' and PVT v2's subsampling attentions
 
 def _separate_layers(m:nn.Module)->tuple|None:
@@ -256,6 +258,7 @@ def separate_attention_of(m:nn.Module)->SeparateParts|None:
     widths = [l.out_features for l in kvs]
     return SeparateParts(q, kvs, proj, h) if proj.in_features == e and e % h == 0 and widths in ([e, e], [2 * e]) else None
 
+# %% ../nbs/04_groups.ipynb #879fcbfe
 def _split_convs(m:nn.Module)->list|None:
     "The depthwise convolutions that a module like timm CoaT's `ConvRelPosEnc` splits its input's channels among, in order (a `ModuleList` `conv_list`, their widths in a list `channel_splits`); else None"
     convs, splits = m._modules.get('conv_list'), vars(m).get('channel_splits')
@@ -279,6 +282,7 @@ def shared_encoding_of(m:nn.Module)->SharedEncodingParts|None:
     if qkv.out_features != 3 * e or e % h or sum(c.out_channels for c in convs) != e or any(c.out_channels % (e // h) for c in convs): return None
     return SharedEncodingParts(qkv, proj, h, enc)
 
+# %% ../nbs/04_groups.ipynb #1d076292
 def _halo_layers(m:nn.Module)->tuple|None:
     "`(q, kv)` if `m` holds 1x1 convs `q` and `kv`, ints `num_heads`, `dim_head_qk`, `dim_head_v`, `dim_out_qk` and `dim_out_v`, and no output projection `proj` (whatever their widths)"
     q, kv, a = m._modules.get('q'), m._modules.get('kv'), vars(m)
@@ -310,6 +314,7 @@ def fused_names(m:nn.Module)->tuple|None:
     for q, o, h in _FUSED:
         if _projection(m._modules.get(q)) is not None and isinstance(n := getattr(m, h, None), int) and not isinstance(n, bool): return q, o, h
 
+# %% ../nbs/04_groups.ipynb #2e616691
 def fused_layers(m:nn.Module)->tuple:
     "`(qkv, proj, head count attribute)` of an attention with a fused projection (`fused_names`): its linear layers (`linear_of`; `proj` None where it has none)"
     q, o, h = fused_names(m)
@@ -320,6 +325,13 @@ def _out_projection(m:nn.Module, o:str)->nn.Module|None:
     if not isinstance(p := m._modules.get(o), nn.Identity): return _projection(p)
     up = m._modules.get('upsampling')
     return up if isinstance(up, nn.ConvTranspose2d) and up.groups == 1 else _projection(up)
+
+# %% ../nbs/04_groups.ipynb #61ce5198
+def _qk_v_widths(m:nn.Module)->tuple|None:
+    "`(query and key width, value width)` of a head of attention `m` where it keeps them apart and they differ (timm's `BottleneckAttn` with a `qk_ratio`: `dim_head_qk`, `dim_head_v`), else None"
+    a = vars(m)
+    qk, v = a.get('dim_head_qk'), a.get('dim_head_v')
+    return (qk, v) if type(qk) is int and type(v) is int and qk != v else None
 
 class FusedHeads(NamedTuple):
     "What `attention_of` finds"
@@ -339,19 +351,14 @@ def attention_of(root:nn.Module, names:dict, by_name:dict)->FusedHeads|None:
     if h < 1 or out % h: return None
     return FusedHeads(m, h, out // (3 * h) if out % (3 * h) == 0 and _qk_v_widths(m) is None else None)  # no width: each head's rows are not three equal parts (LeViT; BoTNet's with a `qk_ratio`, whatever the total)
 
-# %% ../nbs/04_groups.ipynb #3e081097
-def _qk_v_widths(m:nn.Module)->tuple|None:
-    "`(query and key width, value width)` of a head of attention `m` where it keeps them apart and they differ (timm's `BottleneckAttn` with a `qk_ratio`: `dim_head_qk`, `dim_head_v`), else None"
-    a = vars(m)
-    qk, v = a.get('dim_head_qk'), a.get('dim_head_v')
-    return (qk, v) if type(qk) is int and type(v) is int and qk != v else None
-
+# %% ../nbs/04_groups.ipynb #0e827248
 def head_units(units:torch.Tensor, heads:int, width:int, attention:str)->torch.Tensor|None:
     "The `(query, key, value)` units of a fused projection regrouped: a whole head per position, or one dimension of every head"
     if width is None or tuple(units.shape) != (heads * width, 3) or not torch.equal(units[:, 0], torch.arange(heads * width)): return None
     u = units.view(heads, width, 3)
     return u.reshape(heads, 3 * width) if attention == 'heads' else u.transpose(0, 1).reshape(width, 3 * heads)
 
+# %% ../nbs/04_groups.ipynb #f0747f56
 def head_couplings(couplings:list, module:nn.Module, heads:int, width:int, attention:str)->list:
     "`couplings` with the per-head tensors the attention `module` holds (Swin's relative position bias table; GCViT's, in its `rel_pos`) following whole heads"
     own = {id(p) for p in module.parameters()}
@@ -388,6 +395,7 @@ def kv_attention_of(m:nn.Module)->KVParts|None:
     if q.out_features % d or k.out_features % d or k.out_features != v.out_features or o.in_features != q.out_features: return None
     return KVParts(q, k, v, o, d) if (q.out_features // d) % (k.out_features // d) == 0 else None
 
+# %% ../nbs/04_groups.ipynb #01417452
 def kv_head_group(graph:Graph, att:tuple, names:dict)->Group:
     "The group of an attention's query heads, in whole key-value groups: one position is a key/value head with every query head that reads it"
     q, k, v, o, d = att
@@ -398,6 +406,7 @@ def kv_head_group(graph:Graph, att:tuple, names:dict)->Group:
           graph.coupling(v, True, shared, roots), graph.coupling(o, False, roots, roots)]
     return Group(q, names[q], cs, heads * d, roots.view(kv, -1), [names[l] for l in (q, k, v)])
 
+# %% ../nbs/04_groups.ipynb #78530836
 class FusedParts(NamedTuple):
     "What `fused_attention_of` finds"
     qkv:nn.Module # its queries, keys and values
@@ -418,6 +427,7 @@ def fused_attention_of(m:nn.Module)->FusedParts|None:
     if not (isinstance(h, int) and isinstance(d, int)) or isinstance(h, bool) or isinstance(d, bool) or h < 1 or d < 1: return None
     return FusedParts(c, p, h, d, interleaved) if width == 3 * h * d == 3 * read else None
 
+# %% ../nbs/04_groups.ipynb #121da83f
 def fused_head_group(graph:Graph, att:tuple, names:dict)->Group:
     "The group of the heads of an attention with one query-key-value projection: a position is one head's queries, keys and values and the inputs of the output projection that read its values"
     c, p, heads, d, interleaved = att
