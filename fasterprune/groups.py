@@ -11,7 +11,7 @@ __all__ = ['ATTENTION', 'Group', 'granularity', 'Collected', 'channel_units', 'g
            'FusedHeads', 'attention_of', 'head_units', 'head_couplings', 'KVParts', 'kv_attention_of', 'kv_head_group',
            'FusedParts', 'fused_attention_of', 'fused_head_group', 'indexed_head_group', 'shared_table_head_group',
            'interleaved_head_group', 'gated_head_group', 'halo_head_group', 'LambdaLayerParts', 'lambda_layer_of',
-           'lambda_key_group', 'lambda_groups', 'lambda_value_group', 'SingleHeadParts', 'single_head_of',
+           'lambda_key_group', 'lambda_value_group', 'lambda_groups', 'SingleHeadParts', 'single_head_of',
            'single_head_group', 'ModulationParts', 'modulation_attention_of', 'modulation_groups',
            'query_kv_head_group', 'separate_head_group', 'shared_encoding_group', 'LiteParts', 'lite_attention_of',
            'lite_attention_group', 'OutlookParts', 'outlook_attention_of', 'GlobalQueryParts', 'global_query_of',
@@ -439,6 +439,11 @@ def fused_head_group(graph:Graph, att:tuple, names:dict)->Group:
     return Group(c, names[c], cs, 3 * e, units, [names[c]])
 
 # %% ../nbs/04_groups.ipynb #c76d2144
+def _width_from_input(m:nn.Module, inner:int)->bool:
+    "Whether attention `m` takes its heads' width from its input's (torchvision's Swin: `C // num_heads`; its MaxViT: `reshape(B, G, P, D)`): its `qkv` is as wide as its input, and it keeps no `attn_dim` for that width (timm's `Attention` reshapes with the `attn_dim` that `sync_heads` writes; timm's Swin V2 keeps a `dim` it does not read)"
+    qkv = fused_layers(m)[0]
+    return layer_io(qkv)[0] == inner and not any(vars(m).get(k) == inner for k in ('attn_dim', 'dim_out_qk', 'dim_out_v', 'o_proj_inpdim'))
+
 def _per_head_couplings(graph:Graph, m:nn.Module, own:tuple, roots:torch.Tensor, head:torch.Tensor)->list:
     "Couplings of what attention `m` holds per head besides its projections `own` (parameters with one dimension of its heads: a position-bias table, Swin V2's `logit_scale`, timm MaxViT's in `rel_pos`, TinyViT's `attention_biases`; linear layers with an output per head: the last of Swin V2's `cpb_mlp`) to the `roots` of its heads' group, `head` giving each root's head"
     heads = len(head.unique())
@@ -467,6 +472,7 @@ def indexed_head_group(graph:Graph, att:tuple, attention:str, names:dict)->Group
     if attention == 'heads': cs += _per_head_couplings(graph, m, (qkv, *[l for l, _ in readers]), roots, head)  # narrower heads leave those as they are
     return Group(qkv, names[qkv], cs, 2 * e + ev, units, [names[qkv]], attention=(names[m], attention), tied=_width_from_input(m, ev))
 
+# %% ../nbs/04_groups.ipynb #31364394
 def shared_table_head_group(graph:Graph, qkvs:list, tables:list, names:dict, by_name:dict)->Group|None:
     "The heads' group of attentions (their fused `qkv`s) that all read tables per head made by the layers `tables` (timm's vit_srelpos: one position MLP, `shared_rel_pos`, gives every block's attention a bias per head): a position is one head of every attention, its rows of the tables' outputs with it, as none of them can lose a head the others keep; None where the attentions differ in layout or `indexed_head_group` cannot lay one out"
     order = {m: i for i, m in enumerate(names)}
@@ -505,6 +511,7 @@ def interleaved_head_group(graph:Graph, att:tuple, attention:str, names:dict)->G
     cs += _per_head_couplings(graph, m, (qkv, proj, *norms), roots, roots // per)
     return Group(qkv, names[qkv], cs, heads * per, roots.view(heads, per), [names[qkv]], attention=(names[m], 'heads'))
 
+# %% ../nbs/04_groups.ipynb #207843ce
 def gated_head_group(graph:Graph, m:nn.Module, names:dict)->Group:
     "The heads' group of an attention like timm ConViT's `GPSA` (`gated_attention_of`): a position is one head's queries and keys (rows of `qk`), its values (rows of `v`), the inputs of `proj` that read them and what the attention holds per head (the output of its positional attention `pos_proj`, its `gating_param`); its forward divides its input's width into heads, so the group is `tied`"
     qk, v, proj, heads = gated_attention_of(m)
@@ -515,6 +522,7 @@ def gated_head_group(graph:Graph, m:nn.Module, names:dict)->Group:
     return Group(qk, names[qk], cs, 2 * e, roots.view(2, heads, d).transpose(0, 1).reshape(heads, 2 * d), [names[qk], names[v]],
                  attention=(names[m], 'heads'), tied=_width_from_input(m, e))
 
+# %% ../nbs/04_groups.ipynb #b43d2cd0
 def _query_kv_couplings(graph:Graph, q, kv, heads:int, kd:int, vd:int, readers:list, norms:tuple=((), ()))->tuple:
     "`(roots, each root's head, couplings)` of heads whose key rows then value rows sit side by side in `kv` (and its `norms[0]`), their query rows in `q` (and `norms[1]`), and the `readers` `[(layer, is_out)]` of their values"
     roots = torch.arange(heads * (kd + vd))
@@ -551,6 +559,7 @@ def lambda_layer_of(m:nn.Module)->LambdaLayerParts|None:
     if (qkv.out_channels, nq.num_features, nv.num_features, lambda_key_width(cl), qkv.in_channels) != ((h + 1) * kd + vd, h * kd, vd, kd, h * vd): return None
     return LambdaLayerParts(qkv, nq, nv, cl, h, kd, vd)
 
+# %% ../nbs/04_groups.ipynb #e43cb562
 def lambda_key_group(graph:Graph, att:tuple, names:dict)->Group:
     "The group of a lambda layer's key dimensions (`att`: `(module, lambda_layer_of(module))`): a position is one dimension of every head's queries (their rows of `qkv` and `norm_q`), of the keys, and of `conv_lambda`'s outputs (rooted there) or of the last dimension of `pos_emb` (rooted at `norm_q`); the layer's output keeps its width"
     m, (qkv, nq, nv, cl, h, kd, vd) = att
@@ -560,10 +569,7 @@ def lambda_key_group(graph:Graph, att:tuple, names:dict)->Group:
     root = cl if isinstance(cl, nn.Conv3d) else nq
     return Group(root, names[root], cs, kd, roots[:, None], [names[root], names[qkv]])
 
-def lambda_groups(graph:Graph, att:tuple, names:dict)->list:
-    "A lambda layer's two groups (`att` as for `lambda_key_group`): its values, then its key dimensions"
-    return [lambda_value_group(graph, att, names), lambda_key_group(graph, att, names)]
-
+# %% ../nbs/04_groups.ipynb #14530a44
 def lambda_value_group(graph:Graph, att:tuple, names:dict)->Group|None:
     "The group of a lambda layer's values (`att` as for `lambda_key_group`): a position is one value channel (its rows of `qkv` and `norm_v`) and the output channel of every head it makes, in the layers past the lambda layer that read them (`Graph.value_readers`); the output is as wide as the input, so the group follows the input's (`tie_input_widths`). None where those readers are not found"
     m, (qkv, nq, nv, cl, h, kd, vd) = att
@@ -572,6 +578,11 @@ def lambda_value_group(graph:Graph, att:tuple, names:dict)->Group|None:
     cs = [graph.coupling(qkv, True, (h + 1) * kd + roots, roots), graph.coupling(nv, True, roots, roots)]
     cs += [graph.coupling(l, out, outs, outs % vd) for l, out in readers]
     return Group(qkv, names[qkv], cs, vd, roots[:, None], [names[qkv]])
+
+# %% ../nbs/04_groups.ipynb #8a5c7270
+def lambda_groups(graph:Graph, att:tuple, names:dict)->list:
+    "A lambda layer's two groups (`att` as for `lambda_key_group`): its values, then its key dimensions"
+    return [lambda_value_group(graph, att, names), lambda_key_group(graph, att, names)]
 
 # %% ../nbs/04_groups.ipynb #17d4725f
 _SINGLE_HEAD = "its attention has a single head, which cannot go (attention='head_dim' narrows it instead)"
@@ -588,6 +599,7 @@ def single_head_of(m:nn.Module)->SingleHeadParts|None:
     qkv, kd = m.qkv.c, m.qk_dim
     return SingleHeadParts(qkv, n, kd) if qkv.out_channels == 2 * kd + m.pdim == n.num_features else None
 
+# %% ../nbs/04_groups.ipynb #fa473183
 def single_head_group(graph:Graph, att:tuple, names:dict)->Group|str:
     "The group of a single-head attention's key dimensions (`att`: `(single_head_of(module), attention mode)`): a position is one dimension of its queries and of its keys (rows of `qkv.c` and its norm); its values stay, as wide as the channels of its input it attends over. With `attention='heads'` its one head stays whole: the reason"
     (qkv, norm, kd), mode = att
@@ -596,6 +608,7 @@ def single_head_group(graph:Graph, att:tuple, names:dict)->Group|str:
     cs = [graph.coupling(l, True, roots, roots) for l in (qkv, norm)]
     return Group(qkv, names[qkv], cs, 2 * kd, roots.view(2, kd).T, [names[qkv]])
 
+# %% ../nbs/04_groups.ipynb #e95b40de
 class ModulationParts(NamedTuple):
     "What `modulation_attention_of` finds"
     q:nn.Module # its queries
@@ -614,6 +627,7 @@ def modulation_attention_of(m:nn.Module)->ModulationParts|None:
     if q.c.out_channels != k.c.out_channels or vg.c.out_channels != 2 * mid or p.c.in_channels != mid: return None
     return ModulationParts(q.c, q.bn, k.c, k.bn, vg.c, vg.bn, p.c)
 
+# %% ../nbs/04_groups.ipynb #159a7ea9
 def modulation_groups(graph:Graph, att:tuple, names:dict)->list:
     "The groups of a single-head modulation attention (`att`: `(modulation_attention_of(module), attention mode)`): its values, a position one value and its gate (rows of `v_gate` and of its norm) with the input of `proj` that reads their product, in either mode; with `attention='head_dim'` its key dimensions too, a position one dimension of its queries and of its keys (rows of `q`, `k` and their norms). Under 'heads' its one head stays whole: the reason, in place of that group"
     (q, qn, k, kn, vg, vn, p), mode = att
@@ -634,6 +648,7 @@ def query_kv_head_group(graph:Graph, m:nn.Module, names:dict)->Group:
     cs += _per_head_couplings(graph, m, (q, kv, proj, *norms('kv'), *norms('q')), roots, head)
     return Group(kv, names[kv], cs, heads * (kd + vd), roots.view(heads, kd + vd), [names[kv], names[q]], attention=(names[m], 'heads'))
 
+# %% ../nbs/04_groups.ipynb #ec123d55
 def separate_head_group(graph:Graph, att:tuple, names:dict)->Group:
     "The heads' group of an attention with projections of their own for its queries and for its keys and values (`separate_attention_of`; `att`: the attention and the mode): a position is a head (its rows of `q`, of `k` and `v` or of `kv`, and the columns of `proj` that read its values) or, for 'head_dim', one dimension of every head; its forward divides its input's width into heads, so the group is `tied`"
     m, mode = att
@@ -646,6 +661,7 @@ def separate_head_group(graph:Graph, att:tuple, names:dict)->Group:
     units = roots.view(heads, e // heads)
     return Group(q, names[q], cs, e, units if mode == 'heads' else units.T, [names[l] for l in (q, *kvs)], attention=(names[m], mode), tied=_width_from_input(m, e))
 
+# %% ../nbs/04_groups.ipynb #bfc54043
 def shared_encoding_group(graph:Graph, att:tuple, names:dict)->Group:
     "The group of the attentions that share one convolutional position encoding (`att`: the encoding and the attentions, `shared_encoding_of`; timm CoaT's stages): a position is one dimension of every head in all of them, with the columns of their output projections that read its values and the encoding's channels of those values. The heads all stay, as the encoding gives each of its window sizes heads of their own; their forward divides its input's width into heads, so the group is `tied`, and marked `'narrow'`"
     enc, atts = att
@@ -691,6 +707,7 @@ def lite_attention_of(m:nn.Module)->LiteParts|None:
     norms = [n for n in m._modules['qkv'].children() if isinstance(n, NORMS)]
     return LiteParts(qkv, pairs, proj, norms, heads, d) if proj.in_channels == heads * d * (1 + len(pairs)) else None
 
+# %% ../nbs/04_groups.ipynb #6652a2f7
 def lite_attention_group(graph:Graph, att:tuple, names:dict)->Group:
     "The group of a multi-scale linear attention (`lite_attention_of`): a position is one dimension of every head's queries, keys and values (its rows of `qkv` and of each scale's convs, and the columns of `proj` that read its values at every scale). Whole heads cannot go: each scale's grouped conv keeps a group for every head's queries, keys and values, of equal widths"
     qkv, pairs, proj, norms, heads, d = att
@@ -702,6 +719,7 @@ def lite_attention_group(graph:Graph, att:tuple, names:dict)->Group:
     cs.append(graph.coupling(proj, False, torch.arange(scales * heads * d), values.repeat(scales)))  # the heads of `qkv`, then those of each scale
     return Group(qkv, names[qkv], cs, 3 * heads * d, roots.view(3 * heads, d).T, [names[qkv]] + [names[pw] for _, pw in pairs])
 
+# %% ../nbs/04_groups.ipynb #8657f639
 class OutlookParts(NamedTuple):
     "What `outlook_attention_of` finds"
     v:nn.Linear # its values
@@ -728,10 +746,12 @@ def global_query_of(m:nn.Module)->GlobalQueryParts|None:
     h, d = a.get('num_heads'), a.get('head_dim')
     return GlobalQueryParts(kv, proj, h, d) if type(h) is int and type(d) is int and kv.out_features == 2 * proj.in_features else None  # (mid-prune, `h * d` is the old width)
 
+# %% ../nbs/04_groups.ipynb #321cfd31
 def head_parts(m:nn.Module)->int:
     "The projections a head's channels in its attention's root come from: queries and keys (ConViT's `qk`), keys and values (GCViT's global attention: its queries come from outside), queries alone (`separate_attention_of`: the root is `q`), or queries, keys and values"
     return 2 if _gated_layers(m) is not None or global_query_of(m) is not None or _halo_layers(m) is not None else 1 if _separate_layers(m) is not None else 3
 
+# %% ../nbs/04_groups.ipynb #8dbf294f
 def global_query_heads(
     graph:Graph, # The traced model
     couplings:list, # A group's couplings: its channels are the queries of the attentions whose `qkv` (keys and values) it holds as outputs
@@ -777,11 +797,6 @@ def _fed_attention(layer, names:dict, by_name:dict)->tuple|None:
     m = by_name.get(names.get(layer, '').rpartition('.')[0])
     if isinstance(m, nn.Module) and (g := gated_attention_of(m)) is not None and layer in g[:2]: return m, g[1].out_features
     if isinstance(m, nn.Module) and (s := separate_attention_of(m)) is not None and (layer is s[0] or _latent_query(m) and layer in s[1]): return m, s[0].out_features
-
-def _width_from_input(m:nn.Module, inner:int)->bool:
-    "Whether attention `m` takes its heads' width from its input's (torchvision's Swin: `C // num_heads`; its MaxViT: `reshape(B, G, P, D)`): its `qkv` is as wide as its input, and it keeps no `attn_dim` for that width (timm's `Attention` reshapes with the `attn_dim` that `sync_heads` writes; timm's Swin V2 keeps a `dim` it does not read)"
-    qkv = fused_layers(m)[0]
-    return layer_io(qkv)[0] == inner and not any(vars(m).get(k) == inner for k in ('attn_dim', 'dim_out_qk', 'dim_out_v', 'o_proj_inpdim'))
 
 def _feeding(groups:list, layer)->'Group|None':
     "The group among `groups` whose channels are `layer`'s inputs"
