@@ -870,6 +870,7 @@ def tie_stacked_rnns(groups:list, names:dict)->Collected:
             else: g.follows = (lead.root, lead.granularity)  # one of its units per unit the first keeps
     return Collected([g for g in groups if g.name not in skipped], skipped)
 
+# %% ../nbs/04_groups.ipynb #3318f429
 def _weight_dim(c)->int|None:
     "The dimension of its layer's weight a coupling cuts (a linear layer: 0 for its outputs, 1 for its inputs; an embedding: 1), else None"
     if isinstance(c.module, nn.Linear): return 0 if c.is_out else 1
@@ -894,6 +895,7 @@ def merge_tied(groups:list)->list:
             gone.add(other)
     return [g for g in groups if g not in gone]
 
+# %% ../nbs/04_groups.ipynb #07a5397d
 def untie_guard(groups:list, names:dict)->Collected:
     "`(groups, {root name: why})`: the groups that would cut a parameter another module shares (tied weights: fastai's language model decodes with its encoder's embedding) while leaving that module as it is left out, so a tie is never silently broken"
     holders = {}
@@ -928,6 +930,7 @@ def multi_query_attention_of(m:nn.Module)->MultiQueryParts|None:
     if (q.out_channels, k.out_channels, v.out_channels, o.in_channels) != (h * kd, kd, vd, h * vd) or any(c.groups != 1 for c in (q, k, v, o)): return None
     return MultiQueryParts(q, k, v, o, h, kd, vd)
 
+# %% ../nbs/04_groups.ipynb #10f31357
 def multi_query_key_group(graph:Graph, att:tuple, names:dict)->Group:
     "The key dimensions of a multi-query attention (`multi_query_attention_of`): a position is one row of `key` and the same row of every head's queries in `query`"
     q, k, _, _, h, kd, _ = att
@@ -935,6 +938,7 @@ def multi_query_key_group(graph:Graph, att:tuple, names:dict)->Group:
     cs = [graph.coupling(k, True, roots, roots), graph.coupling(q, True, (torch.arange(h)[:, None] * kd + roots).flatten(), roots.repeat(h))]
     return Group(k, names[k], cs, kd, roots[:, None], [names[k], names[q]])
 
+# %% ../nbs/04_groups.ipynb #8212d970
 def multi_query_value_group(graph:Graph, att:tuple, names:dict)->Group:
     "The value dimensions of a multi-query attention (`multi_query_attention_of`): a position is one row of `value` and the inputs of `output` that read it in every head"
     _, _, v, o, h, _, vd = att
@@ -969,6 +973,7 @@ def conv_attention_of(m:nn.Module)->ConvAttentionParts|None:
         or p.in_channels != v.out_channels or any((l.in_channels, l.out_channels) != (h, h) for l in t)): return None
     return ConvAttentionParts(q, k, v, vl, t, p, h, q.out_channels // h, v.out_channels // h)
 
+# %% ../nbs/04_groups.ipynb #b1e747f2
 def conv_head_group(graph:Graph, att:tuple, names:dict)->Group:
     "The heads' group of an attention like EfficientFormerV2's (`(module, conv_attention_of(module))`): a position is a whole head, its rows of `q`, `k` (the root's channels), `v` and `v_local` (and their norms), the inputs of `proj` that read its values, its channel of each talking-heads conv, in and out, and what the attention holds per head (its `attention_biases`)"
     m, (q, k, v, vl, t, p, h, kd, vd) = att
@@ -1002,6 +1007,7 @@ def pooled_attention_of(m:nn.Module)->PooledParts|None:
     tables = [p for p in m.parameters(recurse=False) if p.dim() == 2 and p.shape[1] == width != p.shape[0]]
     return PooledParts(qkv, proj, heads, width, pools + norms + tables)
 
+# %% ../nbs/04_groups.ipynb #87cebf07
 def pooled_head_group(graph:Graph, att:tuple, names:dict)->Group:
     "The group of an attention `pooled_attention_of` finds (`((module, attention mode), its parts)`): a position is a whole head, its rows of `qkv` and the inputs of `proj` that read its values, or under 'head_dim' one dimension of every head, with that channel of every pool and norm and that column of the tables. As `indexed_head_group`'s, without looking for tables per head: a table with a column per dimension of a head would pass for one where a head is as wide as there are heads"
     (m, attention), (qkv, proj, heads, width, per_dim) = att
@@ -1043,6 +1049,7 @@ def cascaded_attention_of(m:nn.Module)->CascadedParts|None:
         or any(not d.in_channels == d.out_channels == d.groups == kd for d, _ in dws)): return None
     return CascadedParts(qkvs, dws, p, h, kd, vd)
 
+# %% ../nbs/04_groups.ipynb #d29e757c
 def cascaded_key_group(graph:Graph, att:tuple, names:dict)->Group:
     "The key dimensions of a cascaded group attention (`cascaded_attention_of`): a position is one dimension of every head's queries and keys, their rows of each head's conv in `qkvs` (and its norms), and that channel of each head's depthwise conv in `dws` (and its norms)"
     qkvs, dws, _, _, kd, _ = att
@@ -1054,6 +1061,7 @@ def cascaded_key_group(graph:Graph, att:tuple, names:dict)->Group:
     root = qkvs[0][0]
     return Group(root, names[root], cs, kd, roots[:, None], [names[l] for l, _ in qkvs + dws])
 
+# %% ../nbs/04_groups.ipynb #c0ec9f05
 def tie_cascaded_values(graph:Graph, groups:list, names:dict)->list:
     "`groups` with the values of each cascaded group attention's last head (`cascaded_attention_of`) joined to the group of its input: head `i`'s values are added to the input's chunk `i+1`, so that group holds them already, one channel of every chunk per position; the last head's are read by `proj` alone, and go with the same channel of the first chunk"
     for m in names:
