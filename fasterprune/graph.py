@@ -1079,12 +1079,14 @@ _INERT = (ops.OPTYPE.ELEMENTWISE, ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND)  # ops 
 
 _CHANNEL_SETTERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding, nn.RNNBase, nn.MultiheadAttention, nn.Parameter)
 
+# %% ../nbs/03_graph.ipynb #7486b484
 def sets_channels(module):
     "Whether `module` decides the number of channels it outputs (a depthwise conv only passes them on)"
     if is_conv1d(module): return True
     if not isinstance(module, _CHANNEL_SETTERS): return False
     return not (isinstance(module, nn.modules.conv._ConvNd) and module.groups == module.out_channels > 1)
 
+# %% ../nbs/03_graph.ipynb #6179c5f9
 @dataclass(eq=False)
 class Coupling:
     "One layer's share of a group: its channels `idxs` go when the root's channels `root_idxs` do"
@@ -1524,6 +1526,7 @@ def _cut_layer(layer, out_idxs, in_idxs, log, widths:tuple, dims:tuple):
     else: _put(layer, 'weight', _replaced(w, Cut(ops, w.shape, w.device), log))
     if in_idxs is not None: _rescale_fan_in(layer, w[0].numel())
 
+# %% ../nbs/03_graph.ipynb #a5c99a48
 def weight_norm_of(layer:nn.Module)->int|None:
     "The dimension `torch.nn.utils.parametrizations.weight_norm` keeps `layer`'s weight norms along (`w = g * v / ||v||`), if that is all that computes its weight (-1: one norm for all); else None"
     ps = getattr(layer, 'parametrizations', None)
@@ -1531,6 +1534,7 @@ def weight_norm_of(layer:nn.Module)->int|None:
     if plist is None or len(plist) != 1 or type(plist[0]).__name__ != '_WeightNorm': return None
     return plist[0].dim
 
+# %% ../nbs/03_graph.ipynb #c5e18f93
 def _cut_weight_norm(layer:nn.Module, dim:int, cut:Cut, log):
     "Cut a weight that `weight_norm` computes (`g * v / ||v||`, norms along `dim`) as `cut` cuts it: `v` cut so, and `g` cut along `dim` and rescaled by the new norms over the old, so that every weight kept is what it was"
     plist = layer.parametrizations['weight']
@@ -1812,6 +1816,7 @@ def merged(self:Graph, todo:dict)->dict:
         res[node, (out_h, in_h)] = (out_i, in_i)
     return res
 
+# %% ../nbs/03_graph.ipynb #6f01240e
 @patch
 def prune_layer(self:Graph, key, idxs:list, model:nn.Module, log:dict=None, twins:tuple=()):
     "Prune channels `idxs` of the layer of `key` (a `Coupling.key`, or an entry of `merged`), and of its twin in each model of `twins`"
@@ -1841,6 +1846,7 @@ def prune_layer(self:Graph, key, idxs:list, model:nn.Module, log:dict=None, twin
     for t in twins if name is not None else ():
         _pruning_fn(handler, node.pruning_dim, None)(t.get_submodule(name), idxs)
 
+# %% ../nbs/03_graph.ipynb #e7127a95
 @patch
 def touched_modules(self:Graph, key, model:nn.Module)->list:
     "The modules whose state pruning the layer of `key` changes: the layer and its submodules (`MultiheadAttention`'s `out_proj`), or the module holding a parameter"
@@ -1853,6 +1859,7 @@ def touched_modules(self:Graph, key, model:nn.Module)->list:
     res = list(node.module.modules()) if node.module._modules else [node.module]  # most layers have no submodules: no walk
     return res + [m for m, _ in self.bias_parts[node.module]] if node.module in self.bias_parts else res
 
+# %% ../nbs/03_graph.ipynb #eac570f6
 @patch
 def prune_bias_parts(self:Graph, log:dict, twins:tuple=()):
     "After `prune_layer`: cut the 1-D tensors that a linear layer's bias is joined from (`bias_parts`: timm's `q_bias`, `k_bias`, `v_bias`) as its outputs were cut (in `log`), in the model and in each of `twins`"
@@ -1871,6 +1878,7 @@ def prune_bias_parts(self:Graph, log:dict, twins:tuple=()):
                 part = Cut([(0, mine)], t.shape, t.device)
                 setattr(owner, k, _replaced(t, part, logged) if isinstance(t, nn.Parameter) else part(t))  # a buffer stays a buffer
 
+# %% ../nbs/03_graph.ipynb #2c72c67d
 @patch
 def layer_name(self:Graph, key)->str:
     "The name torch-pruning gives the layer of `key`, for error messages"
@@ -1882,6 +1890,14 @@ def snapshot(self:Graph, keys)->tuple:
     "What `restore` needs to undo `prune_layer` on the layers of `keys` in the graph's own bookkeeping"
     return dict(self.dg.module2node), dict(self.dg._param_to_name), {node: node.module for node, _ in keys}
 
+# %% ../nbs/03_graph.ipynb #9cfa34e8
+@patch
+def restore(self:Graph, saved:tuple):
+    "Put the graph's references back as `snapshot` saw them"
+    self.dg.module2node, self.dg._param_to_name, node_modules = saved
+    for node, m in node_modules.items(): node.module = m
+
+# %% ../nbs/03_graph.ipynb #f20e9030
 @patch
 def sync_splits(self:Graph, model:nn.Module):
     "Give each module's `torch.split` sizes (`split_attrs`) the sizes its split has now, after a prune or a rollback"
@@ -1903,18 +1919,13 @@ def sync_splits(self:Graph, model:nn.Module):
         if getattr(m, k) != new: setattr(m, k, new)
     self.sync_norms(model)
 
+# %% ../nbs/03_graph.ipynb #91c2c0bc
 @patch
 def sync_norms(self:Graph, model:nn.Module):
     "Give each norm without parameters (`free_norms`) the width of its input now, after a prune or a rollback"
     for node, name in self.free_norms:
         m, width = model.get_submodule(name), _out_channels(self.dg, node)
         if width is not None and m.normalized_shape != (width,): m.normalized_shape = (width,)
-
-@patch
-def restore(self:Graph, saved:tuple):
-    "Put the graph's references back as `snapshot` saw them"
-    self.dg.module2node, self.dg._param_to_name, node_modules = saved
-    for node, m in node_modules.items(): node.module = m
 
 # %% ../nbs/03_graph.ipynb #5f3c1a70
 def rnn_cuts(rnn:nn.RNNBase, out_idxs=None, in_idxs=None, cell_idxs=None)->tuple:
