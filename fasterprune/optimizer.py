@@ -25,6 +25,7 @@ def param_lists(opt)->tuple:
     raise TypeError("Cannot carry the optimizer's state over to the pruned parameters: it takes a torch.optim.Optimizer "
                     f"or a fastai Optimizer, got a {type(opt).__name__!r}")
 
+# %% ../nbs/07_optimizer.ipynb #71059ed3
 def _factored(k:str, v:torch.Tensor, cut:Cut)->torch.Tensor:
     "Optimizer state `v` (named `k`) of a parameter that `cut` cuts, not of its shape: a scalar kept, a factored moment (a size of 1 where the parameter's is averaged over, as `torch.optim.Adafactor` keeps) cut on the dimensions it has; any other shape raises, as no cut of it follows the channels"
     shape = cut.shape
@@ -58,6 +59,7 @@ def staged_update(opt, changes:dict):
         for old, new, s in moved: del state[old]; state[new] = s
     return update
 
+# %% ../nbs/07_optimizer.ipynb #5835bb4d
 def update_optimizer(opt, changes:dict):
     "Point a PyTorch or fastai optimizer at the pruned parameters, slicing the state of kept channels and dropping the rest"
     staged_update(opt, changes)()
