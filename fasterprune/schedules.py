@@ -18,18 +18,22 @@ def sched_one_shot(start, end, pos):
     "Everything at once: `end` from the first position on"
     return end
 
+# %% ../nbs/01_schedules.ipynb #0f24a763
 def sched_lin(start, end, pos):
     "Linear from `start` to `end`"
     return start + pos * (end - start)
 
+# %% ../nbs/01_schedules.ipynb #1b95510a
 def sched_cos(start, end, pos):
     "Cosine from `start` to `end`: slow at both ends"
     return start + (1 - math.cos(math.pi * pos)) * (end - start) / 2
 
+# %% ../nbs/01_schedules.ipynb #6f315cee
 def sched_agp(start, end, pos):
     "Automated gradual pruning (Zhu & Gupta, 2017): fast at first, slow near the end, `end + (start-end)(1-pos)^3`"
     return end + (start - end) * (1 - pos) ** 3
 
+# %% ../nbs/01_schedules.ipynb #70de7c70
 def sched_iterative(start, end, pos, n_steps=3):
     "`n_steps` equal steps at `pos` = 0, 1/n_steps, ...: each is followed by an equal share of training"
     return start + (end - start) * min(math.floor(pos * n_steps + 1e-9) + 1, n_steps) / n_steps
@@ -79,6 +83,7 @@ def iterative(n_steps:int=3, start_pct:float=0., end_pct:float=1.):
     if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1: raise ValueError(f"n_steps must be a whole number >= 1, got {n_steps!r}")
     return Schedule(partial(sched_iterative, n_steps=n_steps), start_pct, end_pct)
 
+# %% ../nbs/01_schedules.ipynb #09af5e9f
 def warmup_prune_finetune(sched_func=sched_agp, warmup:float=0.1, finetune:float=0.3):
     "Train `warmup` of the run unpruned, prune along `sched_func`, then fine-tune for the last `finetune` of the run"
     return Schedule(getattr(sched_func, 'sched_func', sched_func), start_pct=warmup, end_pct=1 - finetune)
