@@ -7,8 +7,8 @@ Docs: https://fasterprune.github.io/fasterprune/hardware.html.md"""
 # %% auto #0
 __all__ = ['RUNTIMES', 'STEPS', 'median_ms', 'check_runtime', 'ort_session', 'steady_allocator', 'int8_onnx', 'forward_fn',
            'measure_latency', 'compare_latency', 'is_depthwise', 'tabled', 'layer_inputs', 'config_key', 'standalone',
-           'find_step', 'sample_widths', 'device_name', 'LatencyTable', 'LatencyTarget', 'next_share',
-           'machine_changed']
+           'find_step', 'sample_widths', 'device_name', 'LatencyTable', 'next_share', 'machine_changed',
+           'LatencyTarget']
 
 # %% ../nbs/26_hardware.ipynb #7b64e16c
 import io, os, gc, json, math, time, copy, ctypes, hashlib, logging, platform, tempfile, warnings, statistics, contextlib
@@ -30,6 +30,7 @@ def median_ms(f, n_runs:int=20, n_warmup:int=3)->float:
         start = time.perf_counter(); f(); times.append(time.perf_counter() - start)
     return 1e3 * statistics.median(times)
 
+# %% ../nbs/26_hardware.ipynb #9c9f9db5
 def check_runtime(runtime:str):
     "Raise unless `runtime` is one of `RUNTIMES` and installed"
     if runtime not in RUNTIMES:
@@ -38,6 +39,7 @@ def check_runtime(runtime:str):
         try: import onnx, onnxruntime
         except ImportError: raise ImportError(f"runtime={runtime!r} needs the onnx and onnxruntime packages: `pip install onnx onnxruntime`") from None
 
+# %% ../nbs/26_hardware.ipynb #9240a5e7
 def ort_session(onnx_model:bytes, spinning:bool=True):
     "An onnxruntime CPU session running the serialized `onnx_model`, with as many threads as PyTorch uses, which spin-wait between runs (as by default) unless `spinning=False`"
     import onnxruntime as ort
@@ -48,6 +50,7 @@ def ort_session(onnx_model:bytes, spinning:bool=True):
 
 _steady = None
 
+# %% ../nbs/26_hardware.ipynb #76e8134b
 def steady_allocator()->bool:
     "Have glibc's malloc keep freed memory for reuse, as a long-running process's does on its own and jemalloc or tcmalloc do, so that PyTorch's CPU timings do not depend on what ran before; True where it applies (Linux with glibc). Once per process, with a warning"
     global _steady
@@ -128,6 +131,7 @@ def forward_fn(model:nn.Module, example_inputs, runtime:str='torch'):
     s = ort_session(int8_onnx(exported, [feed]) if runtime == 'onnxruntime-int8' else exported)
     return lambda: s.run(None, feed)
 
+# %% ../nbs/26_hardware.ipynb #d7b58bab
 def measure_latency(
     model:nn.Module, # The model to time; its modes are restored after
     example_inputs, # A batch as deployed: its batch size and input shape, on the model's device
@@ -174,10 +178,12 @@ def is_depthwise(m:nn.Module)->bool:
     "Whether `m` is a depthwise conv: one filter per channel, as many outputs as inputs"
     return isinstance(m, nn.modules.conv._ConvNd) and m.groups == m.in_channels == m.out_channels > 1
 
+# %% ../nbs/26_hardware.ipynb #f85ba1c5
 def tabled(m:nn.Module)->bool:
     "Whether a `LatencyTable` times layer `m` on its own: a conv that is not grouped or is depthwise, or a linear layer"
     return (isinstance(m, nn.modules.conv._ConvNd) and (m.groups == 1 or is_depthwise(m))) or type(m) is nn.Linear
 
+# %% ../nbs/26_hardware.ipynb #1c069dd1
 def layer_inputs(model:nn.Module, example_inputs)->dict:
     "`{layer: (input shape, calls per forward)}` of the layers a `LatencyTable` times, from one forward in evaluation mode"
     found = {}
@@ -191,6 +197,7 @@ def layer_inputs(model:nn.Module, example_inputs)->dict:
         for h in hooks: h.remove()
     return found
 
+# %% ../nbs/26_hardware.ipynb #81731c63
 def config_key(m:nn.Module, shape:tuple)->str:
     "What a layer's latency depends on: its kind, channels, kernel, stride, padding, bias and input size"
     i, o = layer_io(m)
@@ -268,6 +275,7 @@ def find_step(widths:list, ms:list)->int:
     best = min(ratios.values())
     return min(p for p, r in ratios.items() if r <= best + 0.05)
 
+# %% ../nbs/26_hardware.ipynb #4f1c3692
 def sample_widths(n:int, step:int, n_widths:int, lowest:float=0.1)->list:
     "About `n_widths` widths from `lowest` of `n` up to `n`: multiples of `step`, and `n` itself"
     ws = {max(step, int(round(w / step)) * step) for w in np.linspace(max(1, lowest * n), n, n_widths)}
@@ -391,6 +399,24 @@ class LatencyTable:
         return (f"LatencyTable: {len(self.layers)} layers ({len(self.shapes)} shapes) in {self.runtime} on {self.device}, inputs {self.inputs}; "
                 f"the whole model {self.model_ms:.2f} ms, its layers alone {full:.2f} ms; steps (sides of shapes): "
                 + ', '.join(f"{st}: {n}" for st, n in sorted(steps.items())))
+
+# %% ../nbs/26_hardware.ipynb #2d8ea258
+def next_share(points:list)->float|None:
+    "The next trial's percent of the table's milliseconds, from `points` `(percent, measured over requested)` so far, the unpruned `(0, ratio)` first: the secant through the last two, or once trials bracket 1, inside the closest bracket (its middle after two trials in a row on one side, regula falsi's slow end); None if the last two measured alike"
+    above, below = [p for p in points if p[1] > 1], [p for p in points if p[1] <= 1]
+    if not (above and below):
+        (p0, m0), (p1, m1) = points[-2:]
+        return None if math.isclose(m0, m1) else min(max(p0 + (m0 - 1) * (p1 - p0) / (m0 - m1), 0.01), 99.99)
+    (p0, m0), (p1, m1) = max(above), min(below)
+    one_side = len(points) > 2 and (points[-1][1] > 1) == (points[-2][1] > 1)
+    new = (p0 + p1) / 2 if one_side or math.isclose(m0, m1) else p0 + (m0 - 1) * (p1 - p0) / (m0 - m1)
+    return min(max(new, p0 + 0.1 * (p1 - p0)), p1 - 0.1 * (p1 - p0))  # at least a tenth of the bracket from either end
+
+# %% ../nbs/26_hardware.ipynb #cd16ac88
+def machine_changed(unpruned:list, tol:float=1.25)->tuple|None:
+    "`(fastest, slowest)` of the unpruned model's milliseconds in a latency target's timings if the slowest is more than `tol` times the fastest: the machine changed speed in between (a shared one whose second core came and went took 1.8 times as long in onnxruntime, `benchmarks/timing.py --states`), else None"
+    lo, hi = min(unpruned), max(unpruned)
+    return (lo, hi) if hi > tol * lo else None
 
 # %% ../nbs/26_hardware.ipynb #ca631a6f
 @dataclass
@@ -557,19 +583,3 @@ class LatencyTarget:
         elif abs(off := self.measured / self.asked - 1) > 0.05:
             warnings.warn(f"The pruned model takes {self.measured:.3g} ms in {self.runtime} (measured), {100 * off:+.0f}% "
                           f"from the {self.asked:.3g} ms asked for: the trials found no widths that land closer (see `pruner.latency.trials`)")
-
-def next_share(points:list)->float|None:
-    "The next trial's percent of the table's milliseconds, from `points` `(percent, measured over requested)` so far, the unpruned `(0, ratio)` first: the secant through the last two, or once trials bracket 1, inside the closest bracket (its middle after two trials in a row on one side, regula falsi's slow end); None if the last two measured alike"
-    above, below = [p for p in points if p[1] > 1], [p for p in points if p[1] <= 1]
-    if not (above and below):
-        (p0, m0), (p1, m1) = points[-2:]
-        return None if math.isclose(m0, m1) else min(max(p0 + (m0 - 1) * (p1 - p0) / (m0 - m1), 0.01), 99.99)
-    (p0, m0), (p1, m1) = max(above), min(below)
-    one_side = len(points) > 2 and (points[-1][1] > 1) == (points[-2][1] > 1)
-    new = (p0 + p1) / 2 if one_side or math.isclose(m0, m1) else p0 + (m0 - 1) * (p1 - p0) / (m0 - m1)
-    return min(max(new, p0 + 0.1 * (p1 - p0)), p1 - 0.1 * (p1 - p0))  # at least a tenth of the bracket from either end
-
-def machine_changed(unpruned:list, tol:float=1.25)->tuple|None:
-    "`(fastest, slowest)` of the unpruned model's milliseconds in a latency target's timings if the slowest is more than `tol` times the fastest: the machine changed speed in between (a shared one whose second core came and went took 1.8 times as long in onnxruntime, `benchmarks/timing.py --states`), else None"
-    lo, hi = min(unpruned), max(unpruned)
-    return (lo, hi) if hi > tol * lo else None
