@@ -486,6 +486,7 @@ class Pruner:
                 return self.plan(1., grads=grads)
         self.target = replace(self.target, macs_ratio=self.latency.fit(self.model, plan_at, self.trial, self.latency_trials))
 
+# %% ../nbs/09_pruner.ipynb #a5c468f6
 class Trial:
     "`plan` applied to a pruner's model and checked (`ok`, `macs`); rolled back on leaving the context unless committed"
     def __init__(self, pruner:Pruner, plan:Plan): self.pruner,self.plan,self.committed = pruner,plan,False
