@@ -58,6 +58,7 @@ def config_sizes(hf:nn.Module)->dict:
         res[field] = next(iter(sizes.values()))
     return res
 
+# %% ../nbs/23_huggingface.ipynb #8cc74005
 def _sync_heads(hf:nn.Module):
     "Set the head counts that BERT's, DistilBERT's and GPT-2's attention modules keep beside their projections from the projections (GPT-NeoX keeps none)"
     for m in hf.modules():
@@ -87,6 +88,7 @@ def sync_config(model:nn.Module, hfs:list=None):
 # %% ../nbs/23_huggingface.ipynb #cdd06d4a
 def role(name:str)->str: return re.sub(r'\.\d+\.', '.#.', name)  # a layer's name with its block's number left out: the same layer in every block
 
+# %% ../nbs/23_huggingface.ipynb #33306853
 def check_uniform(model:nn.Module, names:dict, groups:list, context:str, per_layer:bool, macs:bool):
     "Raise unless the target prunes every block of each Hugging Face model in `model` alike, as its config needs"
     hfs = hf_models(model)
@@ -128,6 +130,7 @@ def left_whole(model:nn.Module)->dict:
 
 _HEAD_COUNTS = ('num_attention_heads', 'num_heads', 'n_heads', 'n_head')
 
+# %% ../nbs/23_huggingface.ipynb #b58fcfa9
 def _unknown_attentions(hf:nn.Module)->list:
     "Modules of `hf` that keep a head count but whose heads neither `kv_attention_of` nor `fused_attention_of` knows"
     known = set()
@@ -148,6 +151,7 @@ def tie_head_widths(model:nn.Module, groups:list, names:dict)->list:
             if g.n == e and g.name.startswith(prefix): g.step = e // h
     return groups
 
+# %% ../nbs/23_huggingface.ipynb #328a72c1
 def unsaved_params(model:nn.Module)->dict:
     "`{parameter name: (its shape, the shape its config builds)}` where a Hugging Face model in `model` and its config disagree"
     names, res = {m: n for n, m in model.named_modules()}, {}
