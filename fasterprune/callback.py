@@ -68,6 +68,7 @@ def check_pruner_kwargs(
                             f"besides pruning_ratio (or macs_ratio, speed_up, latency), schedule, context and criteria it takes the Pruner arguments "
                             f"{', '.join(_PRUNER_KWARGS)}")
 
+# %% ../nbs/11_callback.ipynb #4c92345c
 def check_callback_args(pruning_ratio, schedule, context, criteria, macs_ratio, speed_up, latency, pruner_kwargs:dict, who:str='PruneCallback')->Schedule:
     "Raise for a pruning callback's bad argument, before anything is built; return `schedule` as a `Schedule`"
     if not isinstance(schedule, Schedule):

@@ -35,6 +35,7 @@ def digits_dls(bs:int=64)->DataLoaders:
     trn, val = idx[:1437], idx[1437:]
     return DataLoaders(DataLoader(list(zip(X[trn], y[trn])), bs=bs, shuffle=True), DataLoader(list(zip(X[val], y[val])), bs=256))
 
+# %% ../nbs/15_demo.ipynb #79f642af
 def digits_cnn()->nn.Module:
     "A small CNN for 1x8x8 images: convolutions of 32, 64 and 64 filters, then a linear classifier"
     return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
@@ -42,6 +43,7 @@ def digits_cnn()->nn.Module:
                          nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
 
+# %% ../nbs/15_demo.ipynb #2d8880e5
 def digits_learner(opt_func=Adam, seed:int=0, bs:int=64)->Learner:
     "A `Learner` of `digits_cnn` on `digits_dls`, with accuracy; `seed` fixes the initial weights"
     torch.manual_seed(seed)

@@ -18,6 +18,7 @@ def is_detector(model:nn.Module)->bool:
     "Whether `model` is one of torchvision's detectors (Faster, Mask and Keypoint R-CNN, RetinaNet, FCOS, SSD and SSDlite), which take a list of images, and their targets in training"
     return any(c.__name__ in _DETECTORS and c.__module__.startswith('torchvision.models.detection') for c in type(model).__mro__)
 
+# %% ../nbs/25_detection.ipynb #eaae81d0
 def synthetic_targets(model:nn.Module, images:list)->list:
     "Targets a detector's training forward takes for `images`: two boxes per image, of class 1, with masks and keypoints where `model` predicts them"
     roi, res = getattr(model, 'roi_heads', None), []
@@ -34,6 +35,7 @@ def synthetic_targets(model:nn.Module, images:list)->list:
         res.append({n: v.to(img.device) for n, v in t.items()})
     return res
 
+# %% ../nbs/25_detection.ipynb #fb99a59c
 def detection_inputs(model:nn.Module, inputs=None)->tuple:
     "`(images, targets)` to trace detector `model` on, from a list of images `[C, H, W]`, a batch `[N, C, H, W]`, `(images,)` or `(images, targets)`; made-up targets (`synthetic_targets`) where none are given, one 320x320 image where no images are"
     p = next(model.parameters())

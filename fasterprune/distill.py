@@ -37,6 +37,7 @@ def attention_map(
     "Where feature map `x` is active (Zagoruyko & Komodakis, 2017): the mean over its channels of the squared activations, one value per position, scaled to unit length per sample"
     return F.normalize(x.float().pow(2).mean(axis).flatten(1), dim=1)
 
+# %% ../nbs/21_distill.ipynb #1476ed2c
 def attention_loss(
     student:torch.Tensor, # The student's feature map
     teacher:torch.Tensor, # The teacher's, at the same positions; any number of channels

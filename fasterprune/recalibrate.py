@@ -16,6 +16,7 @@ def bn_layers(model:nn.Module)->list:
     "The BatchNorm layers of `model` that keep running statistics"
     return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
 
+# %% ../nbs/20_recalibrate.ipynb #ec3d41e2
 def _batch_inputs(batch, n_inp:int, device)->tuple:
     "The model inputs of `batch` on `device`: a tensor, or the first `n_inp` items of a tuple or list (inputs, then targets)"
     if isinstance(batch, torch.Tensor): xs = (batch,)
