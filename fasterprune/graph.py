@@ -1251,6 +1251,7 @@ def refresh_maps(self:Graph):
               for w in (p.get_out_channels(m), p.get_in_channels(m)) if isinstance(w, int)]
     self.max_idxs = max(widths + [1024])  # no real mapping is wider than the widest layer
 
+# %% ../nbs/03_graph.ipynb #526de909
 def along_channels(m)->bool:
     "Whether `m` is a 1-D convolution of one channel in and out, which timm's `EcaModule` runs along a map's channels laid out as its length (`x.mean((2, 3)).view(B, 1, -1)`): it reads any number of them, so a group's channels pass it by, and none of its own goes"
     return isinstance(m, nn.Conv1d) and m.in_channels == m.out_channels == 1
@@ -1309,6 +1310,7 @@ def couplings(self:Graph, layer:nn.Module, channels:list=None)->list:
                             torch.tensor(roots, dtype=torch.long), _outside_roots(node, idxs, roots) | broadcast.get(node, set()), max(idxs) + 1))
     return res
 
+# %% ../nbs/03_graph.ipynb #4bccf7e1
 @patch
 def check_widths(self:Graph, couplings:list):
     "Raise `IndexExplosion` if a coupling reaches past the end of its layer's channels: a map torch-pruning misread (timm's relative-position MLP, one output per head, read as the heads' channels)"
@@ -1333,6 +1335,30 @@ def blocked_qkv(self:Graph, layer:nn.Module, heads:int, width:int, v_width:int=N
         return False
     return True
 
+# %% ../nbs/03_graph.ipynb #1499b4f9
+@patch
+def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
+    "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT, LeViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`; LeViT normalizes the outputs first; EfficientFormer permutes the heads ahead of the tokens before the split); or, for a 1x1 conv `qkv`, a reshape to `(B, heads, rows, tokens)` chunked on its third dimension (timm's CoAtNet, `Attention2d`), or permuted to `(B, heads, tokens, rows)` and chunked on its last (timm's LowFormer, `ConvAttention`), else None"
+    node, per, first = self.dg.module2node.get(qkv), layer_io(qkv)[1] // heads, None
+    for _ in range(4):  # to the reshape into heads, through a norm and the reshapes around it (LeViT's `LinearNorm` flattens for its BatchNorm1d)
+        if node is None or len(node.outputs) != 1: return None
+        node = node.outputs[0]
+        shape = tuple(getattr(node.module, 'fp_shape_out', ()))
+        if shape[-2:] == (heads, per): break
+        if isinstance(qkv, nn.Conv2d) and len(shape) == 4 and shape[1:3] == (heads, per): first = True; break  # channels first: `(B, heads, rows, tokens)`, split on dim 2
+        if node.type != ops.OPTYPE.RESHAPE and not isinstance(node.module, NORMS): return None
+    else: return None
+    if len(node.outputs) != 1: return None
+    split = node.outputs[0]
+    if split.type == ops.OPTYPE.ELEMENTWISE and any(k in str(getattr(split.module, '_grad_fn', '')) for k in ('Permute', 'Transpose')) and len(split.outputs) == 1:
+        split = split.outputs[0]  # EfficientFormer moves the heads ahead of the tokens first, LowFormer the rows of `(B, heads, rows, tokens)` last: the split must then be of the last dimension
+        if not getattr(split.module, 'fp_split_last', False): return None
+        first = False
+    if first and getattr(split.module, 'fp_split_dim', None) != 2: return None
+    sizes = getattr(split.module, 'fp_split_sizes', []) if split.type == ops.OPTYPE.SPLIT else []  # recorded by `_mark_splits`
+    return (per, sizes[-1]) if len(sizes) == 3 and sum(sizes) == per else None
+
+# %% ../nbs/03_graph.ipynb #aff49204
 @patch
 def value_readers(self:Graph, projs:list, own:set, width:int)->list|None:
     "`[(layer, is_out)]`: the layers past an attention (its modules `own`) without an output projection that read its `width` channels of values as they are (timm's `BottleneckAttn`, `HaloAttn`: its block's norm, then a conv): reached from its projections `projs` (`qkv`; `q` and `kv`; a lambda layer's `qkv`, its norms and `conv_lambda`) through the attention's ops, which join only tensors made from those or from parameters; norms with their outputs, the first other layers with their inputs. None where one is not as wide or is grouped, or the values reach the model's output or, past a norm, an op that joins them with another tensor"
@@ -1366,28 +1392,7 @@ def value_readers(self:Graph, projs:list, own:set, width:int)->list|None:
         todo += [(o, past) for o in n.outputs]
     return res or None
 
-@patch
-def head_blocks(self:Graph, qkv:nn.Linear, heads:int)->tuple|None:
-    "`(rows per head, value rows per head)` where the trace shows `qkv`'s outputs head by head, each head's query, key and value rows side by side, values last: a reshape to `(..., heads, rows)` split in three on its last dimension (TinyViT, LeViT: `view(B, N, heads, -1).split([key_dim, key_dim, val_dim], dim=3)`; LeViT normalizes the outputs first; EfficientFormer permutes the heads ahead of the tokens before the split); or, for a 1x1 conv `qkv`, a reshape to `(B, heads, rows, tokens)` chunked on its third dimension (timm's CoAtNet, `Attention2d`), or permuted to `(B, heads, tokens, rows)` and chunked on its last (timm's LowFormer, `ConvAttention`), else None"
-    node, per, first = self.dg.module2node.get(qkv), layer_io(qkv)[1] // heads, None
-    for _ in range(4):  # to the reshape into heads, through a norm and the reshapes around it (LeViT's `LinearNorm` flattens for its BatchNorm1d)
-        if node is None or len(node.outputs) != 1: return None
-        node = node.outputs[0]
-        shape = tuple(getattr(node.module, 'fp_shape_out', ()))
-        if shape[-2:] == (heads, per): break
-        if isinstance(qkv, nn.Conv2d) and len(shape) == 4 and shape[1:3] == (heads, per): first = True; break  # channels first: `(B, heads, rows, tokens)`, split on dim 2
-        if node.type != ops.OPTYPE.RESHAPE and not isinstance(node.module, NORMS): return None
-    else: return None
-    if len(node.outputs) != 1: return None
-    split = node.outputs[0]
-    if split.type == ops.OPTYPE.ELEMENTWISE and any(k in str(getattr(split.module, '_grad_fn', '')) for k in ('Permute', 'Transpose')) and len(split.outputs) == 1:
-        split = split.outputs[0]  # EfficientFormer moves the heads ahead of the tokens first, LowFormer the rows of `(B, heads, rows, tokens)` last: the split must then be of the last dimension
-        if not getattr(split.module, 'fp_split_last', False): return None
-        first = False
-    if first and getattr(split.module, 'fp_split_dim', None) != 2: return None
-    sizes = getattr(split.module, 'fp_split_sizes', []) if split.type == ops.OPTYPE.SPLIT else []  # recorded by `_mark_splits`
-    return (per, sizes[-1]) if len(sizes) == 3 and sum(sizes) == per else None
-
+# %% ../nbs/03_graph.ipynb #b7648f7a
 @patch
 def mark_per_head(self:Graph, p:nn.Parameter, heads:int)->bool:
     "Prune `p` on its one dimension of `heads` from now on, where it is a parameter of the graph of its own with exactly one; return whether it is (torch-pruning prunes such a parameter on its last dimension other than 1: a window's, in timm MaxViT's `(heads, 13, 13)` bias table)"
@@ -1402,6 +1407,7 @@ def token_mlps(self:Graph)->list:
     "`[(first, second)]`: the linear layers over the positions (`_token_linears`) that come in pairs, the first's outputs (its hidden units) the second's inputs: timm MLP-Mixer's MLP over the tokens"
     return getattr(self.dg, 'fp_token_mlps', [])
 
+# %% ../nbs/03_graph.ipynb #35092930
 @patch
 def hidden_coupling(self:Graph, layer:nn.Linear, is_out:bool)->Coupling:
     "A `Coupling` of all of a linear layer's outputs (or inputs) over the positions (`token_mlps`), each its own root channel, pruned as a linear layer's: channels pass it without cutting it (`_PIECE_MIXER`), its hidden units are its own"
@@ -1409,6 +1415,7 @@ def hidden_coupling(self:Graph, layer:nn.Linear, is_out:bool)->Coupling:
     p = self.dg.REGISTERED_PRUNERS[ops.OPTYPE.LINEAR]
     return Coupling(self.dg.module2node[layer], p.prune_out_channels if is_out else p.prune_in_channels, self.dg._module2name[layer], is_out, idxs, idxs, set(), len(idxs))
 
+# %% ../nbs/03_graph.ipynb #a1f96c14
 @patch
 def split_after(self:Graph, layer:nn.Module):
     "The split op that cuts `layer`'s outputs into pieces, past its norms and views (the queries, keys and values of a head of timm EfficientViT-M: `cascaded_attention_of`), for `coupling`; else None"
@@ -1430,6 +1437,7 @@ def coupling(self:Graph, layer:nn.Module, is_out:bool, idxs:torch.Tensor, root_i
     return Coupling(self.dg.module2node[layer], tp_function.prune_depthwise_conv_out_channels if is_out and depthwise else p.prune_out_channels if is_out else p.prune_in_channels,
                     name, is_out, idxs.long(), root_idxs.long(), set(), int(idxs.max()) + 1)
 
+# %% ../nbs/03_graph.ipynb #b8fd079e
 @patch
 def cells_coupling(self:Graph, rnn:nn.RNNBase)->Coupling:
     "The `Coupling` of the cells (`hidden_size`) of recurrent layer `rnn` with a projection: their rows of every gate in every layer and direction and the projection's columns, each cell its own root channel"
