@@ -822,6 +822,7 @@ def channel_multiplier(m)->int|None:
     i, o = m.in_channels, m.out_channels
     return o // i if m.groups == i > 1 and o > i and o % i == 0 else None
 
+# %% ../nbs/03_graph.ipynb #62f6003e
 def _split_attributes(dg, model)->list:
     "`[(split node, module name, attribute, pieces)]`: where a module keeps the sizes it passes to `torch.split` (timm InceptionNeXt's `split_indexes`), the tuple or list of ints equal to the traced sizes (`pieces` None), or else an int equal to every piece wider than one (MobileViT v2's `embed_dim`; `pieces` their positions), or, for pieces of one size, an int equal to the whole width beside one equal to their number (timm SelectiveKernel's `in_channels // num_paths`; `pieces` `'width'`) or named as a width (`*_chs`, `*channels`: timm CrossStage's `expand_chs // 2`), or, for two unequal pieces, an int of the whole width beside one of the first piece (timm SHViT's; `pieces` `'width'`) or one int of each (timm FasterNet's `dim_conv3`, `dim_untouched`; `pieces` `[0]` and `[1]`), in the nearest module above a layer that reads a piece, and where no module has such an int, the nearest with one equal to a piece (timm Res2Net's `width`; `pieces` all their positions); `Graph.sync_splits` writes them after a prune"
     res = []
@@ -980,6 +981,7 @@ def rnn_holders(rnn:nn.RNNBase, parent:nn.Module=None)->dict:
     raw = lambda n: parent is not None and isinstance(parent._parameters.get(f'{n}_raw'), nn.Parameter)
     return {n: (parent, f'{n}_raw') if raw(n) else (rnn, n) for n in rnn._flat_weights_names}
 
+# %% ../nbs/03_graph.ipynb #43940c08
 class _RNNCall(torch.autograd.Function):
     "The trace's stand-in for a recurrent layer's call: one node from its input (and the initial states `starts` a layer of the model computed) to its output (not the gates' operations, which torch-pruning would read as channels passed through)"
     @staticmethod
@@ -1959,6 +1961,7 @@ def rnn_cuts(rnn:nn.RNNBase, out_idxs=None, in_idxs=None, cell_idxs=None)->tuple
         if ops: res[n] = ops
     return res, units, ins, cells
 
+# %% ../nbs/03_graph.ipynb #c6c95157
 def prune_rnn(rnn:nn.RNNBase, out_idxs=None, in_idxs=None, cell_idxs=None, log:dict=None, parent:nn.Module=None, state:tuple=None):
     "Remove output channels `out_idxs`, inputs `in_idxs` and, with a projection, cells `cell_idxs` from recurrent layer `rnn` (an `nn.LSTM`, `nn.GRU` or `nn.RNN`, any depth and direction), with its weights held in `parent` (`rnn_holders`) and the state a module carries for it (`state`: `(list, index)`, `Graph.carried`) cut alike"
     cuts, units, ins, cells = rnn_cuts(rnn, out_idxs, in_idxs, cell_idxs)
@@ -1985,6 +1988,7 @@ def prune_rnn(rnn:nn.RNNBase, out_idxs=None, in_idxs=None, cell_idxs=None, log:d
     rnn.flatten_parameters()  # on a GPU, one block of memory for cuDNN again (nothing on a CPU, nor under fastai's `WeightDropout`)
     return rnn
 
+# %% ../nbs/03_graph.ipynb #071ca97a
 @patch
 def rnn_context(self:Graph, name:str, model:nn.Module)->tuple:
     "`(parent, state)` of the recurrent layer `name` in `model` (the model traced, or its twin) for `prune_rnn`: the module that may hold its weights, and `(list, index)` where the model keeps the state it starts from"
