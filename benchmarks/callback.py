@@ -40,8 +40,13 @@
    pruner's checks); then the time all of them spent in `index_select` (the copies) and in Python's garbage
    collector (it runs whenever enough objects were allocated, wherever that happens), and the first event with its
    garbage collection.
+5. Why the rest costs what it does (`large_final`, local): four functions of the later events that only compute and
+   write nothing (`channel_scores`, `plan_prune`, `layer_ops`, `renumber_groups`), timed in the event and then
+   called again at once with the same arguments. The event runs right after a training batch, which evicted the
+   pruner's code and data from the CPU's caches; the second call finds them there. The ratio says how much of the
+   Python around the copies is that, rather than work a faster implementation could drop.
 
-    python benchmarks/callback.py [--epochs 5] [--repeats 3] [--long] [--macs] [--skip time,events,breakdown,memory] [--models resnet18]
+    python benchmarks/callback.py [--epochs 5] [--repeats 3] [--long] [--macs] [--skip time,events,breakdown,warm,memory] [--models resnet18]
 """
 import argparse, ctypes, gc, math, multiprocessing, statistics, threading, time, timeit, warnings
 import torch, torch.nn as nn
@@ -235,6 +240,36 @@ def breakdown_table(context='local'):
         for owner, attr, f in saved: setattr(owner, attr, f)
         torch.index_select, torch.Tensor.index_select = isel, tisel
 
+WARM = (('channel_scores', fasterprune.groups, 'channel_scores'), ('plan_prune', fasterprune.pruner, 'plan_prune'),
+        ('layer_ops', fasterprune.transaction, 'layer_ops'), ('renumber_groups', fasterprune.pruner, 'renumber_groups'))
+
+def warm_table(context='local'):
+    "Median ms per later prune event of four functions that only compute (scoring, planning, mapping the plan to the layers, renumbering the groups), in the event and called again at once with the same arguments"
+    cur, saved = {}, [(owner, attr, getattr(owner, attr)) for _, owner, attr in WARM]
+    def twice(name, f):
+        def g(*args, **kwargs):
+            t = time.perf_counter(); res = f(*args, **kwargs); t1 = time.perf_counter()
+            f(*args, **kwargs); t2 = time.perf_counter()  # the same call again: its result is the first's (these phases write nothing)
+            a = cur.setdefault(name, [0., 0.]); a[0] += t1 - t; a[1] += t2 - t1
+            return res
+        return g
+    class Twice(PruneCallback):
+        def before_fit(self): super().before_fit(); self.rows = []
+        def prune(self, fraction): cur.clear(); super().prune(fraction); self.rows.append({k: tuple(v) for k, v in cur.items()})
+    names = [n for n, *_ in WARM]
+    print(f"\n{'model':<14}" + ''.join(f"{n + ': event':>24}{'again':>7}" for n in names) + f"{'all: event':>12}{'again':>7}{'ratio':>7}   ({context}, 50% filters)")
+    for name, owner, attr in WARM: setattr(owner, attr, twice(name, getattr(owner, attr)))
+    try:
+        for arch, make in event_learners().items():
+            learn, cb = make(), Twice(50, agp, context=context, criteria=large_final)
+            with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
+            later = cb.rows[1:]
+            med = {n: [1000 * statistics.median(r.get(n, (0., 0.))[i] for r in later) for i in (0, 1)] for n in names}
+            both = [1000 * statistics.median(sum(r.get(n, (0., 0.))[i] for n in names) for r in later) for i in (0, 1)]
+            print(f"{arch:<14}" + ''.join(f"{med[n][0]:>24.2f}{med[n][1]:>7.2f}" for n in names) + f"{both[0]:>12.2f}{both[1]:>7.2f}{both[0] / both[1]:>7.2f}")
+    finally:
+        for owner, attr, f in saved: setattr(owner, attr, f)
+
 def rss_mb():
     with open('/proc/self/status') as f: return next(int(l.split()[1]) for l in f if l.startswith('VmRSS')) / 1024
 
@@ -285,7 +320,7 @@ if __name__ == '__main__':
     ap.add_argument('--epochs', type=int, default=5, help='epochs of the digits fit')
     ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--long', action='store_true', help='add a 1000-batch resnet18 fit (about 3 minutes, run once)')
-    ap.add_argument('--skip', default='', help='comma-separated parts to skip: time, events, breakdown, memory')
+    ap.add_argument('--skip', default='', help='comma-separated parts to skip: time, events, breakdown, warm, memory')
     ap.add_argument('--macs', action='store_true', help='events: also a MACs target (speed_up=2), filters and MACs ranked globally')
     ap.add_argument('--models', default='', help="events and breakdown: comma-separated models among 'resnet18', 'resnet50', 'unet resnet18' (default: all)")
     args = ap.parse_args()
@@ -299,4 +334,5 @@ if __name__ == '__main__':
     if 'breakdown' not in skip:
         breakdown_table()
         if args.macs: breakdown_table('global')
+    if 'warm' not in skip: warm_table()
     if 'memory' not in skip: memory_table()
