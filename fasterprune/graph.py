@@ -1869,25 +1869,6 @@ def touched_modules(self:Graph, key, model:nn.Module)->list:
     res = list(node.module.modules()) if node.module._modules else [node.module]  # most layers have no submodules: no walk
     return res + [m for m, _ in self.bias_parts[node.module]] if node.module in self.bias_parts else res
 
-# %% ../nbs/03_graph.ipynb #eac570f6
-@patch
-def prune_bias_parts(self:Graph, log:dict, twins:tuple=()):
-    "After `prune_layer`: cut the 1-D tensors that a linear layer's bias is joined from (`bias_parts`: timm's `q_bias`, `k_bias`, `v_bias`) as its outputs were cut (in `log`), in the model and in each of `twins`"
-    for layer, parts in self.bias_parts.items():
-        cut = log.get(layer.weight)
-        if cut is None or 0 not in cut[1].keep: continue  # its outputs were not cut in this prune
-        keep, start = cut[1].keep[0], 0
-        for m, k in parts:
-            n = len(getattr(m, k))
-            mine = keep[(keep >= start) & (keep < start + n)] - start  # the part's own indices
-            start += n
-            if len(mine) == n: continue
-            name = self.dg._module2name.get(m)
-            for owner, logged in ((m, log), *((t.get_submodule(name), None) for t in (twins if name is not None else ()))):
-                t = getattr(owner, k)
-                part = Cut([(0, mine)], t.shape, t.device)
-                setattr(owner, k, _replaced(t, part, logged) if isinstance(t, nn.Parameter) else part(t))  # a buffer stays a buffer
-
 # %% ../nbs/03_graph.ipynb #2c72c67d
 @patch
 def layer_name(self:Graph, key)->str:
@@ -1906,6 +1887,14 @@ def restore(self:Graph, saved:tuple):
     "Put the graph's references back as `snapshot` saw them"
     self.dg.module2node, self.dg._param_to_name, node_modules = saved
     for node, m in node_modules.items(): node.module = m
+
+# %% ../nbs/03_graph.ipynb #91c2c0bc
+@patch
+def sync_norms(self:Graph, model:nn.Module):
+    "Give each norm without parameters (`free_norms`) the width of its input now, after a prune or a rollback"
+    for node, name in self.free_norms:
+        m, width = model.get_submodule(name), _out_channels(self.dg, node)
+        if width is not None and m.normalized_shape != (width,): m.normalized_shape = (width,)
 
 # %% ../nbs/03_graph.ipynb #f20e9030
 @patch
@@ -1929,13 +1918,24 @@ def sync_splits(self:Graph, model:nn.Module):
         if getattr(m, k) != new: setattr(m, k, new)
     self.sync_norms(model)
 
-# %% ../nbs/03_graph.ipynb #91c2c0bc
+# %% ../nbs/03_graph.ipynb #eac570f6
 @patch
-def sync_norms(self:Graph, model:nn.Module):
-    "Give each norm without parameters (`free_norms`) the width of its input now, after a prune or a rollback"
-    for node, name in self.free_norms:
-        m, width = model.get_submodule(name), _out_channels(self.dg, node)
-        if width is not None and m.normalized_shape != (width,): m.normalized_shape = (width,)
+def prune_bias_parts(self:Graph, log:dict, twins:tuple=()):
+    "After `prune_layer`: cut the 1-D tensors that a linear layer's bias is joined from (`bias_parts`: timm's `q_bias`, `k_bias`, `v_bias`) as its outputs were cut (in `log`), in the model and in each of `twins`"
+    for layer, parts in self.bias_parts.items():
+        cut = log.get(layer.weight)
+        if cut is None or 0 not in cut[1].keep: continue  # its outputs were not cut in this prune
+        keep, start = cut[1].keep[0], 0
+        for m, k in parts:
+            n = len(getattr(m, k))
+            mine = keep[(keep >= start) & (keep < start + n)] - start  # the part's own indices
+            start += n
+            if len(mine) == n: continue
+            name = self.dg._module2name.get(m)
+            for owner, logged in ((m, log), *((t.get_submodule(name), None) for t in (twins if name is not None else ()))):
+                t = getattr(owner, k)
+                part = Cut([(0, mine)], t.shape, t.device)
+                setattr(owner, k, _replaced(t, part, logged) if isinstance(t, nn.Parameter) else part(t))  # a buffer stays a buffer
 
 # %% ../nbs/03_graph.ipynb #5f3c1a70
 def rnn_cuts(rnn:nn.RNNBase, out_idxs=None, in_idxs=None, cell_idxs=None)->tuple:
