@@ -946,6 +946,15 @@ class _SlicePruner(ops.DummyPruner):
 _SLICES = _SlicePruner()
 
 # %% ../nbs/03_graph.ipynb #99f302ae
+def _trace_unhooked(dg, model:nn.Module, example_inputs, forward_fn)->dict:
+    "torch-pruning's `DependencyGraph._trace`, its hooks on every layer removed even when the forward fails (it removes them only after a forward that returns)"
+    before = {m: set(m._forward_hooks) for m in model.modules()}
+    try: return dg._trace(model, example_inputs, forward_fn, output_transform=None)
+    finally:
+        for m, keys in before.items():
+            for k in [k for k, h in m._forward_hooks.items() if k not in keys and getattr(h, '__module__', '').startswith('torch_pruning')]:
+                for hooks in (m._forward_hooks, m._forward_hooks_with_kwargs, m._forward_hooks_always_called): hooks.pop(k, None)
+
 def _build_graph(model, example_inputs, forward_fn, stacks:dict=None, transposes:dict=None):
     "torch-pruning's `DependencyGraph.build_dependency`, with the index maps left to `_update_index_maps`; the layers that mix stacked tensors (`_mixes_pieces`, from the trace's `stacks`) pass channels through"
     dg = tp.DependencyGraph()
@@ -961,7 +970,7 @@ def _build_graph(model, example_inputs, forward_fn, stacks:dict=None, transposes
         dg.get_pruner_of_module = lambda m: _EXPANDING if channel_multiplier(m) else tp_pruner(m)
         dg._in_channel_pruning_fn.add(_EXPANDING.prune_in_channels); dg._out_channel_pruning_fn.add(_EXPANDING.prune_out_channels)
     dg._param_to_name, dg.unwrapped_parameters = dg._detect_unwrapped_parameters(None)
-    dg.module2node = dg._trace(model, example_inputs, forward_fn, output_transform=None)
+    dg.module2node = _trace_unhooked(dg, model, example_inputs, forward_fn)
     mixers = {n.module for n in dg.module2node.values() if _mixes_pieces(n, stacks or {})}
     for n in dg.module2node.values():
         if n.module in mixers: n.inputs[0].module.fp_mixed = True  # the stack: not a stack of maps (`_mark_piece_sums`)
