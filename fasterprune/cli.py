@@ -136,6 +136,7 @@ def prune_command(args):
     torch.save(model, args.output)
     print(f"saved the pruned model to {args.output}: load it with torch.load({str(args.output)!r}, weights_only=False)")
 
+# %% ../nbs/16_cli.ipynb #639252f3
 def demo_command(args):
     "`fasterprune demo`: train with and without pruning, print the table, save the plot"
     from fasterprune import criteria as C
