@@ -125,23 +125,25 @@ def sync_reparam_widths(blocks:set, states:dict):
                 if type(a.get(k)) is int and a[k] == old != n.num_features: setattr(b, k, n.num_features)
 
 # %% ../nbs/06_transaction.ipynb #ea6d4904
-_HOLDERS = weakref.WeakKeyDictionary()  # `{model: (width_holders, hf_models, blur pools, head_widths)}`
-_NAMES = weakref.WeakKeyDictionary()  # `{model: {module: name}}`: a prune replaces tensors, never modules
+_HOLDERS = weakref.WeakKeyDictionary()  # `{graph: {model: (width_holders, hf_models, blur pools, head_widths)}}`: dropped with the graph (a model's own holders hold the model: keyed by it, they would keep it alive for good)
+_NAMES = weakref.WeakKeyDictionary()  # `{graph: {model: {module: name}}}`: a prune replaces tensors, never modules
 
-def _twin_modules(model:nn.Module, modules:set, twins:tuple)->set:
+def _twin_modules(model:nn.Module, graph:Graph, modules:set, twins:tuple)->set:
     "The modules of each model of `twins` (copies of `model`, alike in structure) that stand where `modules` of `model` do: the same names (torch-pruning's operations, not modules of `model`, have none)"
     if not twins: return set()
-    if (names := _NAMES.get(model)) is None: names = _NAMES[model] = {m: n for n, m in model.named_modules()}
+    per = _NAMES.setdefault(graph, {})
+    if (names := per.get(model)) is None: names = per[model] = {m: n for n, m in model.named_modules()}
     return {t.get_submodule(n) for t in twins for m in modules if (n := names.get(m)) is not None}
 
-def _held(model:nn.Module)->tuple:
-    "The modules of `model` holding widths outside its layers: found once per model, as a prune replaces tensors, never modules"
-    if (held := _HOLDERS.get(model)) is None: held = _HOLDERS[model] = width_holders(model), hf_models(model), [m for m in model.modules() if blur_pool(m)], head_widths(model)
+def _held(model:nn.Module, graph:Graph)->tuple:
+    "The modules of `model` holding widths outside its layers: found once per model and graph, as a prune replaces tensors, never modules"
+    per = _HOLDERS.setdefault(graph, {})
+    if (held := per.get(model)) is None: held = per[model] = width_holders(model), hf_models(model), [m for m in model.modules() if blur_pool(m)], head_widths(model)
     return held
 
 def sync_widths(model:nn.Module, graph:Graph):
     "After a prune or a rollback: the widths that models keep outside their layers (torchvision's attributes, a Hugging Face config, timm's widths for a new head, the sizes a module splits with: `Graph.sync_splits`)"
-    held = _held(model)
+    held = _held(model, graph)
     sync_attributes(model, held[0])
     sync_config(model, held[1])
     sync_head_widths(held[3])
@@ -173,7 +175,7 @@ class Applied:
         self.graph.restore(self.graph_state)
         for model in (self.model, *self.twins): sync_widths(model, self.graph)
     @property
-    def drops(self)->bool: return bool(self.graph.tied) or bool(_HOLDERS.get(self.model, (None, True))[1]) # A new parameter may have left the model (modules that share a weight were tied again, or a Hugging Face model's embeddings)
+    def drops(self)->bool: return bool(self.graph.tied) or bool(_HOLDERS.get(self.graph, {}).get(self.model, (None, True))[1]) # A new parameter may have left the model (modules that share a weight were tied again, or a Hugging Face model's embeddings)
     def param_changes(self)->dict:
         "`{old parameter: (new parameter, Cut)}` of the parameters replaced; read from the log alone, unless `drops`"
         return resolve_changes(self.log, self.model if self.drops else None)
@@ -202,7 +204,7 @@ def apply_plan(
     ops = layer_ops(removals)
     touched = {m for k in ops for m in graph.touched_modules(k, model)}
     models = (model, *twins)
-    touched |= _twin_modules(model, touched, twins)  # their layers pruned alike
+    touched |= _twin_modules(model, graph, touched, twins)  # their layers pruned alike
     heads = [(m.get_submodule(g.attention[0]), g.attention[1]) for g, positions in removals.items()
              if g.attention is not None and len(positions) for m in models]
     heads += [(m.get_submodule(a), g.queries[1]) for g, positions in removals.items()  # GCViT's global attentions: the group is their queries
@@ -215,7 +217,7 @@ def apply_plan(
     touched |= {s for a, _ in heads + holders for s in a.modules()}  # `sync_heads` writes the head count of their submodules too
     blocks = {b for m in models for b in reparam_blocks(m, graph.reparam_names, touched)}
     touched |= blocks  # `sync_reparam_widths` writes their widths
-    blurs = [b for m in models for b in _held(m)[2] if blur_pool(b)]  # built for a width: made free of it, once
+    blurs = [b for m in models for b in _held(m, graph)[2] if blur_pool(b)]  # built for a width: made free of it, once
     touched |= set(blurs)
     applied = Applied(model, graph, removals, ops, {m: save_state(m) for m in touched}, graph.snapshot(ops), twins)
     for b in blurs: any_width(b)
