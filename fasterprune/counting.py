@@ -28,13 +28,23 @@ def run_forward(model:nn.Module, inputs):
 _STATE = (torch.Tensor, list, tuple, int, float)
 
 # %% ../nbs/02_counting.ipynb #aea0f308
+def _hook_owners(model:nn.Module)->list:
+    "The objects, other than modules, whose methods hook `model`'s modules (fastai's `Hook`, which keeps each call's output in `stored`: a U-Net's skip connections): what a forward changes besides the modules"
+    res = {}
+    for m in model.modules():
+        for hooks in (m._forward_hooks, m._forward_pre_hooks):
+            for h in hooks.values():
+                if (o := getattr(h, '__self__', None)) is not None and not isinstance(o, nn.Module) and hasattr(o, '__dict__'): res[id(o)] = o
+    return list(res.values())
+
 class untouched:
-    "Within the context `model` may run forwards: its modes, buffers and the random stream are restored after, and the tensors, lists and numbers its modules keep (fastai's `AWD_LSTM` carries its state and batch size from one call to the next) where a forward replaced them"
+    "Within the context `model` may run forwards: its modes, buffers and the random stream are restored after, and the tensors, lists and numbers its modules keep (fastai's `AWD_LSTM` carries its state and batch size from one call to the next) where a forward replaced them, and what the objects whose methods hook them keep (fastai's `Hook.stored`)"
     def __init__(self, model): self.model = model
     def __enter__(self):
         self.attrs = {m: {k: v for k, v in vars(m).items() if k[0] != '_' and isinstance(v, _STATE) and not isinstance(v, bool)}
                       for m in self.model.modules()}
         self.modes = {m: m.training for m in self.model.modules()}
+        self.hooked = [(o, dict(vars(o))) for o in _hook_owners(self.model)]
         self.buffers = [(b, b.detach().clone()) for b in self.model.buffers()]
         devices = [d for d in {p.device for p in self.model.parameters()} if d.type == 'cuda']
         self.rng = torch.random.fork_rng(devices=devices)
@@ -50,13 +60,14 @@ class untouched:
             d = vars(m)
             for k, v in attrs.items():
                 if d.get(k) is not v and not (type(v) in (int, float) and d.get(k) == v): d[k] = v  # the object it held: a prune changes lists in place
+        for o, saved in self.hooked: vars(o).clear(); vars(o).update(saved)  # a forward with gradients would leave them holding its autograd graph
         with torch.no_grad():
             for b, saved in self.buffers: b.copy_(saved)
 
 # %% ../nbs/02_counting.ipynb #e5e629a0
 def model_copy(model:nn.Module)->nn.Module:
-    "A deep copy of `model`; tensors its modules keep that autograd computed (fastai's `WeightDropout` writes its LSTM's weights at every call), which `copy.deepcopy` refuses, copied detached"
-    memo = {id(v): v.detach().clone() for m in model.modules() for v in vars(m).values() if isinstance(v, torch.Tensor) and v.grad_fn is not None}
+    "A deep copy of `model`; tensors its modules keep that autograd computed (fastai's `WeightDropout` writes its LSTM's weights at every call), and those its hooks keep (fastai's `Hook.stored` after a forward with gradients), which `copy.deepcopy` refuses, copied detached"
+    memo = {id(v): v.detach().clone() for o in [*model.modules(), *_hook_owners(model)] for v in vars(o).values() if isinstance(v, torch.Tensor) and v.grad_fn is not None}
     return copy.deepcopy(model, memo)
 
 # %% ../nbs/02_counting.ipynb #a76ff28e
