@@ -7,10 +7,10 @@ Docs: https://fasterprune.github.io/fasterprune/graph.html.md"""
 # %% auto #0
 __all__ = ['SUPPORTED_TP', 'RNN_WEIGHT', 'check_tp_version', 'one_layer', 'linear_of', 'is_modulation_attention',
            'is_single_head_attention', 'channel_multiplier', 'rnn_holders', 'IndexExplosion', 'sets_channels',
-           'Coupling', 'Graph', 'along_channels', 'Cut', 'index_kept', 'index_array', 'weight_norm_of', 'awd_rnns',
-           'head_widths', 'sync_head_widths', 'blur_pool', 'any_width', 'is_conv_attention', 'lambda_parts',
-           'lambda_key_width', 'is_cascaded_attention', 'is_multi_query_attention', 'width_holders', 'sync_attributes',
-           'rnn_cuts', 'prune_rnn']
+           'Coupling', 'check_grad_mode', 'Graph', 'along_channels', 'Cut', 'index_kept', 'index_array',
+           'weight_norm_of', 'awd_rnns', 'head_widths', 'sync_head_widths', 'blur_pool', 'any_width',
+           'is_conv_attention', 'lambda_parts', 'lambda_key_width', 'is_cascaded_attention', 'is_multi_query_attention',
+           'width_holders', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
 
 # %% ../nbs/03_graph.ipynb #53076c98
 import copy, math, re, warnings
@@ -1127,6 +1127,14 @@ class Coupling:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {k!r}")
 
 # %% ../nbs/03_graph.ipynb #9df2502d
+def check_grad_mode(doing:str):
+    "Raise, before anything changes, under `torch.inference_mode()`: a trace follows the autograd graph of a forward, which inference mode does not record (`torch.enable_grad` cannot turn it back on), and a parameter made there never trains"
+    if torch.is_inference_mode_enabled():
+        raise RuntimeError(f"fasterprune cannot {doing} under torch.inference_mode(): the trace needs the autograd graph of a forward, which "
+                           "inference mode does not record, and parameters made there cannot train. Do it outside the "
+                           "`with torch.inference_mode():` block (within torch.no_grad() is fine)")
+
+# %% ../nbs/03_graph.ipynb #2ebbaf42
 class Graph:
     "torch-pruning's dependency graph of a model, behind the few questions the rest of fasterprune asks it"
     def __init__(self, dg, macs:int, out_shapes:list, in_train:bool, mac_terms:dict, bias_parts:dict=None, carried:dict=None, given:set=()):
@@ -1155,6 +1163,7 @@ class Graph:
     @classmethod
     def trace(cls, model:nn.Module, example_inputs)->'Graph':
         "Trace `model` on `example_inputs` (in training mode where it can, else as its modes are set, or in evaluation mode if all of it trains), leaving its modes, buffers and RNG as they were"
+        check_grad_mode('trace the model')
         counter, res, concats, linears, rnns, views, norms = MacCounter(model), {}, _recorded_concats(), _linears_as_layers(model), _rnns_as_layers(model), _views_changed(model), _free_norms(model)
         frozen = [p for p in model.parameters() if not p.requires_grad]
         for p in frozen: p.requires_grad_(True)  # autograd does not see frozen layers (a fastai body under `freeze`)

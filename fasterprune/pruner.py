@@ -15,7 +15,7 @@ from fastcore.basics import store_attr, listify, noop, ifnone
 from .criteria import Criteria, large_final
 from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, is_conv1d, model_copy, output_tensors
 from .detection import is_detector, detection_inputs
-from .graph import Graph
+from .graph import Graph, check_grad_mode
 from .groups import ATTENTION, Collected, collect_groups, renumber_groups, score_groups, frozen_groups
 from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, leave_out_unsaved, tie_head_widths
 from .planning import (NORMALIZE, Target, Plan, check_percent, check_target, groups_to_score, plan_prune, integer_targets,
@@ -343,6 +343,7 @@ class Pruner:
     ):
         "Prune until `fraction` of the target is reached, all or nothing; `param_changes` then maps old to new parameters"
         _check_fraction(fraction)
+        check_grad_mode('prune')
         if optimizer is not None: param_lists(optimizer)  # one we cannot update fails before anything changes
         if self.latency is not None and not self.latency.settled: self._fit_latency(grads)  # once, before the first prune: every step then follows it
         with interrupts_deferred():  # Ctrl-C waits for the end of the prune
