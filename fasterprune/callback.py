@@ -102,6 +102,7 @@ class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters (or `macs_ratio` percent of the MACs) during training, following `schedule`"
     order, run_valid = 40, False  # before the Recorder, which then shows our columns; never during validation
     n_example = 4  # samples of a real batch to trace and check with: the shapes matter, not the batch size
+    _stateattrs = ('pruner', 'events', '_grad_params', '_grad_sums', '_compiled', '_columns')  # not pickled with the learner (`learn.export`, `__getstate__`)
     def __init__(self,
         pruning_ratio:float|dict=None, # Percent of filters to remove (30 = 30%), or `{layer name: percent}`
         schedule=default_schedule, # A `Schedule`, or a function `f(start, end, pos)`; by default AGP from 10% to 60% of training
@@ -118,6 +119,12 @@ class PruneCallback(Callback):
             raise ValueError(f"recalibrate must be a number of batches >= 0 (0: never), got {recalibrate!r}")
         store_attr('pruning_ratio,schedule,context,criteria,macs_ratio,speed_up,latency,recalibrate')
         self.pruner_kwargs, self.history = pruner_kwargs, []
+
+    def __getstate__(self):
+        "What pickling keeps (`learn.export` pickles a learner's callbacks): the settings, how far along the target it got, its history and the unpruned widths; not its `Pruner`, a trace of the model that the next fit makes again, measured against those widths"
+        state = super().__getstate__()
+        if (p := self.__dict__.get('pruner')) is not None: state['_unpruned'] = ({g.name: p.n_init[g.root] for g in p.groups}, p.macs_before)
+        return state
 
     def _example_inputs(self): return batch_inputs(self.dls, self.n_example)
 
@@ -142,9 +149,11 @@ class PruneCallback(Callback):
             if kwargs.get('example_inputs') is None: kwargs['example_inputs'] = self._example_inputs()
             self.pruner = Pruner(self._model(), self.pruning_ratio, self.context, self.criteria, macs_ratio=self.macs_ratio,
                                  speed_up=self.speed_up, latency=self.latency, **kwargs)
-            self.fraction = 0.
-            self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
-            if self._start_epoch(): self._measure_from_unpruned()
+            if (unpruned := self.__dict__.pop('_unpruned', None)) is not None: self.pruner.measure_from(*unpruned)  # unpickled (`load_learner`): on from `fraction`
+            else:
+                self.fraction = 0.
+                self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
+                if self._start_epoch(): self._measure_from_unpruned()
         self.pruner.sync_plan = self._rank0_plan if isinstance(self.learn.model, DDP) else None
         self.events, self._next, self._grad_params, self._grad_sums = self._events(), 0, None, None
         if self.events: self.pruner.check_scorable()  # a global ranking of frozen groups by gradients fails now, not at the first event
