@@ -144,6 +144,7 @@ class PruneCallback(Callback):
         if self._finding:  # `lr_find`: a trial fit whose weights fastai puts back, which a prune would make impossible
             self.events, self._next = [], 0; return  # nothing pruned, nothing built: the next fit starts as if it had not run
         self._check_learner()
+        self._recompiled(self.learn)  # a failed fit's, where the callback stays with the learner
         if getattr(self, 'pruner', None) is None or self.pruner.model is not self._model():
             kwargs = {'verbose': False, **self.pruner_kwargs}
             if kwargs.get('example_inputs') is None: kwargs['example_inputs'] = self._example_inputs()
@@ -197,9 +198,14 @@ class PruneCallback(Callback):
     def learn(self): return self.__dict__.get('_learn')
     @learn.setter
     def learn(self, learn):
-        "fastai detaches a fit's callbacks even when the fit fails: our columns go with us"
+        "fastai detaches a fit's callbacks even when the fit fails before `after_fit`: our columns go with us, and the compiled model comes back"
         if learn is None: self._remove_columns(self.learn)
+        if learn is None and self.learn is not None: self._recompiled(self.learn)
         self.__dict__['_learn'] = learn
+
+    def _recompiled(self, learn):
+        "Give `learn` back the compiled model the fit trained uncompiled (the pruned module, compiled)"
+        if (c := self.__dict__.get('_compiled')) is not None: learn.model, self._compiled = c, None
 
     def before_batch(self): self.__dict__.update(_stepped=True, _zeroed=False)  # every batch: past fastai's `__setattr__` check (0.0003 ms, not 0.013)
     def after_cancel_step(self): self._stepped = False  # e.g. mixed precision skipped a step on an overflow
@@ -288,7 +294,7 @@ class PruneCallback(Callback):
 
     def after_fit(self):
         self._remove_columns(self.learn)
-        if getattr(self, '_compiled', None) is not None: self.learn.model, self._compiled = self._compiled, None  # the pruned module, compiled
+        self._recompiled(self.learn)
         if (left := len(getattr(self, 'events', ())) - self._next) > 0:  # another callback cancelled the fit, or cut its epochs short
             warnings.warn(f"The fit ended {left} prune events before PruneCallback's schedule did: the model is {self.fraction:.0%} of the way "
                           f"to its target ({self.pruner.pct_removed():.1f}% of the prunable channels removed). Fit again with the same "

@@ -78,6 +78,7 @@ class DistillCallback(Callback):
 
     def before_fit(self):
         "The teacher, in eval mode for the fit: the copy is taken here, before any prune event (those follow batches)"
+        self._end()  # what a fit that failed left, where the callback stays with the learner
         model = uncompiled(self.learn.model.module if isinstance(self.learn.model, DDP) else self.learn.model)  # its modules under the names the user knows
         teacher = self.teacher if self.teacher is not None else model_copy(model).requires_grad_(False)
         pairs = [(_feature(model, n, 'model'), _feature(teacher, n, 'teacher')) for n in self.features]  # every name checked before anything runs
@@ -105,15 +106,26 @@ class DistillCallback(Callback):
         self.learn.loss_grad = loss
         self.learn.loss = loss.clone()
 
-    def after_fit(self):
+    def after_fit(self): self._end()
+
+    def _end(self):
+        "The hooks removed, the teacher's mode back (a teacher the user passed), the copy's memory freed"
         self._remove()
-        self._teacher.train(self._was_training)  # a teacher the user passed gets its mode back
-        self._teacher = self._acts = None  # the copy's memory goes with the fit
+        if (t := self.__dict__.get('_teacher')) is not None: t.train(self._was_training)
+        self._teacher = self._acts = None
+
+    @property
+    def learn(self): return self.__dict__.get('_learn')
+    @learn.setter
+    def learn(self, learn):
+        "fastai detaches a fit's callbacks when the fit ends, also when it fails before `after_fit`: the hooks go with us (they hold the callback, so the model would keep them, and fail to pickle)"
+        if learn is None and self.__dict__.get('_learn') is not None: self._end()
+        self.__dict__['_learn'] = learn
 
     def _remove(self):
         for h in getattr(self, '_hooks', ()): h.remove()  # (none where `__init__` raised)
         self._hooks = []
-    def __del__(self): self._remove()  # a fit that failed before `after_fit` (as fastai's `HookCallback` does)
+    def __del__(self): self._remove()  # as fastai's `HookCallback` does
 
 def _feature(model:nn.Module, name:str, whose:str)->nn.Module:
     "The module of `model` named `name`, or an error that lists the names there are"
