@@ -1140,6 +1140,7 @@ class Graph:
     def __init__(self, dg, macs:int, out_shapes:list, in_train:bool, mac_terms:dict, bias_parts:dict=None, carried:dict=None, given:set=()):
         self.dg,self.macs,self.out_shapes,self.in_train,self.mac_terms = dg,macs,out_shapes,in_train,mac_terms
         self.in_eval = False  # traced in evaluation mode, the user's modes failing (`trace` sets it)
+        self.train_error = None  # why the forward failed in training mode, where `trace` fell back to the user's modes or to evaluation mode
         self.bias_parts = bias_parts or {}  # `{linear layer: [(module, name), ...]}`: the tensors its bias is joined from
         names = dg._module2name
         self.carried = {names[r]: (names[m], k, i) for r, (m, k, i) in (carried or {}).items()}  # `{recurrent layer: (module, list attribute, index)}` of the state it starts from
@@ -1178,6 +1179,7 @@ class Graph:
             def build():
                 counter.macs, counter.terms, concats.sizes, concats.shuffles, concats.shuffling, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, {}, {}, {}, set()
                 with torch.enable_grad(), _no_saved_activations(), rnns: return _build_graph(model, example_inputs, forward_fn, concats.stacks, concats.transposes)  # hooked before torch-pruning's
+            train_error = None  # why the forward failed in training mode, where it did
             for res['train'] in (True, False):
                 try:
                     dg = build()
@@ -1206,10 +1208,10 @@ class Graph:
                     g.split_attrs = _split_attributes(dg, model)
                     g.slice_attrs = _slice_attributes(dg, owners)
                     g.channel_slices = [n for n in owners if getattr(n.module, 'fp_kind', None)]
-                    g.free_norms = free
+                    g.free_norms, g.train_error = free, train_error
                     return g
                 except Exception as e:
-                    if res['train']: continue  # e.g. BatchNorm on a batch of 1: trace as the user set it, or in evaluation mode
+                    if res['train']: train_error = f"{type(e).__name__}: {e}"; continue  # e.g. BatchNorm on a batch of 1: trace as the user set it, or in evaluation mode
                     raise ValueError(f"The model's forward failed on example_inputs={describe_inputs(example_inputs)}: "
                                      f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
                                      "(a tensor, or a tuple of tensors for models with several inputs).") from e

@@ -207,6 +207,10 @@ class Pruner:
         self.pruning_ratio = float(pruning_ratio) if isinstance(pruning_ratio, numbers.Real) else None
         _check_unsupported(model)
         self.graph = Graph.trace(model, self.example_inputs)
+        if is_detector(model) and not self.graph.in_train:  # its detections: how many changes with every prune
+            raise ValueError(f"{type(model).__name__}'s training forward failed on example_inputs ({self.graph.train_error[:300]}). A detector is traced and "
+                             "checked in training mode, where its outputs are its losses; in evaluation mode they are its detections, whose number "
+                             "changes with every prune. Pass two or more images as example_inputs (BatchNorm needs more than one value per channel to train)")
         self.verifier = Verifier(model, self.graph, self.example_inputs)  # checks each group's first prune with a forward
         self.macs_before = self.macs_now = self.planned_macs = self.graph.macs  # MACs unpruned, now, and as last planned
         self.output_layers = self.graph.output_layers()
