@@ -16,6 +16,7 @@ from .criteria import Criteria, large_final
 from .pruner import Pruner
 from .counting import untouched, count_params
 from .planning import check_percent, kept
+from .huggingface import hf_models
 
 # %% ../nbs/19_sensitivity.ipynb #333ce69d
 def _is_learner(o): return hasattr(o, 'dls') and hasattr(o, 'validate') and isinstance(getattr(o, 'model', None), nn.Module)
@@ -83,6 +84,10 @@ def sensitivity(
     if learn is not None and not callable(metric): metric, name = _learner_metric(learn, metric)
     elif not callable(metric): raise TypeError(f"metric must be a function of the model returning a number, got {metric!r}")
     if higher_is_better is None: higher_is_better = not any(w in name.lower() for w in ('loss', 'error'))
+    if hfs := hf_models(model):  # one group at a time gives its blocks different sizes
+        raise ValueError(f"sensitivity prunes one group at a time, which gives the blocks of this Hugging Face model different sizes, but its "
+                         f"{type(hfs[0].config).__name__} holds one num_attention_heads, intermediate_size... for all of them (and so per-layer "
+                         "ratios cannot be used on it either): prune it with one pruning_ratio and context='local'")
     pruner = Pruner(model, max(ratios), criteria=criteria, example_inputs=example_inputs, verbose=False, **pruner_kwargs)
     rows = []
     with untouched(model), (_learner_untouched(learn) if learn is not None else contextlib.nullcontext()):
