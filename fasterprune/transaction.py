@@ -18,7 +18,7 @@ import torch, torch.nn as nn
 from fastcore.basics import store_attr
 from .counting import MacCounter, run_forward, untouched, output_shapes, layer_io, count_params, macs_from_terms
 from .graph import Graph, Cut, sync_attributes, width_holders, head_widths, sync_head_widths, index_array, blur_pool, any_width
-from .huggingface import sync_config, hf_models
+from .huggingface import sync_config, hf_models, note_config
 from .groups import fused_layers, head_parts
 
 # %% ../nbs/06_transaction.ipynb #9a97d534
@@ -138,7 +138,9 @@ def _twin_modules(model:nn.Module, graph:Graph, modules:set, twins:tuple)->set:
 def _held(model:nn.Module, graph:Graph)->tuple:
     "The modules of `model` holding widths outside its layers: found once per model and graph, as a prune replaces tensors, never modules"
     per = _HOLDERS.setdefault(graph, {})
-    if (held := per.get(model)) is None: held = per[model] = width_holders(model), hf_models(model), [m for m in model.modules() if blur_pool(m)], head_widths(model)
+    if (held := per.get(model)) is None:
+        held = per[model] = width_holders(model), hf_models(model), [m for m in model.modules() if blur_pool(m)], head_widths(model)
+        note_config(held[1])  # before this graph's first prune: what a rollback gives back
     return held
 
 def sync_widths(model:nn.Module, graph:Graph):
