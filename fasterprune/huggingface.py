@@ -58,7 +58,7 @@ def config_sizes(hf:nn.Module)->dict:
         res[field] = next(iter(sizes.values()))
     return res
 
-# %% ../nbs/23_huggingface.ipynb #c76aafe9
+# %% ../nbs/23_huggingface.ipynb #77ad7654
 _AT_START = weakref.WeakKeyDictionary()  # `{Hugging Face model: {config field: (value, size)}}`: what its config held before its first prune, and the size its layers had then
 
 def note_config(hfs:list):
