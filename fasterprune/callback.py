@@ -140,11 +140,11 @@ class PruneCallback(Callback):
         return uncompiled(model.module if isinstance(model, DDP) else model)  # `torch.compile`d: the module it wraps
 
     def before_fit(self):
+        self._recompiled(self.learn)  # a failed fit's, where the callback stays with the learner
         self._finding = any(isinstance(cb, LRFinder) for cb in self.learn.cbs)
         if self._finding:  # `lr_find`: a trial fit whose weights fastai puts back, which a prune would make impossible
             self.events, self._next = [], 0; return  # nothing pruned, nothing built: the next fit starts as if it had not run
         self._check_learner()
-        self._recompiled(self.learn)  # a failed fit's, where the callback stays with the learner
         if getattr(self, 'pruner', None) is None or self.pruner.model is not self._model():
             kwargs = {'verbose': False, **self.pruner_kwargs}
             if kwargs.get('example_inputs') is None: kwargs['example_inputs'] = self._example_inputs()
