@@ -139,7 +139,7 @@ def _check_fits(model, sd, strict):
 
 # %% ../nbs/12_persist.ipynb #7bbe55c4
 def load_pruned(
-    model:nn.Module, # Built from the original, unpruned definition (or `torch.compile`d); reshaped in place
+    model:nn.Module, # Built from the original, unpruned definition (or `torch.compile`d, or in `nn.DataParallel`); reshaped in place
     source, # A state_dict saved from the pruned model (compiled or wrapped in DDP too), or its path (`torch.save` or fastai's `learn.save`)
     example_inputs=None, # Inputs to trace `model` with, as for `Pruner`; default one 224x224 RGB image
     strict:bool=True, # Passed to `load_state_dict`
@@ -147,6 +147,7 @@ def load_pruned(
 )->nn.Module:
     "Reshape `model` to the channel counts of the pruned checkpoint `source` and load it"
     inner = uncompiled(model)  # what a prune reshapes, with the same parameters
+    if isinstance(inner, nn.DataParallel): inner = inner.module  # which it runs copies of at each call
     sd = _unwrapped(read_state_dict(source), inner)
     pruner = Pruner(inner, 0, example_inputs=example_inputs, verbose=False, attention=attention)
     unpruned = {g.name: g.n for g in pruner.groups}
@@ -160,5 +161,6 @@ def load_pruned(
                                f"{type(e).__name__}: {e}") from e
         trial.commit()
     inner.load_state_dict(sd, strict=strict)
-    for m in {model, inner}: m.unpruned_widths, m.unpruned_macs = unpruned, pruner.macs_before  # what a resumed pruning run measures its target against
+    unpruned, macs = vars(inner).get('unpruned_widths', unpruned), vars(inner).get('unpruned_macs', pruner.macs_before)  # a model loaded into before: as it was built
+    for m in {model, inner}: m.unpruned_widths, m.unpruned_macs = unpruned, macs  # what a resumed pruning run measures its target against
     return model
