@@ -126,8 +126,12 @@ def prune_command(args):
         res = check_exact(model, x, 50 if ratio is None else ratio, args.context, round_to=args.round_to)
         print(f"check: {res!r}")
         if not res.ok: raise RuntimeError(f"pruning {args.model} is not shown exact, so nothing was pruned or saved: {res!r}")
-    pruner = Pruner(model, ratio, args.context, getattr(C, args.criteria), example_inputs=x, round_to=args.round_to, speed_up=args.speed_up,
-                    normalize=args.normalize, latency=args.latency, runtime=args.runtime, verbose=False)
+    try: pruner = Pruner(model, ratio, args.context, getattr(C, args.criteria), example_inputs=x, round_to=args.round_to, speed_up=args.speed_up,
+                         normalize=args.normalize, latency=args.latency, runtime=args.runtime, verbose=False)
+    except ValueError as e:
+        if 'forward failed on example_inputs' not in str(e): raise
+        raise ValueError(f"{e} The command line gives the model one random float tensor of --input-shape: a model that takes several "
+                         "inputs, or token ids, is pruned from Python, `Pruner(model, example_inputs=...)`") from e
     pruner.prune_model()
     r = pruner.report()
     print(f"{args.model}: {r.params[0]:,} -> {r.params[1]:,} parameters ({r.params[1]/r.params[0]:.2f}), "
