@@ -34,7 +34,7 @@ def _hook_owners(model:nn.Module)->list:
     for m in model.modules():
         for hooks in (m._forward_hooks, m._forward_pre_hooks):
             for h in hooks.values():
-                if (o := getattr(h, '__self__', None)) is not None and not isinstance(o, nn.Module) and hasattr(o, '__dict__'): res[id(o)] = o
+                if (o := getattr(h, '__self__', None)) is not None and not isinstance(o, (nn.Module, type)) and hasattr(o, '__dict__'): res[id(o)] = o  # (a class's dict is read-only)
     return list(res.values())
 
 class untouched:
