@@ -199,8 +199,7 @@ class PruneCallback(Callback):
     @learn.setter
     def learn(self, learn):
         "fastai detaches a fit's callbacks even when the fit fails before `after_fit`: our columns go with us, and the compiled model comes back"
-        if learn is None: self._remove_columns(self.learn)
-        if learn is None and self.learn is not None: self._recompiled(self.learn)
+        if learn is None and (old := self.learn) is not None: self._remove_columns(old); self._recompiled(old)
         self.__dict__['_learn'] = learn
 
     def _recompiled(self, learn):
