@@ -22,7 +22,8 @@ from .distill import *
 from .demo import *
 from .sensitivity import *
 from .verify import check_exact, Exactness
+from .graph import ForwardError
 from . import criteria as _criteria, pruner as _pruner, report as _report, schedules as _schedules, callback as _callback, persist as _persist, deploy as _deploy, demo as _demo, sensitivity as _sensitivity, recalibrate as _recalibrate, distill as _distill
 __all__ = (_criteria.__all__ + ['count_params', 'count_macs'] + _pruner.__all__ + ['slice_state', 'update_optimizer'] + _report.__all__
            + _schedules.__all__ + _callback.__all__ + _persist.__all__ + _deploy.__all__ + _demo.__all__ + _sensitivity.__all__
-           + _recalibrate.__all__ + _distill.__all__ + ['check_exact', 'Exactness'])
+           + _recalibrate.__all__ + _distill.__all__ + ['check_exact', 'Exactness', 'ForwardError'])

@@ -118,6 +118,7 @@ def prune_command(args):
     import torch
     from fasterprune import criteria as C
     from fasterprune.pruner import Pruner
+    from fasterprune.graph import ForwardError
     model = _load_model(args.model, args.weights)
     x = torch.randn(*args.input_shape)
     ratio = 30 if args.ratio is None and args.speed_up is None and args.latency is None else args.ratio
@@ -128,8 +129,7 @@ def prune_command(args):
         if not res.ok: raise RuntimeError(f"pruning {args.model} is not shown exact, so nothing was pruned or saved: {res!r}")
     try: pruner = Pruner(model, ratio, args.context, getattr(C, args.criteria), example_inputs=x, round_to=args.round_to, speed_up=args.speed_up,
                          normalize=args.normalize, latency=args.latency, runtime=args.runtime, verbose=False)
-    except ValueError as e:
-        if 'forward failed on example_inputs' not in str(e): raise
+    except ForwardError as e:
         raise ValueError(f"{e} The command line gives the model one random float tensor of --input-shape: a model that takes several "
                          "inputs, or token ids, is pruned from Python, `Pruner(model, example_inputs=...)`") from e
     pruner.prune_model()

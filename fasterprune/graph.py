@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/graph.html.md"""
 # %% auto #0
 __all__ = ['SUPPORTED_TP', 'RNN_WEIGHT', 'check_tp_version', 'one_layer', 'linear_of', 'is_modulation_attention',
            'is_single_head_attention', 'channel_multiplier', 'rnn_holders', 'IndexExplosion', 'sets_channels',
-           'Coupling', 'check_grad_mode', 'Graph', 'along_channels', 'Cut', 'index_kept', 'index_array',
+           'Coupling', 'check_grad_mode', 'ForwardError', 'Graph', 'along_channels', 'Cut', 'index_kept', 'index_array',
            'weight_norm_of', 'awd_rnns', 'head_widths', 'sync_head_widths', 'blur_pool', 'any_width',
            'is_conv_attention', 'lambda_parts', 'lambda_key_width', 'is_cascaded_attention', 'is_multi_query_attention',
            'width_holders', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
@@ -1134,6 +1134,10 @@ def check_grad_mode(doing:str):
                            "inference mode does not record, and parameters made there cannot train. Do it outside the "
                            "`with torch.inference_mode():` block (within torch.no_grad() is fine)")
 
+# %% ../nbs/03_graph.ipynb #23e39b3b
+class ForwardError(ValueError):
+    "The model's forward failed on `example_inputs` while it was traced: nothing was pruned"
+
 # %% ../nbs/03_graph.ipynb #2ebbaf42
 class Graph:
     "torch-pruning's dependency graph of a model, behind the few questions the rest of fasterprune asks it"
@@ -1212,7 +1216,7 @@ class Graph:
                     return g
                 except Exception as e:
                     if res['train']: train_error = f"{type(e).__name__}: {e}"; continue  # e.g. BatchNorm on a batch of 1: trace as the user set it, or in evaluation mode
-                    raise ValueError(f"The model's forward failed on example_inputs={describe_inputs(example_inputs)}: "
+                    raise ForwardError(f"The model's forward failed on example_inputs={describe_inputs(example_inputs)}: "
                                      f"{type(e).__name__}: {e}. Pass `example_inputs` shaped like a real batch "
                                      "(a tensor, or a tuple of tensors for models with several inputs).") from e
 

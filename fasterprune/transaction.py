@@ -6,8 +6,8 @@ Docs: https://fasterprune.github.io/fasterprune/transaction.html.md"""
 
 # %% auto #0
 __all__ = ['layer_ops', 'save_state', 'restore_state', 'head_rows', 'sync_head_count', 'sync_heads', 'sync_shapes',
-           'reparam_blocks', 'sync_reparam_widths', 'sync_widths', 'resolve_changes', 'Applied', 'apply_plan', 'Check',
-           'check_forward', 'Attempt', 'Verifier', 'interrupts_deferred']
+           'reparam_blocks', 'sync_reparam_widths', 'sync_widths', 'resolve_changes', 'carry_hooks', 'Applied',
+           'apply_plan', 'Check', 'check_forward', 'Attempt', 'Verifier', 'interrupts_deferred']
 
 # %% ../nbs/06_transaction.ipynb #757e74ad
 import signal, threading, math, weakref
@@ -125,23 +125,29 @@ def sync_reparam_widths(blocks:set, states:dict):
                 if type(a.get(k)) is int and a[k] == old != n.num_features: setattr(b, k, n.num_features)
 
 # %% ../nbs/06_transaction.ipynb #ea6d4904
-_HOLDERS = weakref.WeakKeyDictionary()  # `{graph: {model: (width_holders, hf_models, blur pools, head_widths)}}`: dropped with the graph (a model's own holders hold the model: keyed by it, they would keep it alive for good)
-_NAMES = weakref.WeakKeyDictionary()  # `{graph: {model: {module: name}}}`: a prune replaces tensors, never modules
+_KEPT = weakref.WeakKeyDictionary()  # `{graph: {model: {what: found}}}`: what prunes read of each model, found once per model and graph, as a prune replaces tensors, never modules; dropped with the graph (a model's own holders hold the model: keyed by it, they would keep it alive for good)
+
+def _kept(model:nn.Module, graph:Graph, what:str, find):
+    "`find(model)`, once per `model` and `graph`, kept under `what`"
+    per = _KEPT.setdefault(graph, {}).setdefault(model, {})
+    if (found := per.get(what)) is None: found = per[what] = find(model)
+    return found
 
 def _twin_modules(model:nn.Module, graph:Graph, modules:set, twins:tuple)->set:
     "The modules of each model of `twins` (copies of `model`, alike in structure) that stand where `modules` of `model` do: the same names (torch-pruning's operations, not modules of `model`, have none)"
     if not twins: return set()
-    per = _NAMES.setdefault(graph, {})
-    if (names := per.get(model)) is None: names = per[model] = {m: n for n, m in model.named_modules()}
+    names = _kept(model, graph, 'names', lambda m: {s: n for n, s in m.named_modules()})
     return {t.get_submodule(n) for t in twins for m in modules if (n := names.get(m)) is not None}
 
-def _held(model:nn.Module, graph:Graph)->tuple:
-    "The modules of `model` holding widths outside its layers: found once per model and graph, as a prune replaces tensors, never modules"
-    per = _HOLDERS.setdefault(graph, {})
-    if (held := per.get(model)) is None:
-        held = per[model] = width_holders(model), hf_models(model), [m for m in model.modules() if blur_pool(m)], head_widths(model)
-        note_config(held[1])  # before this graph's first prune: what a rollback gives back
+def _find_held(model:nn.Module)->tuple:
+    "`(width_holders, hf_models, blur pools, head_widths)` of `model`"
+    held = width_holders(model), hf_models(model), [m for m in model.modules() if blur_pool(m)], head_widths(model)
+    note_config(held[1])  # before this graph's first prune: what a rollback gives back
     return held
+
+def _held(model:nn.Module, graph:Graph)->tuple:
+    "The modules of `model` holding widths outside its layers (`_find_held`), found once per model and graph"
+    return _kept(model, graph, 'held', _find_held)
 
 def sync_widths(model:nn.Module, graph:Graph):
     "After a prune or a rollback: the widths that models keep outside their layers (torchvision's attributes, a Hugging Face config, timm's widths for a new head, the sizes a module splits with: `Graph.sync_splits`)"
@@ -165,6 +171,13 @@ def resolve_changes(log:dict, model:nn.Module=None)->dict:
             changes[q] = (p, cuts[0] if len(cuts) == 1 else Cut([op for cut in reversed(cuts) for op in cut], q.shape, q.device))
     return changes
 
+# %% ../nbs/06_transaction.ipynb #94f9b382
+def carry_hooks(log:dict):
+    "Give each new parameter in `log` (`{new: (old, Cut)}`, in the order they were made) the tensor hooks of the one it replaced: the same dictionaries, so the user's handles remove them from both"
+    for new, (old, _) in log.items():
+        if old._backward_hooks: new._backward_hooks = old._backward_hooks  # `register_hook`
+        if old._post_accumulate_grad_hooks: new._post_accumulate_grad_hooks = old._post_accumulate_grad_hooks
+
 # %% ../nbs/06_transaction.ipynb #873e4ec1
 class Applied:
     "A plan applied to a model: what it removed from each layer (`ops`), what undoes it, and the parameters it replaced"
@@ -177,7 +190,7 @@ class Applied:
         self.graph.restore(self.graph_state)
         for model in (self.model, *self.twins): sync_widths(model, self.graph)
     @property
-    def drops(self)->bool: return bool(self.graph.tied) or bool(_HOLDERS.get(self.graph, {}).get(self.model, (None, True))[1]) # A new parameter may have left the model (modules that share a weight were tied again, or a Hugging Face model's embeddings)
+    def drops(self)->bool: return bool(self.graph.tied) or bool(_KEPT.get(self.graph, {}).get(self.model, {}).get('held', (None, True))[1]) # A new parameter may have left the model (modules that share a weight were tied again, or a Hugging Face model's embeddings)
     def param_changes(self)->dict:
         "`{old parameter: (new parameter, Cut)}` of the parameters replaced; read from the log alone, unless `drops`"
         return resolve_changes(self.log, self.model if self.drops else None)
@@ -228,6 +241,7 @@ def apply_plan(
         except BaseException as e: _undo(applied, e, f"layer {graph.layer_name(key)!r}")
     try: graph.prune_bias_parts(applied.log, twins)
     except BaseException as e: _undo(applied, e, "the tensors a bias is joined from")
+    carry_hooks(applied.log)  # the user's tensor hooks: on the new parameters as on the old
     try:
         for m in models if graph.tied else (): graph.retie(m)
     except BaseException as e: _undo(applied, e, "weights that modules share")
