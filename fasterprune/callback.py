@@ -133,6 +133,19 @@ class PruneCallback(Callback):
         if any(isinstance(cb, NonNativeMixedPrecision) for cb in self.learn.cbs):
             raise ValueError("PruneCallback cannot prune under `to_non_native_fp16`: its fp32 master copies of the weights "
                              "would keep the old shapes. Use PyTorch's mixed precision instead: `learn.to_fp16()`")
+        if any(isinstance(cb, PruneCallback) and cb is not self for cb in self.learn.cbs):
+            raise ValueError("Two PruneCallbacks in one fit would each prune the model from groups the other's prunes leave stale: give the fit "
+                             "one (a dict pruning_ratio prunes layers by shares of their own; `learn.remove_cb` takes away one given to the learner)")
+
+    def _settings(self)->dict: return dict(pruning_ratio=self.pruning_ratio, context=self.context, criteria=self.criteria, macs_ratio=self.macs_ratio, speed_up=self.speed_up, latency=self.latency)
+
+    def _check_reused(self):
+        "Raise, before anything changes, where a fit would reuse the `Pruner` of an earlier fit that no longer fits: the callback's target changed since, or something else pruned the model"
+        now = self._settings()
+        changed = [f"{k} ({v!r} -> {now[k]!r})" for k, v in self.__dict__.get('_built', now).items() if now[k] != v]
+        if changed: raise ValueError(f"PruneCallback's {', '.join(changed)} changed since the fit that built its Pruner, which it keeps from fit to fit: "
+                                     "give this fit a new PruneCallback (it prunes the model as it is now)")
+        self.pruner.check_unchanged()
 
     def _model(self):
         "The learner's model, unwrapped from `DistributedDataParallel` and `torch.compile`"
@@ -150,11 +163,13 @@ class PruneCallback(Callback):
             if kwargs.get('example_inputs') is None: kwargs['example_inputs'] = self._example_inputs()
             self.pruner = Pruner(self._model(), self.pruning_ratio, self.context, self.criteria, macs_ratio=self.macs_ratio,
                                  speed_up=self.speed_up, latency=self.latency, **kwargs)
+            self._built = self._settings()
             if (unpruned := self.__dict__.pop('_unpruned', None)) is not None: self.pruner.measure_from(*unpruned)  # unpickled (`load_learner`): on from `fraction`
             else:
                 self.fraction = 0.
                 self.history = [dict(iter=0, fraction=0., params=self.pruner.params_before, macs=self.pruner.macs_before)]
                 if self._start_epoch(): self._measure_from_unpruned()
+        else: self._check_reused()
         self.pruner.sync_plan = self._rank0_plan if isinstance(self.learn.model, DDP) else None
         self.events, self._next, self._grad_params, self._grad_sums = self._events(), 0, None, None
         if self.events: self.pruner.check_scorable()  # a global ranking of frozen groups by gradients fails now, not at the first event
@@ -271,13 +286,13 @@ class PruneCallback(Callback):
 
     def after_train(self):
         "After the training phase of an epoch that pruned, before validation: BatchNorm statistics averaged over wider models, measured again"
-        if self.recalibrate and self._next > self._next_at_epoch_start and bn_layers(self._model()): self._recalibrate()
+        if self.recalibrate and self._next > self._next_at_epoch_start and (bns := [bn for bn in bn_layers(self._model()) if bn.training]): self._recalibrate(bns)
 
-    def _recalibrate(self):
-        "`recalibrate_bn` on `recalibrate` training batches, every random state left as it was: the fit goes on as without it"
+    def _recalibrate(self, bns:list):
+        "`recalibrate_bn` of `bns` (the BatchNorms the fit trains: not those `BnFreeze` or the user keeps in evaluation mode) on `recalibrate` training batches, every random state left as it was: the fit goes on as without it"
         dl, states = self.dls.train, get_random_states()
         own = dl.rng.getstate() if hasattr(getattr(dl, 'rng', None), 'getstate') else None  # fastai's loaders shuffle with their own
-        try: recalibrate_bn(self._model(), dl, n_batches=self.recalibrate, n_inp=getattr(self.dls, 'n_inp', 1))
+        try: recalibrate_bn(self._model(), dl, n_batches=self.recalibrate, n_inp=getattr(self.dls, 'n_inp', 1), layers=bns)
         except Exception as e:  # `recalibrate_bn` put the statistics back
             warnings.warn(f"PruneCallback could not measure BatchNorm statistics again ({type(e).__name__}: {e}); they stay as "
                           "training left them. Pass `recalibrate=0` to skip this")

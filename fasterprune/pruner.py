@@ -164,6 +164,10 @@ def _default_inputs(model):
     p = next(model.parameters())
     return torch.randn(1, 3, 224, 224, device=p.device, dtype=p.dtype if p.is_floating_point() else torch.float32)
 
+def _param_shapes(model:nn.Module)->list:
+    "The shapes of `model`'s parameters, in order: a prune by anything else changes them"
+    return [p.shape for p in model.parameters()]
+
 def _check_fraction(fraction):
     if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 <= fraction <= 1:
         raise ValueError(f"fraction must be a number in [0, 1] (how far along the target), got {fraction!r}")
@@ -230,6 +234,7 @@ class Pruner:
         self._check_reachable()
         self.params_before, self.channels_before = count_params(model), layer_widths(model)
         self.params_now = self.params_before  # parameters as the last prune left the model
+        self._shapes = _param_shapes(model)  # as this pruner last left them: anything else that prunes the model makes its groups stale
         self.current_step, self.param_changes = 0, {}
         self._warned_whole = False
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
@@ -272,6 +277,7 @@ class Pruner:
         criteria:Criteria=None, # Score with these instead of the pruner's `criteria`
     )->Plan:
         "The positions each group would lose at `fraction` of the target; nothing is changed"
+        self.check_unchanged()
         target = self.target if pruning_ratio is None else self._target(
             {_resolve(k, self.names, self._by_name, 'pruning_ratio'): float(v) for k, v in pruning_ratio.items()})
         groups = self.groups if groups is None else groups
@@ -397,7 +403,7 @@ class Pruner:
 
     def _record(self, regrouped:Collected, excluded:dict, check:Check|None, plan:Plan, applied:Applied=None, changes:dict=None):
         "Take the model as pruned: its groups, what was left out, its MACs and parameters"
-        if applied is not None: self.params_now = applied.params_after(self.params_now, changes)  # (first: it may count the model)
+        if applied is not None: self.params_now, self._shapes = applied.params_after(self.params_now, changes), _param_shapes(self.model)  # (first: it may count the model)
         self.groups, self.skipped = regrouped
         self.excluded = excluded
         self.verifier.verified |= {g.root for g in plan.removals}
@@ -416,6 +422,17 @@ class Pruner:
         with interrupts_deferred():
             self.prune_to((self.current_step + 1) / self.iterative_steps, optimizer=optimizer)
             self.current_step += 1
+
+    def check_unchanged(self):
+        "Raise, before anything changes, if the model's parameters are not of the shapes this pruner last left them with: something else pruned or resized the model, and the pruner's groups no longer describe it"
+        now = _param_shapes(self.model)
+        if now == self._shapes: return
+        name, was, shape = next(((n, tuple(a), tuple(p.shape)) for (n, p), a in zip(self.model.named_parameters(), self._shapes) if p.shape != a),
+                                (None, len(self._shapes), len(now)))
+        what = f"its parameter {name!r} is of shape {shape}, not {was}" if name else f"it has {shape} parameters, not {was}"
+        raise RuntimeError(f"The model changed since this Pruner last pruned it: {what}. Something else pruned or resized it (another Pruner "
+                           "or PruneCallback, load_pruned...), so the Pruner's channel groups no longer describe it, and nothing was pruned. "
+                           "Build a new Pruner on the model as it is now (one PruneCallback per fit)")
 
     # --- trials, for sensitivity and loading ---
     def trial(self,

@@ -29,8 +29,9 @@ def recalibrate_bn(
     batches=None, # An iterable of batches: tensors, or `(inputs..., targets)` tuples; default a learner's `dls.train`
     n_batches:int=None, # Measure on at most this many batches (default: all of `batches`, or 100 of a learner's)
     n_inp:int=None, # Model inputs at the start of each batch tuple (default: the learner's `dls.n_inp`, else 1)
+    layers:list=None, # The BatchNorms to measure (default: `bn_layers(model)`, every one that keeps running statistics); the others keep theirs
 )->int: # The number of batches measured
-    "Recompute the running statistics of every BatchNorm of `model` from `batches`, the rest of the model in eval mode"
+    "Recompute the running statistics of every BatchNorm of `model` (or of `layers`) from `batches`, the rest of the model in eval mode"
     if hasattr(model, 'model') and hasattr(model, 'dls'):  # a fastai Learner, read without importing fastai
         learn, model = model, model.model
         if batches is None: batches, n_batches = learn.dls.train, 100 if n_batches is None else n_batches
@@ -41,6 +42,10 @@ def recalibrate_bn(
         raise ValueError(f"n_batches must be a positive integer, got {n_batches!r}")
     bns = bn_layers(model)
     if not bns: raise ValueError(f"This {type(model).__name__} has no BatchNorm layer that keeps running statistics: nothing to recalibrate")
+    if layers is not None:
+        if not (layers := list(layers)) or any(l not in bns for l in layers):
+            raise ValueError("layers must be BatchNorms of the model that keep running statistics (`bn_layers(model)`), at least one")
+        bns = layers
     device = next((p.device for p in itertools.chain(model.parameters(), model.buffers())), None)
     it = iter(batches)
     first = next(it, None)
