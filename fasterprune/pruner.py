@@ -59,6 +59,21 @@ def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_r
 # %% ../nbs/09_pruner.ipynb #b52bb1da
 _UNSUPPORTED = (nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 
+_QAT = ('torch.ao.nn.qat.', 'torch.ao.nn.intrinsic.qat.', 'torch.nn.qat.', 'torch.nn.intrinsic.qat.')  # where PyTorch keeps its quantization-aware training layers
+_QUANTIZED = ('torch.ao.nn.quantized.', 'torch.ao.nn.intrinsic.quantized.', 'torch.nn.quantized.', 'torch.nn.intrinsic.quantized.')  # and its quantized ones
+
+def _check_quantized(model):
+    "Raise for a model prepared for quantization-aware training or quantized: prune the float model first"
+    for name, m in model.named_modules():
+        where = type(m).__module__ + '.'
+        if where.startswith(_QAT):
+            raise ValueError(f"Layer {name!r} is a quantization-aware training layer (`{type(m).__name__}` of torch.ao), whose fake quantization "
+                             "keeps one scale per channel and whose fused BatchNorm the trace does not see, so fasterprune does not prune it: "
+                             "prune the float model, then fuse it and `prepare_qat` it again")
+        if where.startswith(_QUANTIZED):
+            raise ValueError(f"Layer {name!r} is a quantized layer (`{type(m).__name__}` of torch.ao), whose packed integer weights fasterprune "
+                             "cannot cut: prune the float model, then quantize it again (the pruned model quantizes as any other)")
+
 def _check_unsupported(model):
     "Raise for layers whose channels torch-pruning would silently get wrong"
     for name, m in model.named_modules():
@@ -103,6 +118,7 @@ def _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_
                 example_inputs, verbose, macs_ratio, speed_up, normalize, attention, latency=None, runtime=None, latency_table=None):
     "Raise a clear error for any bad argument of `Pruner`, before the model is touched"
     if not isinstance(model, nn.Module): raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _check_quantized(model)
     params = list(model.parameters())
     if not params: raise ValueError(f"{type(model).__name__} has no parameters: there is nothing to prune")
     if not any(p.requires_grad for p in params):
