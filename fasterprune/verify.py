@@ -15,6 +15,7 @@ import torch, torch.nn as nn
 from fastcore.basics import tuplify
 from .counting import output_tensors, run_forward
 from .pruner import Pruner
+from .graph import weight_norm_of
 
 # %% ../nbs/28_verify.ipynb #d758c25f
 def randomized(model:nn.Module)->nn.Module:
@@ -46,13 +47,32 @@ def kept(size:int, selections:list, dim:int)->torch.Tensor:
     return mask
 
 # %% ../nbs/28_verify.ipynb #c0b151dd
+_WN = 'parametrizations.weight.original'  # the names `weight_norm` gives `g` (`original0`) and `v` (`original1`)
+
+def _zero_computed(layer:nn.Module, dim:int, gone:torch.Tensor):
+    "Zero the entries `gone` (a mask shaped like its weight) of the weight `weight_norm` computes for `layer` (`g * v / ||v||`, norms along `dim`), every other entry as it was: `v` zeroed there and `g` rescaled by the new norms over the old; where a whole norm's entries go, `g` zeroed instead (zeroing all of its `v` would divide 0 by 0)"
+    plist = layer.parametrizations['weight']
+    g, v = plist.original0, plist.original1
+    whole = (gone.all() if dim == -1 else gone.movedim(dim, 0).flatten(1).all(1)).reshape(g.shape)
+    with torch.no_grad():
+        old = torch.norm_except_dim(v, 2, dim)
+        v.masked_fill_(gone & ~whole, 0)
+        g.mul_(torch.where(whole, 0., torch.norm_except_dim(v, 2, dim) / old))
+
 def mask_removed(model:nn.Module, changes:dict, names:dict)->nn.Module:
-    "Zero, in the unpruned `model`, every entry `changes` (a `param_changes`) removed; `names` maps old parameters to names"
+    "Zero, in the unpruned `model`, every entry `changes` (a `param_changes`) removed; `names` maps old parameters to names. A weight `weight_norm` computes is zeroed where it is computed (`_zero_computed`): zeroing `v` alone would change the norms of the entries kept"
     params = dict(model.named_parameters())
+    norms = {f"{n}.{_WN}1".lstrip('.'): (m, d) for n, m in model.named_modules() if (d := weight_norm_of(m)) is not None}
     with torch.no_grad():
         for old, (new, selections) in changes.items():
-            p = params[names[old]]
-            for dim in {d for d, _ in selections}: p[(slice(None),) * dim + (~kept(p.shape[dim], selections, dim),)] = 0
+            if (n := names[old]).endswith(_WN + '0'): continue  # `g`: what goes of it goes with `v`
+            p, dims = params[n], {d for d, _ in selections}
+            if n in norms:
+                gone = torch.zeros(p.shape, dtype=torch.bool, device=p.device)
+                for dim in dims: gone[(slice(None),) * dim + (~kept(p.shape[dim], selections, dim),)] = True
+                _zero_computed(*norms[n], gone)
+            else:
+                for dim in dims: p[(slice(None),) * dim + (~kept(p.shape[dim], selections, dim),)] = 0
     return model
 
 # %% ../nbs/28_verify.ipynb #7fb2c08b
@@ -174,6 +194,15 @@ class Exactness:
                 f"masking moved the outputs {self.moved:.1e}); {len(self.not_exact)} left out as not exact by construction, "
                 f"{len(self.left_alone)} left alone" + (f"; reshaped unrecorded: {', '.join(self.unrecorded)}" if self.unrecorded else ''))
 
+def _copied(model:nn.Module)->nn.Module:
+    "A deep copy of `model`, or a clear error where PyTorch cannot make one (a layer under the older `torch.nn.utils.weight_norm`, whose weight is a computed tensor)"
+    try: return copy.deepcopy(model)
+    except RuntimeError as e:
+        if 'deepcopy protocol' not in str(e): raise
+        raise ValueError("check_exact prunes a copy of the model, and PyTorch cannot copy this one: a layer's weight is computed by the older "
+                         "`torch.nn.utils.weight_norm` (or `spectral_norm`) hook. Use `torch.nn.utils.parametrizations.weight_norm` instead, "
+                         "or remove it first (`torch.nn.utils.remove_weight_norm(layer)`)") from e
+
 def check_exact(
     model:nn.Module, # The model to check; a copy is pruned, `model` is left as it is
     example_inputs, # Inputs of one forward: a tensor or a tuple
@@ -183,8 +212,8 @@ def check_exact(
     **kwargs, # More `Pruner` arguments (`ignored_layers`, `round_to`, `attention`, ...)
 )->Exactness:
     "Prune a randomized float64 copy of `model` and compare it with the original with the removed channels masked out"
-    if not_exact is None: not_exact = inexact_groups(lambda: copy.deepcopy(model), example_inputs, **{k: v for k, v in kwargs.items() if k != 'ignored_layers'})
-    original = randomized(copy.deepcopy(model))
+    if not_exact is None: not_exact = inexact_groups(lambda: _copied(model), example_inputs, **{k: v for k, v in kwargs.items() if k != 'ignored_layers'})
+    original = randomized(_copied(model))
     ignored = [*tuplify(kwargs.pop('ignored_layers', None) or ()), *not_exact]
     try: pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, pruning_ratio, context,
                                                              ignored_layers=ignored, **kwargs)
