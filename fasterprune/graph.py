@@ -1138,6 +1138,11 @@ def check_grad_mode(doing:str):
 class ForwardError(ValueError):
     "The model's forward failed on `example_inputs` while it was traced: nothing was pruned"
 
+# %% ../nbs/03_graph.ipynb #a964bb4c
+def _unseen(model:nn.Module, ran, seen)->list:
+    "Names of the layers of `model` that ran (`ran`: the MAC counter's terms) with trainable weights but left nothing in the autograd graph (`seen`: torch-pruning's nodes), as `torch.utils.checkpoint(..., use_reentrant=True)` or a `torch.no_grad()` block in the forward runs them"
+    return [n for n, m in model.named_modules() if m in ran and m not in seen and any(p.requires_grad for p in m.parameters(recurse=False))]
+
 # %% ../nbs/03_graph.ipynb #2ebbaf42
 class Graph:
     "torch-pruning's dependency graph of a model, behind the few questions the rest of fasterprune asks it"
@@ -1145,6 +1150,7 @@ class Graph:
         self.dg,self.macs,self.out_shapes,self.in_train,self.mac_terms = dg,macs,out_shapes,in_train,mac_terms
         self.in_eval = False  # traced in evaluation mode, the user's modes failing (`trace` sets it)
         self.train_error = None  # why the forward failed in training mode, where `trace` fell back to the user's modes or to evaluation mode
+        self.unseen = []  # names of the layers with weights that ran in the traced forward with autograd off (`trace` sets it): their channels cannot be traced
         self.bias_parts = bias_parts or {}  # `{linear layer: [(module, name), ...]}`: the tensors its bias is joined from
         names = dg._module2name
         self.carried = {names[r]: (names[m], k, i) for r, (m, k, i) in (carried or {}).items()}  # `{recurrent layer: (module, list attribute, index)}` of the state it starts from
@@ -1213,6 +1219,7 @@ class Graph:
                     g.slice_attrs = _slice_attributes(dg, owners)
                     g.channel_slices = [n for n in owners if getattr(n.module, 'fp_kind', None)]
                     g.free_norms, g.train_error = free, train_error
+                    g.unseen = _unseen(model, counter.terms, dg.module2node)
                     return g
                 except Exception as e:
                     if res['train']: train_error = f"{type(e).__name__}: {e}"; continue  # e.g. BatchNorm on a batch of 1: trace as the user set it, or in evaluation mode

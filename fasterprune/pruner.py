@@ -74,6 +74,10 @@ def _check_quantized(model):
             raise ValueError(f"Layer {name!r} is a quantized layer (`{type(m).__name__}` of torch.ao), whose packed integer weights fasterprune "
                              "cannot cut: prune the float model, then quantize it again (the pruned model quantizes as any other)")
 
+_UNSEEN = ("it ran with autograd off (torch.utils.checkpoint with use_reentrant=True runs its function so, as does a torch.no_grad() block), "
+           "so the trace cannot see its channels; a group that reaches them breaks the forward and is left alone. Pass use_reentrant=False, "
+           "or turn checkpointing off while pruning")
+
 def _check_unsupported(model):
     "Raise for layers whose channels torch-pruning would silently get wrong"
     for name, m in model.named_modules():
@@ -239,7 +243,7 @@ class Pruner:
         self.ignored |= {self._by_name[n] for n in self.left_whole}
         self.excluded = {}  # groups whose pruning broke the forward: {root name: why}
         self.groups, self.skipped = self._collect()
-        self.skipped = self.left_whole | self.skipped
+        self.skipped = self.left_whole | self.skipped | {n: _UNSEEN for n in self.graph.unseen}
         _check_prunable(model, self.groups, self.skipped)
         check_uniform(model, self.names, self.groups, context, ratios is not None, self.macs_ratio is not None or latency is not None)
         self.latency = None if latency is None else LatencyTarget.request(model, self.example_inputs, latency, self.names, self.graph.mac_terms,

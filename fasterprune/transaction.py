@@ -341,6 +341,8 @@ class Verifier:
             raise RuntimeError("The pruned model no longer runs on example_inputs (or its outputs changed shape); "
                                "the model was restored exactly as it was. Pass the groups' layers in `ignored_layers` "
                                f"to find the culprit: {', '.join(g.name for g in removals)}"
+                               + (f". Layers the trace could not see (they ran with autograd off, as in torch.utils.checkpoint with "
+                                  f"use_reentrant=True): {', '.join(self.graph.unseen)}" if self.graph.unseen else "")
                                + (f". First failure: {errors[0]}" if errors else ""))
         return Attempt(None, None, broken)
 
