@@ -145,7 +145,10 @@ class PruneCallback(Callback):
         changed = [f"{k} ({v!r} -> {now[k]!r})" for k, v in self.__dict__.get('_built', now).items() if now[k] != v]
         if changed: raise ValueError(f"PruneCallback's {', '.join(changed)} changed since the fit that built its Pruner, which it keeps from fit to fit: "
                                      "give this fit a new PruneCallback (it prunes the model as it is now)")
-        self.pruner.check_unchanged()
+        try: self.pruner.check_unchanged()
+        except RuntimeError as e:
+            raise RuntimeError(f"PruneCallback keeps its Pruner from fit to fit. {e}. Here: give this fit a new PruneCallback, which prunes the "
+                               "model as it is now (a run resumed from a pruned checkpoint too: `learn.fit(..., start_epoch=k, cbs=PruneCallback(...))`)") from e
 
     def _model(self):
         "The learner's model, unwrapped from `DistributedDataParallel` and `torch.compile`"
