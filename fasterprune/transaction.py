@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/transaction.html.md"""
 # %% auto #0
 __all__ = ['layer_ops', 'save_state', 'restore_state', 'head_rows', 'sync_head_count', 'sync_heads', 'sync_shapes',
            'reparam_blocks', 'sync_reparam_widths', 'sync_widths', 'resolve_changes', 'carry_hooks', 'Applied',
-           'apply_plan', 'Check', 'check_forward', 'Attempt', 'Verifier', 'interrupts_deferred']
+           'apply_plan', 'Check', 'check_forward', 'Attempt', 'width_tensors', 'Verifier', 'interrupts_deferred']
 
 # %% ../nbs/06_transaction.ipynb #757e74ad
 import signal, threading, math, weakref
@@ -285,6 +285,20 @@ class Attempt(NamedTuple):
     check:Check|None # The forward's result, or the MACs counted where every group was verified before
     broken:dict # `{group: how}` of the groups that break the model on their own; the model is then as it was
 
+# %% ../nbs/06_transaction.ipynb #9f2b7904
+def width_tensors(
+    model:nn.Module, # The model
+    n:int, # A width: a group's channels
+    skip:set=(), # Modules whose tensors a prune cuts (the group's layers: a BatchNorm's running statistics)
+)->list: # `"'name' (shape)"` of each
+    "The buffers and tensor attributes of `model`'s modules outside `skip` that have a dimension of size `n`: tensors a prune of `n` channels leaves at the old width"
+    found = []
+    for mn, m in model.named_modules():
+        if m in skip: continue
+        for k, t in [*m._buffers.items(), *((k, v) for k, v in vars(m).items() if isinstance(v, torch.Tensor))]:
+            if t is not None and t.dim() and n in t.shape: found.append(f"{(mn + '.' if mn else '') + k!r} {tuple(t.shape)}")
+    return found
+
 # %% ../nbs/06_transaction.ipynb #fe4509e7
 class Verifier:
     "Applies removals to `model` and checks them with a forward until each of their groups has pruned cleanly once (`verified`); later removals of verified groups are counted, not run"
@@ -335,7 +349,10 @@ class Verifier:
             applied = self.try_apply({g: positions}, twins, errors)
             check = self.check() if applied is not None else None
             if check is None: broken[g] = f"pruning it failed ({_short(errors[-1])})"
-            elif not check.ok: broken[g] = f"pruning it broke the model's forward ({_short(check.error)})"
+            elif not check.ok:
+                left = width_tensors(self.model, g.n, {c.module for c in g.couplings})
+                broken[g] = (f"pruning it broke the model's forward ({_short(check.error)})"
+                             + (f"; tensors of its width that pruning does not cut (only parameters are): {', '.join(left[:3])}" if left else ""))
             if applied is not None: applied.rollback()
         if not broken or len(broken) == len(removals):
             raise RuntimeError("The pruned model no longer runs on example_inputs (or its outputs changed shape); "
@@ -343,7 +360,8 @@ class Verifier:
                                f"to find the culprit: {', '.join(g.name for g in removals)}"
                                + (f". Layers the trace could not see (they ran with autograd off, as in torch.utils.checkpoint with "
                                   f"use_reentrant=True): {', '.join(self.graph.unseen)}" if self.graph.unseen else "")
-                               + (f". First failure: {errors[0]}" if errors else ""))
+                               + (f". First failure: {errors[0]}" if errors else "")
+                               + ''.join(f"; {r.split('; ', 1)[1]}" for r in broken.values() if '; tensors of its width' in r))
         return Attempt(None, None, broken)
 
     def _verify_all(self, removals:dict, twins:tuple, first_steps)->Attempt|None:
