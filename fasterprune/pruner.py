@@ -394,6 +394,7 @@ class Pruner:
             groups = [g for g in groups if g not in attempt.broken]
             plan = self._synced(self.plan(fraction, grads=grads, groups=groups))
             attempt = self._apply(plan)
+        if plan.excluded: warnings.warn(f"Left unpruned, as their channels could not be scored: {'; '.join(f'{k}: {v}' for k, v in plan.excluded.items())}")
         return plan, attempt, excluded | plan.excluded
 
     def _commit(self, plan:Plan, attempt:Attempt, excluded:dict, optimizer=None):
