@@ -9,6 +9,7 @@ __all__ = []
 
 # %% ../nbs/99_all.ipynb #d79fdf98
 from .criteria import *
+del random  # `fasterprune.criteria.random`: Python's `random` module, which fastai's `from fastai.vision.all import *` exports, stays what it is
 from .counting import count_params, count_macs
 from .pruner import *
 from .optimizer import slice_state, update_optimizer
@@ -24,6 +25,6 @@ from .sensitivity import *
 from .verify import check_exact, Exactness
 from .graph import ForwardError
 from . import criteria as _criteria, pruner as _pruner, report as _report, schedules as _schedules, callback as _callback, persist as _persist, deploy as _deploy, demo as _demo, sensitivity as _sensitivity, recalibrate as _recalibrate, distill as _distill
-__all__ = (_criteria.__all__ + ['count_params', 'count_macs'] + _pruner.__all__ + ['slice_state', 'update_optimizer'] + _report.__all__
+__all__ = ([n for n in _criteria.__all__ if n != 'random'] + ['count_params', 'count_macs'] + _pruner.__all__ + ['slice_state', 'update_optimizer'] + _report.__all__
            + _schedules.__all__ + _callback.__all__ + _persist.__all__ + _deploy.__all__ + _demo.__all__ + _sensitivity.__all__
            + _recalibrate.__all__ + _distill.__all__ + ['check_exact', 'Exactness', 'ForwardError'])

@@ -43,6 +43,10 @@ def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_r
         raise ValueError(f"context must be 'local' (every group loses the same share) or 'global' (importance "
                          f"compared across the model), got {context!r}")
     if not isinstance(criteria, Criteria):
+        if getattr(criteria, '__name__', None) == 'random' and type(criteria).__name__ == 'module':  # `from fasterprune.all import *` leaves Python's `random` be
+            raise TypeError("criteria=random got Python's `random` module: the random criteria is `fasterprune.criteria.random`, which "
+                            "`from fasterprune.all import *` leaves out so as not to hide the module fastai exports: "
+                            "`from fasterprune.criteria import random`")
         got = f"the function {criteria.__name__}" if callable(criteria) and hasattr(criteria, '__name__') else repr(criteria)
         raise TypeError(f"criteria must be a fasterprune Criteria such as `large_final`, got {got}; "
                         "wrap your own function with `Criteria(f)`")
