@@ -48,7 +48,7 @@ def _parser()->argparse.ArgumentParser:
     d.add_argument('--plot', default='fasterprune-demo.png', help="where to save the plot (default: fasterprune-demo.png)")
     d.add_argument('--quiet', action='store_true', help="no progress bars")
     q = sub.add_parser('prune', help="prune a torchvision or timm model, or a saved model, and save it",
-                       description="Prune MODEL: a torchvision model name (a classifier, detector or segmentation model, e.g. "
+                       description="Prune MODEL: a torchvision model name (a classifier, detector, segmentation or video model, e.g. "
                                    "resnet18, fasterrcnn_mobilenet_v3_large_fpn, deeplabv3_resnet50; untrained unless --weights), "
                                    "a timm model name (timm:<name>, or a name only timm knows; untrained), or a file saved with "
                                    "torch.save(model). Print what changed and save the pruned model with torch.save.")
@@ -64,7 +64,7 @@ def _parser()->argparse.ArgumentParser:
     q.add_argument('--criteria', choices=[c for c in _CRITERIA if c not in _NEED_TRAINING], default='large_final',
                    help="default: large_final (movement and the taylors need training: use PruneCallback)")
     q.add_argument('--input-shape', type=_shape, default=(1, 3, 224, 224),
-                   help="shape of the example input (default: 1,3,224,224); for a detector, N,C,H,W is N images of CxHxW")
+                   help="shape of the example input (default: 1,3,224,224); for a detector, N,C,H,W is N images of CxHxW; for a video model, N,C,T,H,W")
     q.add_argument('--round-to', type=int, default=None, help="keep a multiple of this many channels in every group, e.g. 8")
     q.add_argument('--normalize', choices=_NORMALIZE, default='mean_init',
                    help="with --context global: how layers' scores are compared (default: mean_init)")
@@ -75,11 +75,11 @@ def _parser()->argparse.ArgumentParser:
 
 # %% ../nbs/16_cli.ipynb #d7acadce
 def _torchvision_model(name:str, weights:str=None):
-    "torchvision's model `name` (a classifier, detector or segmentation model), untrained, or with its pretrained `weights` (`'DEFAULT'` or a name)"
+    "torchvision's model `name` (a classifier, detector, segmentation or video model), untrained, or with its pretrained `weights` (`'DEFAULT'` or a name)"
     import torch, torchvision
     tv = torchvision.models
     if weights is None:  # nor a pretrained backbone, which a detector or segmentation model would download
-        return tv.get_model(name, weights=None, **({} if name in tv.list_models(module=tv) else dict(weights_backbone=None)))
+        return tv.get_model(name, weights=None, **({} if name in tv.list_models(module=tv) + tv.list_models(module=tv.video) else dict(weights_backbone=None)))
     choices = ['DEFAULT'] + [w.name for w in tv.get_model_weights(name)]
     if weights not in choices: raise ValueError(f"--weights {weights!r} is not one of {name}'s weights: {', '.join(choices)}")
     try: return tv.get_model(name, weights=weights)
@@ -88,7 +88,7 @@ def _torchvision_model(name:str, weights:str=None):
                            f"{torch.hub.get_dir()}/checkpoints, where torchvision looks first") from e
 
 def _load_model(spec:str, weights:str=None):
-    "A torchvision model by name (a classifier, detector or segmentation model; untrained unless `weights`), a timm model (`timm:<name>`, or a name only timm knows; untrained), or a model saved whole with `torch.save(model)`"
+    "A torchvision model by name (a classifier, detector, segmentation or video model; untrained unless `weights`), a timm model (`timm:<name>`, or a name only timm knows; untrained), or a model saved whole with `torch.save(model)`"
     import torch, torchvision
     if weights is not None and (Path(spec).is_file() or spec.startswith('timm:')):
         raise ValueError(f"--weights loads torchvision's pretrained weights for a torchvision model name, not for {spec}")
@@ -99,8 +99,13 @@ def _load_model(spec:str, weights:str=None):
                              "or use fasterprune.load_pruned for a state_dict")
         return model
     tv = torchvision.models
-    names = [n for m in (tv, tv.detection, tv.segmentation) for n in tv.list_models(module=m)]
+    names = [n for m in (tv, tv.detection, tv.segmentation, tv.video) for n in tv.list_models(module=m)]
     if spec in names: return _torchvision_model(spec, weights)
+    if spec in tv.list_models(module=tv.optical_flow):
+        raise ValueError(f"{spec!r} is a torchvision optical flow model, whose forward takes two images; the command line gives a model one "
+                         "tensor of --input-shape: prune it from Python, `Pruner(model, example_inputs=(image1, image2))`")
+    if spec in tv.list_models(module=tv.quantization):
+        raise ValueError(f"{spec!r} is a torchvision quantized model; prune its float version ({spec.removeprefix('quantized_')}), then quantize it")
     try: import timm
     except ImportError: timm = None
     name = spec.removeprefix('timm:')
@@ -113,12 +118,19 @@ def _load_model(spec:str, weights:str=None):
     raise ValueError(f"{spec!r} is neither a file nor a torchvision or timm model name"
                      + (f"; did you mean {', '.join(close)}?" if close else "; see torchvision.models.list_models()"))
 
+def _check_output(path:str, flag:str):
+    "Raise, before any work, unless a file can be written at `path`: its folder exists, and it is not a folder itself"
+    p = Path(path)
+    if p.is_dir(): raise ValueError(f"{flag} {path} is a folder: name the file to write, e.g. {p/'pruned.pt'}")
+    if not p.parent.is_dir(): raise ValueError(f"{flag} {path}: the folder {p.parent} does not exist; create it first")
+
 def prune_command(args):
     "`fasterprune prune`: load, prune, report, save"
     import torch
     from fasterprune import criteria as C
     from fasterprune.pruner import Pruner
     from fasterprune.graph import ForwardError
+    _check_output(args.output, '--output')  # before the model is loaded and pruned
     model = _load_model(args.model, args.weights)
     x = torch.randn(*args.input_shape)
     ratio = 30 if args.ratio is None and args.speed_up is None and args.latency is None else args.ratio
@@ -143,6 +155,7 @@ def prune_command(args):
 # %% ../nbs/16_cli.ipynb #639252f3
 def demo_command(args):
     "`fasterprune demo`: train with and without pruning, print the table, save the plot"
+    _check_output(args.plot, '--plot')  # before the two runs train (and before torch is imported)
     from fasterprune import criteria as C
     from fasterprune.demo import demo
     res = demo(args.ratio, epochs=args.epochs, context=args.context, criteria=getattr(C, args.criteria), progress=not args.quiet)

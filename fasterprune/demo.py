@@ -9,6 +9,7 @@ __all__ = ['digits_dls', 'digits_cnn', 'digits_learner', 'DemoResult', 'demo']
 
 # %% ../nbs/15_demo.ipynb #e3a64930
 from dataclasses import dataclass
+import random
 import pandas as pd, torch, torch.nn as nn
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
@@ -45,9 +46,11 @@ def digits_cnn()->nn.Module:
 
 # %% ../nbs/15_demo.ipynb #2d8880e5
 def digits_learner(opt_func=Adam, seed:int=0, bs:int=64)->Learner:
-    "A `Learner` of `digits_cnn` on `digits_dls`, with accuracy; `seed` fixes the initial weights"
+    "A `Learner` of `digits_cnn` on `digits_dls`, with accuracy; `seed` fixes the initial weights and the data order"
     torch.manual_seed(seed)
-    return Learner(digits_dls(bs), digits_cnn(), loss_func=CrossEntropyLossFlat(), metrics=accuracy, opt_func=opt_func)
+    learn = Learner(digits_dls(bs), digits_cnn(), loss_func=CrossEntropyLossFlat(), metrics=accuracy, opt_func=opt_func)
+    for dl in learn.dls.loaders: dl.rng = random.Random(seed)  # fastai shuffles with its own, drawn from Python's global one
+    return learn
 
 # %% ../nbs/15_demo.ipynb #a287efc4
 @dataclass
