@@ -11,6 +11,7 @@ __all__ = ['distill_loss', 'attention_map', 'attention_loss', 'DistillCallback']
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 from fastai.callback.core import Callback
+from fastai.callback.fp16 import MixedPrecision
 from .counting import model_copy
 from .pruner import uncompiled
 
@@ -50,6 +51,19 @@ def attention_loss(
                          f"channels (dimension {axis}): attention transfer compares the two at the same positions")
     return (s - t).pow(2).mean()
 
+# %% ../nbs/21_distill.ipynb #c89ea9ef
+def _first_float(m:nn.Module):
+    return next((t for t in (*m.parameters(), *m.buffers()) if t.is_floating_point()), None)
+
+def _check_teacher(teacher:nn.Module, model:nn.Module, mixed:bool=False):
+    "Raise, before the fit starts, if `teacher` holds its weights on another device than `model`, or in another dtype (a half-precision teacher runs under the autocast of `mixed` precision, on a GPU): it runs on the same batches"
+    t, s = _first_float(teacher), _first_float(model)
+    if t is None or s is None or (t.dtype, t.device) == (s.dtype, s.device): return
+    if t.device == s.device and mixed and s.device.type == 'cuda' and t.dtype in (torch.float16, torch.bfloat16): return
+    raise ValueError(f"DistillCallback's teacher holds {t.dtype} weights on {t.device}, the model {s.dtype} on {s.device}: the teacher runs "
+                     f"on the model's batches, so give it the model's dtype and device (`teacher.to({s.dtype}, {str(s.device)!r})`); "
+                     "a half-precision teacher runs under mixed precision on a GPU (`learn.to_fp16()`)")
+
 # %% ../nbs/21_distill.ipynb #6978fc32
 class DistillCallback(Callback):
     "Add a distillation loss from a frozen teacher (default: a copy of the model as it is when the fit starts) to the training loss"
@@ -81,6 +95,7 @@ class DistillCallback(Callback):
         self._end()  # what a fit that failed left, where the callback stays with the learner
         model = uncompiled(self.learn.model.module if isinstance(self.learn.model, DDP) else self.learn.model)  # its modules under the names the user knows
         teacher = self.teacher if self.teacher is not None else model_copy(model).requires_grad_(False)
+        _check_teacher(teacher, model, any(isinstance(cb, MixedPrecision) for cb in self.learn.cbs))
         pairs = [(_feature(model, n, 'model'), _feature(teacher, n, 'teacher')) for n in self.features]  # every name checked before anything runs
         self._teacher, self._acts = teacher, ({}, {})
         self._was_training = teacher.training
