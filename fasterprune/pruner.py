@@ -264,7 +264,15 @@ class Pruner:
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
         self.init_model = model_copy(model).requires_grad_(False) if criteria.needs_init else None  # pruned in step
         self._init_modules = dict(self.init_model.named_modules()) if self.init_model is not None else {}
-        if hf_models(model): self._leave_unsaved()
+        if hf_models(model):
+            try: self._leave_unsaved()
+            except ValueError as e:
+                if not self.graph.unseen: raise
+                u = self.graph.unseen
+                raise ValueError(f"The trace could not see {len(u)} layers of this model, which ran with autograd off ({', '.join(u[:3])}{', ...' if len(u) > 3 else ''}): "
+                                 "torch.utils.checkpoint with use_reentrant=True runs them so. Turn gradient checkpointing off while pruning "
+                                 "(Hugging Face: `model.gradient_checkpointing_disable()`), or make it non-reentrant "
+                                 f"(`model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={{'use_reentrant': False}})`). ({e})") from e
         if verbose: print(self)
 
     @property
