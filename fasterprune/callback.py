@@ -9,6 +9,7 @@ __all__ = ['batch_inputs', 'check_pruner_kwargs', 'check_callback_args', 'prune_
 
 # %% ../nbs/11_callback.ipynb #945bdd8b
 import sys, warnings
+from random import Random  # (`random` is a criteria in these pages)
 import torch, numpy as np
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -38,7 +39,12 @@ def batch_inputs(dls, n:int):
         raise ValueError("fasterprune traces the model on a batch of the learner's training data, but `dls.train` is empty")
     train = dls.train
     if type(train).__name__ == 'DistributedDL': train = train.dl  # its batches take every rank: read the loader it wraps
-    b = train.one_batch()
+    states, rng = get_random_states(), getattr(train, 'rng', None)
+    saved = rng.getstate() if isinstance(rng, Random) else None
+    try: b = train.one_batch()  # a real batch, drawn without moving any random stream: the fit's batches and augmentations are as without the callback
+    finally:
+        set_random_states(**states)
+        if saved is not None: rng.setstate(saved); train.rng = rng  # fastai's loader shuffles with a stream of its own, which it replaces as it draws
     try: n_inp = dls.n_inp
     except AttributeError: n_inp = 1 if len(b) == 1 else len(b) - 1  # fastai's own default, as in `Learner._split`
     xb = [x[:n] if isinstance(x, torch.Tensor) and x.dim() else x for x in b[:n_inp]]

@@ -46,11 +46,9 @@ def digits_cnn()->nn.Module:
 
 # %% ../nbs/15_demo.ipynb #2d8880e5
 def digits_learner(opt_func=Adam, seed:int=0, bs:int=64)->Learner:
-    "A `Learner` of `digits_cnn` on `digits_dls`, with accuracy; `seed` fixes the initial weights and the data order"
+    "A `Learner` of `digits_cnn` on `digits_dls`, with accuracy; `seed` fixes the initial weights"
     torch.manual_seed(seed)
-    learn = Learner(digits_dls(bs), digits_cnn(), loss_func=CrossEntropyLossFlat(), metrics=accuracy, opt_func=opt_func)
-    for dl in learn.dls.loaders: dl.rng = random.Random(seed)  # fastai shuffles with its own, drawn from Python's global one
-    return learn
+    return Learner(digits_dls(bs), digits_cnn(), loss_func=CrossEntropyLossFlat(), metrics=accuracy, opt_func=opt_func)
 
 # %% ../nbs/15_demo.ipynb #a287efc4
 @dataclass
@@ -105,7 +103,8 @@ def demo(
     learners, accuracies = [], {}
     for name, cbs in (('unpruned', []), ('pruned', [cb])):
         learn = digits_learner(seed=seed)
-        torch.manual_seed(seed)  # the same batches in both runs
+        for dl in learn.dls.loaders: dl.rng = random.Random(seed)  # the same batches in both runs: fastai shuffles with a stream of its own
+        torch.manual_seed(seed)
         if progress: learn.fit_one_cycle(epochs, lr, cbs=cbs)
         else:
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=cbs)
