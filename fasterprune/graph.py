@@ -1670,7 +1670,7 @@ _EXPANDING = _ExpandingConvPruner()
 
 # %% ../nbs/03_graph.ipynb #e286c4bf
 _FAST = {tp_function.ConvPruner: _conv, tp_function.LinearPruner: _linear, _Conv1DPruner: _conv1d, tp_function.BatchnormPruner: _batchnorm,
-         tp_function.GroupNormPruner: _groupnorm}
+         tp_function.GroupNormPruner: _groupnorm, tp_function.InstanceNormPruner: _batchnorm}  # an InstanceNorm's running statistics cut as a BatchNorm's (torch-pruning cuts its weight and bias alone)
 
 def _tp_pruning_fn(handler, pruning_dim, log):
     "A copy of torch-pruning's pruning function `handler` for dimension `pruning_dim` that logs the parameters it replaces"

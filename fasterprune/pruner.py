@@ -66,6 +66,13 @@ _UNSUPPORTED = (nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 _QAT = ('torch.ao.nn.qat.', 'torch.ao.nn.intrinsic.qat.', 'torch.nn.qat.', 'torch.nn.intrinsic.qat.')  # where PyTorch keeps its quantization-aware training layers
 _QUANTIZED = ('torch.ao.nn.quantized.', 'torch.ao.nn.intrinsic.quantized.', 'torch.nn.quantized.', 'torch.nn.intrinsic.quantized.')  # and its quantized ones
 
+def _check_scripted(model):
+    "Raise for TorchScript modules (`torch.jit.script`, `torch.jit.trace`): their code runs past the hooks a trace needs, and their layers cannot be cut"
+    for name, m in model.named_modules():
+        if isinstance(m, torch.jit.ScriptModule):
+            raise ValueError(f"{'Layer ' + repr(name) if name else 'The model'} is a TorchScript module ({type(m).__name__}, from torch.jit.script or "
+                             "torch.jit.trace), which fasterprune cannot trace or cut: prune the eager module, then script or trace it")
+
 def _check_quantized(model):
     "Raise for a model prepared for quantization-aware training or quantized: prune the float model first"
     for name, m in model.named_modules():
@@ -126,6 +133,7 @@ def _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_
                 example_inputs, verbose, macs_ratio, speed_up, normalize, attention, latency=None, runtime=None, latency_table=None):
     "Raise a clear error for any bad argument of `Pruner`, before the model is touched"
     if not isinstance(model, nn.Module): raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _check_scripted(model)
     _check_quantized(model)
     params = list(model.parameters())
     if not params: raise ValueError(f"{type(model).__name__} has no parameters: there is nothing to prune")

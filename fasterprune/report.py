@@ -25,7 +25,7 @@ class PruneReport:
         for n, b, a in self.layers:
             lines.append(f"{n:<{w}}  {str(b):>18}  {str(a):>18}{'' if a == b else '  *'}")
         for what, (b, a) in (('params', self.params), ('MACs', self.macs)):
-            lines.append(f"{what}: {b:,} -> {a:,} ({100*(1-a/max(b,1)):.1f}% fewer)")
+            lines.append(f"{what}: {b:,} -> {a:,}" + (f" ({100*(1-a/b):.1f}% fewer)" if b else ""))  # none to begin with: no share
         if (l := self.latency) is not None:
             lines.append(f"latency ({l['runtime']}): {l['before']:.2f} ms -> {l['measured']:.2f} ms measured ({l['before'] / l['measured']:.2f}x faster); "
                          f"requested {l['requested']:.2f} ms, predicted {l['predicted']:.2f} ms")

@@ -169,9 +169,11 @@ def inexact_groups(
 
 # %% ../nbs/28_verify.ipynb #61b84718
 def pruned_groups(pruner:Pruner)->list:
-    "Names of the roots of the groups pruning made narrower"
-    layers = {n: (before, after) for n, before, after in pruner.report().layers}
-    return [n for n in map(pruner.names.get, pruner.n_init) if layers[n][1][1] < layers[n][0][1]]
+    "Names of the groups pruning made narrower (a group pruned below two positions is gone from `pruner.groups`: named from its root)"
+    now = {g.root for g in pruner.groups}
+    gone = [pruner.names.get(r) for r in pruner.n_init if r not in now]
+    left = {**pruner.skipped, **pruner.excluded}
+    return [g.name for g in pruner.groups if g.n < pruner.n_init[g.root]] + [n for n in gone if n is not None and n not in left]
 
 # %% ../nbs/28_verify.ipynb #d1a8b587
 @dataclass
