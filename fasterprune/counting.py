@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/counting.html.md"""
 # %% auto #0
 __all__ = ['NORMS', 'count_params', 'run_forward', 'untouched', 'model_copy', 'is_conv1d', 'is_frozen_norm', 'rnn_dims',
            'layer_io', 'rnn_cells', 'terms_macs', 'mac_terms', 'MacCounter', 'count_macs', 'macs_from_terms',
-           'layer_widths', 'output_tensors', 'output_shapes', 'describe_inputs']
+           'layer_widths', 'output_tensors', 'kept_outputs', 'output_shapes', 'describe_inputs']
 
 # %% ../nbs/02_counting.ipynb #10c96d21
 import copy, math
@@ -206,11 +206,15 @@ def _without_feats(out):
     return out
 
 # %% ../nbs/02_counting.ipynb #19ced3ae
-def output_shapes(out, model:nn.Module=None)->list:
-    "Shapes of every tensor in a model's output, in order, through tuples, lists and dicts; for fastai's text models (`SequentialRNN`), of the prediction only: the rest are its LSTMs' outputs, returned for `RNNRegularizer`'s penalties, which read any width; for Ultralytics' YOLO models, without the `feats` its detection head returns: its inputs, whose sizes only its loss reads (where its anchors are)"
+def kept_outputs(out, model:nn.Module=None)->list:
+    "The tensors of a model's output whose shapes a prune keeps: every one, in order, through tuples, lists and dicts; for fastai's text models (`SequentialRNN`), the prediction only: the rest are its LSTMs' outputs, returned for `RNNRegularizer`'s penalties, which read any width; for Ultralytics' YOLO models, all but the `feats` its detection head returns: its inputs, whose sizes only its loss reads (where its anchors are)"
     if type(model).__name__ == 'SequentialRNN' and isinstance(out, tuple) and out: out = out[0]
     if type(model).__module__.startswith('ultralytics.'): out = _without_feats(out)
-    return [tuple(t.shape) for t in output_tensors(out)]
+    return output_tensors(out)
+
+def output_shapes(out, model:nn.Module=None)->list:
+    "Shapes of the tensors of a model's output that a prune keeps (`kept_outputs`)"
+    return [tuple(t.shape) for t in kept_outputs(out, model)]
 
 # %% ../nbs/02_counting.ipynb #6f1b5246
 def describe_inputs(inputs)->str:

@@ -24,7 +24,7 @@ from torch_pruning.dependency import index_mapping as tp_maps, shape_infer as tp
 from torch_pruning.dependency.dependency import Dependency
 from torch_pruning._helpers import _HybridIndex
 from torch_pruning.pruner import function as tp_function
-from .counting import MacCounter, run_forward, untouched, output_shapes, output_tensors, describe_inputs, is_conv1d, is_frozen_norm, layer_io, rnn_dims, NORMS
+from .counting import MacCounter, run_forward, untouched, output_shapes, output_tensors, kept_outputs, describe_inputs, is_conv1d, is_frozen_norm, layer_io, rnn_dims, NORMS
 
 # %% ../nbs/03_graph.ipynb #eda77693
 SUPPORTED_TP = ('1.6',)  # major.minor releases whose internals this module was written against
@@ -1151,6 +1151,7 @@ class Graph:
         self.in_eval = False  # traced in evaluation mode, the user's modes failing (`trace` sets it)
         self.train_error = None  # why the forward failed in training mode, where `trace` fell back to the user's modes or to evaluation mode
         self.unseen = []  # names of the layers with weights that ran in the traced forward with autograd off (`trace` sets it): their channels cannot be traced
+        self.out_nodes = []  # the nodes whose tensors the model returns (`trace` sets it): one may also feed later layers (a backbone returning each stage's map)
         self.bias_parts = bias_parts or {}  # `{linear layer: [(module, name), ...]}`: the tensors its bias is joined from
         names = dg._module2name
         self.carried = {names[r]: (names[m], k, i) for r, (m, k, i) in (carried or {}).items()}  # `{recurrent layer: (module, list attribute, index)}` of the state it starts from
@@ -1185,6 +1186,7 @@ class Graph:
                 else: state.restore_modes()
                 with counter, concats, linears, views, norms: out = run_forward(model, _plain(inputs))
                 res['shapes'] = output_shapes(out, model)
+                res['out_fns'] = {id(t.grad_fn) for t in kept_outputs(out, model) if t.grad_fn is not None}  # (by `id`, while torch-pruning holds the tensors)
                 return output_tensors(out)  # torch-pruning follows tensors only (not a Hugging Face cache)
             def build():
                 counter.macs, counter.terms, concats.sizes, concats.shuffles, concats.shuffling, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, {}, {}, {}, set()
@@ -1211,6 +1213,7 @@ class Graph:
                     _map_rnn_states(dg)
                     owners = {n: concats.slices.get(n.grad_fn) for n in dg.module2node.values() if n.type == ops.OPTYPE.SLICE}
                     free = _free_norm_nodes(dg, norms.inputs)
+                    out_nodes = [n for n in dg.module2node.values() if n.grad_fn is not None and id(n.grad_fn) in res['out_fns']]
                     _release_trace(dg)
                     linears.cats, linears.scaled = {}, {}
                     g = cls(dg, counter.macs, res['shapes'], res['train'], counter.terms, linears.bias_parts, rnns.carried, rnns.given)
@@ -1220,6 +1223,7 @@ class Graph:
                     g.channel_slices = [n for n in owners if getattr(n.module, 'fp_kind', None)]
                     g.free_norms, g.train_error = free, train_error
                     g.unseen = _unseen(model, counter.terms, dg.module2node)
+                    g.out_nodes = out_nodes
                     return g
                 except Exception as e:
                     if res['train']: train_error = f"{type(e).__name__}: {e}"; continue  # e.g. BatchNorm on a batch of 1: trace as the user set it, or in evaluation mode
@@ -1251,7 +1255,7 @@ class Graph:
 
     def output_layers(self)->list:
         "Layers of the graph that produce the model's outputs: walking back from each output, the first that set channels, not past a reduction over the channels (`_mark_channel_reductions`: what is above it does not give the outputs their width)"
-        sinks = [n for n in self.dg.module2node.values() if not n.outputs]
+        sinks = [n for n in self.dg.module2node.values() if not n.outputs] + self.out_nodes  # a returned tensor may feed later layers too
         found, seen, stack = {}, set(), list(sinks)
         while stack:
             node = stack.pop()
