@@ -66,37 +66,32 @@ _UNSUPPORTED = (nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 _QAT = ('torch.ao.nn.qat.', 'torch.ao.nn.intrinsic.qat.', 'torch.nn.qat.', 'torch.nn.intrinsic.qat.')  # where PyTorch keeps its quantization-aware training layers
 _QUANTIZED = ('torch.ao.nn.quantized.', 'torch.ao.nn.intrinsic.quantized.', 'torch.nn.quantized.', 'torch.nn.intrinsic.quantized.')  # and its quantized ones
 
-def _check_scripted(model):
-    "Raise for TorchScript modules (`torch.jit.script`, `torch.jit.trace`): their code runs past the hooks a trace needs, and their layers cannot be cut"
-    for name, m in model.named_modules():
-        if isinstance(m, torch.jit.ScriptModule):
-            raise ValueError(f"{'Layer ' + repr(name) if name else 'The model'} is a TorchScript module ({type(m).__name__}, from torch.jit.script or "
-                             "torch.jit.trace), which fasterprune cannot trace or cut: prune the eager module, then script or trace it")
-
-def _check_quantized(model):
-    "Raise for a model prepared for quantization-aware training or quantized: prune the float model first"
-    for name, m in model.named_modules():
-        where = type(m).__module__ + '.'
-        if where.startswith(_QAT):
-            raise ValueError(f"Layer {name!r} is a quantization-aware training layer (`{type(m).__name__}` of torch.ao), whose fake quantization "
-                             "keeps one scale per channel and whose fused BatchNorm the trace does not see, so fasterprune does not prune it: "
-                             "prune the float model, then fuse it and `prepare_qat` it again")
-        if where.startswith(_QUANTIZED):
-            raise ValueError(f"Layer {name!r} is a quantized layer (`{type(m).__name__}` of torch.ao), whose packed integer weights fasterprune "
-                             "cannot cut: prune the float model, then quantize it again (the pruned model quantizes as any other)")
-
 _UNSEEN = ("it ran with autograd off (torch.utils.checkpoint with use_reentrant=True runs its function so, as does a torch.no_grad() block), "
            "so the trace cannot see its channels; a group that reaches them breaks the forward and is left alone. Pass use_reentrant=False, "
            "or turn checkpointing off while pruning")
 
-def _check_unsupported(model):
-    "Raise for layers whose channels torch-pruning would silently get wrong"
+def _unsupported(name:str, m:nn.Module)->str|None:
+    "Why fasterprune does not prune module `m` (named `name`) of a model, where it does not: a recurrent cell, a TorchScript module, a quantization-aware training or a quantized layer"
+    where, kind = type(m).__module__ + '.', type(m).__name__
+    if isinstance(m, _UNSUPPORTED):
+        return (f"Layer {name!r} is an `nn.{kind}`, which fasterprune does not prune: a cell is called step by step in your own loop, which "
+                f"feeds its state back in as an input. Use `nn.{kind.replace('Cell', '')}` (fasterprune removes its hidden units, every layer and "
+                "direction), or prune the parts of the model around the cell separately")
+    if isinstance(m, torch.jit.ScriptModule):  # its code runs past the hooks a trace needs
+        return (f"{'Layer ' + repr(name) if name else 'The model'} is a TorchScript module ({kind}, from torch.jit.script or torch.jit.trace), "
+                "which fasterprune cannot trace or cut: prune the eager module, then script or trace it")
+    if where.startswith(_QAT):
+        return (f"Layer {name!r} is a quantization-aware training layer (`{kind}` of torch.ao), whose fake quantization keeps one scale per "
+                "channel and whose fused BatchNorm the trace does not see, so fasterprune does not prune it: prune the float model, then fuse "
+                "it and `prepare_qat` it again")
+    if where.startswith(_QUANTIZED):
+        return (f"Layer {name!r} is a quantized layer (`{kind}` of torch.ao), whose packed integer weights fasterprune cannot cut: prune the "
+                "float model, then quantize it again (the pruned model quantizes as any other)")
+
+def _check_unsupported(model:nn.Module):
+    "Raise, before anything runs, for a module fasterprune does not prune (`_unsupported`)"
     for name, m in model.named_modules():
-        if isinstance(m, _UNSUPPORTED):
-            full = type(m).__name__.replace('Cell', '')
-            raise ValueError(f"Layer {name!r} is an `nn.{type(m).__name__}`, which fasterprune does not prune: a cell is called step "
-                             f"by step in your own loop, which feeds its state back in as an input. Use `nn.{full}` (fasterprune "
-                             f"removes its hidden units, every layer and direction), or prune the parts of the model around the cell separately")
+        if (why := _unsupported(name, m)) is not None: raise ValueError(why)
 
 def _check_inputs(inputs, device):
     "Raise unless `inputs` is a tensor, or a tuple, list or dict holding tensors (a detector's: a list of images, and their targets), on `device`"
@@ -133,8 +128,7 @@ def _check_args(model, pruning_ratio, context, criteria, iterative_steps, round_
                 example_inputs, verbose, macs_ratio, speed_up, normalize, attention, latency=None, runtime=None, latency_table=None):
     "Raise a clear error for any bad argument of `Pruner`, before the model is touched"
     if not isinstance(model, nn.Module): raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    _check_scripted(model)
-    _check_quantized(model)
+    _check_unsupported(model)
     params = list(model.parameters())
     if not params: raise ValueError(f"{type(model).__name__} has no parameters: there is nothing to prune")
     if not any(p.requires_grad for p in params):
@@ -241,7 +235,6 @@ class Pruner:
         ratios = ({_resolve(k, self.names, self._by_name, 'pruning_ratio'): float(v) for k, v in pruning_ratio.items()}
                   if isinstance(pruning_ratio, dict) else None)
         self.pruning_ratio = float(pruning_ratio) if isinstance(pruning_ratio, numbers.Real) else None
-        _check_unsupported(model)
         self.graph = Graph.trace(model, self.example_inputs)
         if is_detector(model) and not self.graph.in_train:  # its detections: how many changes with every prune
             raise ValueError(f"{type(model).__name__}'s training forward failed on example_inputs ({self.graph.train_error[:300]}). A detector is traced and "

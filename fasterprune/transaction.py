@@ -289,7 +289,7 @@ class Attempt(NamedTuple):
 def width_tensors(
     model:nn.Module, # The model
     n:int, # A width: a group's channels
-    skip:set=(), # Modules whose tensors a prune cuts (the group's layers: a BatchNorm's running statistics)
+    skip=(), # Modules whose tensors a prune cuts (the graph's layers: a BatchNorm's running statistics go with its channels)
 )->list: # `"'name' (shape)"` of each
     "The buffers and tensor attributes of `model`'s modules outside `skip` that have a dimension of size `n`: tensors a prune of `n` channels leaves at the old width"
     found = []
@@ -350,7 +350,7 @@ class Verifier:
             check = self.check() if applied is not None else None
             if check is None: broken[g] = f"pruning it failed ({_short(errors[-1])})"
             elif not check.ok:
-                left = width_tensors(self.model, g.n, {c.module for c in g.couplings})
+                left = width_tensors(self.model, g.n, self.graph.dg.module2node)  # not the graph's layers: a BatchNorm's statistics go with its channels
                 broken[g] = (f"pruning it broke the model's forward ({_short(check.error)})"
                              + (f"; tensors of its width that pruning does not cut (only parameters are): {', '.join(left[:3])}" if left else ""))
             if applied is not None: applied.rollback()
