@@ -8,9 +8,9 @@ Docs: https://fasterprune.github.io/fasterprune/graph.html.md"""
 __all__ = ['SUPPORTED_TP', 'RNN_WEIGHT', 'check_tp_version', 'one_layer', 'linear_of', 'is_modulation_attention',
            'is_single_head_attention', 'channel_multiplier', 'rnn_holders', 'IndexExplosion', 'sets_channels',
            'Coupling', 'check_grad_mode', 'ForwardError', 'Graph', 'along_channels', 'Cut', 'index_kept', 'index_array',
-           'weight_norm_of', 'awd_rnns', 'head_widths', 'sync_head_widths', 'blur_pool', 'any_width',
-           'is_conv_attention', 'lambda_parts', 'lambda_key_width', 'is_cascaded_attention', 'is_multi_query_attention',
-           'width_holders', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
+           'weight_norm_of', 'awd_rnns', 'head_widths', 'sync_head_widths', 'feature_widths', 'sync_feature_widths',
+           'blur_pool', 'any_width', 'is_conv_attention', 'lambda_parts', 'lambda_key_width', 'is_cascaded_attention',
+           'is_multi_query_attention', 'width_holders', 'sync_attributes', 'rnn_cuts', 'prune_rnn']
 
 # %% ../nbs/03_graph.ipynb #53076c98
 import copy, math, re, warnings
@@ -1755,6 +1755,26 @@ def sync_head_widths(widths:list):
     "Give each width `head_widths` found its layer's width, or each of a list its layer's"
     for m, k, l, side in widths:  # plain ints, past `nn.Module.__setattr__`
         m.__dict__[k] = type(m.__dict__[k])(layer_io(x)[side] for x in l) if isinstance(l, list) else layer_io(l)[side]
+
+# %% ../nbs/03_graph.ipynb #2caaf6d1
+def feature_widths(model:nn.Module)->list:
+    "`[(entry, layer)]`: each entry of a timm model's `feature_info` list (`num_chs` channels out of `module`) with the last layer within its module that outputs that many channels, or the last before it for a module without layers"
+    info = getattr(model, 'feature_info', None)
+    if not isinstance(info, list) or not all(isinstance(e, dict) and type(e.get('num_chs')) is int and 'module' in e for e in info): return []
+    order = list(model.named_modules())
+    at = {n: i for i, (n, _) in enumerate(order)}
+    layers = [(i, n, m) for i, (n, m) in enumerate(order) if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear, *NORMS))]
+    res = []
+    for e in info:
+        if (i0 := at.get(e['module'])) is None: continue
+        inside = [m for i, n, m in layers if n == e['module'] or n.startswith(e['module'] + '.')]
+        l = next((m for m in reversed(inside or [m for i, _, m in layers if i < i0]) if layer_io(m)[1] == e['num_chs']), None)
+        if l is not None: res.append((e, l))
+    return res
+
+def sync_feature_widths(widths:list):
+    "Give each `feature_info` entry `feature_widths` found its layer's width"
+    for e, l in widths: e['num_chs'] = layer_io(l)[1]
 
 # %% ../nbs/03_graph.ipynb #bf306db3
 def blur_pool(m:nn.Module)->bool:

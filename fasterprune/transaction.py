@@ -17,7 +17,7 @@ from typing import NamedTuple
 import torch, torch.nn as nn
 from fastcore.basics import store_attr
 from .counting import MacCounter, run_forward, untouched, output_shapes, layer_io, count_params, macs_from_terms
-from .graph import Graph, Cut, sync_attributes, width_holders, head_widths, sync_head_widths, index_array, blur_pool, any_width
+from .graph import Graph, Cut, sync_attributes, width_holders, head_widths, sync_head_widths, feature_widths, sync_feature_widths, index_array, blur_pool, any_width
 from .huggingface import sync_config, hf_models, note_config
 from .groups import fused_layers, head_parts
 
@@ -140,8 +140,8 @@ def _twin_modules(model:nn.Module, graph:Graph, modules:set, twins:tuple)->set:
     return {t.get_submodule(n) for t in twins for m in modules if (n := names.get(m)) is not None}
 
 def _find_held(model:nn.Module)->tuple:
-    "`(width_holders, hf_models, blur pools, head_widths)` of `model`"
-    held = width_holders(model), hf_models(model), [m for m in model.modules() if blur_pool(m)], head_widths(model)
+    "`(width_holders, hf_models, blur pools, head_widths, feature_widths)` of `model`"
+    held = width_holders(model), hf_models(model), [m for m in model.modules() if blur_pool(m)], head_widths(model), feature_widths(model)
     note_config(held[1])  # before this graph's first prune: what a rollback gives back
     return held
 
@@ -150,11 +150,12 @@ def _held(model:nn.Module, graph:Graph)->tuple:
     return _kept(model, graph, 'held', _find_held)
 
 def sync_widths(model:nn.Module, graph:Graph):
-    "After a prune or a rollback: the widths that models keep outside their layers (torchvision's attributes, a Hugging Face config, timm's widths for a new head, the sizes a module splits with: `Graph.sync_splits`)"
+    "After a prune or a rollback: the widths that models keep outside their layers (torchvision's attributes, a Hugging Face config, timm's widths for a new head and of its stages' outputs, the sizes a module splits with: `Graph.sync_splits`)"
     held = _held(model, graph)
     sync_attributes(model, held[0])
     sync_config(model, held[1])
     sync_head_widths(held[3])
+    sync_feature_widths(held[4])
     graph.sync_splits(model)
 
 # %% ../nbs/06_transaction.ipynb #225d598b
