@@ -261,6 +261,7 @@ class Pruner:
         self.params_now = self.params_before  # parameters as the last prune left the model
         self._shapes = _param_shapes(model)  # as this pruner last left them: anything else that prunes the model makes its groups stale
         self.current_step, self.param_changes = 0, {}
+        self._gone = {}  # `{root: channels}` of the groups pruned below two positions, which leave `groups`: what they kept
         self._warned_whole = False
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
         self.init_model = model_copy(model).requires_grad_(False) if criteria.needs_init else None  # pruned in step
@@ -438,6 +439,8 @@ class Pruner:
     def _record(self, regrouped:Collected, excluded:dict, check:Check|None, plan:Plan, applied:Applied=None, changes:dict=None):
         "Take the model as pruned: its groups, what was left out, its MACs and parameters"
         if applied is not None: self.params_now, self._shapes = applied.params_after(self.params_now, changes), _param_shapes(self.model)  # (first: it may count the model)
+        now = {g.root for g in regrouped.groups}
+        self._gone |= {g.root: g.n - len(p) * g.granularity for g, p in plan.removals.items() if g.root not in now and g.name not in excluded}
         self.groups, self.skipped = regrouped
         self.excluded = excluded
         self.verifier.verified |= {g.root for g in plan.removals}
@@ -492,8 +495,9 @@ class Pruner:
         if macs is not None: self.macs_before = macs
 
     def pct_removed(self)->float:
-        "Percent of the prunable channels removed so far"
-        return 100 * (1 - sum(g.n for g in self.groups) / max(sum(self.n_init[g.root] for g in self.groups), 1))
+        "Percent of the prunable channels removed so far (a group pruned below two positions, which leaves `groups`, counted with what it kept)"
+        now = sum(g.n for g in self.groups) + sum(self._gone.values())
+        return 100 * (1 - now / max(sum(self.n_init[g.root] for g in self.groups) + sum(self.n_init[r] for r in self._gone), 1))
 
     def report(self)->PruneReport:
         "Channels of every layer and totals of params and MACs, before pruning and now"
