@@ -345,15 +345,15 @@ class Verifier:
             if check.ok: return Attempt(applied, check, {})
             applied.rollback()
             errors.append(f"the forward: {check.error}")
-        broken = {}
+        broken, held = {}, []  # `held`: the tensors of a broken group's width that pruning does not cut
         for g, positions in removals.items():  # which groups break the model on their own, and how
             applied = self.try_apply({g: positions}, twins, errors)
             check = self.check() if applied is not None else None
             if check is None: broken[g] = f"pruning it failed ({_short(errors[-1])})"
             elif not check.ok:
-                left = width_tensors(self.model, g.n, self.graph.dg.module2node)  # not the graph's layers: a BatchNorm's statistics go with its channels
-                broken[g] = (f"pruning it broke the model's forward ({_short(check.error)})"
-                             + (f"; tensors of its width that pruning does not cut (only parameters are): {', '.join(left[:3])}" if left else ""))
+                left = width_tensors(self.model, g.n, self.graph.dg.module2node)[:3]  # not the graph's layers: a BatchNorm's statistics go with its channels
+                if left: held.append(f"tensors of its width that pruning does not cut (only parameters are): {', '.join(left)}")
+                broken[g] = f"pruning it broke the model's forward ({_short(check.error)})" + (f"; {held[-1]}" if left else "")
             if applied is not None: applied.rollback()
         if not broken or len(broken) == len(removals):
             raise RuntimeError("The pruned model no longer runs on example_inputs (or its outputs changed shape); "
@@ -362,7 +362,7 @@ class Verifier:
                                + (f". Layers the trace could not see (they ran with autograd off, as in torch.utils.checkpoint with "
                                   f"use_reentrant=True): {', '.join(self.graph.unseen)}" if self.graph.unseen else "")
                                + (f". First failure: {errors[0]}" if errors else "")
-                               + ''.join(f"; {r.split('; ', 1)[1]}" for r in broken.values() if '; tensors of its width' in r))
+                               + ''.join(f"; {h}" for h in held))
         return Attempt(None, None, broken)
 
     def _verify_all(self, removals:dict, twins:tuple, first_steps)->Attempt|None:
