@@ -120,15 +120,30 @@ _MATMULS = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bm
 
 _REDUCTIONS = ('mean', 'sum', 'amax', 'amin', 'max', 'min', 'std', 'var', 'logsumexp', 'prod')  # by name, over the dimensions given
 
+_MIXERS = {'softmax': 'softmax', 'log_softmax': 'log_softmax', 'normalize': 'F.normalize', 'group_norm': 'F.group_norm', 'layer_norm': 'F.layer_norm', 'rms_norm': 'F.rms_norm'}  # functional ops over given dimensions that mix what they read there
+
+_NORM_LAYERS = (nn.GroupNorm, nn.LayerNorm, nn.RMSNorm)  # layers whose forward calls one: judged as layers (`granularity`, `verify.mixes_channels`)
+
 _BINARY = {f'{p}{op}{s}' for op in ('mul', 'add', 'sub', 'div', 'truediv') for p, s in (('', ''), ('', '_'), ('__', '__'), ('__r', '__'), ('__i', '__'))}  # elementwise ops of two tensors, by name
 
+def _mixed_dims(name:str, x:torch.Tensor, args:tuple, kwargs:dict)->tuple|None:
+    "`(dimensions mixed, shape in, groups)` of a call of functional op `name` of `_MIXERS` on `x` (None where its dimension is not given as an integer)"
+    if name == 'group_norm': return (1,), tuple(x.shape), int(args[1] if len(args) > 1 else kwargs['num_groups'])
+    if name in ('layer_norm', 'rms_norm'):
+        s = args[1] if len(args) > 1 else kwargs['normalized_shape']
+        k = 1 if isinstance(s, int) else len(s)
+        return tuple(range(x.dim() - k, x.dim())), tuple(x.shape), 1
+    d = (args[2] if len(args) > 2 else kwargs.get('dim', 1)) if name == 'normalize' else args[1] if len(args) > 1 else kwargs.get('dim')
+    return ((d % x.dim(),), tuple(x.shape), 1) if type(d) is int else None
+
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped, shape in)`, `slices` every indexing's to the module whose forward took it, `broadcasts` holds every elementwise product's, sum's or quotient's with a broadcast operand, and `reductions` maps every reduction's over given dimensions to `(those dimensions, shape in)`"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped, shape in)`, `slices` every indexing's to the module whose forward took it, `broadcasts` holds every elementwise product's, sum's or quotient's with a broadcast operand, `reductions` maps every reduction's over given dimensions to `(those dimensions, shape in)`, and `mixing` every call of a functional op of `_MIXERS` outside a norm layer to `(its name, the dimensions it mixes, shape in, groups)`"
     def __init__(self):
         super().__init__()
         self.sizes, self.reshapes, self.matmuls, self.stacks, self.slices, self.transposes, self.running = {}, {}, {}, {}, {}, {}, []
         self.broadcasts = set()  # the `grad_fn`s of elementwise products, sums and quotients of which an operand is broadcast (`_mark_broadcasts`)
         self.reductions = {}  # `{grad_fn: (dimensions reduced, shape in)}` of every mean, sum, maximum... over given dimensions (`_mark_channel_reductions`)
+        self.mixing = {}  # `{grad_fn: (name, dimensions mixed, shape in, groups)}` of every softmax, `F.group_norm`... (`_mark_channel_mixing`)
         self.shuffles = {}  # `{grad_fn: (groups, steps up to the shuffled map)}` of every `F.channel_shuffle` (`nn.ChannelShuffle`), and every transpose that shuffles channels between two views (torchvision's ShuffleNet), which torch-pruning reads as elementwise (`_mark_channel_shuffles`)
         self.shuffling = {}  # `{grad_fn: (transpose's grad_fn, groups, shape)}` of the transposes that may shuffle channels, and their copies (`.contiguous()`)
     def __enter__(self):  # `running`: the modules whose forward runs, innermost last
@@ -152,6 +167,8 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
             dim, res = args[1] if len(args) > 1 else kwargs.get('dim'), out[0] if isinstance(out, tuple) else out  # `max(dim)` gives values and indices
             dims = (dim,) if type(dim) is int else tuple(dim) if isinstance(dim, (tuple, list)) and all(type(d) is int for d in dim) else None
             if dims and isinstance(res, torch.Tensor) and res.grad_fn is not None: self.reductions[res.grad_fn] = (tuple(d % x.dim() for d in dims), tuple(x.shape))
+        if name in _MIXERS and traced and args and isinstance(x := args[0], torch.Tensor) and x.dim() > 1 and not (self.running and isinstance(self.running[-1], _NORM_LAYERS)):
+            if (m := _mixed_dims(name, x, args, kwargs)) is not None: self.mixing[out.grad_fn] = (_MIXERS[name], *m)
         if name in _RESHAPES and args and isinstance(args[0], torch.Tensor) and traced: self.reshapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
         if func in _MATMULS and len(args) == 2 and all(isinstance(t, torch.Tensor) and t.dim() >= 3 for t in args) and traced: self.matmuls[out.grad_fn] = (tuple(args[0].shape), tuple(args[1].shape))
         if name in ('transpose', 'swapaxes', 'swapdims') and len(args) == 3 and isinstance(args[0], torch.Tensor) and traced:
@@ -669,7 +686,9 @@ def _mark_channel_reductions(dg, reductions:dict):
         dims, shape = reductions[node.grad_fn]
         ch = _out_channels(dg, node.inputs[0])
         at = [d for d, s in enumerate(shape) if s == ch]  # the channels' dimension: the only one as wide, second or last (NCHW, or tokens' NLC)
-        if ch is not None and ch > 1 and len(at) == 1 and at[0] in (1, len(shape) - 1) and at[0] in dims: node.module.fp_reduced, node.module.fp_broadcast = True, list(node.inputs)
+        if ch is not None and ch > 1 and len(at) == 1 and at[0] in (1, len(shape) - 1) and at[0] in dims:
+            node.module.fp_reduced, node.module.fp_broadcast = True, list(node.inputs)
+            node.module.fp_mixing = re.sub(r'Backward\d*$', '', node.grad_fn.name()).lower() + ' over channels'  # what pruning those channels changes (`Group.mixing`)
 
 def _mark_broadcasts(dg, broadcasts:set):
     "Mark the elementwise products, sums and quotients the trace recorded with a broadcast operand (`_recorded_concats.broadcasts`) where one operand has one channel and another more (`fp_broadcast`: the operands of one channel): a map of one channel, spread over every channel it meets (timm CSATv2's spatial attention: `x * F.interpolate(attn, ...)`, `attn` of shape `(B, 1, H, W)`), which torch-pruning maps channel by channel, past the end of the single channel"
@@ -692,6 +711,18 @@ def _unmap(node, piece=None):
     for dep in node.dependencies:
         if dep.target in node.outputs: dep.index_mapping[0] = _Unmapped(own=True, piece=piece)  # to what reads the one channel
     for dep in [d for o in node.outputs for d in o.dependencies if d.target is node]: dep.index_mapping[0] = _Unmapped()  # and back
+
+def _mark_channel_mixing(dg, mixing:dict):
+    "Mark the functional ops the trace recorded (`_recorded_concats.mixing`) that mix their input's channels (`fp_mixing`: their name; `Group.mixing`): a softmax or `F.normalize` over them, `F.layer_norm` or `F.rms_norm` over a last dimension that holds them (found as `_mark_channel_reductions` finds it), and `F.group_norm`, whose `fp_slices` groups of channels a prune keeps equal (`granularity`). torch-pruning reads every one as elementwise: pruning is shaped right, and `F.group_norm` regrouped the kept channels, mixing channels of different groups"
+    for node in dg.module2node.values():
+        if (m := mixing.get(node.grad_fn)) is None or not node.inputs: continue
+        name, dims, shape, groups = m
+        if name == 'F.group_norm':
+            if groups > 1 and shape[1] % groups == 0: node.module.fp_mixing, node.module.fp_slices = name, groups
+            continue
+        ch = _out_channels(dg, node.inputs[0])
+        at = [d for d, s in enumerate(shape) if s == ch]
+        if ch is not None and ch > 1 and len(at) == 1 and at[0] in (1, len(shape) - 1) and at[0] in dims: node.module.fp_mixing = name
 
 # %% ../nbs/03_graph.ipynb #5479cea7
 def _mark_splits(dg):
@@ -1209,6 +1240,7 @@ class Graph:
                     _mark_weighted_values(dg, concats.matmuls)
                     _mark_channel_products(dg, concats.matmuls)
                     _mark_channel_reductions(dg, concats.reductions)
+                    _mark_channel_mixing(dg, concats.mixing)
                     _mark_broadcasts(dg, concats.broadcasts)
                     _map_rnn_states(dg)
                     owners = {n: concats.slices.get(n.grad_fn) for n in dg.module2node.values() if n.type == ops.OPTYPE.SLICE}
@@ -1287,6 +1319,11 @@ def refresh_maps(self:Graph):
     widths = [w for m in self.dg.module2node if isinstance(m, nn.Module) and (p := self.dg.get_pruner_of_module(m)) is not None
               for w in (p.get_out_channels(m), p.get_in_channels(m)) if isinstance(w, int)]
     self.max_idxs = max(widths + [1024])  # no real mapping is wider than the widest layer
+
+@patch
+def width_at(self:Graph, node)->int|None:
+    "The channels of `node`'s output, a layer's or an op's (a functional `F.group_norm`), as torch-pruning infers them from the layers' current widths"
+    return _out_channels(self.dg, node)
 
 # %% ../nbs/03_graph.ipynb #526de909
 def along_channels(m)->bool:

@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/verify.html.md"""
 
 # %% auto #0
 __all__ = ['CHANNEL_MIXING', 'randomized', 'as_double', 'kept', 'mask_removed', 'max_diff', 'prune_and_mask', 'mixes_channels',
-           'inexact_groups', 'pruned_groups', 'Exactness', 'check_exact']
+           'inexact_groups', 'pruned_groups', 'mixed_groups', 'Exactness', 'check_exact']
 
 # %% ../nbs/28_verify.ipynb #2ff287f6
 import copy, math, warnings
@@ -175,6 +175,10 @@ def pruned_groups(pruner:Pruner)->list:
     left = {**pruner.skipped, **pruner.excluded}
     return [g.name for g in pruner.groups if g.n < pruner.n_init[g.root]] + [n for n in gone if n is not None and n not in left]
 
+def mixed_groups(pruner:Pruner)->dict:
+    "`{root name: functional ops}` of `pruner`'s groups whose channels functional ops mix (`Group.mixing`: a softmax or a mean over them, `F.group_norm`): not exact by construction, as a norm layer over them is"
+    return {g.name: set(g.mixing) for g in pruner.groups if g.mixing}
+
 # %% ../nbs/28_verify.ipynb #d1a8b587
 @dataclass
 class Exactness:
@@ -217,8 +221,11 @@ def check_exact(
     if not_exact is None: not_exact = inexact_groups(lambda: _copied(model), example_inputs, **{k: v for k, v in kwargs.items() if k != 'ignored_layers'})
     original = randomized(_copied(model))
     ignored = [*tuplify(kwargs.pop('ignored_layers', None) or ()), *not_exact]
-    try: pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, pruning_ratio, context,
-                                                             ignored_layers=ignored, **kwargs)
+    try:
+        pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, pruning_ratio, context, ignored_layers=ignored, **kwargs)
+        if more := {n: k for n, k in mixed_groups(pruner).items() if n not in not_exact}:  # functional ops mix their channels: left out too, and pruned again
+            not_exact, ignored = {**not_exact, **more}, [*ignored, *more]
+            pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, pruning_ratio, context, ignored_layers=ignored, **kwargs)
     except ValueError as e:  # every group is not exact by construction: nothing is left to compare
         if not_exact and str(e).startswith('Nothing in this'): return Exactness(context, [], dict(not_exact), {}, 0., 0., 0.)
         raise
