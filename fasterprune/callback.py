@@ -10,7 +10,7 @@ __all__ = ['batch_inputs', 'check_pruner_kwargs', 'check_callback_args', 'prune_
 # %% ../nbs/11_callback.ipynb #945bdd8b
 import sys, warnings
 from random import Random  # (`random` is a criteria in these pages)
-import torch, numpy as np
+import torch, torch.nn as nn, numpy as np
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 from fastcore.basics import store_attr
@@ -24,7 +24,7 @@ from fastai.torch_core import get_random_states, set_random_states
 from .criteria import Criteria, taylor_abs
 from .schedules import Schedule, default_schedule
 import difflib
-from .pruner import Pruner, check_choices, uncompiled
+from .pruner import Pruner, check_choices, uncompiled, _param_shapes
 from .counting import count_params
 from .planning import Plan, Target
 from .groups import ATTENTION
@@ -104,6 +104,10 @@ def prune_events(
     return events
 
 # %% ../nbs/11_callback.ipynb #3ebec5c8
+def _unpruned(pruner:Pruner)->tuple:
+    "`({group name: channels unpruned}, MACs unpruned)` of `pruner`: what a `Pruner` built again on the pruned model measures its target from (`Pruner.measure_from`)"
+    return {g.name: pruner.n_init[g.root] for g in pruner.groups}, pruner.macs_before
+
 class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters (or `macs_ratio` percent of the MACs) during training, following `schedule`"
     order, run_valid = 40, False  # before the Recorder, which then shows our columns; never during validation
@@ -129,7 +133,7 @@ class PruneCallback(Callback):
     def __getstate__(self):
         "What pickling keeps (`learn.export` pickles a learner's callbacks): the settings, how far along the target it got, its history and the unpruned widths; not its `Pruner`, a trace of the model that the next fit makes again, measured against those widths"
         state = super().__getstate__()
-        if (p := self.__dict__.get('pruner')) is not None: state['_unpruned'] = ({g.name: p.n_init[g.root] for g in p.groups}, p.macs_before)
+        if (p := self.__dict__.get('pruner')) is not None: state['_unpruned'] = _unpruned(p)
         return state
 
     def _example_inputs(self): return batch_inputs(self.dls, self.n_example)
@@ -157,9 +161,9 @@ class PruneCallback(Callback):
                                "model as it is now (a run resumed from a pruned checkpoint too: `learn.fit(..., start_epoch=k, cbs=PruneCallback(...))`)") from e
 
     def _model(self):
-        "The learner's model, unwrapped from `DistributedDataParallel` and `torch.compile`"
+        "The learner's model, unwrapped from `DistributedDataParallel`, `nn.DataParallel` (fastai's `to_parallel` wraps it anew at every fit) and `torch.compile`"
         model = self.learn.model
-        return uncompiled(model.module if isinstance(model, DDP) else model)  # `torch.compile`d: the module it wraps
+        return uncompiled(model.module if isinstance(model, (DDP, nn.DataParallel)) else model)  # `torch.compile`d: the module it wraps
 
     def before_fit(self):
         self._recompiled(self.learn)  # a failed fit's, where the callback stays with the learner
@@ -167,6 +171,8 @@ class PruneCallback(Callback):
         if self._finding:  # `lr_find`: a trial fit whose weights fastai puts back, which a prune would make impossible
             self.events, self._next = [], 0; return  # nothing pruned, nothing built: the next fit starts as if it had not run
         self._check_learner()
+        if (p := getattr(self, 'pruner', None)) is not None and p.model is self._model() and p._shapes == _param_shapes(p.model) and p.replaced():
+            self._unpruned, self.pruner = _unpruned(p), None  # a layer made anew, of the same shapes (fastai's `sync_bn`, at every distributed fit): traced again, on from `fraction`
         if getattr(self, 'pruner', None) is None or self.pruner.model is not self._model():
             kwargs = {'verbose': False, **self.pruner_kwargs}
             if kwargs.get('example_inputs') is None: kwargs['example_inputs'] = self._example_inputs()

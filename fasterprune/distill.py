@@ -93,7 +93,7 @@ class DistillCallback(Callback):
     def before_fit(self):
         "The teacher, in eval mode for the fit: the copy is taken here, before any prune event (those follow batches)"
         self._end()  # what a fit that failed left, where the callback stays with the learner
-        model = uncompiled(self.learn.model.module if isinstance(self.learn.model, DDP) else self.learn.model)  # its modules under the names the user knows
+        model = uncompiled(self.learn.model.module if isinstance(self.learn.model, (DDP, nn.DataParallel)) else self.learn.model)  # its modules under the names the user knows
         teacher = self.teacher if self.teacher is not None else model_copy(model).requires_grad_(False)
         _check_teacher(teacher, model, any(isinstance(cb, MixedPrecision) for cb in self.learn.cbs))
         pairs = [(_feature(model, n, 'model'), _feature(teacher, n, 'teacher')) for n in self.features]  # every name checked before anything runs

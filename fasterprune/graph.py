@@ -120,7 +120,9 @@ _MATMULS = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bm
 
 _REDUCTIONS = ('mean', 'sum', 'amax', 'amin', 'max', 'min', 'std', 'var', 'logsumexp', 'prod')  # by name, over the dimensions given
 
-_MIXERS = {'softmax': 'softmax', 'log_softmax': 'log_softmax', 'normalize': 'F.normalize', 'group_norm': 'F.group_norm', 'layer_norm': 'F.layer_norm', 'rms_norm': 'F.rms_norm'}  # functional ops over given dimensions that mix what they read there
+_MIXERS = {'softmax': 'softmax', 'log_softmax': 'log_softmax', 'group_norm': 'F.group_norm', 'layer_norm': 'F.layer_norm', 'rms_norm': 'F.rms_norm'}  # functional ops over given dimensions whose result on each element depends on how many others there are (`F.normalize` does not: a channel of zeros leaves its norm as it is)
+
+_PERMUTES = {'flip': None, 'roll': None, 'fliplr': (1,), 'flipud': (0,)}  # ops that move elements along given dimensions (`fliplr`, `flipud`: fixed ones)
 
 _NORM_LAYERS = (nn.GroupNorm, nn.LayerNorm, nn.RMSNorm)  # layers whose forward calls one: judged as layers (`granularity`, `verify.mixes_channels`)
 
@@ -133,17 +135,19 @@ def _mixed_dims(name:str, x:torch.Tensor, args:tuple, kwargs:dict)->tuple|None:
         s = args[1] if len(args) > 1 else kwargs['normalized_shape']
         k = 1 if isinstance(s, int) else len(s)
         return tuple(range(x.dim() - k, x.dim())), tuple(x.shape), 1
-    d = (args[2] if len(args) > 2 else kwargs.get('dim', 1)) if name == 'normalize' else args[1] if len(args) > 1 else kwargs.get('dim')
+    d = args[1] if len(args) > 1 else kwargs.get('dim')
     return ((d % x.dim(),), tuple(x.shape), 1) if type(d) is int else None
 
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped, shape in)`, `slices` every indexing's to the module whose forward took it, `broadcasts` holds every elementwise product's, sum's or quotient's with a broadcast operand, `reductions` maps every reduction's over given dimensions to `(those dimensions, shape in)`, and `mixing` every call of a functional op of `_MIXERS` outside a norm layer to `(its name, the dimensions it mixes, shape in, groups)`"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped, shape in)`, `slices` every indexing's to the module whose forward took it, `broadcasts` holds every elementwise product's, sum's or quotient's with a broadcast operand, `reductions` maps every reduction's over given dimensions to `(those dimensions, shape in)`, `pads` every `F.pad`'s to `(pad, mode, shape in)`, `permutes` every flip's or roll's to `(its name, dimensions, shape in)`, and `mixing` every call of a functional op of `_MIXERS` outside a norm layer to `(its name, the dimensions it mixes, shape in, groups)`"
     def __init__(self):
         super().__init__()
         self.sizes, self.reshapes, self.matmuls, self.stacks, self.slices, self.transposes, self.running = {}, {}, {}, {}, {}, {}, []
         self.broadcasts = set()  # the `grad_fn`s of elementwise products, sums and quotients of which an operand is broadcast (`_mark_broadcasts`)
         self.reductions = {}  # `{grad_fn: (dimensions reduced, shape in)}` of every mean, sum, maximum... over given dimensions (`_mark_channel_reductions`)
         self.mixing = {}  # `{grad_fn: (name, dimensions mixed, shape in, groups)}` of every softmax, `F.group_norm`... (`_mark_channel_mixing`)
+        self.pads = {}  # `{grad_fn: (pad, mode, shape in)}` of every `F.pad` (`_mark_channel_pads`)
+        self.permutes = {}  # `{grad_fn: (name, dimensions, shape in)}` of every `torch.flip` and `torch.roll` (`_mark_channel_pads`)
         self.shuffles = {}  # `{grad_fn: (groups, steps up to the shuffled map)}` of every `F.channel_shuffle` (`nn.ChannelShuffle`), and every transpose that shuffles channels between two views (torchvision's ShuffleNet), which torch-pruning reads as elementwise (`_mark_channel_shuffles`)
         self.shuffling = {}  # `{grad_fn: (transpose's grad_fn, groups, shape)}` of the transposes that may shuffle channels, and their copies (`.contiguous()`)
     def __enter__(self):  # `running`: the modules whose forward runs, innermost last
@@ -167,6 +171,11 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
             dim, res = args[1] if len(args) > 1 else kwargs.get('dim'), out[0] if isinstance(out, tuple) else out  # `max(dim)` gives values and indices
             dims = (dim,) if type(dim) is int else tuple(dim) if isinstance(dim, (tuple, list)) and all(type(d) is int for d in dim) else None
             if dims and isinstance(res, torch.Tensor) and res.grad_fn is not None: self.reductions[res.grad_fn] = (tuple(d % x.dim() for d in dims), tuple(x.shape))
+        if name == 'pad' and traced and args and isinstance(args[0], torch.Tensor):
+            self.pads[out.grad_fn] = (tuple(args[1] if len(args) > 1 else kwargs['pad']), args[2] if len(args) > 2 else kwargs.get('mode', 'constant'), tuple(args[0].shape))
+        if name in _PERMUTES and traced and args and isinstance(x := args[0], torch.Tensor) and x.dim():
+            dims = _PERMUTES[name] or (args[2] if name == 'roll' and len(args) > 2 else kwargs.get('dims') if name == 'roll' else args[1] if len(args) > 1 else kwargs.get('dims'))
+            self.permutes[out.grad_fn] = (name, tuple(range(x.dim())) if dims is None else tuple(d % x.dim() for d in ((dims,) if type(dims) is int else dims)), tuple(x.shape))  # a roll without dimensions rolls the flattened tensor
         if name in _MIXERS and traced and args and isinstance(x := args[0], torch.Tensor) and x.dim() > 1 and not (self.running and isinstance(self.running[-1], _NORM_LAYERS)):
             if (m := _mixed_dims(name, x, args, kwargs)) is not None: self.mixing[out.grad_fn] = (_MIXERS[name], *m)
         if name in _RESHAPES and args and isinstance(args[0], torch.Tensor) and traced: self.reshapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
@@ -628,6 +637,40 @@ def _map_pixel_shuffles(dg):
         stride = (node.grad_fn._saved_upscale_factor if shuffle else node.grad_fn._saved_downscale_factor) ** 2
         _map_through(node, _PixelShuffleMapping(stride, to_narrow=shuffle), _PixelShuffleMapping(stride, to_narrow=not shuffle))
 
+class _PadMapping:
+    "Channel indices through a constant pad of the channels, `left` channels before the `width` it reads: channel `i` in is `left + i` out, both ways; out, the padded channels map to none (`padded`: their roots can never go, `Graph.couplings` fixes them, for the pad's widths are fixed)"
+    def __init__(self, left, width, forward): self.left, self.width, self.forward = left, width, forward
+    def padded(self, idxs)->set: return set() if self.forward else {i.root_idx for i in idxs if not 0 <= i.idx - self.left < self.width}
+    def __call__(self, idxs):
+        H = _HybridIndex
+        if self.forward: return [H(idx=i.idx + self.left, root_idx=i.root_idx) for i in idxs]
+        return [H(idx=i.idx - self.left, root_idx=i.root_idx) for i in idxs if 0 <= i.idx - self.left < self.width]
+
+def _channel_dim(dg, node, shape:tuple, dims:list)->int|None:
+    "The one of `dims`, dimensions of `node`'s input of shape `shape`, that holds its channels, or None: the second of a map `(B, C, H, W)` (CIFAR ResNets' 16 channels of 16x16 too), else the second or the last where it is as wide as torch-pruning infers the channels and no other dimension is (not a sequence's length as long as its channels)"
+    if len(dims) != 1 or (d := dims[0]) not in (1, len(shape) - 1): return None
+    if d == 1 and len(shape) >= 4: return d  # torch-pruning's inference is not asked: past a pad of the channels it is wrong (it reads the pad as elementwise)
+    return d if len(node.inputs) == 1 and shape[d] == _out_channels(dg, node.inputs[0]) and shape.count(shape[d]) == 1 else None
+
+def _mark_channel_pads(dg, pads:dict, permutes:dict):
+    "Mark the `F.pad` calls the trace recorded (`_recorded_concats.pads`) that pad their input's channels alone (`_channel_dim`): `fp_pad`, `(left, right, channels read)`, for a constant pad (CIFAR ResNets' 'option A' shortcut, `F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, p, p))`); `fp_fixed`, their name, for others (negative, reflected), and for the flips and rolls of channels (`permutes`), which no channel passes. torch-pruning read them as elementwise, channel `i` to channel `i`: a pad before the channels, a flip or a roll coupled the wrong ones"
+    for node in dg.module2node.values():
+        if (rec := pads.get(node.grad_fn)) is not None:
+            pad, mode, shape = rec
+            widths = [(pad[2 * k], pad[2 * k + 1]) if 2 * k + 1 < len(pad) else (0, 0) for k in range(len(shape))][::-1]  # `(left, right)` of each dimension
+            if (d := _channel_dim(dg, node, shape, [d for d, w in enumerate(widths) if w != (0, 0)])) is None: continue
+            left, right = widths[d]
+            if mode == 'constant' and left >= 0 and right >= 0: node.module.fp_pad = (left, right, shape[d])  # and the channels it read
+            else: node.module.fp_fixed = f'F.pad({(left, right)}, mode={mode!r})'
+        elif (rec := permutes.get(node.grad_fn)) is not None:
+            name, dims, shape = rec
+            if len(dims) > 1 and len(node.inputs) == 1 and _out_channels(dg, node.inputs[0]) in [shape[d] for d in dims]: node.module.fp_fixed = f'torch.{name}'
+            elif _channel_dim(dg, node, shape, list(dims)) is not None: node.module.fp_fixed = f'torch.{name}'
+
+def _map_pad(dg, node, pad):
+    "Index maps through a pad of the channels (`_mark_channel_pads`), at the width the trace recorded (torch-pruning's inference reads the pad as elementwise, so a second pad in a row was sized as the first's input). Groups are built again from the graph only before a prune, or where a prune's groups cannot be renumbered; there a width the prune narrowed maps past the end of the layer (`check_widths`), and the groups the pad couples are left alone"
+    _map_through(node, _PadMapping(pad[0], pad[2], forward=True), _PadMapping(pad[0], pad[2], forward=False))
+
 # %% ../nbs/03_graph.ipynb #f413a0d2
 class _Unmapped:
     "No channel maps through here: a slice (or a split's piece) of one channel, broadcast over the channels of what it meets, or one channel alone; `own`: the edge from the slice to what reads it, whose channel can then never go (`Graph.couplings` fixes the roots of the indices that reach it, those in `piece`, `(start, end)`, of a split)"
@@ -688,7 +731,8 @@ def _mark_channel_reductions(dg, reductions:dict):
         at = [d for d, s in enumerate(shape) if s == ch]  # the channels' dimension: the only one as wide, second or last (NCHW, or tokens' NLC)
         if ch is not None and ch > 1 and len(at) == 1 and at[0] in (1, len(shape) - 1) and at[0] in dims:
             node.module.fp_reduced, node.module.fp_broadcast = True, list(node.inputs)
-            node.module.fp_mixing = re.sub(r'Backward\d*$', '', node.grad_fn.name()).lower() + ' over channels'  # what pruning those channels changes (`Group.mixing`)
+            kind = re.sub(r'Backward\d*$', '', node.grad_fn.name()).lower()
+            if kind != 'sum': node.module.fp_mixing = kind + ' over channels'  # pruning those channels changes it (`Group.mixing`); a sum, a channel of zeros leaves as it is
 
 def _mark_broadcasts(dg, broadcasts:set):
     "Mark the elementwise products, sums and quotients the trace recorded with a broadcast operand (`_recorded_concats.broadcasts`) where one operand has one channel and another more (`fp_broadcast`: the operands of one channel): a map of one channel, spread over every channel it meets (timm CSATv2's spatial attention: `x * F.interpolate(attn, ...)`, `attn` of shape `(B, 1, H, W)`), which torch-pruning maps channel by channel, past the end of the single channel"
@@ -713,7 +757,7 @@ def _unmap(node, piece=None):
     for dep in [d for o in node.outputs for d in o.dependencies if d.target is node]: dep.index_mapping[0] = _Unmapped()  # and back
 
 def _mark_channel_mixing(dg, mixing:dict):
-    "Mark the functional ops the trace recorded (`_recorded_concats.mixing`) that mix their input's channels (`fp_mixing`: their name; `Group.mixing`): a softmax or `F.normalize` over them, `F.layer_norm` or `F.rms_norm` over a last dimension that holds them (found as `_mark_channel_reductions` finds it), and `F.group_norm`, whose `fp_slices` groups of channels a prune keeps equal (`granularity`). torch-pruning reads every one as elementwise: pruning is shaped right, and `F.group_norm` regrouped the kept channels, mixing channels of different groups"
+    "Mark the functional ops the trace recorded (`_recorded_concats.mixing`) that mix their input's channels (`fp_mixing`: their name; `Group.mixing`): a softmax over them, `F.layer_norm` or `F.rms_norm` over a last dimension that holds them (found as `_mark_channel_reductions` finds it), and `F.group_norm`, whose `fp_slices` groups of channels a prune keeps equal (`granularity`). torch-pruning reads every one as elementwise: pruning is shaped right, and `F.group_norm` regrouped the kept channels, mixing channels of different groups"
     for node in dg.module2node.values():
         if (m := mixing.get(node.grad_fn)) is None or not node.inputs: continue
         name, dims, shape, groups = m
@@ -839,6 +883,8 @@ def _update_index_maps(dg):
             elif getattr(node.module, 'fp_stack', None): _map_stack(dg, node)
             elif getattr(node.module, 'fp_pool', None) is not None: _map_channel_pool(dg, node)
             elif (s := getattr(node.module, 'fp_shuffle', None)) is not None: _map_channel_shuffle(dg, node, s)
+            elif (p := getattr(node.module, 'fp_pad', None)) is not None: _map_pad(dg, node, p)
+            elif getattr(node.module, 'fp_fixed', None): _map_through(node, _Unmapped(own=True), _Unmapped(own=True))  # every channel that reaches it stays
             update = _MAP_UPDATES.get(node.type)
             if update is None: continue
             try: update(dg, node)
@@ -1241,6 +1287,7 @@ class Graph:
                     _mark_channel_products(dg, concats.matmuls)
                     _mark_channel_reductions(dg, concats.reductions)
                     _mark_channel_mixing(dg, concats.mixing)
+                    _mark_channel_pads(dg, concats.pads, concats.permutes)
                     _mark_broadcasts(dg, concats.broadcasts)
                     _map_rnn_states(dg)
                     owners = {n: concats.slices.get(n.grad_fn) for n in dg.module2node.values() if n.type == ops.OPTYPE.SLICE}
@@ -1353,6 +1400,7 @@ def couplings(self:Graph, layer:nn.Module, channels:list=None)->list:
             for mapping in new_dep.index_mapping:
                 if mapping is None: continue
                 if isinstance(mapping, _Unmapped) and mapping.own: broadcast.setdefault(new_dep.source, set()).update(mapping.fixed(new_idxs))
+                if isinstance(mapping, _PadMapping) and (pads := mapping.padded(new_idxs)): broadcast.setdefault(new_dep.source, set()).update(pads)  # a pad's own channels
                 if isinstance(mapping, tp_maps._FlattenIndexMapping) and not mapping.reverse and len(new_idxs) * mapping._stride > self.max_idxs:
                     raise IndexExplosion(f"a reshape maps {len(new_idxs)} channels to {len(new_idxs) * mapping._stride} indices")
                 try: new_idxs = mapping(new_idxs)

@@ -178,6 +178,11 @@ def _separate_kv(couplings:list, names:dict)->str|None:
             return (f"its channels reach {names.get(m, 'an nn.MultiheadAttention')}, an nn.MultiheadAttention with kdim={m.kdim} and vdim={m.vdim} "
                     f"besides embed_dim={m.embed_dim}, whose separate projections fasterprune does not prune: its widths stay")
 
+def _moved_by(couplings:list)->str|None:
+    "Why every channel of a group stays, where a flip, roll or pad that is not constant moves them (`Graph` marks it `fp_fixed`: no channel maps through it, and those that reach it can never go), or None"
+    ops = dict.fromkeys(k for c in couplings for node in (c.node, *c.node.inputs, *c.node.outputs) if (k := getattr(node.module, 'fp_fixed', None)))
+    return f"its channels reach {', '.join(ops)}, which moves channels to other positions: they stay as they are" if ops else None
+
 # %% ../nbs/04_groups.ipynb #ef7fec58
 def group_parts(
     couplings:list, # A group's couplings, `root_idxs` in its root's `n` channels
@@ -1291,7 +1296,7 @@ def collect_groups(
         units, fixed = channel_units(cs, n, gran)
         if units is None and att is not None and attention != 'none' and (g := indexed_head_group(graph, att, attention, names)) is not None:
             take(g); continue  # timm's Swin V2: its position-bias network mixes the heads' channels in torch-pruning's maps
-        if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"; continue
+        if units is None: skipped[name] = _moved_by(cs) or "its channels are coupled in blocks of unequal size"; continue
         if why := uneven_slices(cs, units, n): skipped[name] = why; continue
         queried = None
         if att is None and (q := global_query_heads(graph, cs, n, names, by_name, attention)) is not None:  # GCViT: a stream that is its global attentions' queries

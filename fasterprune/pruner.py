@@ -260,6 +260,7 @@ class Pruner:
         self.params_before, self.channels_before = count_params(model), layer_widths(model)
         self.params_now = self.params_before  # parameters as the last prune left the model
         self._shapes = _param_shapes(model)  # as this pruner last left them: anything else that prunes the model makes its groups stale
+        self._modules = tuple(model.modules())  # and its layers: one replaced (by another of the same shapes) is not the one its groups hold
         self.current_step, self.param_changes = 0, {}
         self._gone = {}  # `{root: channels}` of the groups pruned below two positions, which leave `groups`: what they kept
         self._warned_whole = False
@@ -438,7 +439,7 @@ class Pruner:
 
     def _record(self, regrouped:Collected, excluded:dict, check:Check|None, plan:Plan, applied:Applied=None, changes:dict=None):
         "Take the model as pruned: its groups, what was left out, its MACs and parameters"
-        if applied is not None: self.params_now, self._shapes = applied.params_after(self.params_now, changes), _param_shapes(self.model)  # (first: it may count the model)
+        if applied is not None: self.params_now, self._shapes, self._modules = applied.params_after(self.params_now, changes), _param_shapes(self.model), tuple(self.model.modules())  # (first: it may count the model)
         now = {g.root for g in regrouped.groups}
         self._gone |= {g.root: g.n - len(p) * g.granularity for g, p in plan.removals.items() if g.root not in now and g.name not in excluded}
         self.groups, self.skipped = regrouped
@@ -461,15 +462,26 @@ class Pruner:
             self.current_step += 1
 
     def check_unchanged(self):
-        "Raise, before anything changes, if the model's parameters are not of the shapes this pruner last left them with: something else pruned or resized the model, and the pruner's groups no longer describe it"
+        "Raise, before anything changes, if the model's parameters are not of the shapes this pruner last left them with, or a layer is another module (`replaced`): something else pruned, resized or rebuilt the model, and the pruner's groups no longer describe it"
         now = _param_shapes(self.model)
-        if now == self._shapes: return
-        name, was, shape = next(((n, tuple(a), tuple(p.shape)) for (n, p), a in zip(self.model.named_parameters(), self._shapes) if p.shape != a),
-                                (None, len(self._shapes), len(now)))
-        what = f"its parameter {name!r} is of shape {shape}, not {was}" if name else f"it has {shape} parameters, not {was}"
-        raise RuntimeError(f"The model changed since this Pruner last pruned it: {what}. Something else pruned or resized it (another Pruner "
+        if now == self._shapes:
+            if (what := self.replaced()) is None: return
+        else:
+            name, was, shape = next(((n, tuple(a), tuple(p.shape)) for (n, p), a in zip(self.model.named_parameters(), self._shapes) if p.shape != a),
+                                    (None, len(self._shapes), len(now)))
+            what = f"its parameter {name!r} is of shape {shape}, not {was}" if name else f"it has {shape} parameters, not {was}"
+        raise RuntimeError(f"The model changed since this Pruner last pruned it: {what}. Something else pruned, resized or rebuilt it (another Pruner "
                            "or PruneCallback, load_pruned...), so the Pruner's channel groups no longer describe it, and nothing was pruned. "
                            "Build a new Pruner on the model as it is now (one PruneCallback per fit)")
+
+    def replaced(self)->str|None:
+        "What replaced a layer of the model since this pruner last left it, or None: the layer's groups hold the old module, which a prune would cut instead of the model's (`nn.SyncBatchNorm.convert_sync_batchnorm`, which fastai's `sync_bn` runs at every distributed fit, or a head made again)"
+        now = tuple(self.model.modules())
+        if now == self._modules: return None  # by identity: a module compares as itself
+        names = {m: n for n, m in self.model.named_modules()}
+        new = next((m for m in now if m not in self.names), None) or next(iter(set(now) - set(self._modules)), None)
+        if new is None: return "its layers are other modules"
+        return f"its layer {names.get(new, '?')!r} is another module ({type(new).__name__}), not the one the pruner's groups hold"
 
     # --- trials, for sensitivity and loading ---
     def trial(self,
