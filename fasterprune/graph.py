@@ -1220,6 +1220,17 @@ def _unseen(model:nn.Module, ran, seen)->list:
     "Names of the layers of `model` that ran (`ran`: the MAC counter's terms) with trainable weights but left nothing in the autograd graph (`seen`: torch-pruning's nodes), as `torch.utils.checkpoint(..., use_reentrant=True)` or a `torch.no_grad()` block in the forward runs them"
     return [n for n, m in model.named_modules() if m in ran and m not in seen and any(p.requires_grad for p in m.parameters(recurse=False))]
 
+def _eval_only(model:nn.Module, example_inputs, ran)->tuple:
+    "`(names, output shapes)`: the layers with trainable weights that run in evaluation mode and did not in the training forward traced (`ran`: the MAC counter's terms), as a branch under `if not self.training` runs, and the shapes the evaluation forward gives; `([], None)` where there are none, or that forward fails"
+    counter = MacCounter(model)
+    try:
+        with untouched(model), torch.no_grad(), counter:
+            model.eval()
+            shapes = output_shapes(run_forward(model, _plain(example_inputs)), model)
+    except Exception: return [], None
+    names = [n for n, m in model.named_modules() if m in counter.terms and m not in ran and any(p.requires_grad for p in m.parameters(recurse=False))]
+    return (names, shapes) if names else ([], None)
+
 # %% ../nbs/03_graph.ipynb #2ebbaf42
 class Graph:
     "torch-pruning's dependency graph of a model, behind the few questions the rest of fasterprune asks it"
@@ -1229,6 +1240,7 @@ class Graph:
         self.train_error = None  # why the forward failed in training mode, where `trace` fell back to the user's modes or to evaluation mode
         self.unseen = []  # names of the layers with weights that ran in the traced forward with autograd off (`trace` sets it): their channels cannot be traced
         self.out_nodes = []  # the nodes whose tensors the model returns (`trace` sets it): one may also feed later layers (a backbone returning each stage's map)
+        self.eval_only, self.eval_shapes = [], None  # names of the layers with weights that run in evaluation mode only, which the trace in training mode missed, and the shapes of the outputs there (`trace` sets them; `check_forward` checks that mode too)
         self.bias_parts = bias_parts or {}  # `{linear layer: [(module, name), ...]}`: the tensors its bias is joined from
         names = dg._module2name
         self.carried = {names[r]: (names[m], k, i) for r, (m, k, i) in (carried or {}).items()}  # `{recurrent layer: (module, list attribute, index)}` of the state it starts from
@@ -1303,6 +1315,7 @@ class Graph:
                     g.free_norms, g.train_error = free, train_error
                     g.unseen = _unseen(model, counter.terms, dg.module2node)
                     g.out_nodes = out_nodes
+                    if res['train']: g.eval_only, g.eval_shapes = _eval_only(model, example_inputs, counter.terms)
                     return g
                 except Exception as e:
                     if res['train']: train_error = f"{type(e).__name__}: {e}"; continue  # e.g. BatchNorm on a batch of 1: trace as the user set it, or in evaluation mode

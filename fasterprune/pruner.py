@@ -66,6 +66,9 @@ _UNSUPPORTED = (nn.LSTMCell, nn.GRUCell, nn.RNNCell)
 _QAT = ('torch.ao.nn.qat.', 'torch.ao.nn.intrinsic.qat.', 'torch.nn.qat.', 'torch.nn.intrinsic.qat.')  # where PyTorch keeps its quantization-aware training layers
 _QUANTIZED = ('torch.ao.nn.quantized.', 'torch.ao.nn.intrinsic.quantized.', 'torch.nn.quantized.', 'torch.nn.intrinsic.quantized.')  # and its quantized ones
 
+_EVAL_ONLY = ("it runs in evaluation mode only, and the model is traced in training mode, so its channels cannot be followed; the groups "
+              "that feed it are checked in both modes at their first prune, and left whole where they break it")
+
 _UNSEEN = ("it ran with autograd off (torch.utils.checkpoint with use_reentrant=True runs its function so, as does a torch.no_grad() block), "
            "so the trace cannot see its channels; a group that reaches them breaks the forward and is left alone. Pass use_reentrant=False, "
            "or turn checkpointing off while pruning")
@@ -248,7 +251,7 @@ class Pruner:
         self.ignored |= {self._by_name[n] for n in self.left_whole}
         self.excluded = {}  # groups whose pruning broke the forward: {root name: why}
         self.groups, self.skipped = self._collect()
-        self.skipped = self.left_whole | self.skipped | {n: _UNSEEN for n in self.graph.unseen}
+        self.skipped = self.left_whole | self.skipped | {n: _UNSEEN for n in self.graph.unseen} | {n: _EVAL_ONLY for n in self.graph.eval_only}
         _check_prunable(model, self.groups, self.skipped)
         check_uniform(model, self.names, self.groups, context, ratios is not None, self.macs_ratio is not None or latency is not None)
         self.latency = None if latency is None else LatencyTarget.request(model, self.example_inputs, latency, self.names, self.graph.mac_terms,

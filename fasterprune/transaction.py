@@ -275,7 +275,17 @@ def check_forward(model:nn.Module, example_inputs, graph:Graph)->Check:
             shapes = output_shapes(run_forward(model, example_inputs), model)
             if shapes != graph.out_shapes: error = f"its outputs came out of shapes {shapes}, not {graph.out_shapes}"
         except Exception as e: error = f"{type(e).__name__}: {e}"
+    if error is None and graph.eval_only: error = _eval_error(model, example_inputs, graph)
     return Check(error is None, counter.macs, error)
+
+def _eval_error(model:nn.Module, example_inputs, graph:Graph)->str|None:
+    "Why `model` fails in evaluation mode, where it runs layers the trace in training mode did not see (`Graph.eval_only`): its error, or outputs of other shapes than that mode gave unpruned; None where it runs"
+    where = f"in evaluation mode, which runs {', '.join(graph.eval_only[:3])}{', ...' if len(graph.eval_only) > 3 else ''} (not traced: the model was traced in training mode)"
+    with untouched(model), torch.no_grad():
+        model.eval()
+        try: shapes = output_shapes(run_forward(model, example_inputs), model)
+        except Exception as e: return f"{where}: {type(e).__name__}: {e}"
+    return None if shapes == graph.eval_shapes else f"{where}, its outputs came out of shapes {shapes}, not {graph.eval_shapes}"
 
 # %% ../nbs/06_transaction.ipynb #e6796f58
 def _short(s:str, n:int=300)->str: return s if len(s) <= n else s[:n - 3] + '...'  # an error quoted in a reason
