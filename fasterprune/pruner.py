@@ -74,8 +74,11 @@ _UNSEEN = ("it ran with autograd off (torch.utils.checkpoint with use_reentrant=
            "or turn checkpointing off while pruning")
 
 def _unsupported(name:str, m:nn.Module)->str|None:
-    "Why fasterprune does not prune module `m` (named `name`) of a model, where it does not: a recurrent cell, a TorchScript module, a quantization-aware training or a quantized layer"
+    "Why fasterprune does not prune module `m` (named `name`) of a model, where it does not: a recurrent cell, a TorchScript module, a quantization-aware training or a quantized layer, a lazy layer not yet initialized"
     where, kind = type(m).__module__ + '.', type(m).__name__
+    if isinstance(m, nn.modules.lazy.LazyModuleMixin) and m.has_uninitialized_params():
+        return (f"Layer {name!r} is a lazy layer ({kind}) whose weights do not exist yet: they get their shapes at the model's first forward. "
+                "Run one forward first (`model(x)`), then prune")
     if isinstance(m, _UNSUPPORTED):
         return (f"Layer {name!r} is an `nn.{kind}`, which fasterprune does not prune: a cell is called step by step in your own loop, which "
                 f"feeds its state back in as an input. Use `nn.{kind.replace('Cell', '')}` (fasterprune removes its hidden units, every layer and "
