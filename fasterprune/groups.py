@@ -114,8 +114,9 @@ def _slices(c)->int:
     return granularity(m) if isinstance(m, nn.Module) and (c.is_out or not isinstance(m, nn.RNNBase)) else 1
 
 def _slice_width(c, n:int)->int:
-    "The channels a grouped coupling's layer reads in its slices (`n`, the group's, for others): a functional `F.group_norm`'s as `_regrouped` found it"
-    return (getattr(c.module, 'fp_width', None) or layer_io(c.module)[1 if c.is_out else 0]) if _slices(c) > 1 else n
+    "The channels a grouped coupling's layer reads in its slices (`n`, the group's, for others): a functional `F.group_norm`'s as `_regrouped` found it (the group's where it did not look)"
+    if getattr(c.module, 'fp_slices', None): return getattr(c.module, 'fp_width', n)
+    return layer_io(c.module)[1 if c.is_out else 0] if _slices(c) > 1 else n
 
 def channel_units(couplings:list, n:int, slices:int)->tuple:
     "`(units, fixed)`: root channels pruned together, one row per position, and how many can never go; `(None, 0)` for unequal blocks"
