@@ -42,6 +42,9 @@ def check_choices(pruning_ratio, context, criteria, round_to=None, max_pruning_r
     if context not in ('local', 'global'):
         raise ValueError(f"context must be 'local' (every group loses the same share) or 'global' (importance "
                          f"compared across the model), got {context!r}")
+    if isinstance(pruning_ratio, dict) and context == 'global':  # it was ignored: the plan was the local one
+        raise ValueError("pruning_ratio={layer: percent} prunes each named layer's group by its own share, so nothing is ranked across groups "
+                         "and context='global' does not apply: leave context='local', or give one pruning_ratio (or a MACs target) to rank globally")
     if not isinstance(criteria, Criteria):
         if getattr(criteria, '__name__', None) == 'random' and type(criteria).__name__ == 'module':  # `from fasterprune.all import *` leaves Python's `random` be
             raise TypeError("criteria=random got Python's `random` module: the random criteria is `fasterprune.criteria.random`, which "
@@ -329,11 +332,23 @@ class Pruner:
         per_weight = target.normalize == 'none' and not target.local  # raw scores compared across groups: per weight
         frozen = self.check_scorable(todo, criteria, target)  # ranked within themselves: by their weights
         scored, excluded = score_groups(todo, criteria, grads, self._init_of, self.graph.parents, per_weight, frozen)
+        if scored and not torch.isfinite(torch.cat([s.float() for _, s in scored])).all(): raise ValueError(self._not_finite(scored, criteria, grads))
         l = self.latency if target.macs_ratio is not None else None  # a latency target: a share of the table's predicted milliseconds
         macs = (self.macs_before, self.macs_now) if l is None else (l.predicted_before, l.predicted_now())
         plan = plan_prune(scored, groups, target, fraction, self.n_init, self.graph.mac_terms, macs, l.cost if l else None, self.latency_per_ms)
         plan.excluded = excluded
         return plan
+
+    def _not_finite(self, scored:list, criteria:Criteria, grads:dict=None)->str:
+        "Why scores that are not finite stop a plan: the groups, and the weights or gradients they read that hold NaN or inf (a diverged fit); ranked as they were, a NaN channel counted as the most important and an inf one left every other channel of its global share at zero"
+        names = [g.name for g, s in scored if not torch.isfinite(s).all()]
+        params = {n: p for n, p in self.model.named_parameters()}
+        bad = [n for n, p in params.items() if not torch.isfinite(p).all()]
+        what = f"the model's weights hold NaN or inf ({', '.join(map(repr, bad[:3]))}{', ...' if len(bad) > 3 else ''})" if bad else (
+            f"the gradients {criteria.name} reads hold NaN or inf" if criteria.needs_grad else f"{criteria.name} gave NaN or inf")
+        return (f"The scores of {len(names)} group{'s' if len(names) > 1 else ''} are not finite ({', '.join(map(repr, names[:3]))}{', ...' if len(names) > 3 else ''}): "
+                f"{what}, as a diverged fit leaves them, so which channels matter cannot be told, and nothing was pruned. Find where the loss "
+                "became NaN (fastai's `TerminateOnNaNCallback` stops a fit there), lower the learning rate or clip the gradients, and prune a model that trains")
 
     def check_scorable(self,
         groups:list=None, # The groups to score (default: all)
