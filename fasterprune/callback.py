@@ -24,7 +24,7 @@ from fastai.torch_core import get_random_states, set_random_states
 from .criteria import Criteria, taylor_abs
 from .schedules import Schedule, default_schedule
 import difflib
-from .pruner import Pruner, check_choices, uncompiled, _param_shapes
+from .pruner import Pruner, check_choices, uncompiled
 from .counting import count_params
 from .planning import Plan, Target
 from .groups import ATTENTION
@@ -171,7 +171,7 @@ class PruneCallback(Callback):
         if self._finding:  # `lr_find`: a trial fit whose weights fastai puts back, which a prune would make impossible
             self.events, self._next = [], 0; return  # nothing pruned, nothing built: the next fit starts as if it had not run
         self._check_learner()
-        if (p := getattr(self, 'pruner', None)) is not None and p.model is self._model() and p._shapes == _param_shapes(p.model) and p.replaced():
+        if (p := getattr(self, 'pruner', None)) is not None and p.model is self._model() and p.replaced():
             self._unpruned, self.pruner = _unpruned(p), None  # a layer made anew, of the same shapes (fastai's `sync_bn`, at every distributed fit): traced again, on from `fraction`
         if getattr(self, 'pruner', None) is None or self.pruner.model is not self._model():
             kwargs = {'verbose': False, **self.pruner_kwargs}
