@@ -477,6 +477,18 @@ def _map_stack(dg, node):
         for dep in in_node.dependencies:
             if dep.target is node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j + 2], reverse=False)
 
+def _mark_channel_views(dg, reductions:dict):
+    "Mark the views that split a map's channels into groups, `(B, C, ...)` to `(B, g, C // g, ...)` (a group norm of one's own: `x.view(B, g, C // g, H, W)`, then statistics over each group), neither on the way to a sum over pieces (`_mark_piece_sums`) nor a channel shuffle's: `fp_slices`, `g`, the groups a prune keeps equal (`granularity`), read at the view's input (`fp_view`); a reduction over a group's channels right after is marked as mixing them (`Group.mixing`). torch-pruning passes channels through such a view one to one: the groups came out unequal, and the pruned view regrouped the channels"
+    for node in dg.module2node.values():
+        if node.type != ops.OPTYPE.RESHAPE or getattr(node.module, 'fp_flat', False) or getattr(node.module, 'fp_tile', None) or len(node.inputs) != 1: continue
+        i, o = getattr(node.module, 'fp_shape_in', None), getattr(node.module, 'fp_shape_out', None)
+        if not i or not o or len(i) < 3 or len(o) != len(i) + 1 or o[0] != i[0] or tuple(o[3:]) != tuple(i[2:]) or o[1] * o[2] != i[1] or min(o[1], o[2]) < 2: continue
+        if any(n.grad_fn is not None and n.grad_fn.name() == 'TransposeBackward0' for n in node.outputs): continue  # a channel shuffle (`_mark_channel_shuffles`)
+        if i.count(i[1]) > 1 or _out_channels(dg, node.inputs[0]) != i[1]: continue  # no other dimension as wide: not tokens `(B, N, C)` unflattened to `(B, H, W, C)` where N == C (timm's PVT v2)
+        node.module.fp_slices, node.module.fp_view = o[1], True
+        for n in node.outputs:
+            if (r := reductions.get(n.grad_fn)) is not None and 2 in r[0] and len(r[1]) == len(o): n.module.fp_mixing = 'a reduction over a group of channels'
+
 # %% ../nbs/03_graph.ipynb #a4fb5601
 def _bmm_operands(node)->tuple:
     "`(the matmul, its left operand, its right operand, the views between the matmul and `node`)` for `node`, a batched matmul's result as the trace recorded it, else Nones"
@@ -1294,6 +1306,7 @@ class Graph:
                     _map_pixel_shuffles(dg)
                     _mark_channel_shuffles(dg, concats.shuffles)
                     _mark_piece_sums(dg)
+                    _mark_channel_views(dg, concats.reductions)
                     _mark_channel_pools(dg, concats.matmuls)
                     _mark_weighted_values(dg, concats.matmuls)
                     _mark_channel_products(dg, concats.matmuls)

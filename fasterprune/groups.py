@@ -152,11 +152,13 @@ def _mixing(couplings:list)->tuple:
                                if (k := getattr(node.module, 'fp_mixing', None))))
 
 def _regrouped(graph:Graph, couplings:list)->str|None:
-    "Why a functional `F.group_norm` among `couplings` cannot keep its groups whole (torch-pruning cannot tell how many channels it reads), or None; each such op gets its width now as `fp_width`, which `channel_units` reads"
+    "Why a functional `F.group_norm`, or a view into groups (`Graph` marks both with `fp_slices`), among `couplings` cannot keep its groups whole (torch-pruning cannot tell how many channels it reads), or None; each such op gets its width now as `fp_width`, which `channel_units` reads"
     for c in couplings:
         if not (k := getattr(c.module, 'fp_slices', None)): continue
-        if (w := graph.width_at(c.node)) is None or w % k:
-            return f"its channels reach F.group_norm(num_groups={k}), whose width torch-pruning cannot infer: fasterprune cannot keep its groups of channels whole"
+        view = getattr(c.module, 'fp_view', False)  # a view into groups: the width it reads
+        if (w := graph.width_at(c.node.inputs[0] if view else c.node)) is None or w % k:
+            what = f"a view into {k} groups" if view else f"F.group_norm(num_groups={k})"
+            return f"its channels reach {what}, whose width torch-pruning cannot infer: fasterprune cannot keep its groups of channels whole"
         c.module.fp_width = w
 
 def uneven_slices(couplings:list, units:torch.Tensor, n:int)->str|None:
