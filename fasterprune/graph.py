@@ -675,12 +675,12 @@ def _mark_channel_pads(dg, pads:dict, permutes:dict):
             if mode == 'constant' and left >= 0 and right >= 0: node.module.fp_pad = (left, right, shape[d])  # and the channels it read
             else: node.module.fp_fixed = f'F.pad({(left, right)}, mode={mode!r})'
         elif (rec := permutes.get(node.grad_fn)) is not None:
-            name, dims, shape = rec
-            if len(dims) > 1 and len(node.inputs) == 1 and _out_channels(dg, node.inputs[0]) in [shape[d] for d in dims]: node.module.fp_fixed = f'torch.{name}'
-            elif _channel_dim(dg, node, shape, list(dims)) is not None: node.module.fp_fixed = f'torch.{name}'
+            name, dims, shape = rec  # several dimensions at once: fixed where one of them is as wide as the channels
+            if _channel_dim(dg, node, shape, list(dims)) is not None or (len(dims) > 1 and len(node.inputs) == 1 and _out_channels(dg, node.inputs[0]) in [shape[d] for d in dims]):
+                node.module.fp_fixed = f'torch.{name}'
 
 def _map_pad(dg, node, pad):
-    "Index maps through a pad of the channels (`_mark_channel_pads`), at the width the trace recorded (torch-pruning's inference reads the pad as elementwise, so a second pad in a row was sized as the first's input). Groups are built again from the graph only before a prune, or where a prune's groups cannot be renumbered; there a width the prune narrowed maps past the end of the layer (`check_widths`), and the groups the pad couples are left alone"
+    "Index maps through a pad of the channels (`_mark_channel_pads`), at the width the trace recorded (torch-pruning's inference reads the pad as elementwise, so a second pad in a row was sized as the first's input). Groups are built from the graph before the first prune, and again only where a prune's groups cannot be renumbered (`Pruner.refresh_groups`): the map then still holds the traced width"
     _map_through(node, _PadMapping(pad[0], pad[2], forward=True), _PadMapping(pad[0], pad[2], forward=False))
 
 # %% ../nbs/03_graph.ipynb #f413a0d2
@@ -734,14 +734,18 @@ def _free_norm_nodes(dg, inputs:dict)->list:
     return [(node, dg._module2name[m]) for m, fn in inputs.items() if (node := nodes.get(fn)) is not None and _out_channels(dg, node) == m.normalized_shape[0]]
 
 # %% ../nbs/03_graph.ipynb #a57eecc5
+def _over_channels(dg, node, shape:tuple, dims)->bool:
+    "Whether `dims`, dimensions of `node`'s input of shape `shape`, take in its channels: the only dimension as wide as torch-pruning infers them, second or last (NCHW, or tokens' NLC)"
+    ch = _out_channels(dg, node.inputs[0])
+    at = [d for d, s in enumerate(shape) if s == ch]
+    return ch is not None and ch > 1 and len(at) == 1 and at[0] in (1, len(shape) - 1) and at[0] in dims
+
 def _mark_channel_reductions(dg, reductions:dict):
     "Mark the reductions the trace recorded (`_recorded_concats.reductions`) over a dimension that holds their input's channels (as wide as torch-pruning infers them, the only one, and the second or the last): their output holds one channel, or none (`fp_reduced`), which no channel of their input maps to (`fp_broadcast`: their input, unmapped by `_unmap_broadcasts`). timm CSATv2's spatial attention pools its input's channels, `x.mean(dim=1, keepdim=True)` and `x.amax(dim=1, keepdim=True)`, for a conv of two channels in, which torch-pruning reads as elementwise: every channel mapped past them"
     for node in dg.module2node.values():
         if node.grad_fn not in reductions or len(node.inputs) != 1: continue
         dims, shape = reductions[node.grad_fn]
-        ch = _out_channels(dg, node.inputs[0])
-        at = [d for d, s in enumerate(shape) if s == ch]  # the channels' dimension: the only one as wide, second or last (NCHW, or tokens' NLC)
-        if ch is not None and ch > 1 and len(at) == 1 and at[0] in (1, len(shape) - 1) and at[0] in dims:
+        if _over_channels(dg, node, shape, dims):
             node.module.fp_reduced, node.module.fp_broadcast = True, list(node.inputs)
             kind = re.sub(r'Backward\d*$', '', node.grad_fn.name()).lower()
             if kind != 'sum': node.module.fp_mixing = kind + ' over channels'  # pruning those channels changes it (`Group.mixing`); a sum, a channel of zeros leaves as it is
@@ -769,16 +773,13 @@ def _unmap(node, piece=None):
     for dep in [d for o in node.outputs for d in o.dependencies if d.target is node]: dep.index_mapping[0] = _Unmapped()  # and back
 
 def _mark_channel_mixing(dg, mixing:dict):
-    "Mark the functional ops the trace recorded (`_recorded_concats.mixing`) that mix their input's channels (`fp_mixing`: their name; `Group.mixing`): a softmax over them, `F.layer_norm` or `F.rms_norm` over a last dimension that holds them (found as `_mark_channel_reductions` finds it), and `F.group_norm`, whose `fp_slices` groups of channels a prune keeps equal (`granularity`). torch-pruning reads every one as elementwise: pruning is shaped right, and `F.group_norm` regrouped the kept channels, mixing channels of different groups"
+    "Mark the functional ops the trace recorded (`_recorded_concats.mixing`) that mix their input's channels (`fp_mixing`: their name; `Group.mixing`): a softmax over them, `F.layer_norm` or `F.rms_norm` over a last dimension that holds them (`_over_channels`), and `F.group_norm`, whose `fp_slices` groups of channels a prune keeps equal (`granularity`). torch-pruning reads every one as elementwise: pruning is shaped right, and `F.group_norm` regrouped the kept channels, mixing channels of different groups"
     for node in dg.module2node.values():
         if (m := mixing.get(node.grad_fn)) is None or not node.inputs: continue
         name, dims, shape, groups = m
-        if name == 'F.group_norm':
-            if groups > 1 and shape[1] % groups == 0: node.module.fp_mixing, node.module.fp_slices = name, groups
-            continue
-        ch = _out_channels(dg, node.inputs[0])
-        at = [d for d, s in enumerate(shape) if s == ch]
-        if ch is not None and ch > 1 and len(at) == 1 and at[0] in (1, len(shape) - 1) and at[0] in dims: node.module.fp_mixing = name
+        if name == 'F.group_norm':  # over dimension 1, in `groups` slices (it fails on channels that do not divide)
+            if groups > 1: node.module.fp_mixing, node.module.fp_slices = name, groups
+        elif _over_channels(dg, node, shape, dims): node.module.fp_mixing = name
 
 # %% ../nbs/03_graph.ipynb #5479cea7
 def _mark_splits(dg):
