@@ -6,8 +6,8 @@ Docs: https://fasterprune.github.io/fasterprune/counting.html.md"""
 
 # %% auto #0
 __all__ = ['NORMS', 'count_params', 'run_forward', 'untouched', 'model_copy', 'is_conv1d', 'is_frozen_norm', 'rnn_dims',
-           'layer_io', 'rnn_cells', 'terms_macs', 'mac_terms', 'MacCounter', 'count_macs', 'macs_from_terms',
-           'layer_widths', 'output_tensors', 'kept_outputs', 'output_shapes', 'describe_inputs']
+           'layer_io', 'rnn_cells', 'terms_macs', 'mac_terms', 'own_weight', 'MacCounter', 'count_macs',
+           'macs_from_terms', 'layer_widths', 'output_tensors', 'kept_outputs', 'output_shapes', 'describe_inputs']
 
 # %% ../nbs/02_counting.ipynb #10c96d21
 import copy, math
@@ -143,12 +143,17 @@ def mac_terms(m:nn.Module, inp, out)->tuple:
     if isinstance(m, NORMS) or is_frozen_norm(m): return out.numel(), (0, out.numel() / layer_io(m)[1], 0)
     return 0, None
 
+# %% ../nbs/02_counting.ipynb #fc7c8124
+def own_weight(m:nn.Module)->torch.Tensor|None:
+    "The weight parameter module `m` holds itself, or None: not one a parametrization computes at each read (`spectral_norm` moves its power iteration on at every read in training mode)"
+    return m._parameters.get('weight') if isinstance(m, nn.Module) else None
+
 # %% ../nbs/02_counting.ipynb #696c0235
 class _FunctionalLinears(torch.overrides.TorchFunctionMode):
     "Within the context, `F.linear` on the weight of one of `layers` outside that layer's own forward calls `hook(layer, inputs, output)`, as a call of the layer would"
     def __init__(self, layers:list, hook):
         super().__init__()
-        self.by_weight, self.hook, self.active = {id(l.weight): l for l in layers}, hook, set()
+        self.by_weight, self.hook, self.active = {id(w): l for l in layers if (w := own_weight(l)) is not None}, hook, set()
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)

@@ -24,7 +24,7 @@ from torch_pruning.dependency import index_mapping as tp_maps, shape_infer as tp
 from torch_pruning.dependency.dependency import Dependency
 from torch_pruning._helpers import _HybridIndex
 from torch_pruning.pruner import function as tp_function
-from .counting import MacCounter, run_forward, untouched, output_shapes, output_tensors, kept_outputs, describe_inputs, is_conv1d, is_frozen_norm, layer_io, rnn_dims, NORMS
+from .counting import MacCounter, run_forward, untouched, output_shapes, output_tensors, kept_outputs, describe_inputs, is_conv1d, is_frozen_norm, layer_io, rnn_dims, NORMS, own_weight
 
 # %% ../nbs/03_graph.ipynb #eda77693
 SUPPORTED_TP = ('1.6',)  # major.minor releases whose internals this module was written against
@@ -138,8 +138,16 @@ def _mixed_dims(name:str, x:torch.Tensor, args:tuple, kwargs:dict)->tuple|None:
     d = args[1] if len(args) > 1 else kwargs.get('dim')
     return ((d % x.dim(),), tuple(x.shape), 1) if type(d) is int else None
 
+def _fns_within(fn, depth:int)->list:
+    "The autograd functions that lead to `fn` in up to `depth` steps, `fn` with them"
+    found, todo = [fn], [fn]
+    for _ in range(depth):
+        todo = [f for t in todo for f, _ in t.next_functions if f is not None]
+        found += todo
+    return found
+
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped, shape in)`, `slices` every indexing's to the module whose forward took it, `broadcasts` holds every elementwise product's, sum's or quotient's with a broadcast operand, `reductions` maps every reduction's over given dimensions to `(those dimensions, shape in)`, `pads` every `F.pad`'s to `(pad, mode, shape in)`, `permutes` every flip's or roll's to `(its name, dimensions, shape in)`, and `mixing` every call of a functional op of `_MIXERS` outside a norm layer to `(its name, the dimensions it mixes, shape in, groups)`"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped, shape in)`, `slices` every indexing's to the module whose forward took it, `broadcasts` holds every elementwise product's, sum's or quotient's with a broadcast operand, `reductions` maps every reduction's over given dimensions to `(those dimensions, shape in)`, `pads` every `F.pad`'s to `(pad, mode, shape in)`, `permutes` every flip's or roll's to `(its name, dimensions, shape in)`, `glus` every `F.glu`'s to `(dim, shape in)`, `bilinears` holds the product inside every `F.bilinear` (`nn.Bilinear`), and `mixing` every call of a functional op of `_MIXERS` outside a norm layer to `(its name, the dimensions it mixes, shape in, groups)`"
     def __init__(self):
         super().__init__()
         self.sizes, self.reshapes, self.matmuls, self.stacks, self.slices, self.transposes, self.running = {}, {}, {}, {}, {}, {}, []
@@ -148,6 +156,8 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         self.mixing = {}  # `{grad_fn: (name, dimensions mixed, shape in, groups)}` of every softmax, `F.group_norm`... (`_mark_channel_mixing`)
         self.pads = {}  # `{grad_fn: (pad, mode, shape in)}` of every `F.pad` (`_mark_channel_pads`)
         self.permutes = {}  # `{grad_fn: (name, dimensions, shape in)}` of every `torch.flip` and `torch.roll` (`_mark_channel_pads`)
+        self.glus = {}  # `{grad_fn: (dim, shape in)}` of every `F.glu` (`nn.GLU`): `_mark_channel_pads`
+        self.bilinears = set()  # the `grad_fn`s of the products of two inputs with a weight inside every `F.bilinear` (`_mark_channel_pads`)
         self.shuffles = {}  # `{grad_fn: (groups, steps up to the shuffled map)}` of every `F.channel_shuffle` (`nn.ChannelShuffle`), and every transpose that shuffles channels between two views (torchvision's ShuffleNet), which torch-pruning reads as elementwise (`_mark_channel_shuffles`)
         self.shuffling = {}  # `{grad_fn: (transpose's grad_fn, groups, shape)}` of the transposes that may shuffle channels, and their copies (`.contiguous()`)
     def __enter__(self):  # `running`: the modules whose forward runs, innermost last
@@ -173,6 +183,10 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
             if dims and isinstance(res, torch.Tensor) and res.grad_fn is not None: self.reductions[res.grad_fn] = (tuple(d % x.dim() for d in dims), tuple(x.shape))
         if name == 'pad' and traced and args and isinstance(args[0], torch.Tensor):
             self.pads[out.grad_fn] = (tuple(args[1] if len(args) > 1 else kwargs['pad']), args[2] if len(args) > 2 else kwargs.get('mode', 'constant'), tuple(args[0].shape))
+        if name == 'glu' and traced and args and isinstance(x := args[0], torch.Tensor) and x.dim():
+            self.glus[out.grad_fn] = ((args[1] if len(args) > 1 else kwargs.get('dim', -1)) % x.dim(), tuple(x.shape))
+        if name == 'bilinear' and traced:  # its bias added to a view of the product
+            self.bilinears |= {f for f in _fns_within(out.grad_fn, 3) if f.name() == 'TrilinearBackward0'}
         if name in _PERMUTES and traced and args and isinstance(x := args[0], torch.Tensor) and x.dim():
             dims = _PERMUTES[name] or (args[2] if name == 'roll' and len(args) > 2 else kwargs.get('dims') if name == 'roll' else args[1] if len(args) > 1 else kwargs.get('dims'))
             self.permutes[out.grad_fn] = (name, tuple(range(x.dim())) if dims is None else tuple(d % x.dim() for d in ((dims,) if type(dims) is int else dims)), tuple(x.shape))  # a roll without dimensions rolls the flattened tensor
@@ -204,8 +218,8 @@ class _linears_as_layers(torch.overrides.TorchFunctionMode):
     "Within the context, `F.linear` on a linear layer's own weight outside the layer's forward runs as a call of the layer, so that the trace sees the layer (torchvision's Swin passes `qkv.weight` and `proj.weight` to `F.linear`); the bias must be the layer's, one of its shape, or, for a layer without one, a concatenation of 1-D tensors that modules hold (timm's EVA and Swin V2: `q_bias`, a zero `k_bias` buffer and `v_bias`), recorded in `bias_parts`. Likewise `F.embedding` on an embedding's weight, or on that weight times a mask (fastai's `EmbeddingDropout`)"
     def __init__(self, model:nn.Module):
         super().__init__()
-        self.layers, self.active = {id(m.weight): m for m in model.modules() if isinstance(m, nn.Linear)}, set()
-        self.embeddings = {id(m.weight): m for m in model.modules() if isinstance(m, nn.Embedding)}  # (a tied decoder shares one's weight)
+        self.layers, self.active = {id(w): m for m in model.modules() if isinstance(m, nn.Linear) and (w := own_weight(m)) is not None}, set()
+        self.embeddings = {id(w): m for m in model.modules() if isinstance(m, nn.Embedding) and (w := own_weight(m)) is not None}  # (a tied decoder shares one's weight)
         self.scaled = {}  # `{id(product): (product, embedding)}`: an embedding's weight times a mask (fastai's `EmbeddingDropout`)
         self.held = {id(t): (m, k) for m in model.modules() for d in (m._parameters, m._buffers) for k, t in d.items() if t is not None and t.dim() == 1}
         self.cats, self.bias_parts = {}, {}  # `{id(joined): (joined, [(module, name), ...])}`, `{layer: [(module, name), ...]}`
@@ -477,12 +491,19 @@ def _map_stack(dg, node):
         for dep in in_node.dependencies:
             if dep.target is node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j + 2], reverse=False)
 
+def _grouped_view(shape_in:tuple, shape_out:tuple)->bool:
+    "Whether a reshape from `shape_in`, `(B, C, ...)`, to `shape_out` splits the channels into `g` groups: `(B, g, C // g, ...)`, or every group's channels and positions flattened, `(B, g, C // g * H * W)` (`x.reshape(B, g, -1)`)"
+    i, o = shape_in, shape_out
+    if not i or not o or len(i) < 3 or len(o) < 3 or o[0] != i[0] or min(o[1], o[2]) < 2: return False
+    if len(o) == len(i) + 1 and tuple(o[3:]) == tuple(i[2:]) and o[1] * o[2] == i[1]: return True
+    return len(o) == 3 and o[1] < i[1] and i[1] % o[1] == 0 and o[1] * o[2] == math.prod(i[1:])
+
 def _mark_channel_views(dg, reductions:dict):
-    "Mark the views that split a map's channels into groups, `(B, C, ...)` to `(B, g, C // g, ...)` (a group norm of one's own: `x.view(B, g, C // g, H, W)`, then statistics over each group), neither on the way to a sum over pieces (`_mark_piece_sums`) nor a channel shuffle's: `fp_slices`, `g`, the groups a prune keeps equal (`granularity`), read at the view's input (`fp_view`); a reduction over a group's channels right after is marked as mixing them (`Group.mixing`). torch-pruning passes channels through such a view one to one: the groups came out unequal, and the pruned view regrouped the channels"
+    "Mark the views that split a map's channels into groups (`_grouped_view`: a group norm of one's own, `x.view(B, g, C // g, H, W)` or `x.reshape(B, g, -1)`, then statistics over each group), neither on the way to a sum over pieces (`_mark_piece_sums`) nor a channel shuffle's: `fp_slices`, `g`, the groups a prune keeps equal (`granularity`), read at the view's input (`fp_view`); a reduction over a group's channels right after is marked as mixing them (`Group.mixing`). torch-pruning passes channels through such a view one to one: the groups came out unequal, and the pruned view regrouped the channels"
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.RESHAPE or getattr(node.module, 'fp_flat', False) or getattr(node.module, 'fp_tile', None) or len(node.inputs) != 1: continue
         i, o = getattr(node.module, 'fp_shape_in', None), getattr(node.module, 'fp_shape_out', None)
-        if not i or not o or len(i) < 3 or len(o) != len(i) + 1 or o[0] != i[0] or tuple(o[3:]) != tuple(i[2:]) or o[1] * o[2] != i[1] or min(o[1], o[2]) < 2: continue
+        if not _grouped_view(i, o): continue
         if any(n.grad_fn is not None and n.grad_fn.name() == 'TransposeBackward0' for n in node.outputs): continue  # a channel shuffle (`_mark_channel_shuffles`)
         if i.count(i[1]) > 1 or _out_channels(dg, node.inputs[0]) != i[1]: continue  # no other dimension as wide: not tokens `(B, N, C)` unflattened to `(B, H, W, C)` where N == C (timm's PVT v2)
         node.module.fp_slices, node.module.fp_view = o[1], True
@@ -664,8 +685,8 @@ def _channel_dim(dg, node, shape:tuple, dims:list)->int|None:
     if d == 1 and len(shape) >= 4: return d  # torch-pruning's inference is not asked: past a pad of the channels it is wrong (it reads the pad as elementwise)
     return d if len(node.inputs) == 1 and shape[d] == _out_channels(dg, node.inputs[0]) and shape.count(shape[d]) == 1 else None
 
-def _mark_channel_pads(dg, pads:dict, permutes:dict):
-    "Mark the `F.pad` calls the trace recorded (`_recorded_concats.pads`) that pad their input's channels alone (`_channel_dim`): `fp_pad`, `(left, right, channels read)`, for a constant pad (CIFAR ResNets' 'option A' shortcut, `F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, p, p))`); `fp_fixed`, their name, for others (negative, reflected), and for the flips and rolls of channels (`permutes`), which no channel passes. torch-pruning read them as elementwise, channel `i` to channel `i`: a pad before the channels, a flip or a roll coupled the wrong ones"
+def _mark_channel_pads(dg, pads:dict, permutes:dict, glus:dict, bilinears:set):
+    "Mark the `F.glu` calls the trace recorded (`_recorded_concats.glus`) that halve their input's channels (`_channel_dim`): `fp_glu`, the channels read (channel `i` of the output is `i` of the first half times a gate from `i` of the second; torch-pruning read it as elementwise, and mapped half the channels past the end of what reads it); the `F.pad` calls the trace recorded (`_recorded_concats.pads`) that pad their input's channels alone (`_channel_dim`): `fp_pad`, `(left, right, channels read)`, for a constant pad (CIFAR ResNets' 'option A' shortcut, `F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, p, p))`); `fp_fixed`, their name and what they do, for others (negative, reflected), for the flips and rolls of channels (`permutes`), and for the product inside an `F.bilinear` (`bilinears`), which no channel passes (torch-pruning read it as elementwise, coupling its two inputs and its weight channel to channel). torch-pruning read them as elementwise, channel `i` to channel `i`: a pad before the channels, a flip or a roll coupled the wrong ones"
     for node in dg.module2node.values():
         if (rec := pads.get(node.grad_fn)) is not None:
             pad, mode, shape = rec
@@ -673,15 +694,24 @@ def _mark_channel_pads(dg, pads:dict, permutes:dict):
             if (d := _channel_dim(dg, node, shape, [d for d, w in enumerate(widths) if w != (0, 0)])) is None: continue
             left, right = widths[d]
             if mode == 'constant' and left >= 0 and right >= 0: node.module.fp_pad = (left, right, shape[d])  # and the channels it read
-            else: node.module.fp_fixed = f'F.pad({(left, right)}, mode={mode!r})'
+            else: node.module.fp_fixed = f'F.pad({(left, right)}, mode={mode!r}), which moves channels to other positions'
+        elif node.grad_fn in bilinears: node.module.fp_fixed = "an nn.Bilinear (F.bilinear), which weighs every pair of its two inputs' channels, in a weight fasterprune does not cut"
+        elif (rec := glus.get(node.grad_fn)) is not None:
+            if (d := _channel_dim(dg, node, rec[1], [rec[0]])) is not None and rec[1][d] % 2 == 0: node.module.fp_glu = rec[1][d]
         elif (rec := permutes.get(node.grad_fn)) is not None:
             name, dims, shape = rec  # several dimensions at once: fixed where one of them is as wide as the channels
             if _channel_dim(dg, node, shape, list(dims)) is not None or (len(dims) > 1 and len(node.inputs) == 1 and _out_channels(dg, node.inputs[0]) in [shape[d] for d in dims]):
-                node.module.fp_fixed = f'torch.{name}'
+                node.module.fp_fixed = f'torch.{name}, which moves channels to other positions'
 
 def _map_pad(dg, node, pad):
     "Index maps through a pad of the channels (`_mark_channel_pads`), at the width the trace recorded (torch-pruning's inference reads the pad as elementwise, so a second pad in a row was sized as the first's input). Groups are built from the graph before the first prune, and again only where a prune's groups cannot be renumbered (`Pruner.refresh_groups`): the map then still holds the traced width"
     _map_through(node, _PadMapping(pad[0], pad[2], forward=True), _PadMapping(pad[0], pad[2], forward=False))
+
+def _map_glu(dg, node, traced:int):
+    "Index maps through an `F.glu` of the channels (`_mark_channel_pads`): channels `c` and `C / 2 + c` of its input are its output's `c` (`_TileMapping`, two pieces), `C` as torch-pruning infers the input's channels now (the `traced` width where it cannot)"
+    width = _out_channels(dg, node.inputs[0]) if len(node.inputs) == 1 else None
+    half = (width or traced) // 2
+    _map_through(node, _TileMapping(half, 2, to_wide=False), _TileMapping(half, 2, to_wide=True))
 
 # %% ../nbs/03_graph.ipynb #f413a0d2
 class _Unmapped:
@@ -897,11 +927,13 @@ def _update_index_maps(dg):
             elif getattr(node.module, 'fp_pool', None) is not None: _map_channel_pool(dg, node)
             elif (s := getattr(node.module, 'fp_shuffle', None)) is not None: _map_channel_shuffle(dg, node, s)
             elif (p := getattr(node.module, 'fp_pad', None)) is not None: _map_pad(dg, node, p)
-            elif getattr(node.module, 'fp_fixed', None): _map_through(node, _Unmapped(own=True), _Unmapped(own=True))  # every channel that reaches it stays
+            elif (w := getattr(node.module, 'fp_glu', None)) is not None: _map_glu(dg, node, w)
             update = _MAP_UPDATES.get(node.type)
             if update is None: continue
             try: update(dg, node)
             except ZeroDivisionError: pass  # shapes torch-pruning cannot infer: no mapping, the pruned-model check decides
+    for node in dg.module2node.values():  # after the others: a reshape's update sets the maps of the edges to what reads it
+        if getattr(node.module, 'fp_fixed', None): _map_through(node, _Unmapped(own=True), _Unmapped(own=True))  # every channel that reaches it stays
     _unmap_positions(dg)  # last: the maps of its neighbours' edges are set by then
     _unmap_broadcasts(dg)
 
@@ -1313,7 +1345,7 @@ class Graph:
                     _mark_channel_products(dg, concats.matmuls)
                     _mark_channel_reductions(dg, concats.reductions)
                     _mark_channel_mixing(dg, concats.mixing)
-                    _mark_channel_pads(dg, concats.pads, concats.permutes)
+                    _mark_channel_pads(dg, concats.pads, concats.permutes, concats.glus, concats.bilinears)
                     _mark_broadcasts(dg, concats.broadcasts)
                     _map_rnn_states(dg)
                     owners = {n: concats.slices.get(n.grad_fn) for n in dg.module2node.values() if n.type == ops.OPTYPE.SLICE}

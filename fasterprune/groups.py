@@ -34,7 +34,7 @@ import torch.nn.utils.prune  # `computed_weight` knows its masks
 from fastcore.basics import ifnone
 from .criteria import Criteria, large_final
 from .graph import Graph, IndexExplosion, index_array, rnn_holders, awd_rnns, channel_multiplier, RNN_WEIGHT, sets_channels, is_multi_query_attention, is_conv_attention, lambda_parts, lambda_key_width, is_single_head_attention, is_cascaded_attention, is_modulation_attention, linear_of, one_layer, weight_norm_of
-from .counting import is_conv1d, rnn_dims, layer_io, NORMS
+from .counting import is_conv1d, rnn_dims, layer_io, NORMS, own_weight
 
 # %% ../nbs/04_groups.ipynb #d633a625
 @dataclass(eq=False)
@@ -114,7 +114,7 @@ def _slices(c)->int:
     return granularity(m) if isinstance(m, nn.Module) and (c.is_out or not isinstance(m, nn.RNNBase)) else 1
 
 def _slice_width(c, n:int)->int:
-    "The channels a grouped coupling's layer reads in its slices (`n`, the group's, for others): a functional `F.group_norm`'s as `_regrouped` found it (the group's where it did not look)"
+    "The channels a grouped coupling's layer reads in its slices (`n`, the group's, for others): a functional `F.group_norm`'s as `_note_slice_widths` wrote it (the group's where it did not look)"
     if getattr(c.module, 'fp_slices', None): return getattr(c.module, 'fp_width', n)
     return layer_io(c.module)[1 if c.is_out else 0] if _slices(c) > 1 else n
 
@@ -151,15 +151,21 @@ def _mixing(couplings:list)->tuple:
     return tuple(dict.fromkeys(k for c in couplings for node in ((c.node, *c.node.outputs) if c.is_out or c.inert else (c.node,))
                                if (k := getattr(node.module, 'fp_mixing', None))))
 
+def _sliced_ops(graph:Graph, couplings:list)->list:
+    "`[(op, its groups, the width it reads now)]` of the functional `F.group_norm`s and views into groups (`Graph` marks both with `fp_slices`) among `couplings`; the width None where torch-pruning cannot infer it"
+    return [(c.module, k, graph.width_at(c.node.inputs[0] if getattr(c.module, 'fp_view', False) else c.node))  # a view into groups: the width it reads
+            for c in couplings if (k := getattr(c.module, 'fp_slices', None))]
+
 def _regrouped(graph:Graph, couplings:list)->str|None:
-    "Why a functional `F.group_norm`, or a view into groups (`Graph` marks both with `fp_slices`), among `couplings` cannot keep its groups whole (torch-pruning cannot tell how many channels it reads), or None; each such op gets its width now as `fp_width`, which `channel_units` reads"
-    for c in couplings:
-        if not (k := getattr(c.module, 'fp_slices', None)): continue
-        view = getattr(c.module, 'fp_view', False)  # a view into groups: the width it reads
-        if (w := graph.width_at(c.node.inputs[0] if view else c.node)) is None or w % k:
-            what = f"a view into {k} groups" if view else f"F.group_norm(num_groups={k})"
+    "Why a functional `F.group_norm`, or a view into groups, among `couplings` cannot keep its groups whole (torch-pruning cannot tell how many channels it reads), or None"
+    for op, k, w in _sliced_ops(graph, couplings):
+        if w is None or w % k:
+            what = f"a view into {k} groups" if getattr(op, 'fp_view', False) else f"F.group_norm(num_groups={k})"
             return f"its channels reach {what}, whose width torch-pruning cannot infer: fasterprune cannot keep its groups of channels whole"
-        c.module.fp_width = w
+
+def _note_slice_widths(graph:Graph, couplings:list):
+    "Write on each functional `F.group_norm` and view into groups among `couplings` the width it reads now (`fp_width`, which `channel_units` reads), once `_regrouped` found none that cannot keep its groups whole"
+    for op, _, w in _sliced_ops(graph, couplings): op.fp_width = w
 
 def uneven_slices(couplings:list, units:torch.Tensor, n:int)->str|None:
     "Why `units` (`channel_units`) cannot go: a grouped layer reads the group's channels among others' (a part of a concatenation) or through a map, and some unit takes more channels from one of its slices than from another; None if every unit takes as many from each"
@@ -182,9 +188,9 @@ def _separate_kv(couplings:list, names:dict)->str|None:
                     f"besides embed_dim={m.embed_dim}, whose separate projections fasterprune does not prune: its widths stay")
 
 def _moved_by(couplings:list)->str|None:
-    "Why every channel of a group stays, where a flip, roll or pad that is not constant moves them (`Graph` marks it `fp_fixed`: no channel maps through it, and those that reach it can never go), or None"
+    "Why every channel of a group stays, where a flip, roll or pad that is not constant moves them, or an `nn.Bilinear` weighs them (`Graph` marks it `fp_fixed`, with what it does: no channel maps through it, and those that reach it can never go), or None"
     ops = dict.fromkeys(k for c in couplings for node in (c.node, *c.node.inputs, *c.node.outputs) if (k := getattr(node.module, 'fp_fixed', None)))
-    return f"its channels reach {', '.join(ops)}, which moves channels to other positions: they stay as they are" if ops else None
+    return f"its channels reach {'; '.join(ops)}: they stay as they are" if ops else None
 
 # %% ../nbs/04_groups.ipynb #ef7fec58
 def group_parts(
@@ -927,12 +933,12 @@ def _weight_dim(c)->int|None:
 
 def merge_tied(groups:list)->list:
     "`groups` where a group cutting a weight another group's root shares, on the same dimension, takes that group in (fastai's language model: its last LSTM's outputs feed a decoder that shares the encoder's embedding, so the embedding width goes with them), its root's channels as the ones they meet"
-    by_weight = {id(g.couplings[0].module.weight): g for g in groups if _weight_dim(g.couplings[0]) is not None}
+    by_weight = {id(w): g for g in groups if _weight_dim(g.couplings[0]) is not None and (w := own_weight(g.couplings[0].module)) is not None}
     gone = set()
     for g in groups:
         if g in gone: continue
         for c in list(g.couplings):
-            other = by_weight.get(id(getattr(c.module, 'weight', None)))
+            other = by_weight.get(id(own_weight(c.module)))
             if other is None or other is g or other in gone or c.is_out or _weight_dim(c) != _weight_dim(other.couplings[0]): continue
             to_root = dict(zip(c.idxs.tolist(), c.root_idxs.tolist()))
             if len(to_root) != len(c.idxs) or len(to_root) != other.n or any(f for o in other.couplings for f in o.fixed_roots): continue
@@ -1183,6 +1189,7 @@ def collect_groups(
         if (name := names[r]) in excluded: return
         gran = math.lcm(*map(_slices, cs))
         if why := _regrouped(graph, cs): skipped[name] = why; return
+        _note_slice_widths(graph, cs)
         units, fixed = channel_units(cs, n, gran) if n % gran == 0 else (None, 0)
         if quiet and (units is None or len(units) < 2): return
         if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"
@@ -1286,6 +1293,7 @@ def collect_groups(
         seen.update(outs)
         if any(o in ignored for o in outs): continue
         if why := _regrouped(graph, cs): skipped[name] = why; continue
+        _note_slice_widths(graph, cs)
         members, gran = [], 1
         for c in cs:
             if not isinstance(c.module, nn.Module): continue

@@ -8,8 +8,8 @@ Docs: https://fasterprune.github.io/fasterprune/planning.html.md"""
 __all__ = ['GLOBAL_MAX_PRUNING_RATIO', 'NORMALIZE', 'check_percent', 'check_latency', 'check_target', 'kept', 'Target', 'Plan',
            'groups_to_score', 'normalized', 'ranking', 'ranked', 'plan_local', 'plan_filters', 'followed',
            'follow_widths', 'spare_pieces', 'macs_losses', 'estimate_macs', 'plan_macs', 'most_macs_removed',
-           'removals_macs', 'integer_targets', 'plan_prune', 'check_macs_reachable', 'check_filters_reachable',
-           'first_steps']
+           'removals_macs', 'integer_targets', 'plan_prune', 'tied_groups', 'check_macs_reachable',
+           'check_filters_reachable', 'first_steps']
 
 # %% ../nbs/05_planning.ipynb #bf3ea149
 import math, numbers, warnings, bisect, functools
@@ -113,6 +113,7 @@ class Plan:
     macs:float=None # Predicted MACs once applied, for MACs targets
     excluded:dict=field(default_factory=dict) # `{group name: why}` of groups left out while planning
     left_whole:list=field(default_factory=list) # Groups `normalize='none'` left whole, as every channel fell under its threshold
+    tied:list=field(default_factory=list) # `[(group, its one score)]` of the groups that lose positions although every position scored the same (`tied_groups`)
     def __bool__(self): return any(len(p) for p in self.removals.values())
 
 # %% ../nbs/05_planning.ipynb #154d98ec
@@ -391,6 +392,14 @@ def plan_prune(
     if spared is not plan and plan.macs is not None:  # other channels than the estimate counted
         spared.macs = removals_macs(spared.removals, mac_terms, macs[1], cost)
     return spared
+
+# %% ../nbs/05_planning.ipynb #9b0e5cb0
+def tied_groups(
+    scored:list, # `(group, position scores)`, as planned
+    removals:dict, # `{group: positions}` the plan takes
+)->list: # `[(group, its one score)]`
+    "The groups of `scored` that lose positions although every one of their positions scored the same: which ones go is their order, not their importance"
+    return [(g, float(lo)) for g, s in scored if len(removals.get(g, ())) and len(s) > 1 and (lo := s.min()) == s.max()]
 
 # %% ../nbs/05_planning.ipynb #768394a9
 def check_macs_reachable(

@@ -11,6 +11,7 @@ __all__ = ['check_choices', 'uncompiled', 'Pruner', 'Trial']
 import numbers, difflib, warnings
 from dataclasses import replace
 import torch, torch.nn as nn
+import torch.nn.utils.prune  # `_masks` knows its masks
 from fastcore.basics import store_attr, listify, noop, ifnone
 from .criteria import Criteria, large_final
 from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, is_conv1d, model_copy, output_tensors
@@ -19,7 +20,7 @@ from .graph import Graph, check_grad_mode
 from .groups import ATTENTION, Collected, collect_groups, renumber_groups, score_groups, frozen_groups
 from .huggingface import hf_models, check_uniform, left_whole, unsaved_params, leave_out_unsaved, tie_head_widths
 from .planning import (NORMALIZE, Target, Plan, check_percent, check_target, groups_to_score, plan_prune, integer_targets,
-                                  most_macs_removed, check_macs_reachable, check_filters_reachable, first_steps)
+                                  most_macs_removed, check_macs_reachable, check_filters_reachable, first_steps, tied_groups)
 from .hardware import LatencyTable, LatencyTarget, check_runtime
 from .transaction import apply_plan, interrupts_deferred, Check, Applied, Verifier, Attempt
 from .optimizer import param_lists, staged_update
@@ -209,6 +210,11 @@ def _param_shapes(model:nn.Module)->list:
     "The shapes of `model`'s parameters, in order: a prune by anything else changes them"
     return [p.shape for p in model.parameters()]
 
+def _masks(model:nn.Module)->dict:
+    "`{(module, tensor name): (module's name, the mask's kind)}` of the tensors of `model` that `torch.nn.utils.prune` computes as the original times a mask (it renames the parameter `{name}_orig`)"
+    return {(m, h._tensor_name): (n, type(h).__name__) for n, m in model.named_modules() for h in m._forward_pre_hooks.values()
+            if isinstance(h, torch.nn.utils.prune.BasePruningMethod)}
+
 def _check_fraction(fraction):
     if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 <= fraction <= 1:
         raise ValueError(f"fraction must be a number in [0, 1] (how far along the target), got {fraction!r}")
@@ -276,9 +282,10 @@ class Pruner:
         self.params_now = self.params_before  # parameters as the last prune left the model
         self._shapes = _param_shapes(model)  # as this pruner last left them: anything else that prunes the model makes its groups stale
         self._modules = tuple(model.modules())  # and its layers: one replaced (by another of the same shapes) is not the one its groups hold
+        self._masks = _masks(model)  # `torch.nn.utils.prune`'s: one added later renames a parameter
         self.current_step, self.param_changes = 0, {}
         self._gone = {}  # `{root: channels}` of the groups pruned below two positions, which leave `groups`: what they kept
-        self._warned_whole = False
+        self._warned_whole = self._warned_tied = False
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
         self.init_model = model_copy(model).requires_grad_(False) if criteria.needs_init else None  # pruned in step
         self._init_modules = dict(self.init_model.named_modules()) if self.init_model is not None else {}
@@ -342,7 +349,7 @@ class Pruner:
         l = self.latency if target.macs_ratio is not None else None  # a latency target: a share of the table's predicted milliseconds
         macs = (self.macs_before, self.macs_now) if l is None else (l.predicted_before, l.predicted_now())
         plan = plan_prune(scored, groups, target, fraction, self.n_init, self.graph.mac_terms, macs, l.cost if l else None, self.latency_per_ms)
-        plan.excluded = excluded
+        plan.excluded, plan.tied = excluded, tied_groups(scored, plan.removals)
         return plan
 
     def _not_finite(self, scored:list, criteria:Criteria, grads:dict=None)->str:
@@ -423,6 +430,7 @@ class Pruner:
             self._commit(plan, attempt, excluded, optimizer)
         if self.latency is not None and fraction == 1: self.latency.measure(self.model)
         if plan.left_whole: self._warn_left_whole(plan)  # once the prune is committed
+        if plan.tied: self._warn_tied(plan)
 
     def _plan_and_apply(self, fraction:float, grads:dict=None)->tuple:
         "`(plan, Attempt, excluded)`: the plan to `fraction`, applied and checked; groups that break the model are left out (in `excluded`) with a warning and the rest planned again (a new plan may reach groups the last left whole: again, until none breaks)"
@@ -455,6 +463,18 @@ class Pruner:
         self.param_changes = changes
 
     def _synced(self, plan:Plan)->Plan: return plan if self.sync_plan is None else self.sync_plan(plan)
+
+    def _warn_tied(self, plan:Plan):
+        "Warn, once, that every position of some groups scored the same (`tied_groups`), so their order chose what went"
+        if self._warned_tied: return
+        self._warned_tied = True
+        names, score = [g.name for g, _ in plan.tied], plan.tied[0][1]
+        warnings.warn(f"criteria={self.criteria.name} gave every channel of {len(names)} group{'s' if len(names) > 1 else ''} the same score "
+                      f"({', '.join(map(repr, names[:3]))}{', ...' if len(names) > 3 else ''}: {score:g}), so the channels pruned there were chosen by "
+                      "their position, not their importance" + ("" if self.target.local else ", and the global ranking cut them as far as "
+                      "max_pruning_ratio allows") + ". Gradients that are all zero do this: before training, a residual block whose last "
+                      "BatchNorm starts at zero (zero_init_residual) passes none to its other layers. Prune a model that has trained a few "
+                      "steps (PruneCallback scores during the fit), or score by the weights (criteria=large_final)")
 
     def _warn_left_whole(self, plan:Plan):
         "Warn, once, that `normalize='none'` left the groups whole whose every channel fell under the threshold"
@@ -493,6 +513,12 @@ class Pruner:
         now = _param_shapes(self.model)
         if now == self._shapes:
             if (what := self._replaced()) is None: return
+        elif added := [v + (k[1],) for k, v in _masks(self.model).items() if k not in self._masks]:
+            (name, kind, t), more = added[0], f" (and {len(added) - 1} more)" if len(added) > 1 else ""
+            raise RuntimeError(f"The model changed since this Pruner last pruned it: `torch.nn.utils.prune` masked the {t} of {name!r}{more} ({kind}), which renames "
+                               f"the parameter to {t}_orig and computes {t} from it, so the Pruner's channel groups no longer describe the model, and nothing was "
+                               f"pruned. Mask after the last prune, or make the mask permanent first (`torch.nn.utils.prune.remove(layer, {t!r})`) and build a "
+                               "new Pruner on the model as it is then")
         else:
             name, was, shape = next(((n, tuple(a), tuple(p.shape)) for (n, p), a in zip(self.model.named_parameters(), self._shapes) if p.shape != a),
                                     (None, len(self._shapes), len(now)))
