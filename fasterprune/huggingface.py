@@ -26,6 +26,11 @@ def hf_models(model:nn.Module)->list:
     return res
 
 # %% ../nbs/23_huggingface.ipynb #702e6d27
+def _input_embeddings(hf:nn.Module)->nn.Module|None:
+    "`hf`'s input embeddings, or None where it has none (a vision model of stages: transformers' `get_input_embeddings` raises `NotImplementedError` for its ResNet)"
+    try: return hf.get_input_embeddings() if hasattr(hf, 'get_input_embeddings') else None
+    except NotImplementedError: return None
+
 def config_sizes(hf:nn.Module)->dict:
     "`{config field: size}` of the fields `hf`'s config holds, as its layers show them now"
     found = {}
@@ -44,7 +49,7 @@ def config_sizes(hf:nn.Module)->dict:
         if last == 'mlp' and is_conv1d(getattr(m, 'c_fc', None)): add('n_inner', name, m.c_fc.nf)  # GPT-2
         if last == 'mlp' and isinstance(getattr(m, 'dense_h_to_4h', None), nn.Linear): add('intermediate_size', name, m.dense_h_to_4h.out_features)  # GPT-NeoX
         if last == 'ffn' and isinstance(getattr(m, 'lin1', None), nn.Linear): add('hidden_dim', name, m.lin1.out_features)  # DistilBERT
-    emb = hf.get_input_embeddings() if hasattr(hf, 'get_input_embeddings') else None
+    emb = _input_embeddings(hf)
     if isinstance(emb, nn.Embedding): add('hidden_size', 'input embeddings', emb.embedding_dim)
     elif isinstance(emb, nn.Module):  # patches: the first layer of the patch embedding sets the width
         first = next((l for l in emb.modules() if isinstance(l, (nn.Linear, nn.modules.conv._ConvNd))), None)
@@ -91,7 +96,7 @@ def sync_config(model:nn.Module, hfs:list=None):
         for field, size in sizes.items():
             value, was = start.get(field, (size, size))
             setattr(hf.config, field, value if size == was else size)  # at the size it started from: what the config held then (a `None` stays `None`)
-        inp, out = hf.get_input_embeddings(), hf.get_output_embeddings()
+        inp, out = _input_embeddings(hf), hf.get_output_embeddings()
         if (getattr(hf.config, 'tie_word_embeddings', False) and isinstance(inp, nn.Embedding) and isinstance(out, nn.Linear)
             and out.weight is not inp.weight and out.weight.shape == inp.weight.shape):
             out.weight = inp.weight  # each was cut on its own: tied again, so one parameter trains
@@ -119,10 +124,14 @@ def check_uniform(model:nn.Module, names:dict, groups:list, context:str, per_lay
         for m in hf.modules():
             if (isinstance(m, (nn.Linear, nn.Embedding)) or is_conv1d(m)) and role(names[m]) != names[m]: roles.setdefault(role(names[m]), []).append(names[m])
     for g in groups: sizes.setdefault(role(g.name), set()).add(g.n)
-    bad = [r for r, ns in roles.items() if 0 < sum(n in pruned for n in ns) < len(ns)] + [r for r, s in sizes.items() if len(s) > 1]
+    if wide := {r: sorted(s) for r, s in sizes.items() if len(s) > 1}:  # the same layer of different blocks has different widths unpruned: stages
+        raise ValueError(f"The blocks of this Hugging Face model differ in width ({'; '.join(f'{r}: {s}' for r, s in list(wide.items())[:2])}), "
+                         f"as a model built in stages does, and its {kind} derives each block's inner widths from its stage's: "
+                         "nothing in it can be pruned so that the config still describes it (save_pretrained/from_pretrained would fail). "
+                         "fasterprune writes the sizes of configs whose blocks are alike: LLaMA-style (gate/up/down), BERT, ViT, GPT-2 and GPT-NeoX")
+    bad = [r for r, ns in roles.items() if 0 < sum(n in pruned for n in ns) < len(ns)]
     if bad: raise ValueError(f"The blocks of this Hugging Face model would be pruned differently ({', '.join(bad[:3])}: pruned "
-                             f"in some blocks only, or from different widths), but its {kind} holds one size for all: "
-                             "ignore a layer in every block or in none")
+                             f"in some blocks only), but its {kind} holds one size for all: ignore a layer in every block or in none")
 
 # %% ../nbs/23_huggingface.ipynb #358dac42
 def left_whole(model:nn.Module)->dict:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import torch, torch.nn as nn
 from fastcore.basics import tuplify
 from .counting import output_tensors, run_forward
+from .huggingface import hf_models
 from .pruner import Pruner
 from .graph import weight_norm_of
 
@@ -32,9 +33,11 @@ def randomized(model:nn.Module)->nn.Module:
     return model
 
 # %% ../nbs/28_verify.ipynb #06062596
-def as_double(inputs)->tuple:
-    "`inputs` as a tuple, with its floating point tensors in float64"
-    return tuple(t.double() if t.is_floating_point() else t for t in tuplify(inputs))
+def _double(t): return t.double() if isinstance(t, torch.Tensor) and t.is_floating_point() else t
+
+def as_double(inputs)->tuple|dict:
+    "`inputs` as a tuple (a dict of keyword inputs, as a Hugging Face model takes them, stays a dict), with its floating point tensors in float64"
+    return {k: _double(v) for k, v in inputs.items()} if isinstance(inputs, dict) else tuple(_double(t) for t in tuplify(inputs))
 
 # %% ../nbs/28_verify.ipynb #b403ac0a
 def kept(size:int, selections:list, dim:int)->torch.Tensor:
@@ -79,7 +82,7 @@ def mask_removed(model:nn.Module, changes:dict, names:dict)->nn.Module:
 def max_diff(model:nn.Module, other:nn.Module, inputs)->tuple:
     "Largest absolute difference between the outputs of `model` and `other` on `inputs` (every tensor of them, through tuples, lists and dicts), and its ratio to `other`'s largest output; infinite where their shapes differ"
     inputs = as_double(inputs)
-    with torch.no_grad(): outs, expected = output_tensors(model.eval()(*inputs)), output_tensors(other.eval()(*inputs))
+    with torch.no_grad(): outs, expected = output_tensors(run_forward(model.eval(), inputs)), output_tensors(run_forward(other.eval(), inputs))
     if [o.shape for o in outs] != [e.shape for e in expected]: return math.inf, math.inf
     diff = max(((o - e).abs().max().item() for o, e in zip(outs, expected) if e.numel()), default=0.)
     largest = max((e.abs().max().item() for e in expected if e.numel()), default=0.)
@@ -99,7 +102,7 @@ def prune_and_mask(
     shapes = {n: p.shape for n, p in model.named_parameters()}
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        pruner = Pruner(model, pruning_ratio, context, example_inputs=inputs if len(inputs) > 1 else inputs[0], verbose=False, **kwargs)
+        pruner = Pruner(model, pruning_ratio, context, example_inputs=inputs if isinstance(inputs, dict) or len(inputs) > 1 else inputs[0], verbose=False, **kwargs)
         pruner.prune_model()
     recorded = {names[p] for p in pruner.param_changes}
     unrecorded = [n for n, p in model.named_parameters() if p.shape != shapes[n] and n not in recorded]
@@ -143,13 +146,14 @@ def inexact_groups(
 )->dict: # `{root name: layer types}`
     "The groups of `make()` whose pruning changes what a layer computes of the channels it keeps (`mixes_channels`, or a float `scale` rewritten for a new head width), one prune per group"
     if not any(mixes_channels(m, {1}) or _scale(m) is not None for m in make().modules()): return {}
-    example, res = inputs if isinstance(inputs, torch.Tensor) else tuple(inputs), {}
+    example, res = inputs if isinstance(inputs, (torch.Tensor, dict)) else tuple(inputs), {}
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         pruner = Pruner(make(), 50, example_inputs=example, verbose=False, **kwargs)
+        alike = bool(hf_models(pruner.model))  # a Hugging Face config holds one size for every block: no group prunes alone
         for g in pruner.groups:
             root = pruner.names[g.root]
-            if g.tied:  # it goes only in step with another group (torchvision's Swin): judged by its own layers
+            if g.tied or alike:  # it goes only in step with another group (torchvision's Swin), or with every block's: judged by its own layers
                 if kinds := {type(c.module).__name__ for c in g.couplings if isinstance(c.module, nn.Module) and mixes_channels(c.module, {1})}: res[root] = kinds
                 continue
             model = make()
