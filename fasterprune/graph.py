@@ -1528,6 +1528,14 @@ def couplings(self:Graph, layer:nn.Module, channels:list=None)->list:
     return res
 
 # %% ../nbs/03_graph.ipynb #4bccf7e1
+_MISREAD = {'IndexBackward0': 'an index of the channels by a tensor (`x[:, idx]`)', 'MmBackward0': 'F.linear with a weight of its own',
+            'AddmmBackward0': 'F.linear with a weight of its own', 'ConvolutionBackward0': 'a functional convolution with a weight of its own'}  # ops torch-pruning reads as elementwise that change the channels
+
+def _misread_ops(couplings:list)->str:
+    "What changes the channels on the way, among `couplings`, that torch-pruning reads as elementwise: the ops of `_MISREAD` it passed (not layers), else a reshape"
+    found = [w for c in couplings if (fn := c.node.grad_fn) is not None and type(c.module).__module__.startswith('torch_pruning') and (w := _MISREAD.get(fn.name()))]
+    return ' or '.join(dict.fromkeys(found)) or 'a reshape'
+
 @patch
 def check_widths(self:Graph, couplings:list):
     "Raise `IndexExplosion` if a coupling reaches past the end of its layer's channels: a map torch-pruning misread (timm's relative-position MLP, one output per head, read as the heads' channels)"
@@ -1536,7 +1544,10 @@ def check_widths(self:Graph, couplings:list):
         if not isinstance(m, nn.Module) or c.inert or c.is_out is None or channel_multiplier(m) or not hasattr(c.handler, '__self__'): continue
         try: w = c.handler.__self__.get_out_channels(m) if c.is_out else c.handler.__self__.get_in_channels(m)
         except Exception: continue
-        if isinstance(w, int) and c.size > w: raise IndexExplosion(f"{c.name}'s channels are mapped to index {c.size - 1} of its {w}")
+        if isinstance(w, int) and c.size > w:
+            e = IndexExplosion(f"{c.name}'s channels are mapped to index {c.size - 1} of its {w}")
+            e.through = _misread_ops(couplings)
+            raise e
 
 # %% ../nbs/03_graph.ipynb #b3f6a9eb
 @patch

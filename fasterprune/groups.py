@@ -950,6 +950,14 @@ def merge_tied(groups:list)->list:
     return [g for g in groups if g not in gone]
 
 # %% ../nbs/04_groups.ipynb #07a5397d
+def _cut_dim(c)->int|None:
+    "The dimension of its layer's weight coupling `c` cuts (a conv's, a linear layer's or an embedding's), else None"
+    m = c.module
+    if isinstance(m, nn.Embedding): return 1
+    if isinstance(m, nn.Linear): return 0 if c.is_out else 1
+    if isinstance(m, nn.modules.conv._ConvNd) and m.groups == 1: return int(c.is_out == m.transposed)
+    return None
+
 def untie_guard(groups:list, names:dict)->Collected:
     "`(groups, {root name: why})`: the groups that would cut a parameter another module shares (tied weights: fastai's language model decodes with its encoder's embedding) while leaving that module as it is left out, so a tie is never silently broken"
     holders = {}
@@ -958,10 +966,15 @@ def untie_guard(groups:list, names:dict)->Collected:
             if p is not None: holders.setdefault(id(p), []).append(m)
     skipped = {}
     for g in groups:
-        cut = {c.module for c in g.couplings if isinstance(c.module, nn.Module)}
+        cut = dict.fromkeys(c.module for c in g.couplings if isinstance(c.module, nn.Module))  # in the group's order: the same message at every run
+        dims = {m: {_cut_dim(c) for c in g.couplings if c.module is m} for m in cut}
         for m in cut:
             left = [o for p in m._parameters.values() if p is not None for o in holders[id(p)] if o not in cut]
             if left: skipped[g.name] = f"it cuts {names[m]}'s weight, which {names[left[0]]} shares (tied), and leaves {names[left[0]]} as it is"; break
+            other = [o for p in m._parameters.values() if p is not None for o in holders[id(p)] if o is not m and None not in dims[m] | dims[o] and dims[m] != dims[o]]
+            if other:
+                skipped[g.name] = (f"it cuts the weight {names[m]} and {names[other[0]]} share (tied) along dimension {', '.join(map(str, sorted(dims[m])))} in {names[m]} "
+                                   f"and {', '.join(map(str, sorted(dims[other[0]])))} in {names[other[0]]}: one tensor cannot be cut both ways"); break
     return Collected([g for g in groups if g.name not in skipped], skipped)
 
 # %% ../nbs/04_groups.ipynb #bc45b0c4
@@ -1283,7 +1296,7 @@ def collect_groups(
                 take(g); continue  # whole heads: its own layers, with those per head; the others the misread map coupled root groups of their own, or say why not
             seen.update([m] + [c.module for c in cs if c.is_out])  # the layers a misread map coupled root no group of their own either
             if att is not None and interleaved(att, name, take): continue  # CoAtNet at 224x224
-            skipped[name] = f"torch-pruning cannot map channels through a reshape ({e})"; continue
+            skipped[name] = f"torch-pruning cannot map channels through {getattr(e, 'through', 'a reshape')} ({e})"; continue
         except Exception as e:  # torch-pruning could not follow the channels: leave the group alone
             seen.add(m); skipped[name] = f"torch-pruning could not build its group ({type(e).__name__}: {e})"; continue
         if not sets_channels(m) and m not in deferred and any(
