@@ -353,8 +353,8 @@ _fastai_load = getattr(Learner.load, '_unpruned_load', Learner.load)
 
 @patch
 def load(self:Learner, file, device=None, **kwargs):
-    "fastai's `Learner.load`, which also loads a pruned model's checkpoint into the unpruned architecture (`attention` as in `load_pruned`)"
-    attention = kwargs.pop('attention', ATTENTION[0])
+    "fastai's `Learner.load`, which also loads a pruned model's checkpoint into the unpruned architecture (`attention` as in `load_pruned`, by default as the learner's `PruneCallback` prunes)"
+    attention = kwargs.pop('attention', None) or next((cb.pruner_kwargs.get('attention') for cb in self.cbs if isinstance(cb, PruneCallback)), None)  # as its pruning callback prunes them
     state = read_state_dict(join_path_file(file, self.path/self.model_dir, ext='.pth'))
     model = getattr(self.model, 'module', self.model)  # DistributedDataParallel wraps it
     own = model.state_dict()

@@ -501,24 +501,43 @@ def _map_stack(dg, node):
         for dep in in_node.dependencies:
             if dep.target is node: dep.index_mapping[1] = tp_maps._ConcatIndexMapping(offsets[j:j + 2], reverse=False)
 
-def _grouped_view(shape_in:tuple, shape_out:tuple)->bool:
-    "Whether a reshape from `shape_in`, `(B, C, ...)`, to `shape_out` splits the channels into `g` groups: `(B, g, C // g, ...)`, or every group's channels and positions flattened, `(B, g, C // g * H * W)` (`x.reshape(B, g, -1)`)"
+def _grouped_view(shape_in:tuple, shape_out:tuple)->tuple|None:
+    "`(dim, g)` where a reshape from `shape_in` to `shape_out` splits the channels, dimension `dim` of `shape_in`, into `g` groups: `(B, C, ...)` to `(B, g, C // g, ...)`, or every group's channels and positions flattened, `(B, g, C // g * H * W)` (`x.reshape(B, g, -1)`); tokens' `(B, N, C)` to `(B, N, g, C // g)` (an attention's heads: `x.view(B, N, heads, -1)`, einops' `'b n (h d) -> b n h d'`); else None"
     i, o = shape_in, shape_out
-    if not i or not o or len(i) < 3 or len(o) < 3 or o[0] != i[0] or min(o[1], o[2]) < 2: return False
-    if len(o) == len(i) + 1 and tuple(o[3:]) == tuple(i[2:]) and o[1] * o[2] == i[1]: return True
-    return len(o) == 3 and o[1] < i[1] and i[1] % o[1] == 0 and o[1] * o[2] == math.prod(i[1:])
+    if not i or not o or len(i) < 3 or len(o) < 3 or o[0] != i[0]: return None
+    if len(o) == len(i) + 1 and tuple(o[3:]) == tuple(i[2:]) and o[1] * o[2] == i[1] and min(o[1], o[2]) >= 2: return 1, o[1]
+    if len(o) == 3 and 2 <= o[1] < i[1] and i[1] % o[1] == 0 and o[1] * o[2] == math.prod(i[1:]): return 1, o[1]
+    if len(i) == 3 and len(o) == 4 and tuple(o[:2]) == tuple(i[:2]) and o[2] * o[3] == i[2] and min(o[2], o[3]) >= 2: return 2, o[2]  # tokens only: a map's last dimension is a position
+    return None
+
+def _from_linear(node, depth:int=4)->bool:
+    "Whether `node`'s output is a linear layer's (a `(B, N, C)` of tokens, channels last), up through splits and elementwise ops of one input: not a map's positions flattened last (`(B, C, H * W)`, which torch-pruning may take for channels)"
+    if isinstance(node.module, nn.Linear) or is_conv1d(node.module): return True
+    return depth > 0 and len(node.inputs) == 1 and node.type in (ops.OPTYPE.SPLIT, ops.OPTYPE.ELEMENTWISE) and _from_linear(node.inputs[0], depth - 1)
+
+def _read_width(dg, node)->int|None:
+    "The channels op `node` reads from its one input: the input's width, or the width of the pieces of a split it takes (`_mark_splits`)"
+    i = node.inputs[0]
+    if i.type == ops.OPTYPE.SPLIT and (p := getattr(i.module, 'fp_pieces', {}).get(node)): return sum(i.module.split_sizes[k] for k in p)
+    return _out_channels(dg, i)
+
+def _swaps(fn, n:int, dims:set=None)->bool:
+    "Whether autograd function `fn` is a transpose of a tensor of `n` dimensions, of the two `dims` (any two where None)"
+    if fn is None or fn.name() != 'TransposeBackward0': return False
+    return dims is None or {getattr(fn, '_saved_dim0', 0) % n, getattr(fn, '_saved_dim1', 0) % n} == dims
 
 def _mark_channel_views(dg, reductions:dict):
-    "Mark the views that split a map's channels into groups (`_grouped_view`: a group norm of one's own, `x.view(B, g, C // g, H, W)` or `x.reshape(B, g, -1)`, then statistics over each group), neither on the way to a sum over pieces (`_mark_piece_sums`) nor a channel shuffle's: `fp_slices`, `g`, the groups a prune keeps equal (`granularity`), read at the view's input (`fp_view`); a reduction over a group's channels right after is marked as mixing them (`Group.mixing`). torch-pruning passes channels through such a view one to one: the groups came out unequal, and the pruned view regrouped the channels"
+    "Mark the views that split a map's channels into groups (`_grouped_view`: a group norm of one's own, `x.view(B, g, C // g, H, W)` or `x.reshape(B, g, -1)`, then statistics over each group; the heads of an attention written by hand, `x.view(B, N, heads, -1)`, which a prune narrows alike), neither on the way to a sum over pieces (`_mark_piece_sums`) nor a channel shuffle's: `fp_slices`, `g`, the groups a prune keeps equal (`granularity`), read at the view's input (`fp_view`); a reduction over a group's channels right after is marked as mixing them (`Group.mixing`). torch-pruning passes channels through such a view one to one: the groups came out unequal, and the pruned view regrouped the channels"
     for node in dg.module2node.values():
         if node.type != ops.OPTYPE.RESHAPE or getattr(node.module, 'fp_flat', False) or getattr(node.module, 'fp_tile', None) or len(node.inputs) != 1: continue
         i, o = getattr(node.module, 'fp_shape_in', None), getattr(node.module, 'fp_shape_out', None)
-        if not _grouped_view(i, o): continue
-        if any(n.grad_fn is not None and n.grad_fn.name() == 'TransposeBackward0' for n in node.outputs): continue  # a channel shuffle (`_mark_channel_shuffles`)
-        if i.count(i[1]) > 1 or _out_channels(dg, node.inputs[0]) != i[1]: continue  # no other dimension as wide: not tokens `(B, N, C)` unflattened to `(B, H, W, C)` where N == C (timm's PVT v2)
-        node.module.fp_slices, node.module.fp_view = o[1], True
+        if (view := _grouped_view(i, o)) is None: continue
+        (d, g), inner = view, (2 if view[0] == 1 else len(o) - 1)  # the channels' dimension in, and the dimension of a group's channels out
+        if any(_swaps(n.grad_fn, len(o), None if d == 1 else {inner - 1, inner}) for n in node.outputs): continue  # a channel shuffle (`_mark_channel_shuffles`)
+        if i.count(i[d]) > 1 or _read_width(dg, node) != i[d] or (d == 2 and not _from_linear(node.inputs[0])): continue  # no other dimension as wide: not tokens `(B, N, C)` unflattened to `(B, H, W, C)` where N == C (timm's PVT v2)
+        node.module.fp_slices, node.module.fp_view = g, True
         for n in node.outputs:
-            if (r := reductions.get(n.grad_fn)) is not None and 2 in r[0] and len(r[1]) == len(o): n.module.fp_mixing = 'a reduction over a group of channels'
+            if (r := reductions.get(n.grad_fn)) is not None and inner in r[0] and len(r[1]) == len(o): n.module.fp_mixing = 'a reduction over a group of channels'
 
 # %% ../nbs/03_graph.ipynb #a4fb5601
 def _bmm_operands(node)->tuple:
@@ -1469,6 +1488,11 @@ def refresh_maps(self:Graph):
 def width_at(self:Graph, node)->int|None:
     "The channels of `node`'s output, a layer's or an op's (a functional `F.group_norm`), as torch-pruning infers them from the layers' current widths"
     return _out_channels(self.dg, node)
+
+@patch
+def width_read(self:Graph, node)->int|None:
+    "The channels op `node` reads from its one input (a view into groups): the input's, or those of the pieces of a split it takes (`_mark_splits`: einops' heads of a chunk of a fused `qkv`)"
+    return _read_width(self.dg, node)
 
 # %% ../nbs/03_graph.ipynb #09e3d854
 @patch

@@ -153,7 +153,7 @@ def _mixing(couplings:list)->tuple:
 
 def _sliced_ops(graph:Graph, couplings:list)->list:
     "`[(op, its groups, the width it reads now)]` of the functional `F.group_norm`s and views into groups (`Graph` marks both with `fp_slices`) among `couplings`; the width None where torch-pruning cannot infer it"
-    return [(c.module, k, graph.width_at(c.node.inputs[0] if getattr(c.module, 'fp_view', False) else c.node))  # a view into groups: the width it reads
+    return [(c.module, k, graph.width_read(c.node) if getattr(c.module, 'fp_view', False) else graph.width_at(c.node))  # a view into groups: the width it reads
             for c in couplings if (k := getattr(c.module, 'fp_slices', None))]
 
 def _regrouped(graph:Graph, couplings:list)->str|None:

@@ -8,7 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/persist.html.md"""
 __all__ = ['read_state_dict', 'load_pruned']
 
 # %% ../nbs/12_persist.ipynb #475eee59
-import os
+import os, warnings
 import numpy as np, torch, torch.nn as nn
 from fastcore.foundation import L
 from .pruner import Pruner, uncompiled
@@ -107,6 +107,8 @@ def _solved_plan(pruner, sd)->tuple|None:
         if gone: plan[g] = sorted(gone)
     return plan, {g for g, _, _ in groups}
 
+def _of_heads(g)->bool: return any(getattr(g, k, None) is not None for k in ('attention', 'queries', 'shared'))  # a group of an attention's heads
+
 def _widths_plan(pruner, sd)->dict:
     "`{group: positions to remove}` that give each group the widths its layers have in `sd` (`_solved_plan`), or where the layers do not settle it, the width its root layer has (`_root_widths_plan`)"
     if (solved := _solved_plan(pruner, sd)) is None: return _root_widths_plan(pruner, sd, pruner.groups)
@@ -143,15 +145,19 @@ def load_pruned(
     source, # A state_dict saved from the pruned model (compiled or wrapped in DDP too), or its path (`torch.save` or fastai's `learn.save`)
     example_inputs=None, # Inputs to trace `model` with, as for `Pruner`; default one 224x224 RGB image
     strict:bool=True, # Passed to `load_state_dict`
-    attention:str=ATTENTION[0], # As the model was pruned: attention layers lost whole heads, or every head's dimensions ('head_dim')
+    attention:str=None, # As the model was pruned: attention layers lost whole heads ('heads', the default), or every head's dimensions ('head_dim'); the widths alone cannot tell
 )->nn.Module:
     "Reshape `model` to the channel counts of the pruned checkpoint `source` and load it"
     inner = uncompiled(model)  # what a prune reshapes, with the same parameters
     if isinstance(inner, nn.DataParallel): inner = inner.module  # which it runs copies of at each call
     sd = _unwrapped(read_state_dict(source), inner)
-    pruner = Pruner(inner, 0, example_inputs=example_inputs, verbose=False, attention=attention)
+    pruner = Pruner(inner, 0, example_inputs=example_inputs, verbose=False, attention=attention or ATTENTION[0])
     unpruned = {g.name: g.n for g in pruner.groups}
     plan = Plan(_widths_plan(pruner, _weights_named(sd)))
+    if attention is None and (heads := [g.name for g, p in plan.removals.items() if len(p) and _of_heads(g)]):
+        warnings.warn(f"The checkpoint's attention layers are narrower than this model's ({', '.join(heads[:3])}{', ...' if len(heads) > 3 else ''}): loaded as "
+                      "whole heads removed (attention='heads', the default). Their widths fit heads made narrower as well, which computes something "
+                      "else: if the model was pruned with attention='head_dim', pass it. Pass attention='heads' to say so and silence this")
     with pruner.trial(plan) as trial:  # rolled back on leaving, unless committed
         try:
             if not trial.ok: raise RuntimeError("The model reshaped to the checkpoint's widths no longer runs on example_inputs")

@@ -432,10 +432,21 @@ class Pruner:
         if plan.left_whole: self._warn_left_whole(plan)  # once the prune is committed
         if plan.tied: self._warn_tied(plan)
 
+    def _target_breaks(self, grads:dict=None)->dict:
+        "`{group name: why}` of the groups whose pruning to the whole target breaks the forward, from a trial rolled back at once: later prunes are counted, not run (`Verifier`), so a construct that works at the first step's widths and not at the target's (`x.topk(6, 1)` over the channels) broke the model half way through a fit"
+        attempt = self.verifier.apply(self._synced(self.plan(1., grads=grads)).removals, self.twins)
+        if attempt.applied is not None: attempt.applied.rollback()
+        return {g.name: why for g, why in attempt.broken.items()}
+
     def _plan_and_apply(self, fraction:float, grads:dict=None)->tuple:
         "`(plan, Attempt, excluded)`: the plan to `fraction`, applied and checked; groups that break the model are left out (in `excluded`) with a warning and the rest planned again (a new plan may reach groups the last left whole: again, until none breaks)"
         groups, excluded = self.groups, dict(self.excluded)
-        plan = self._synced(self.plan(fraction, grads=grads))
+        if not self.verifier.tried and fraction < 1 and (broken := self._target_breaks(grads)):  # the first of several prunes: the target's widths checked too
+            excluded.update(broken)
+            warnings.warn("Left unpruned, as pruning them to the target breaks the forward (a construct torch-pruning does not "
+                          f"model, or one that needs more channels than the target leaves): {', '.join(broken)}")
+            groups = [g for g in groups if g.name not in broken]
+        plan = self._synced(self.plan(fraction, grads=grads, groups=groups))
         attempt = self._apply(plan)
         while attempt.broken:  # what torch-pruning got wrong
             excluded.update({g.name: why for g, why in attempt.broken.items()})

@@ -267,16 +267,23 @@ class Check:
 
 # %% ../nbs/06_transaction.ipynb #c02f8045
 def check_forward(model:nn.Module, example_inputs, graph:Graph)->Check:
-    "Whether `model` still runs on `example_inputs` and gives outputs of the shapes `graph` traced, and its MACs"
+    "Whether `model` still runs on `example_inputs`, every layer the trace saw run (`_branch_error`), and gives outputs of the shapes `graph` traced, and its MACs"
     error = None
     with untouched(model), torch.no_grad(), MacCounter(model) as counter:
         graph.set_mode(model)
         try:
             shapes = output_shapes(run_forward(model, example_inputs), model)
             if shapes != graph.out_shapes: error = f"its outputs came out of shapes {shapes}, not {graph.out_shapes}"
+            elif gone := [m for m in graph.mac_terms if m not in counter.terms]: error = _branch_error(gone, graph)
         except Exception as e: error = f"{type(e).__name__}: {e}"
     if error is None and graph.eval_only: error = _eval_error(model, example_inputs, graph)
     return Check(error is None, counter.macs, error)
+
+def _branch_error(gone:list, graph:Graph)->str:
+    "Why a pruned model whose forward no longer runs the layers `gone` (it ran them unpruned) fails the check: a branch taken on the widths, `y if y.shape[1] == z.shape[1] else proj(y)`, takes the other way once a prune makes them equal, and every shape still fits"
+    names = [graph.dg._module2name.get(m, type(m).__name__) for m in gone]
+    return (f"its forward no longer runs {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}, which it ran unpruned: it takes another "
+            "branch at the pruned widths (code that compares widths, `x.shape[1] == y.shape[1]`)")
 
 def _eval_error(model:nn.Module, example_inputs, graph:Graph)->str|None:
     "Why `model` fails in evaluation mode, where it runs layers the trace in training mode did not see (`Graph.eval_only`): its error, or outputs of other shapes than that mode gave unpruned; None where it runs"

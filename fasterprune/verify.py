@@ -11,7 +11,7 @@ __all__ = ['CHANNEL_MIXING', 'randomized', 'as_double', 'kept', 'mask_removed', 
 # %% ../nbs/28_verify.ipynb #2ff287f6
 import copy, math, warnings
 from dataclasses import dataclass, field
-import torch, torch.nn as nn
+import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import tuplify
 from .counting import output_tensors, run_forward
 from .huggingface import hf_models
@@ -117,44 +117,82 @@ def _scale(m:nn.Module)->float|None:
     "`m`'s float attribute `scale`, which attentions (and timm's `ScaledStdConv2d`) compute from a width"
     return s if isinstance(s := vars(m).get('scale'), float) else None
 
+_SDPA = 'F.scaled_dot_product_attention'
+
+class _SDPAWidths(torch.overrides.TorchFunctionMode):
+    "Within the context, `widths` lists the query width of every call of `F.scaled_dot_product_attention` without a `scale` of its own: it scales by one over the square root of that width, which narrower heads change"
+    def __init__(self): super().__init__(); self.widths = []
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is F.scaled_dot_product_attention and kwargs.get('scale', args[6] if len(args) > 6 else None) is None: self.widths.append(args[0].shape[-1])
+        return func(*args, **kwargs)
+
 def _mixing_inputs(model:nn.Module, example)->dict:
-    "`{name: shapes of its tensor inputs}` of the modules of `model` that can mix channels (`mixes_channels`), from one forward on `example`"
+    "`{name: shapes of its tensor inputs}` of the modules of `model` that can mix channels (`mixes_channels`), and under `_SDPA` the query widths of the scaled dot product attentions that scale by them (`_SDPAWidths`), from one forward on `example`"
     seen, hooks = {}, []
     def hook(n, args): seen.setdefault(n, [tuple(a.shape) for a in args if isinstance(a, torch.Tensor)])  # returns nothing: a value would replace the inputs
     for n, m in model.named_modules():
         if mixes_channels(m, {1}): hooks.append(m.register_forward_pre_hook(lambda m, args, n=n: hook(n, args)))
     try:
-        with torch.no_grad(): run_forward(model, example)
+        with torch.no_grad(), _SDPAWidths() as sdpa: run_forward(model, example)
     finally:
         for h in hooks: h.remove()
+    if sdpa.widths: seen[_SDPA] = sdpa.widths
     return seen
+
+def _kind(model:nn.Module, name:str)->str: return name if name == _SDPA else type(model.get_submodule(name)).__name__  # what `_mixing_inputs` saw change
 
 def mixes_channels(
     m:nn.Module, # A layer whose parameters a prune cut
     dims:set=frozenset(), # The dimensions they were cut along
 )->bool:
-    "Whether cutting `m`'s parameters along `dims` changes what its kept channels compute: a norm over channels, an attention scaled by its head width, a weight-standardized conv that loses inputs"
+    "Whether cutting `m`'s parameters along `dims` changes what its kept channels compute: a norm over channels, an attention scaled by its head width, a weight-standardized conv that loses inputs (timm's by name, others by what they compute: `_transforms_weight`)"
     name = type(m).__name__
     if isinstance(m, CHANNEL_MIXING) or any(s in name for s in _MIXING_NAMES): return True
-    return any(s in name for s in _STANDARDIZED) and 1 in dims
+    return 1 in dims and (any(s in name for s in _STANDARDIZED) or _transforms_weight(m))
+
+def _transforms_weight(m:nn.Module)->bool:
+    "Whether `m`, a convolution with a forward of its own, computes with another weight than the one it holds (a weight standardization written by hand, lucidrains' `WeightStandardizedConv2d`): its output on a random input against a plain convolution with its weight, where both have one shape"
+    if not isinstance(m, nn.modules.conv._ConvNd) or m.transposed or type(m).forward is getattr(nn, f'Conv{m.weight.dim() - 2}d').forward: return False
+    size = [(k - 1) * d + 3 for k, d in zip(m.kernel_size, m.dilation)]
+    g = torch.Generator(device=m.weight.device).manual_seed(0)
+    x = torch.randn(1, m.in_channels, *size, generator=g, device=m.weight.device, dtype=m.weight.dtype)
+    try:
+        with torch.no_grad(): out, plain = m(x), m._conv_forward(x, m.weight, m.bias)
+    except Exception: return False
+    return out.shape == plain.shape and not torch.allclose(out, plain, rtol=1e-4, atol=1e-5)
 
 # %% ../nbs/28_verify.ipynb #e12db41c
+def _rescaled(make, example, kwargs:dict)->dict:
+    "`{kind: names of the modules inside the attention it names, or None for any}` of what pruning every group of `make()` at 50% rescales: an attention's float `scale` set anew, a scaled dot product attention of narrower queries (`_SDPAWidths`)"
+    model = make()
+    scales, sdpa = {n: s for n, m in model.named_modules() if (s := _scale(m)) is not None}, _mixing_inputs(model, example).get(_SDPA)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        Pruner(model, 50, example_inputs=example, verbose=False, **kwargs).prune_model()
+    res = {f"{type(m).__name__} (its scale)": {k for k, _ in m.named_modules(prefix=n)} for n, s in scales.items() if _scale(m := model.get_submodule(n)) != s}
+    if _mixing_inputs(model, example).get(_SDPA) != sdpa: res[_SDPA] = None
+    return res
+
 def inexact_groups(
     make, # A function that builds the model, a new one at each call
     inputs, # Example inputs: a tensor or a tuple
     **kwargs, # More `Pruner` arguments (`attention`, `round_to`, ...): the prunes judged are those they make
 )->dict: # `{root name: layer types}`
     "The groups of `make()` whose pruning changes what a layer computes of the channels it keeps (`mixes_channels`, or a float `scale` rewritten for a new head width), one prune per group"
-    if not any(mixes_channels(m, {1}) or _scale(m) is not None for m in make().modules()): return {}
     example, res = inputs if isinstance(inputs, (torch.Tensor, dict)) else tuple(inputs), {}
+    if not any(mixes_channels(m, {1}) or _scale(m) is not None for m in make().modules()) and _SDPA not in _mixing_inputs(make(), example): return {}
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         pruner = Pruner(make(), 50, example_inputs=example, verbose=False, **kwargs)
-        alike = bool(hf_models(pruner.model))  # a Hugging Face config holds one size for every block: no group prunes alone
+        whole, alike = None, bool(hf_models(pruner.model))  # a Hugging Face config holds one size for every block: no group prunes alone
         for g in pruner.groups:
             root = pruner.names[g.root]
-            if g.tied or alike:  # it goes only in step with another group (torchvision's Swin), or with every block's: judged by its own layers
-                if kinds := {type(c.module).__name__ for c in g.couplings if isinstance(c.module, nn.Module) and mixes_channels(c.module, {1})}: res[root] = kinds
+            if g.tied or alike:  # it goes only in step with another group (torchvision's Swin), or with every block's: judged by its own layers, and by what a prune of every group rescales
+                if whole is None: whole = _rescaled(make, example, kwargs)
+                kinds = {type(c.module).__name__ for c in g.couplings if isinstance(c.module, nn.Module) and mixes_channels(c.module, {1})}
+                kinds |= {k for k, inside in whole.items() if inside is None or any(pruner.names.get(c.module) in inside for c in g.couplings)}
+                if kinds: res[root] = kinds
                 continue
             model = make()
             owners = {p: m for m in model.modules() for p in m.parameters(recurse=False)}
@@ -166,7 +204,7 @@ def inexact_groups(
                 raise
             kinds = {type(m).__name__ for p, (_, cut) in alone.param_changes.items()  # its weights cut where they mix
                      if (m := owners.get(p)) is not None and mixes_channels(m, {d for d, _ in cut})}
-            kinds |= {type(model.get_submodule(n)).__name__ for n, shapes in _mixing_inputs(model, example).items() if widths.get(n) != shapes}  # its inputs narrower (a norm without weights, ECA)
+            kinds |= {_kind(model, n) for n, shapes in _mixing_inputs(model, example).items() if widths.get(n) != shapes}  # its inputs narrower (a norm without weights, ECA, an attention's scale)
             kinds |= {type(model.get_submodule(n)).__name__ for n, s in scales.items() if _scale(model.get_submodule(n)) != s}  # its scale set anew (an attention's head width)
             if kinds: res[root] = kinds
     return res
@@ -213,6 +251,10 @@ def _copied(model:nn.Module)->nn.Module:
                          "`torch.nn.utils.weight_norm` (or `spectral_norm`) hook. Use `torch.nn.utils.parametrizations.weight_norm` instead, "
                          "or remove it first (`torch.nn.utils.remove_weight_norm(layer)`)") from e
 
+def _asked(pruning_ratio, not_exact:dict):
+    "`pruning_ratio` without the layers of `not_exact` (their groups left out: a share of a layer left alone would prune nothing), where it is a dict"
+    return {k: v for k, v in pruning_ratio.items() if k not in not_exact} if isinstance(pruning_ratio, dict) else pruning_ratio
+
 def check_exact(
     model:nn.Module, # The model to check; a copy is pruned, `model` is left as it is
     example_inputs, # Inputs of one forward: a tensor or a tuple
@@ -225,13 +267,16 @@ def check_exact(
     if not_exact is None: not_exact = inexact_groups(lambda: _copied(model), example_inputs, **{k: v for k, v in kwargs.items() if k != 'ignored_layers'})
     original = randomized(_copied(model))
     ignored = [*tuplify(kwargs.pop('ignored_layers', None) or ()), *not_exact]
+    nothing = lambda: Exactness(context, [], dict(not_exact), {}, 0., 0., 0.)  # every group asked for is left out as not exact by construction
     try:
-        pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, pruning_ratio, context, ignored_layers=ignored, **kwargs)
+        if not (ratio := _asked(pruning_ratio, not_exact)): return nothing()
+        pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, ratio, context, ignored_layers=ignored, **kwargs)
         if more := {n: k for n, k in mixed_groups(pruner).items() if n not in not_exact}:  # functional ops mix their channels: left out too, and pruned again
             not_exact, ignored = {**not_exact, **more}, [*ignored, *more]
-            pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, pruning_ratio, context, ignored_layers=ignored, **kwargs)
+            if not (ratio := _asked(pruning_ratio, not_exact)): return nothing()
+            pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, ratio, context, ignored_layers=ignored, **kwargs)
     except ValueError as e:  # every group is not exact by construction: nothing is left to compare
-        if not_exact and str(e).startswith('Nothing in this'): return Exactness(context, [], dict(not_exact), {}, 0., 0., 0.)
+        if not_exact and str(e).startswith('Nothing in this'): return nothing()
         raise
     diff, rel = max_diff(pruned, masked, example_inputs)
     return Exactness(context, pruned_groups(pruner), dict(not_exact), {**pruner.skipped, **pruner.excluded}, diff, rel,
