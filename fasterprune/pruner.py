@@ -285,7 +285,7 @@ class Pruner:
         self._masks = _masks(model)  # `torch.nn.utils.prune`'s: one added later renames a parameter
         self.current_step, self.param_changes = 0, {}
         self._gone = {}  # `{root: channels}` of the groups pruned below two positions, which leave `groups`: what they kept
-        self._warned_whole = self._warned_tied = False
+        self._warned_whole = self._warned_tied = self._target_tried = False
         self.sync_plan = None  # applied to every plan before it runs: under DDP, all ranks take rank 0's
         self.init_model = model_copy(model).requires_grad_(False) if criteria.needs_init else None  # pruned in step
         self._init_modules = dict(self.init_model.named_modules()) if self.init_model is not None else {}
@@ -434,6 +434,7 @@ class Pruner:
 
     def _target_breaks(self, grads:dict=None)->dict:
         "`{group name: why}` of the groups whose pruning to the whole target breaks the forward, from a trial rolled back at once: later prunes are counted, not run (`Verifier`), so a construct that works at the first step's widths and not at the target's (`x.topk(6, 1)` over the channels) broke the model half way through a fit"
+        self._target_tried = True  # once, whatever it finds
         attempt = self.verifier.apply(self._synced(self.plan(1., grads=grads)).removals, self.twins)
         if attempt.applied is not None: attempt.applied.rollback()
         return {g.name: why for g, why in attempt.broken.items()}
@@ -441,7 +442,7 @@ class Pruner:
     def _plan_and_apply(self, fraction:float, grads:dict=None)->tuple:
         "`(plan, Attempt, excluded)`: the plan to `fraction`, applied and checked; groups that break the model are left out (in `excluded`) with a warning and the rest planned again (a new plan may reach groups the last left whole: again, until none breaks)"
         groups, excluded = self.groups, dict(self.excluded)
-        if not self.verifier.tried and fraction < 1 and (broken := self._target_breaks(grads)):  # the first of several prunes: the target's widths checked too
+        if not self._target_tried and fraction < 1 and (broken := self._target_breaks(grads)):  # the first of several prunes: the target's widths checked too
             excluded.update(broken)
             warnings.warn("Left unpruned, as pruning them to the target breaks the forward (a construct torch-pruning does not "
                           f"model, or one that needs more channels than the target leaves): {', '.join(broken)}")
