@@ -67,6 +67,19 @@ def _axis(m:nn.Module, is_out:bool)->int|None:
         return int(is_out == m.transposed)
     return 0 if isinstance(m, nn.modules.batchnorm._BatchNorm) and is_out else None
 
+def _pieces_of(graph, g, unit_of:np.ndarray)->list:
+    "For each split or slice of group `g`'s channels whose sizes a module keeps (`Graph.split_attrs`, `Graph.slice_attrs`), the piece each of `g`'s positions falls in (one array per split)"
+    res, tracked = [], {n for n, *_ in graph.split_attrs} | {n for n, *_ in graph.slice_attrs}
+    for c in g.couplings:
+        if c.node not in tracked: continue
+        s = c.node.module
+        bounds = s.offsets[1:-1] if hasattr(s, 'offsets') else [s.start if s.fp_kind == 'tail' else s.end]
+        piece = np.zeros(len(g.units), dtype=np.int64)
+        u = unit_of[c.root_idxs.numpy()]
+        piece[u[u >= 0]] = np.searchsorted(bounds, c.idxs.numpy()[u >= 0], side='right') + 1
+        res.append(piece)
+    return res
+
 def _solved_plan(pruner, sd)->tuple|None:
     "`({group: positions to remove}, groups it settled)` that give every linear layer, convolution and BatchNorm the widths it has in `sd`, also where the positions of a group reach layers unevenly (timm DPN: a stage's residual channels and its last block's dense ones, in one group; a conv's outputs shared by two groups): positions that reach the same layers alike are one class, and how many of each class go is the solution of one linear system over the layers' widths; None where it has no exact solution in whole numbers"
     names = {m: n for n, m in pruner.model.named_modules()}
@@ -85,7 +98,8 @@ def _solved_plan(pruner, sd)->tuple|None:
             counts[k, ax] = counts.get((k, ax), 0) + np.bincount(pairs[0], minlength=len(g.units))
         if not any(v.any() for v in counts.values()): continue  # a recurrent layer's units: its root's width says
         keys = list(counts)
-        classes, of = np.unique(np.stack([counts[k] for k in keys], 1), axis=0, return_inverse=True)
+        pieces = _pieces_of(pruner.graph, g, unit_of)  # positions alike in the tensors but in other pieces of a split a module keeps sizes for: classes of their own
+        classes, of = np.unique(np.stack([counts[k] for k in keys] + pieces, 1), axis=0, return_inverse=True)
         groups.append((g, of.ravel(), len(cols)))
         for ci, row in enumerate(classes):
             cols.append([(k, n) for k, n in zip(keys, row) if n])
@@ -99,6 +113,10 @@ def _solved_plan(pruner, sd)->tuple|None:
         if sd[k].dim() <= ax or now[k].dim() <= ax: return None
         b[i] = now[k].shape[ax] - sd[k].shape[ax]
     if not len(cols): return None
+    if np.linalg.matrix_rank(A) < len(cols):  # classes alike in every tensor: how many of each went is not in the checkpoint
+        raise ValueError("The checkpoint does not record how many channels each piece of a split kept: its pieces pass through "
+                         f"layers without weights (the model keeps the sizes it splits at in {', '.join(sorted({f'{n}.{k}'.lstrip('.') for _, n, k, *_ in pruner.graph.split_attrs + pruner.graph.slice_attrs}))}), so it fits several models that compute different things, and nothing was loaded. Save the pruned model "
+                         "whole (`torch.save(model)` keeps those sizes), or load the state dict into the model as it was pruned")
     r = np.rint(np.linalg.lstsq(A, b, rcond=None)[0]).astype(int)
     if not np.array_equal(A @ r, b) or (r < 0).any() or (r > np.array(sizes)).any(): return None
     plan = {}
