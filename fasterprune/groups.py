@@ -156,16 +156,16 @@ def _sliced_ops(graph:Graph, couplings:list)->list:
     return [(c.module, k, graph.width_read(c.node) if getattr(c.module, 'fp_view', False) else graph.width_at(c.node))  # a view into groups: the width it reads
             for c in couplings if (k := getattr(c.module, 'fp_slices', None))]
 
-def _regrouped(graph:Graph, couplings:list)->str|None:
-    "Why a functional `F.group_norm`, or a view into groups, among `couplings` cannot keep its groups whole (torch-pruning cannot tell how many channels it reads), or None"
-    for op, k, w in _sliced_ops(graph, couplings):
+def _regrouped(sliced:list)->str|None:
+    "Why a functional `F.group_norm`, or a view into groups, of `sliced` (`_sliced_ops`) cannot keep its groups whole (torch-pruning cannot tell how many channels it reads), or None"
+    for op, k, w in sliced:
         if w is None or w % k:
             what = f"a view into {k} groups" if getattr(op, 'fp_view', False) else f"F.group_norm(num_groups={k})"
             return f"its channels reach {what}, whose width torch-pruning cannot infer: fasterprune cannot keep its groups of channels whole"
 
-def _note_slice_widths(graph:Graph, couplings:list):
-    "Write on each functional `F.group_norm` and view into groups among `couplings` the width it reads now (`fp_width`, which `channel_units` reads), once `_regrouped` found none that cannot keep its groups whole"
-    for op, _, w in _sliced_ops(graph, couplings): op.fp_width = w
+def _note_slice_widths(sliced:list):
+    "Write on each functional `F.group_norm` and view into groups of `sliced` (`_sliced_ops`) the width it reads now (`fp_width`, which `channel_units` reads), once `_regrouped` found none that cannot keep its groups whole"
+    for op, _, w in sliced: op.fp_width = w
 
 def uneven_slices(couplings:list, units:torch.Tensor, n:int)->str|None:
     "Why `units` (`channel_units`) cannot go: a grouped layer reads the group's channels among others' (a part of a concatenation) or through a map, and some unit takes more channels from one of its slices than from another; None if every unit takes as many from each"
@@ -1201,8 +1201,8 @@ def collect_groups(
     def add_part(r, cs, n, quiet=False):  # one part of a group `group_parts` split: an ordinary group rooted at `r` (`quiet`: if it can be pruned; else left as it is, unsaid)
         if (name := names[r]) in excluded: return
         gran = math.lcm(*map(_slices, cs))
-        if why := _regrouped(graph, cs): skipped[name] = why; return
-        _note_slice_widths(graph, cs)
+        if why := _regrouped(sliced := _sliced_ops(graph, cs)): skipped[name] = why; return
+        _note_slice_widths(sliced)
         units, fixed = channel_units(cs, n, gran) if n % gran == 0 else (None, 0)
         if quiet and (units is None or len(units) < 2): return
         if units is None: skipped[name] = "its channels are coupled in blocks of unequal size"
@@ -1305,8 +1305,8 @@ def collect_groups(
         outs = [c.module for c in cs if c.is_out]
         seen.update(outs)
         if any(o in ignored for o in outs): continue
-        if why := _regrouped(graph, cs): skipped[name] = why; continue
-        _note_slice_widths(graph, cs)
+        if why := _regrouped(sliced := _sliced_ops(graph, cs)): skipped[name] = why; continue
+        _note_slice_widths(sliced)
         members, gran = [], 1
         for c in cs:
             if not isinstance(c.module, nn.Module): continue
