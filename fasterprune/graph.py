@@ -134,6 +134,8 @@ _PERMUTES = {'flip': None, 'roll': None, 'fliplr': (1,), 'flipud': (0,)}  # ops 
 
 _NORM_LAYERS = (nn.GroupNorm, nn.LayerNorm, nn.RMSNorm)  # layers whose forward calls one: judged as layers (`granularity`, `verify.mixes_channels`)
 
+_POOLED = {f'{a}max_pool{d}d_with_indices' for a in ('', 'adaptive_', 'fractional_') for d in (1, 2, 3)}  # pools that also give the position of each maximum
+_UNPOOLS = ('max_unpool1d', 'max_unpool2d', 'max_unpool3d')  # what puts values back at a pool's positions
 _BINARY = {f'{p}{op}{s}' for op in ('mul', 'add', 'sub', 'div', 'truediv') for p, s in (('', ''), ('', '_'), ('__', '__'), ('__r', '__'), ('__i', '__'))}  # elementwise ops of two tensors, by name
 
 def _mixed_dims(name:str, x:torch.Tensor, args:tuple, kwargs:dict)->tuple|None:
@@ -155,7 +157,7 @@ def _fns_within(fn, depth:int)->list:
     return found
 
 class _recorded_concats(torch.overrides.TorchFunctionMode):
-    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped, shape in)`, `slices` every indexing's to the module whose forward took it, `broadcasts` holds every elementwise product's, sum's or quotient's with a broadcast operand, `reductions` maps every reduction's over given dimensions to `(those dimensions, shape in, its name)`, `pads` every `F.pad`'s to `(pad, mode, shape in)`, `permutes` every flip's or roll's to `(its name, dimensions, shape in)`, `glus` every `F.glu`'s to `(dim, shape in)`, `bilinears` holds the product inside every `F.bilinear` (`nn.Bilinear`), and `mixing` every call of a functional op of `_MIXERS` outside a norm layer to `(its name, the dimensions it mixes, shape in, groups)`"
+    "Within the context `sizes` maps every `torch.cat` output's `grad_fn` to `(dim, channels of each joined tensor, dimensions)`, `reshapes` every reshape's to `(shape in, shape out)`, `matmuls` every batched matmul's to its operands' shapes, `stacks` every `torch.stack`'s to `(dim, its tensors' shapes)`, `transposes` every transpose's to `(dimensions, the two it swapped, shape in)`, `slices` every indexing's to the module whose forward took it, `broadcasts` holds every elementwise product's, sum's or quotient's with a broadcast operand, `reductions` maps every reduction's over given dimensions to `(those dimensions, shape in, its name)`, `pads` every `F.pad`'s to `(pad, mode, shape in)`, `permutes` every flip's or roll's to `(its name, dimensions, shape in)`, `glus` every `F.glu`'s to `(dim, shape in)`, `bilinears` holds the product inside every `F.bilinear` (`nn.Bilinear`), `mixing` every call of a functional op of `_MIXERS` outside a norm layer to `(its name, the dimensions it mixes, shape in, groups)`, and `index_uses` holds `(grad_fn, (pool's grad_fn, its input's))` of every max-unpool or gather that reads the indices a max pool gave (`pooled`), channel to channel"
     def __init__(self):
         super().__init__()
         self.sizes, self.reshapes, self.matmuls, self.stacks, self.slices, self.transposes, self.running = {}, {}, {}, {}, {}, {}, []
@@ -168,6 +170,7 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         self.bilinears = set()  # the `grad_fn`s of the products of two inputs with a weight inside every `F.bilinear` (`_mark_channel_pads`)
         self.shuffles = {}  # `{grad_fn: (groups, steps up to the shuffled map)}` of every `F.channel_shuffle` (`nn.ChannelShuffle`), and every transpose that shuffles channels between two views (torchvision's ShuffleNet), which torch-pruning reads as elementwise (`_mark_channel_shuffles`)
         self.shuffling = {}  # `{grad_fn: (transpose's grad_fn, groups, shape)}` of the transposes that may shuffle channels, and their copies (`.contiguous()`)
+        self.pooled, self.index_uses = {}, []  # `{id: (indices, (grad_fn of the pooled values, of the pool's input))}` of the indices max pools gave, and their views; `_link_pool_indices`
     def __enter__(self):  # `running`: the modules whose forward runs, innermost last
         self.hooks = (nn.modules.module.register_module_forward_pre_hook(lambda m, i: self.running.append(m)),
                       nn.modules.module.register_module_forward_hook(self._left, always_call=True))
@@ -183,6 +186,7 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         out = func(*args, **kwargs)
         name, traced = getattr(func, '__name__', None), isinstance(out, torch.Tensor) and out.grad_fn is not None  # once per call: every op of the forward comes here
         if func is torch.Tensor.__getitem__ and traced and self.running: self.slices[out.grad_fn] = self.running[-1]
+        if self.pooled or name in _POOLED: self._track_indices(name, args, kwargs, out, traced)
         if (name in _BINARY and traced and sum(isinstance(a, torch.Tensor) for a in args) == 2
             and any(isinstance(a, torch.Tensor) and a.dim() and a.numel() < out.numel() for a in args)): self.broadcasts.add(out.grad_fn)
         if name in _REDUCTIONS and args and isinstance(x := args[0], torch.Tensor) and x.dim():
@@ -221,6 +225,21 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
             dim = (args[1] if len(args) > 1 else kwargs.get('dim', kwargs.get('axis', 0))) % out.dim()
             self.sizes[out.grad_fn] = (dim, [t.shape[dim] for t in tensors], out.dim(), out.shape[-1])
         return out
+    def _track_indices(self, name, args, kwargs, out, traced):
+        "Record a max pool's indices, their views that keep the channels (`i.flatten(2)`), and the max-unpools and gathers along other dimensions that read them channel to channel"
+        if name in _POOLED:
+            if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], torch.Tensor) and out[0].grad_fn is not None: self.pooled[id(out[1])] = (out[1], (out[0].grad_fn, *(f for f, _ in out[0].grad_fn.next_functions[:1])))
+            return
+        src = next((self.pooled[id(a)] for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor) and id(a) in self.pooled and self.pooled[id(a)][0] is a), None)
+        if src is None: return
+        if not traced:  # a view or copy of the indices: the same channels if it keeps the first two dimensions
+            if isinstance(out, torch.Tensor) and not out.is_floating_point() and out.dim() >= 2 and out.shape[:2] == src[0].shape[:2]: self.pooled[id(out)] = (out, src[1])
+            return
+        if name in _UNPOOLS: self.index_uses.append((out.grad_fn, src[1])); return
+        x, dim, idx = (args + (None,) * 3)[:3] if name == 'gather' else (args[0], args[2] if len(args) > 2 else kwargs.get('dim'), args[1]) if name == 'take_along_dim' else (None,) * 3
+        dim, idx = kwargs.get('dim', dim), kwargs.get('index', kwargs.get('indices', idx))
+        if isinstance(x, torch.Tensor) and type(dim) is int and x.dim() > 1 and dim % x.dim() != 1 and isinstance(idx, torch.Tensor) and idx.dim() > 1 and idx.shape[1] == x.shape[1]:
+            self.index_uses.append((out.grad_fn, src[1]))  # along the positions: channel `c` gathered at channel `c`'s maxima
 
 _MULS = (torch.mul, torch.Tensor.mul, torch.Tensor.__mul__, torch.Tensor.__rmul__)
 
@@ -1135,7 +1154,14 @@ def _trace_unhooked(dg, model:nn.Module, example_inputs, forward_fn)->dict:
             for k in [k for k, h in m._forward_hooks.items() if k not in keys and getattr(h, '__module__', '').startswith('torch_pruning')]:
                 for hooks in (m._forward_hooks, m._forward_hooks_with_kwargs, m._forward_hooks_always_called): hooks.pop(k, None)
 
-def _build_graph(model, example_inputs, forward_fn, stacks:dict=None, transposes:dict=None):
+def _link_pool_indices(dg, uses:list):
+    "Make each max-unpool or gather that reads a max pool's indices (`uses`: `_recorded_concats.index_uses`, the pool's `grad_fn` and its input's) an input of it too (or of its input, where the pooled values went unused), before the dependencies are built: channel `c` of what it unpools or gathers goes with the pool's `c` (SegNet unpools its decoder with its encoder's indices). Indices carry no gradient, so the trace did not see the link: the two sides were pruned apart and paired other channels"
+    nodes = {n.grad_fn: n for n in dg.module2node.values() if n.grad_fn is not None}
+    for use, pool in uses:
+        u, p = nodes.get(use), next((n for f in pool if (n := nodes.get(f)) is not None), None)
+        if u is not None and p is not None and p not in u.inputs: u.inputs.append(p); p.outputs.append(u)
+
+def _build_graph(model, example_inputs, forward_fn, stacks:dict=None, transposes:dict=None, index_uses:list=()):
     "torch-pruning's `DependencyGraph.build_dependency`, with the index maps left to `_update_index_maps`; the layers that mix stacked tensors (`_mixes_pieces`, from the trace's `stacks`) pass channels through"
     dg = tp.DependencyGraph()
     dg.verbose, dg.model, dg.ignored_params = False, model, []
@@ -1151,6 +1177,7 @@ def _build_graph(model, example_inputs, forward_fn, stacks:dict=None, transposes
         dg._in_channel_pruning_fn.add(_EXPANDING.prune_in_channels); dg._out_channel_pruning_fn.add(_EXPANDING.prune_out_channels)
     dg._param_to_name, dg.unwrapped_parameters = dg._detect_unwrapped_parameters(None)
     dg.module2node = _trace_unhooked(dg, model, example_inputs, forward_fn)
+    _link_pool_indices(dg, index_uses)
     mixers = {n.module for n in dg.module2node.values() if _mixes_pieces(n, stacks or {})}
     for n in dg.module2node.values():
         if n.module in mixers: n.inputs[0].module.fp_mixed = True  # the stack: not a stack of maps (`_mark_piece_sums`)
@@ -1381,8 +1408,8 @@ class Graph:
                 res['out_fns'] = {id(t.grad_fn) for t in kept_outputs(out, model) if t.grad_fn is not None}  # (by `id`, while torch-pruning holds the tensors)
                 return output_tensors(out)  # torch-pruning follows tensors only (not a Hugging Face cache)
             def build():
-                counter.macs, counter.terms, concats.sizes, concats.shuffles, concats.shuffling, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, {}, {}, {}, set()
-                with torch.enable_grad(), _no_saved_activations(), rnns: return _build_graph(model, example_inputs, forward_fn, concats.stacks, concats.transposes)  # hooked before torch-pruning's
+                counter.macs, counter.terms, concats.sizes, concats.shuffles, concats.shuffling, concats.pooled, concats.index_uses, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, [], {}, {}, {}, {}, set()
+                with torch.enable_grad(), _no_saved_activations(), rnns: return _build_graph(model, example_inputs, forward_fn, concats.stacks, concats.transposes, concats.index_uses)  # hooked before torch-pruning's
             train_error = None  # why the forward failed in training mode, where it did
             for res['train'] in (True, False):
                 try:

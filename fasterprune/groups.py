@@ -187,6 +187,14 @@ def _separate_kv(couplings:list, names:dict)->str|None:
             return (f"its channels reach {names.get(m, 'an nn.MultiheadAttention')}, an nn.MultiheadAttention with kdim={m.kdim} and vdim={m.vdim} "
                     f"besides embed_dim={m.embed_dim}, whose separate projections fasterprune does not prune: its widths stay")
 
+def _grouped_transposed(couplings:list, names:dict)->str|None:
+    "Why a group that reaches a grouped transposed convolution stays whole (unless depthwise: as many groups as inputs and outputs), or None: its weight is `(in, out / groups, ...)`, one column per output of each group, and torch-pruning cuts its outputs as an ungrouped one's, past the end of that dimension (the prune failed, and with it every other group's)"
+    for c in couplings:
+        m = c.module
+        if isinstance(m, nn.modules.conv._ConvTransposeNd) and m.groups > 1 and not (m.groups == m.in_channels == m.out_channels):
+            return (f"its channels reach {names.get(m, 'a layer')}, a {type(m).__name__} with groups={m.groups}, whose weight holds each output once per "
+                    "group of inputs and which fasterprune does not prune: its widths stay")
+
 def _moved_by(couplings:list)->str|None:
     "Why every channel of a group stays, where a flip, roll or pad that is not constant moves them, or an `nn.Bilinear` weighs them (`Graph` marks it `fp_fixed`, with what it does: no channel maps through it, and those that reach it can never go), or None"
     ops = dict.fromkeys(k for c in couplings for node in (c.node, *c.node.inputs, *c.node.outputs) if (k := getattr(node.module, 'fp_fixed', None)))
@@ -1278,7 +1286,7 @@ def collect_groups(
         cs = []
         try:
             cs = graph.couplings(m)
-            if why := _separate_kv(cs, names): seen.update([m] + [c.module for c in cs if c.is_out]); skipped[name] = why; continue
+            if why := _separate_kv(cs, names) or _grouped_transposed(cs, names): seen.update([m] + [c.module for c in cs if c.is_out]); skipped[name] = why; continue
             graph.check_widths(cs)
         except IndexExplosion as e:
             att = attention_of(m, names, by_name) if attention != 'none' else None

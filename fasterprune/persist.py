@@ -24,9 +24,9 @@ def _load_weights(path):
     with torch.serialization.safe_globals(safe): return torch.load(path, map_location='cpu', weights_only=True)
 
 def read_state_dict(source):
-    "The model state in `source`: a state_dict, or the path of one (also fastai's `learn.save` files)"
-    if isinstance(source, (str, os.PathLike)): source = _load_weights(source)
-    if not isinstance(source, dict): raise TypeError(f"source must be a state_dict or the path of a saved one, got {type(source).__name__}")
+    "The model state in `source`: a state_dict, the path of one (also fastai's `learn.save` files), or a binary file object holding one (`io.BytesIO`, an open file)"
+    if isinstance(source, (str, os.PathLike)) or (hasattr(source, 'read') and hasattr(source, 'seek')): source = _load_weights(source)
+    if not isinstance(source, dict): raise TypeError(f"source must be a state_dict, the path of a saved one or a binary file object (`io.BytesIO`), got {type(source).__name__}")
     if 'model' in source and isinstance(source['model'], dict): source = source['model']  # `learn.save(..., with_opt=True)`
     return source
 
@@ -160,7 +160,7 @@ def _check_fits(model, sd, strict):
 # %% ../nbs/12_persist.ipynb #7bbe55c4
 def load_pruned(
     model:nn.Module, # Built from the original, unpruned definition (or `torch.compile`d, or in `nn.DataParallel`); reshaped in place
-    source, # A state_dict saved from the pruned model (compiled or wrapped in DDP too), or its path (`torch.save` or fastai's `learn.save`)
+    source, # A state_dict saved from the pruned model (compiled or wrapped in DDP too), its path (`torch.save` or fastai's `learn.save`), or a binary file object holding it
     example_inputs=None, # Inputs to trace `model` with, as for `Pruner`; default one 224x224 RGB image
     strict:bool=True, # Passed to `load_state_dict`
     attention:str=None, # As the model was pruned: attention layers lost whole heads ('heads', the default), or every head's dimensions ('head_dim'); the widths alone cannot tell

@@ -15,7 +15,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import tuplify
 from .counting import output_tensors, run_forward
 from .huggingface import hf_models
-from .pruner import Pruner
+from .pruner import Pruner, check_unsupported
 from .graph import weight_norm_of
 
 # %% ../nbs/28_verify.ipynb #d758c25f
@@ -264,6 +264,7 @@ def check_exact(
     **kwargs, # More `Pruner` arguments (`ignored_layers`, `round_to`, `attention`, ...)
 )->Exactness:
     "Prune a randomized float64 copy of `model` and compare it with the original with the removed channels masked out"
+    check_unsupported(model)  # a lazy layer, a quantized one...: the Pruner's reason, before any copy is pruned
     if not_exact is None: not_exact = inexact_groups(lambda: _copied(model), example_inputs, **{k: v for k, v in kwargs.items() if k != 'ignored_layers'})
     original = randomized(_copied(model))
     ignored = [*tuplify(kwargs.pop('ignored_layers', None) or ()), *not_exact]
