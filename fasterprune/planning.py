@@ -101,9 +101,9 @@ class Target:
         return (n_init[g.root] - g.fixed) // g.granularity
 
     def keep(self, g, n_init:dict, r:float)->int:
-        "Positions `g` keeps at `r` percent: `floor(n_init * (1 - r))` channels, within its bounds"
+        "Positions `g` keeps at `r` percent of the channels that can go: `floor((n_init - fixed) * (1 - r))` of them, within its bounds (channels that never go count neither way: a share of all of them would fall on the others)"
         step, floor_units = self.bounds(g, n_init)
-        return max(floor_units, (kept(n_init[g.root], r) - g.fixed) // g.granularity // step * step)
+        return max(floor_units, kept(n_init[g.root] - g.fixed, r) // g.granularity // step * step)
 
 # %% ../nbs/05_planning.ipynb #5c33053a
 @dataclass
@@ -178,8 +178,8 @@ def _plan_global(scored:list, target:Target, fraction:float, n_init:dict, follow
     fs = [f for f in followers if f.follows[0] in at]  # a follower whose leader is left out keeps all its channels
     cost = [g.granularity for g, _ in scored]  # the channels a position takes: its own, and its followers' for it
     for f in fs: cost[at[f.follows[0]]] += scored[at[f.follows[0]]][0].granularity * f.granularity / f.follows[1]  # one of its positions per `follows[1]` channels
-    now = sum(len(pos) * g.granularity + g.fixed for g, pos in scored) + sum(f.n for f in fs)
-    to_remove = now - kept(sum(n_init[g.root] for g, _ in scored) + sum(n_init[f.root] for f in fs), r)
+    now = sum(len(pos) * g.granularity for g, pos in scored) + sum(f.n for f in fs)  # the channels that can go (`Target.keep`)
+    to_remove = now - kept(sum(n_init[g.root] - g.fixed for g, _ in scored) + sum(n_init[f.root] for f in fs), r)
     if to_remove <= 0: return {}, []
     steps, floors = zip(*(target.bounds(g, n_init) for g, _ in scored))  # each group's unit of positions, and the fewest it keeps
     chosen, whole = [[] for _ in scored], []
@@ -428,8 +428,8 @@ def check_filters_reachable(
     n_init:dict, # `{root: channels it started with}`
 ):
     "Raise if a global share of filters needs more than every group down to its floor (`max_pruning_ratio`, or `GLOBAL_MAX_PRUNING_RATIO`)"
-    floors = sum(target.bounds(g, n_init)[1] * g.granularity + g.fixed for g in groups)
-    most = math.floor(1000 * (1 - floors / sum(n_init[g.root] for g in groups))) / 10
+    floors = sum(target.bounds(g, n_init)[1] * g.granularity for g in groups)
+    most = math.floor(1000 * (1 - floors / sum(n_init[g.root] - g.fixed for g in groups))) / 10  # of the channels that can go (`Target.keep`)
     if target.pruning_ratio <= most: return
     limit = (f"no group loses more than max_pruning_ratio={target.max_pruning_ratio:g}%" if target.max_pruning_ratio is not None else
              f"a global ranking leaves every group at least {100 - GLOBAL_MAX_PRUNING_RATIO:g}% of its filters, so that it "
