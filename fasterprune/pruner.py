@@ -276,7 +276,7 @@ class Pruner:
                                                                           runtime, latency_table, verbose)
         if self.latency is not None: self.macs_ratio = self.latency.pct()  # a share of the table's predicted milliseconds
         self.target = self._target(ratios)
-        self.n_init = {g.root: g.n for g in self.groups}
+        self.n_init, self.n_fixed = {g.root: g.n for g in self.groups}, {g.root: g.fixed for g in self.groups}  # its channels, and those that can never go
         self._check_reachable()
         self.params_before, self.channels_before = count_params(model), layer_widths(model)
         self.params_now = self.params_before  # parameters as the last prune left the model
@@ -504,7 +504,7 @@ class Pruner:
         self.groups, self.skipped = regrouped
         self.excluded = excluded
         self.verifier.verified |= {g.root for g in plan.removals}
-        for g in self.groups: self.n_init.setdefault(g.root, g.n)
+        for g in self.groups: self.n_init.setdefault(g.root, g.n); self.n_fixed.setdefault(g.root, g.fixed)
         if check is not None: self.macs_now = check.macs
         if plan.macs is not None and self.latency is None: self.planned_macs = plan.macs
 
@@ -576,9 +576,10 @@ class Pruner:
         if macs is not None: self.macs_before = macs
 
     def pct_removed(self)->float:
-        "Percent of the prunable channels removed so far (a group pruned below two positions, which leaves `groups`, counted with what it kept)"
-        now = sum(g.n for g in self.groups) + sum(self._gone.values())
-        return 100 * (1 - now / max(sum(self.n_init[g.root] for g in self.groups) + sum(self.n_init[r] for r in self._gone), 1))
+        "Percent of the prunable channels removed so far, of those that can go (channels that never go count neither way, as in `Target.keep`; a group pruned below two positions, which leaves `groups`, counted with what it kept)"
+        roots, fixed = [g.root for g in self.groups] + list(self._gone), self.n_fixed
+        now = sum(g.n for g in self.groups) + sum(self._gone.values()) - sum(fixed.get(r, 0) for r in roots)
+        return 100 * (1 - now / max(sum(self.n_init[r] - fixed.get(r, 0) for r in roots), 1))
 
     def report(self)->PruneReport:
         "Channels of every layer and totals of params and MACs, before pruning and now"
