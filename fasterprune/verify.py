@@ -94,6 +94,7 @@ def prune_and_mask(
     inputs, # Example inputs: a tensor or a tuple
     pruning_ratio:float|dict=50, # As `Pruner`'s
     context:str='local', # As `Pruner`'s
+    mixed:dict=None, # Filled with `mixed_groups` of the pruner before it prunes (a group pruned below two positions leaves its `groups`)
     **kwargs, # More `Pruner` arguments
 )->tuple: # `(pruned model, masked original, pruner, unrecorded parameter names)`
     "Prune float64 `model` in place; return it, a copy of the original with what pruning removed zeroed, the pruner, and the parameters whose shape changed unrecorded"
@@ -103,6 +104,7 @@ def prune_and_mask(
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         pruner = Pruner(model, pruning_ratio, context, example_inputs=inputs if isinstance(inputs, dict) or len(inputs) > 1 else inputs[0], verbose=False, **kwargs)
+        if mixed is not None: mixed.update(mixed_groups(pruner))
         pruner.prune_model()
     recorded = {names[p] for p in pruner.param_changes}
     unrecorded = [n for n, p in model.named_parameters() if p.shape != shapes[n] and n not in recorded]
@@ -271,8 +273,8 @@ def check_exact(
     nothing = lambda: Exactness(context, [], dict(not_exact), {}, 0., 0., 0.)  # every group asked for is left out as not exact by construction
     try:
         if not (ratio := _asked(pruning_ratio, not_exact)): return nothing()
-        pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, ratio, context, ignored_layers=ignored, **kwargs)
-        if more := {n: k for n, k in mixed_groups(pruner).items() if n not in not_exact}:  # functional ops mix their channels: left out too, and pruned again
+        pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, ratio, context, mixed := {}, ignored_layers=ignored, **kwargs)
+        if more := {n: k for n, k in mixed.items() if n not in not_exact}:  # functional ops mix their channels: left out too, and pruned again
             not_exact, ignored = {**not_exact, **more}, [*ignored, *more]
             if not (ratio := _asked(pruning_ratio, not_exact)): return nothing()
             pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, ratio, context, ignored_layers=ignored, **kwargs)
