@@ -370,7 +370,7 @@ def integer_targets(groups:list, target:Target, fraction:float, n_init:dict)->tu
     if target.macs_ratio is not None:  # about one event per channel's worth of MACs
         return (math.floor(fraction * target.macs_ratio / 100 * sum(n_init[g.root] for g in groups)),)
     if target.local: return tuple(target.keep(g, n_init, r) for g in groups if (r := target.ratio(g, fraction)) is not None)
-    return (kept(sum(n_init[g.root] for g in groups), target.pruning_ratio * fraction),)
+    return (kept(sum(n_init[g.root] - g.fixed for g in groups), target.pruning_ratio * fraction),)  # of the channels that can go (`Target.keep`)
 
 # %% ../nbs/05_planning.ipynb #c5dd4489
 def plan_prune(
