@@ -134,8 +134,9 @@ _PERMUTES = {'flip': None, 'roll': None, 'fliplr': (1,), 'flipud': (0,)}  # ops 
 
 _NORM_LAYERS = (nn.GroupNorm, nn.LayerNorm, nn.RMSNorm)  # layers whose forward calls one: judged as layers (`granularity`, `verify.mixes_channels`)
 
-_POOLED = {f'{a}max_pool{d}d_with_indices' for a in ('', 'adaptive_', 'fractional_') for d in (1, 2, 3)}  # pools that also give the position of each maximum
+_POOLED = {n for n in dir(F) if n.endswith('max_pool1d_with_indices') or n.endswith('max_pool2d_with_indices') or n.endswith('max_pool3d_with_indices')}  # pools that also give the position of each maximum (`F.max_pool2d(..., return_indices=True)`, adaptive and fractional ones)
 _UNPOOLS = ('max_unpool1d', 'max_unpool2d', 'max_unpool3d')  # what puts values back at a pool's positions
+_GATHERS = {'gather': (1, 2), 'take_along_dim': (2, 1)}  # ops that read a tensor at the positions an index gives: where their `dim` and index are among the arguments
 _BINARY = {f'{p}{op}{s}' for op in ('mul', 'add', 'sub', 'div', 'truediv') for p, s in (('', ''), ('', '_'), ('__', '__'), ('__r', '__'), ('__i', '__'))}  # elementwise ops of two tensors, by name
 
 def _mixed_dims(name:str, x:torch.Tensor, args:tuple, kwargs:dict)->tuple|None:
@@ -236,8 +237,9 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
             if isinstance(out, torch.Tensor) and not out.is_floating_point() and out.dim() >= 2 and out.shape[:2] == src[0].shape[:2]: self.pooled[id(out)] = (out, src[1])
             return
         if name in _UNPOOLS: self.index_uses.append((out.grad_fn, src[1])); return
-        x, dim, idx = (args + (None,) * 3)[:3] if name == 'gather' else (args[0], args[2] if len(args) > 2 else kwargs.get('dim'), args[1]) if name == 'take_along_dim' else (None,) * 3
-        dim, idx = kwargs.get('dim', dim), kwargs.get('index', kwargs.get('indices', idx))
+        if name not in _GATHERS or not args: return
+        (d, i), x = _GATHERS[name], args[0]
+        dim, idx = args[d] if len(args) > d else kwargs.get('dim'), args[i] if len(args) > i else kwargs.get('index', kwargs.get('indices'))
         if isinstance(x, torch.Tensor) and type(dim) is int and x.dim() > 1 and dim % x.dim() != 1 and isinstance(idx, torch.Tensor) and idx.dim() > 1 and idx.shape[1] == x.shape[1]:
             self.index_uses.append((out.grad_fn, src[1]))  # along the positions: channel `c` gathered at channel `c`'s maxima
 
