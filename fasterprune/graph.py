@@ -286,6 +286,10 @@ class _linears_as_layers(torch.overrides.TorchFunctionMode):
         return out
 
 # %% ../nbs/03_graph.ipynb #5ddcd7f9
+def _channels_joined(dg, segments:list, chs:list)->bool:
+    "Whether every tensor a concatenation joins (`segments`, their nodes) comes from a layer as wide as the piece it takes (`chs`): the concatenation joins channels, whatever torch-pruning infers of its width (past a slice and a concatenation elsewhere it made `torch.cat([y, F.relu(y)], 1)` 8 wide, not 16, and the concatenation passed for one of tokens)"
+    return all(n is not None and _out_channels(dg, n) == c for n, c in zip(segments, chs))
+
 def _fix_concats(dg, sizes):
     "Give torch-pruning's channel concatenations the channel counts recorded in the trace"
     for node in dg.module2node.values():
@@ -299,7 +303,7 @@ def _fix_concats(dg, sizes):
         segments = [by_fn.get(f) if f is not None else None for f in fns]
         tokens = nd == 3 and dim == 1 and (any(isinstance(o.module, (nn.LayerNorm, nn.Linear)) for o in node.outputs)  # read on its last dimension after
                                            or any(n is not None and _out_channels(dg, n) == last != c for n, c in zip(segments, chs)))  # or made by a layer as wide as the last dimension, not this one (TNT's patches)
-        if tokens or (width is not None and width != sum(chs)):  # not the channels here (ViT, VOLO join a class token to the tokens): channels pass through (`_update_concat_mapping`)
+        if tokens or (width is not None and width != sum(chs) and not _channels_joined(dg, segments, chs)):  # not the channels here (ViT, VOLO join a class token to the tokens): channels pass through (`_update_concat_mapping`)
             node.module.fp_tokens = True; continue
         if dim != 1 and width is None: continue  # the last dimension holds the channels only where the layer after says so
         pieces = [nr if n is not None and getattr(n.module, 'fp_pieces', None) else None for n, (_, nr) in zip(segments, node.grad_fn.next_functions)]
@@ -430,9 +434,9 @@ def _squeezes(node)->bool:
     return shape_in is not None and shape_out is not None and [d for d in shape_in if d != 1] == [d for d in shape_out if d != 1]
 
 def _update_reshape_mapping(dg, node):
-    "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, none through a linear layer's own flatten (`_linear_flatten`), a reshape that regroups the dimensions before the channels (`_regroups`), one that only adds or drops dimensions of size one (`_squeezes`) or one on the way to a sum over pieces of the channels (`_mark_piece_sums`): channels pass as they are; else torch-pruning's"
+    "Index maps of a reshape: a channel tile (`_mark_tiles`) from the channels it reads now, none through a linear layer's own flatten (`_linear_flatten`), a reshape that regroups the dimensions before the channels (`_regroups`), one that only adds or drops dimensions of size one (`_squeezes`), a view of a map's channels into groups and the reshape back (`_mark_channel_views`: `fp_keeps_order`; torch-pruning inferred the width past a concatenation that follows, and mapped each channel to two of another branch's), or one on the way to a sum over pieces of the channels (`_mark_piece_sums`): channels pass as they are; else torch-pruning's"
     k = getattr(node.module, 'fp_tile', None)
-    if k is None and (_regroups(dg, node) or _squeezes(node) or getattr(node.module, 'fp_flat', False)):
+    if k is None and (_regroups(dg, node) or _squeezes(node) or getattr(node.module, 'fp_flat', False) or getattr(node.module, 'fp_keeps_order', False)):
         for in_node in node.inputs:
             if in_node.type == ops.OPTYPE.SPLIT and getattr(in_node.module, 'fp_pieces', None): continue  # the split maps its piece (`_update_split_mapping`), whichever of the two comes first
             for dep in in_node.dependencies:
@@ -547,6 +551,18 @@ def _swaps(fn, n:int, dims:set=None)->bool:
     if fn is None or fn.name() != 'TransposeBackward0': return False
     return dims is None or {getattr(fn, '_saved_dim0', 0) % n, getattr(fn, '_saved_dim1', 0) % n} == dims
 
+def _unviews(node, shape_in:tuple, shape_out:tuple)->list:
+    "The reshapes that take the output of `node`, a view of a map's channels into groups (`shape_in` to `shape_out`), back to `shape_in`, through ops that keep its shape (the normalization of a group norm written by hand)"
+    res, todo, seen = [], list(node.outputs), set()
+    while todo and len(seen) < 64:
+        n = todo.pop()
+        if n in seen: continue
+        seen.add(n)
+        if n.type == ops.OPTYPE.RESHAPE:
+            if tuple(getattr(n.module, 'fp_shape_in', None) or ()) == shape_out and tuple(getattr(n.module, 'fp_shape_out', None) or ()) == shape_in: res.append(n)
+        elif n.type == ops.OPTYPE.ELEMENTWISE: todo += n.outputs
+    return res
+
 def _mark_channel_views(dg, reductions:dict):
     "Mark the views that split a map's channels into groups (`_grouped_view`: a group norm of one's own, `x.view(B, g, C // g, H, W)` or `x.reshape(B, g, -1)`, then statistics over each group; the heads of an attention written by hand, `x.view(B, N, heads, -1)`, which a prune narrows alike), neither on the way to a sum over pieces (`_mark_piece_sums`) nor a channel shuffle's: `fp_slices`, `g`, the groups a prune keeps equal (`granularity`), read at the view's input (`fp_view`); a reduction over a group's channels right after is marked as mixing them (`Group.mixing`). torch-pruning passes channels through such a view one to one: the groups came out unequal, and the pruned view regrouped the channels"
     for node in dg.module2node.values():
@@ -557,6 +573,9 @@ def _mark_channel_views(dg, reductions:dict):
         if any(_swaps(n.grad_fn, len(o), None if d == 1 else {inner - 1, inner}) for n in node.outputs): continue  # a channel shuffle (`_mark_channel_shuffles`)
         if i.count(i[d]) > 1 or _read_width(dg, node) != i[d] or (d == 2 and not _from_linear(node.inputs[0])): continue  # no other dimension as wide: not tokens `(B, N, C)` unflattened to `(B, H, W, C)` where N == C (timm's PVT v2)
         node.module.fp_slices, node.module.fp_view = g, True
+        if d == 1:  # channels split into groups: they pass in their flattened order, through the view and back (`_update_reshape_mapping`)
+            node.module.fp_keeps_order = True
+            for u in _unviews(node, tuple(i), tuple(o)): u.module.fp_keeps_order = True
         for n in node.outputs:
             if (r := reductions.get(n.grad_fn)) is not None and inner in r[0] and len(r[1]) == len(o): n.module.fp_mixing = 'a reduction over a group of channels'
 
