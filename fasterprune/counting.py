@@ -38,13 +38,15 @@ def _hook_owners(model:nn.Module)->list:
     return list(res.values())
 
 class untouched:
-    "Within the context `model` may run forwards: its modes, buffers (the tensors themselves, where a forward assigned new ones) and the random stream are restored after, and the tensors, lists and numbers its modules keep (fastai's `AWD_LSTM` carries its state and batch size from one call to the next) where a forward replaced them, and what the objects whose methods hook them keep (fastai's `Hook.stored`)"
+    "Within the context `model` may run forwards: its modes, buffers (the tensors themselves, where a forward assigned new ones) and the random stream are restored after, and the tensors, lists and numbers its modules keep (fastai's `AWD_LSTM` carries its state and batch size from one call to the next) where a forward replaced them (and the tensors' values, where it changed them in place), and what the objects whose methods hook them keep (fastai's `Hook.stored`)"
     def __init__(self, model): self.model = model
     def __enter__(self):
         self.attrs = {m: {k: v for k, v in vars(m).items() if k[0] != '_' and isinstance(v, _STATE) and not isinstance(v, bool)}
                       for m in self.model.modules()}
         self.modes = {m: m.training for m in self.model.modules()}
         self.hooked = [(o, dict(vars(o))) for o in _hook_owners(self.model)]
+        self.values = [(v, v.detach().clone()) for attrs in self.attrs.values() for v in attrs.values()  # and their values: a forward may change one in place
+                       if isinstance(v, torch.Tensor) and v.grad_fn is None and not v.requires_grad]
         self.buffers = [(m, k, b, b.detach().clone()) for m in self.model.modules() for k, b in m._buffers.items() if b is not None]  # by module and name: a forward may assign a new tensor (`self.mu = 0.9 * self.mu + ...`)
         devices = [d for d in {p.device for p in self.model.parameters()} if d.type == 'cuda']
         self.rng = torch.random.fork_rng(devices=devices)
@@ -62,6 +64,8 @@ class untouched:
                 if d.get(k) is not v and not (type(v) in (int, float) and d.get(k) == v): d[k] = v  # the object it held: a prune changes lists in place
         for o, saved in self.hooked: vars(o).clear(); vars(o).update(saved)  # a forward with gradients would leave them holding its autograd graph
         with torch.no_grad():
+            for v, saved in self.values:
+                if v.shape == saved.shape: v.copy_(saved)
             for m, k, b, saved in self.buffers:
                 if m._buffers.get(k) is not b: m._buffers[k] = b  # the tensor it held, as it was
                 b.copy_(saved)

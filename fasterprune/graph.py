@@ -130,6 +130,8 @@ _REDUCTIONS = {**dict.fromkeys(('mean', 'sum', 'amax', 'amin', 'max', 'min', 'st
 _MIXERS = {'softmax': 'softmax', 'log_softmax': 'log_softmax', 'softmin': 'softmin', 'group_norm': 'F.group_norm', 'layer_norm': 'F.layer_norm', 'rms_norm': 'F.rms_norm',
            'sort': 'sort', 'logcumsumexp': 'logcumsumexp', 'cummax': 'cummax', 'cummin': 'cummin'}  # functional ops over given dimensions whose result on each element depends on how many others there are (`F.normalize` does not: a channel of zeros leaves its norm as it is)
 
+_LAST_BY_DEFAULT = ('mode', 'kthvalue', 'sort')  # ops over the last dimension when given none (the others of `_REDUCTIONS` then reduce every dimension)
+
 _PERMUTES = {'flip': None, 'roll': None, 'fliplr': (1,), 'flipud': (0,)}  # ops that move elements along given dimensions (`fliplr`, `flipud`: fixed ones)
 
 _NORM_LAYERS = (nn.GroupNorm, nn.LayerNorm, nn.RMSNorm)  # layers whose forward calls one: judged as layers (`granularity`, `verify.mixes_channels`)
@@ -146,7 +148,7 @@ def _mixed_dims(name:str, x:torch.Tensor, args:tuple, kwargs:dict)->tuple|None:
         s = args[1] if len(args) > 1 else kwargs['normalized_shape']
         k = 1 if isinstance(s, int) else len(s)
         return tuple(range(x.dim() - k, x.dim())), tuple(x.shape), 1
-    d = args[1] if len(args) > 1 else kwargs.get('dim', kwargs.get('axis'))
+    d = args[1] if len(args) > 1 else kwargs.get('dim', kwargs.get('axis', -1 if name in _LAST_BY_DEFAULT else None))  # `gamma.sort()`: along the last
     return ((d % x.dim(),), tuple(x.shape), 1) if type(d) is int else None
 
 def _fns_within(fn, depth:int)->list:
@@ -193,7 +195,7 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         if name in _REDUCTIONS and args and isinstance(x := args[0], torch.Tensor) and x.dim():
             at = _REDUCTIONS[name]
             dim, res = args[at] if len(args) > at else kwargs.get('dim', kwargs.get('axis')), out[0] if isinstance(out, tuple) else out  # `max(dim)` gives values and indices
-            dims = (dim,) if type(dim) is int else tuple(dim) if isinstance(dim, (tuple, list)) and all(type(d) is int for d in dim) else None
+            dims = (dim,) if type(dim) is int else tuple(dim) if isinstance(dim, (tuple, list)) and all(type(d) is int for d in dim) else (x.dim() - 1,) if dim is None and name in _LAST_BY_DEFAULT else tuple(range(x.dim())) if dim is None else None  # none given: all of them (`x / x.mean()`)
             if dims and isinstance(res, torch.Tensor) and res.grad_fn is not None: self.reductions[res.grad_fn] = (tuple(d % x.dim() for d in dims), tuple(x.shape), name)
         if name == 'pad' and traced and args and isinstance(args[0], torch.Tensor):
             self.pads[out.grad_fn] = (tuple(args[1] if len(args) > 1 else kwargs['pad']), args[2] if len(args) > 2 else kwargs.get('mode', 'constant'), tuple(args[0].shape))
@@ -204,7 +206,7 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         if name in _PERMUTES and traced and args and isinstance(x := args[0], torch.Tensor) and x.dim():
             dims = _PERMUTES[name] or (args[2] if name == 'roll' and len(args) > 2 else kwargs.get('dims') if name == 'roll' else args[1] if len(args) > 1 else kwargs.get('dims'))
             self.permutes[out.grad_fn] = (name, tuple(range(x.dim())) if dims is None else tuple(d % x.dim() for d in ((dims,) if type(dims) is int else dims)), tuple(x.shape))  # a roll without dimensions rolls the flattened tensor
-        if name in _MIXERS and args and isinstance(x := args[0], torch.Tensor) and x.dim() > 1 and not (self.running and isinstance(self.running[-1], _NORM_LAYERS)):
+        if name in _MIXERS and args and isinstance(x := args[0], torch.Tensor) and x.dim() and not (self.running and isinstance(self.running[-1], _NORM_LAYERS)):
             res = out[0] if isinstance(out, tuple) else out  # `sort` and `cummax` give values and indices
             if isinstance(res, torch.Tensor) and res.grad_fn is not None and (m := _mixed_dims(name, x, args, kwargs)) is not None: self.mixing[res.grad_fn] = (_MIXERS[name], *m)
         if name in _RESHAPES and args and isinstance(args[0], torch.Tensor) and traced: self.reshapes[out.grad_fn] = (tuple(args[0].shape), tuple(out.shape))
@@ -860,10 +862,24 @@ def _over_gram(dg, node, shape:tuple, dims)->bool:
     return len(shape) == 3 and shape[1] == shape[2] == _out_channels(dg, node.inputs[0]) > 1 and bool(set(dims) & {1, 2})
 
 def _over_channels(dg, node, shape:tuple, dims)->bool:
-    "Whether `dims`, dimensions of `node`'s input of shape `shape`, take in its channels: the only dimension as wide as torch-pruning infers them, second or last (NCHW, or tokens' NLC)"
+    "Whether `dims`, dimensions of `node`'s input of shape `shape`, take in its channels: the second or the last dimension, as wide as torch-pruning infers them; where both are (16 channels at 16x16), the one the layer that made them puts them in (`_channels_at`), and every dimension as wide where none tells"
     ch = _out_channels(dg, node.inputs[0])
-    at = [d for d, s in enumerate(shape) if s == ch]
-    return ch is not None and ch > 1 and len(at) == 1 and at[0] in (1, len(shape) - 1) and at[0] in dims
+    if ch is None or ch < 2: return False
+    at = [d for d in dict.fromkeys((1 % len(shape), len(shape) - 1)) if shape[d] == ch]
+    if len(at) > 1 and (d := _channels_at(node.inputs[0], len(shape))) is not None: at = [d]
+    return bool(at) and all(d in dims for d in at)
+
+def _channels_at(node, nd:int)->int|None:
+    "Where the channels are in a tensor of `nd` dimensions that `node` gives: the second where a convolution or a norm of maps made them, the last where a linear layer or a LayerNorm did, through ops that move no dimension; else None"
+    for _ in range(8):
+        m = node.module
+        if isinstance(m, (nn.modules.conv._ConvNd, nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm)): return 1
+        if isinstance(m, (nn.Linear, nn.LayerNorm)): return nd - 1
+        fn = node.grad_fn
+        if len(node.inputs) != 1 or node.type in (ops.OPTYPE.RESHAPE, ops.OPTYPE.CONCAT, ops.OPTYPE.SPLIT, ops.OPTYPE.SLICE) or (fn is not None and fn.name() in _MOVES): return None
+        node = node.inputs[0]
+
+_MOVES = ('PermuteBackward0', 'TransposeBackward0', 'ViewBackward0', 'UnsafeViewBackward0', 'ReshapeAliasBackward0', 'ExpandBackward0', 'SqueezeBackward0', 'UnsqueezeBackward0')  # autograd functions that may move the channels
 
 def _mark_channel_reductions(dg, reductions:dict):
     "Mark the reductions the trace recorded (`_recorded_concats.reductions`) over a dimension that holds their input's channels (as wide as torch-pruning infers them, the only one, and the second or the last): their output holds one channel, or none (`fp_reduced`), which no channel of their input maps to (`fp_broadcast`: their input, unmapped by `_unmap_broadcasts`). timm CSATv2's spatial attention pools its input's channels, `x.mean(dim=1, keepdim=True)` and `x.amax(dim=1, keepdim=True)`, for a conv of two channels in, which torch-pruning reads as elementwise: every channel mapped past them"

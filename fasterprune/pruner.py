@@ -12,6 +12,8 @@ import numbers, difflib, warnings
 from dataclasses import replace
 import torch, torch.nn as nn
 import torch.nn.utils.prune  # `_masks` knows its masks
+from torch.nn.utils.spectral_norm import SpectralNorm  # and the legacy hooks
+from torch.nn.utils.weight_norm import WeightNorm
 from fastcore.basics import store_attr, listify, noop, ifnone
 from .criteria import Criteria, large_final
 from .counting import count_params, count_macs, layer_widths, untouched, describe_inputs, is_conv1d, model_copy, output_tensors
@@ -210,10 +212,38 @@ def _param_shapes(model:nn.Module)->list:
     "The shapes of `model`'s parameters, in order: a prune by anything else changes them"
     return [p.shape for p in model.parameters()]
 
+_HOOKED = (torch.nn.utils.prune.BasePruningMethod, SpectralNorm, WeightNorm)  # forward pre-hooks that compute a parameter of their module from others
+
 def _masks(model:nn.Module)->dict:
-    "`{(module, tensor name): (module's name, the mask's kind)}` of the tensors of `model` that `torch.nn.utils.prune` computes as the original times a mask (it renames the parameter `{name}_orig`)"
-    return {(m, h._tensor_name): (n, type(h).__name__) for n, m in model.named_modules() for h in m._forward_pre_hooks.values()
-            if isinstance(h, torch.nn.utils.prune.BasePruningMethod)}
+    "`{(module, tensor name): (module's name, kind)}` of the tensors of `model` computed from others at every call: by `torch.nn.utils.prune` (the original times a mask: it renames the parameter `{name}_orig`), the legacy `spectral_norm` and `weight_norm` hooks (`{name}_orig`; `{name}_g`, `{name}_v`), and `torch.nn.utils.parametrize` (`parametrizations.{name}.original`; kind: `'parametrized: '` and their classes)"
+    res = {}
+    for n, m in model.named_modules():
+        for h in m._forward_pre_hooks.values():
+            if isinstance(h, _HOOKED): res[m, getattr(h, '_tensor_name', getattr(h, 'name', None))] = (n, type(h).__name__)
+        if isinstance(ps := m._modules.get('parametrizations'), nn.ModuleDict):
+            for t, plist in ps.items(): res[m, t] = (n, 'parametrized: ' + ', '.join(type(p).__name__ for p in plist))
+    return res
+
+def _hooked(modules)->bool:
+    "Whether some of `modules` has a forward pre-hook or a parametrization: `_masks` may have found others"
+    return any(m._forward_pre_hooks or 'parametrizations' in m._modules for m in modules)
+
+def _added_error(added:list)->str:
+    "Why a pruner does not prune a model whose tensors something now computes from others (`_masks`), added since it was built: `added`, `[(module's name, kind, tensor name)]`"
+    (name, kind, t), more = added[0], f" (and {len(added) - 1} more)" if len(added) > 1 else ""
+    start, stale = "The model changed since this Pruner last pruned it: ", ", so the Pruner's channel groups no longer describe the model, and nothing was pruned. "
+    if kind in ('SpectralNorm', 'WeightNorm'):
+        fn = 'spectral_norm' if kind == 'SpectralNorm' else 'weight_norm'
+        return (f"{start}`torch.nn.utils.{fn}` now computes the {t} of {name!r}{more} at every call, from "
+                + (f"{t}_orig" if fn == 'spectral_norm' else f"{t}_g and {t}_v") + f"{stale}Apply it after the last prune, or take it off "
+                f"(`torch.nn.utils.remove_{fn}(layer)`) and build a new Pruner on the model as it is then")
+    if kind.startswith('parametrized: '):
+        return (f"{start}`torch.nn.utils.parametrize` now computes the {t} of {name!r}{more} at every call ({kind[14:]}), from "
+                f"parametrizations.{t}.original{stale}Parametrize after the last prune, or take it off (`torch.nn.utils.parametrize."
+                f"remove_parametrizations(layer, {t!r})`) and build a new Pruner on the model as it is then")
+    return (f"{start}`torch.nn.utils.prune` masked the {t} of {name!r}{more} ({kind}), which renames the parameter to {t}_orig and computes {t} "
+            f"from it{stale}Mask after the last prune, or make the mask permanent first (`torch.nn.utils.prune.remove(layer, {t!r})`) and build a "
+            "new Pruner on the model as it is then")
 
 def _check_fraction(fraction):
     if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 <= fraction <= 1:
@@ -523,15 +553,11 @@ class Pruner:
     def check_unchanged(self):
         "Raise, before anything changes, if the model's parameters are not of the shapes this pruner last left them with, or a layer is another module (`replaced`): something else pruned, resized or rebuilt the model, and the pruner's groups no longer describe it"
         now = _param_shapes(self.model)
-        if now == self._shapes:
-            if (what := self._replaced()) is None: return
-        elif added := [v + (k[1],) for k, v in _masks(self.model).items() if k not in self._masks]:
-            (name, kind, t), more = added[0], f" (and {len(added) - 1} more)" if len(added) > 1 else ""
-            raise RuntimeError(f"The model changed since this Pruner last pruned it: `torch.nn.utils.prune` masked the {t} of {name!r}{more} ({kind}), which renames "
-                               f"the parameter to {t}_orig and computes {t} from it, so the Pruner's channel groups no longer describe the model, and nothing was "
-                               f"pruned. Mask after the last prune, or make the mask permanent first (`torch.nn.utils.prune.remove(layer, {t!r})`) and build a "
-                               "new Pruner on the model as it is then")
-        else:
+        same, what = now == self._shapes, None
+        if same and (what := self._replaced()) is None and not _hooked(self._modules): return  # (a hook that renames a weight of no bias keeps every shape and module)
+        if added := [v + (k[1],) for k, v in _masks(self.model).items() if k not in self._masks]: raise RuntimeError(_added_error(added))
+        if same and what is None: return
+        if not same:
             name, was, shape = next(((n, tuple(a), tuple(p.shape)) for (n, p), a in zip(self.model.named_parameters(), self._shapes) if p.shape != a),
                                     (None, len(self._shapes), len(now)))
             what = f"its parameter {name!r} is of shape {shape}, not {was}" if name else f"it has {shape} parameters, not {was}"
