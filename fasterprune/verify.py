@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/verify.html.md"""
 
 # %% auto #0
 __all__ = ['CHANNEL_MIXING', 'randomized', 'as_double', 'kept', 'mask_removed', 'max_diff', 'prune_and_mask', 'mixes_channels',
-           'inexact_groups', 'pruned_groups', 'mixed_groups', 'Exactness', 'check_exact']
+           'inexact_groups', 'pruned_groups', 'mixed_groups', 'float64_kept', 'Exactness', 'check_exact']
 
 # %% ../nbs/28_verify.ipynb #2ff287f6
 import copy, math, warnings
@@ -223,6 +223,28 @@ def mixed_groups(pruner:Pruner)->dict:
     "`{root name: functional ops}` of `pruner`'s groups whose channels functional ops mix (`Group.mixing`: a softmax or a mean over them, `F.group_norm`): not exact by construction, as a norm layer over them is"
     return {g.name: set(g.mixing) for g in pruner.groups if g.mixing}
 
+# %% ../nbs/28_verify.ipynb #70254696
+_NARROW = (torch.float16, torch.bfloat16, torch.float32)  # floating dtypes a forward may cast to
+
+class float64_kept(torch.overrides.TorchFunctionMode):
+    "Within the context, casts to float32, float16 or bfloat16 (`x.float()`, `x.half()`, `x.to(torch.float32)`, `x.type(torch.float16)`) give float64: a model that casts its input runs as its float64 copy"
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in (torch.Tensor.float, torch.Tensor.half, torch.Tensor.bfloat16) and args: return args[0].double()
+        if func in (torch.Tensor.to, torch.Tensor.type):
+            if kwargs.get('dtype') in _NARROW: kwargs = {**kwargs, 'dtype': torch.float64}
+            args = tuple(torch.float64 if a in _NARROW or (func is torch.Tensor.type and a in ('torch.FloatTensor', 'torch.HalfTensor', 'torch.BFloat16Tensor')) else a for a in args)
+        return func(*args, **kwargs)
+
+    @classmethod
+    def around(cls, model:nn.Module):
+        "Run every forward of `model`, and of its copies, within the context"
+        mode = cls()
+        def enter(m, args): mode.__enter__()
+        def leave(m, args, out): mode.__exit__(None, None, None)
+        model.register_forward_pre_hook(enter)
+        model.register_forward_hook(leave, always_call=True)
+
 # %% ../nbs/28_verify.ipynb #d1a8b587
 @dataclass
 class Exactness:
@@ -269,6 +291,11 @@ def check_exact(
     check_unsupported(model)  # a lazy layer, a quantized one...: the Pruner's reason, before any copy is pruned
     if not_exact is None: not_exact = inexact_groups(lambda: _copied(model), example_inputs, **{k: v for k, v in kwargs.items() if k != 'ignored_layers'})
     original = randomized(_copied(model))
+    float64_kept.around(original)  # its forwards (and its copies'): a cast of the input in them gives float64 (the library's own casts run outside)
+    return _check(original, example_inputs, pruning_ratio, context, not_exact, **kwargs)
+
+def _check(original, example_inputs, pruning_ratio, context, not_exact, **kwargs)->Exactness:
+    "`check_exact` of the float64 copy `original`, groups `not_exact` left out"
     ignored = [*tuplify(kwargs.pop('ignored_layers', None) or ()), *not_exact]
     nothing = lambda: Exactness(context, [], dict(not_exact), {}, 0., 0., 0.)  # every group asked for is left out as not exact by construction
     try:
