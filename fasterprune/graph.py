@@ -862,12 +862,14 @@ def _over_gram(dg, node, shape:tuple, dims)->bool:
     return len(shape) == 3 and shape[1] == shape[2] == _out_channels(dg, node.inputs[0]) > 1 and bool(set(dims) & {1, 2})
 
 def _over_channels(dg, node, shape:tuple, dims)->bool:
-    "Whether `dims`, dimensions of `node`'s input of shape `shape`, take in its channels: the second or the last dimension, as wide as torch-pruning infers them; where both are (16 channels at 16x16), the one the layer that made them puts them in (`_channels_at`), and every dimension as wide where none tells"
+    "Whether `dims`, dimensions of `node`'s input of shape `shape`, take in its channels: the second or the last dimension, as wide as torch-pruning infers them; where both are (16 channels at 16x16), the one the layer that made them puts them in (`_channels_at`), or, where none tells, every dimension"
     ch = _out_channels(dg, node.inputs[0])
     if ch is None or ch < 2: return False
     at = [d for d in dict.fromkeys((1 % len(shape), len(shape) - 1)) if shape[d] == ch]
-    if len(at) > 1 and (d := _channels_at(node.inputs[0], len(shape))) is not None: at = [d]
-    return bool(at) and all(d in dims for d in at)
+    if len(at) > 1:
+        if (d := _channels_at(node.inputs[0], len(shape))) is None: return len(set(dims)) == len(shape)  # not told where: only a reduction over every dimension takes them in for sure (timm's `RelPosBiasTf` table, `(C, N, N)`: its mean over the last two)
+        at = [d]
+    return bool(at) and at[0] in dims
 
 def _channels_at(node, nd:int)->int|None:
     "Where the channels are in a tensor of `nd` dimensions that `node` gives: the second where a convolution or a norm of maps made them, the last where a linear layer or a LayerNorm did, through ops that move no dimension; else None"

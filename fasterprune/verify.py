@@ -13,7 +13,7 @@ import copy, math, warnings
 from dataclasses import dataclass, field
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import tuplify
-from .counting import output_tensors, run_forward
+from .counting import output_tensors, run_forward, model_copy, kept_outputs
 from .huggingface import hf_models
 from .pruner import Pruner, check_unsupported
 from .graph import weight_norm_of
@@ -80,9 +80,9 @@ def mask_removed(model:nn.Module, changes:dict, names:dict)->nn.Module:
 
 # %% ../nbs/28_verify.ipynb #7fb2c08b
 def max_diff(model:nn.Module, other:nn.Module, inputs)->tuple:
-    "Largest absolute difference between the outputs of `model` and `other` on `inputs` (every tensor of them, through tuples, lists and dicts), and its ratio to `other`'s largest output; infinite where their shapes differ"
+    "Largest absolute difference between the outputs of `model` and `other` on `inputs` (every tensor of them a prune keeps the shape of, through tuples, lists and dicts: `kept_outputs`; fastai's text models return their LSTMs' outputs after the prediction), and its ratio to `other`'s largest output; infinite where their shapes differ"
     inputs = as_double(inputs)
-    with torch.no_grad(): outs, expected = output_tensors(run_forward(model.eval(), inputs)), output_tensors(run_forward(other.eval(), inputs))
+    with torch.no_grad(): outs, expected = kept_outputs(run_forward(model.eval(), inputs), model), kept_outputs(run_forward(other.eval(), inputs), other)
     if [o.shape for o in outs] != [e.shape for e in expected]: return math.inf, math.inf
     diff = max(((o - e).abs().max().item() for o, e in zip(outs, expected) if e.numel()), default=0.)
     largest = max((e.abs().max().item() for e in expected if e.numel()), default=0.)
@@ -99,7 +99,7 @@ def prune_and_mask(
 )->tuple: # `(pruned model, masked original, pruner, unrecorded parameter names)`
     "Prune float64 `model` in place; return it, a copy of the original with what pruning removed zeroed, the pruner, and the parameters whose shape changed unrecorded"
     inputs = as_double(inputs)
-    masked, names = copy.deepcopy(model), {p: n for n, p in model.named_parameters()}
+    masked, names = model_copy(model), {p: n for n, p in model.named_parameters()}
     shapes = {n: p.shape for n, p in model.named_parameters()}
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -267,13 +267,12 @@ class Exactness:
                 f"{len(self.left_alone)} left alone" + (f"; reshaped unrecorded: {', '.join(self.unrecorded)}" if self.unrecorded else ''))
 
 def _copied(model:nn.Module)->nn.Module:
-    "A deep copy of `model`, or a clear error where PyTorch cannot make one (a layer under the older `torch.nn.utils.weight_norm`, whose weight is a computed tensor)"
-    try: return copy.deepcopy(model)
+    "A deep copy of `model` (`model_copy`: the tensors its modules keep that autograd computed copied detached, a layer under the older `weight_norm` or `spectral_norm` hook, fastai's `WeightDropout`, which `copy.deepcopy` refuses), or a clear error where PyTorch cannot make one"
+    try: return model_copy(model)
     except RuntimeError as e:
         if 'deepcopy protocol' not in str(e): raise
-        raise ValueError("check_exact prunes a copy of the model, and PyTorch cannot copy this one: a layer's weight is computed by the older "
-                         "`torch.nn.utils.weight_norm` (or `spectral_norm`) hook. Use `torch.nn.utils.parametrizations.weight_norm` instead, "
-                         "or remove it first (`torch.nn.utils.remove_weight_norm(layer)`)") from e
+        raise ValueError(f"check_exact prunes a copy of the model, and PyTorch cannot copy this one ({e}): a tensor it keeps outside its parameters "
+                         "and buffers carries autograd history that the copy could not detach") from e
 
 def _asked(pruning_ratio, not_exact:dict):
     "`pruning_ratio` without the layers of `not_exact` (their groups left out: a share of a layer left alone would prune nothing), where it is a dict"
@@ -300,11 +299,11 @@ def _check(original, example_inputs, pruning_ratio, context, not_exact, **kwargs
     nothing = lambda: Exactness(context, [], dict(not_exact), {}, 0., 0., 0.)  # every group asked for is left out as not exact by construction
     try:
         if not (ratio := _asked(pruning_ratio, not_exact)): return nothing()
-        pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, ratio, context, mixed := {}, ignored_layers=ignored, **kwargs)
+        pruned, masked, pruner, unrecorded = prune_and_mask(_copied(original), example_inputs, ratio, context, mixed := {}, ignored_layers=ignored, **kwargs)
         if more := {n: k for n, k in mixed.items() if n not in not_exact}:  # functional ops mix their channels: left out too, and pruned again
             not_exact, ignored = {**not_exact, **more}, [*ignored, *more]
             if not (ratio := _asked(pruning_ratio, not_exact)): return nothing()
-            pruned, masked, pruner, unrecorded = prune_and_mask(copy.deepcopy(original), example_inputs, ratio, context, ignored_layers=ignored, **kwargs)
+            pruned, masked, pruner, unrecorded = prune_and_mask(_copied(original), example_inputs, ratio, context, ignored_layers=ignored, **kwargs)
     except ValueError as e:  # every group is not exact by construction: nothing is left to compare
         if not_exact and str(e).startswith('Nothing in this'): return nothing()
         raise
