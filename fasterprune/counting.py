@@ -65,7 +65,7 @@ class untouched:
         for o, saved in self.hooked: vars(o).clear(); vars(o).update(saved)  # a forward with gradients would leave them holding its autograd graph
         with torch.no_grad():
             for v, saved in self.values:
-                if v.shape == saved.shape: v.copy_(saved)
+                if v.shape == saved.shape and not torch.equal(v, saved): v.copy_(saved)  # only where it changed: an expanded tensor (`torch.zeros(1).expand(8)`) cannot be written
             for m, k, b, saved in self.buffers:
                 if m._buffers.get(k) is not b: m._buffers[k] = b  # the tensor it held, as it was
                 b.copy_(saved)
