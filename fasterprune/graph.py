@@ -186,6 +186,8 @@ class _recorded_concats(torch.overrides.TorchFunctionMode):
         return super().__exit__(*args)
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        if getattr(func, '__self__', None) is torch.Tensor.data and args and isinstance(t := args[0], torch.Tensor) and t.grad_fn is not None:
+            return t.view_as(t)  # a map taken out of autograd with `x.data` (legacy), to be joined to the model's outputs again: the trace sees where its channels go (MONAI's zero-padded shortcut, `cat([avg_pool(x).data, zeros], 1)`, moved them unseen). `x.detach()` stays detached: a stop-gradient (`x - x.amax(-1, keepdim=True).detach()`, the trace's own state copies)
         out = func(*args, **kwargs)
         name, traced = getattr(func, '__name__', None), isinstance(out, torch.Tensor) and out.grad_fn is not None  # once per call: every op of the forward comes here
         if func is torch.Tensor.__getitem__ and traced and self.running: self.slices[out.grad_fn] = self.running[-1]
