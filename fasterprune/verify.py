@@ -13,7 +13,7 @@ import copy, math, warnings
 from dataclasses import dataclass, field
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import tuplify
-from .counting import output_tensors, run_forward, model_copy, kept_outputs
+from .counting import run_forward, model_copy, kept_outputs
 from .huggingface import hf_models
 from .pruner import Pruner, check_unsupported
 from .graph import weight_norm_of
@@ -291,10 +291,6 @@ def check_exact(
     if not_exact is None: not_exact = inexact_groups(lambda: _copied(model), example_inputs, **{k: v for k, v in kwargs.items() if k != 'ignored_layers'})
     original = randomized(_copied(model))
     float64_kept.around(original)  # its forwards (and its copies'): a cast of the input in them gives float64 (the library's own casts run outside)
-    return _check(original, example_inputs, pruning_ratio, context, not_exact, **kwargs)
-
-def _check(original, example_inputs, pruning_ratio, context, not_exact, **kwargs)->Exactness:
-    "`check_exact` of the float64 copy `original`, groups `not_exact` left out"
     ignored = [*tuplify(kwargs.pop('ignored_layers', None) or ()), *not_exact]
     nothing = lambda: Exactness(context, [], dict(not_exact), {}, 0., 0., 0.)  # every group asked for is left out as not exact by construction
     try:
