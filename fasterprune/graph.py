@@ -1113,10 +1113,14 @@ def _mixes_pieces(node, stacks:dict)->bool:
 
 _WIDTHS = (nn.Linear, nn.modules.conv._ConvNd, nn.LayerNorm, nn.modules.batchnorm._BatchNorm, nn.GroupNorm)
 
-def _width_before(node)->int|None:
-    "The channels of the nearest layer or norm back from `node` through ops of one input, None where there is none"
-    layer = _back_to(node, lambda n: isinstance(n.module, _WIDTHS))
-    return None if layer is None else layer_io(layer.module)[1]
+def _width_before(node, steps:int=8)->int|None:
+    "The channels of the nearest layer or norm back from `node` through reshapes, expansions and elementwise ops, of one input or of several (a residual sum: its terms are as wide), None where there is none"
+    todo, seen = [node], {node}
+    for _ in range(steps):
+        for n in todo:
+            if isinstance(n.module, _WIDTHS): return layer_io(n.module)[1]
+        todo = [i for n in todo if n.type in (ops.OPTYPE.RESHAPE, ops.OPTYPE.EXPAND, ops.OPTYPE.ELEMENTWISE) for i in n.inputs if i not in seen and not seen.add(i)]
+    return None
 
 def _token_linears(dg, transposes:dict)->set:
     "The linear layers that mix positions channel by channel: past a transpose that takes the channels from the last dimension, up to one that puts them back, through reshapes, activations, other such layers, and splits of their outputs joined again by elementwise ops (timm's MLP-Mixer, ResMLP, gMLP: `x.transpose(1, 2)`, then linear layers over the tokens; gMixer's gated MLP over them: `x1 * act(x2)` of the halves of its first layer's outputs). A channel passes them as it is, with none of their weights (`_PIECE_MIXER`), and the reshapes and splits on the way pass it too (`fp_flat`, `fp_pass`); `transposes`: `_recorded_concats.transposes`. Two such layers one after the other, the first's outputs the second's inputs (Mixer's MLP over the tokens), go in `dg.fp_token_mlps` (`Graph.token_mlps`)"
