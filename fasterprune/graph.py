@@ -1390,6 +1390,31 @@ def check_grad_mode(doing:str):
 class ForwardError(ValueError):
     "The model's forward failed on `example_inputs` while it was traced: nothing was pruned"
 
+# %% ../nbs/03_graph.ipynb #5743edc6
+class _layer_outputs:
+    "Within the context, the tensors the layers with trainable weights of `model` return (the first of a tuple), in order; `unreached(outs)`: those the tensors `outs` do not depend on, as the trace must follow them too"
+    def __init__(self, model:nn.Module): self.model = model
+    def __enter__(self):
+        self.outs = []
+        layers = [m for m in self.model.modules() if any(p.requires_grad for p in m.parameters(recurse=False))]  # (the trace has unfrozen every weight)
+        self.hooks = [m.register_forward_hook(self._kept) for m in layers]
+        return self
+    def _kept(self, m, i, o):
+        if isinstance(o, (tuple, list)) and o: o = o[0]
+        if isinstance(o, torch.Tensor) and o.grad_fn is not None: self.outs.append(o)
+    def __exit__(self, *args):
+        for h in self.hooks: h.remove()
+    def unreached(self, outs:list)->list:
+        "The layers' outputs that no tensor of `outs` depends on (a deep-supervision head computed and not returned): walked back from `outs` through the autograd graph"
+        seen, todo = set(), [t.grad_fn for t in outs if t.grad_fn is not None]
+        while todo:
+            f = todo.pop()
+            if f in seen: continue
+            seen.add(f)
+            todo.extend(g for g, _ in f.next_functions if g is not None)
+        res, self.outs = [o for o in self.outs if o.grad_fn not in seen], []
+        return res
+
 # %% ../nbs/03_graph.ipynb #a964bb4c
 def _unseen(model:nn.Module, ran, seen)->list:
     "Names of the layers of `model` that ran (`ran`: the MAC counter's terms) with trainable weights but left nothing in the autograd graph (`seen`: torch-pruning's nodes), as `torch.utils.checkpoint(..., use_reentrant=True)` or a `torch.no_grad()` block in the forward runs them"
@@ -1440,7 +1465,7 @@ class Graph:
     def trace(cls, model:nn.Module, example_inputs)->'Graph':
         "Trace `model` on `example_inputs` (in training mode where it can, else as its modes are set, or in evaluation mode if all of it trains), leaving its modes, buffers and RNG as they were"
         check_grad_mode('trace the model')
-        counter, res, concats, linears, rnns, views, norms = MacCounter(model), {}, _recorded_concats(), _linears_as_layers(model), _rnns_as_layers(model), _views_changed(model), _free_norms(model)
+        counter, res, concats, linears, rnns, views, norms, layer_outs = MacCounter(model), {}, _recorded_concats(), _linears_as_layers(model), _rnns_as_layers(model), _views_changed(model), _free_norms(model), _layer_outputs(model)
         frozen = [p for p in model.parameters() if not p.requires_grad]
         for p in frozen: p.requires_grad_(True)  # autograd does not see frozen layers (a fastai body under `freeze`)
         with untouched(model) as state, _refrozen(frozen):
@@ -1448,10 +1473,11 @@ class Graph:
                 if res['train']: model.train()
                 elif all(state.modes.values()): model.eval()  # a batch of one through BatchNorm: as deployed
                 else: state.restore_modes()
-                with counter, concats, linears, views, norms: out = run_forward(model, _plain(inputs))
+                with counter, concats, linears, views, norms, layer_outs: out = run_forward(model, _plain(inputs))
                 res['shapes'] = output_shapes(out, model)
                 res['out_fns'] = {id(t.grad_fn) for t in kept_outputs(out, model) if t.grad_fn is not None}  # (by `id`, while torch-pruning holds the tensors)
-                return output_tensors(out)  # torch-pruning follows tensors only (not a Hugging Face cache)
+                outs = output_tensors(out)  # torch-pruning follows tensors only (not a Hugging Face cache)
+                return outs + layer_outs.unreached(outs)  # and what layers computed that the outputs do not depend on: their inputs are the channels of a group too, and their outputs stay whole, as outputs
             def build():
                 counter.macs, counter.terms, concats.sizes, concats.shuffles, concats.shuffling, concats.pooled, concats.index_uses, linears.cats, linears.bias_parts, linears.scaled, rnns.carried, rnns.given = 0, {}, {}, {}, {}, {}, [], {}, {}, {}, {}, set()
                 with torch.enable_grad(), _no_saved_activations(), rnns: return _build_graph(model, example_inputs, forward_fn, concats.stacks, concats.transposes, concats.index_uses)  # hooked before torch-pruning's
