@@ -106,7 +106,7 @@ def prune_events(
 # %% ../nbs/11_callback.ipynb #3ebec5c8
 def _unpruned(pruner:Pruner)->tuple:
     "`({group name: channels unpruned}, MACs unpruned)` of `pruner`: what a `Pruner` built again on the pruned model measures its target from (`Pruner.measure_from`)"
-    return {g.name: pruner.n_init[g.root] for g in pruner.groups}, pruner.macs_before
+    return pruner.unpruned_widths, pruner.macs_before
 
 class PruneCallback(Callback):
     "Prune `pruning_ratio` percent of the filters (or `macs_ratio` percent of the MACs) during training, following `schedule`"

@@ -1369,6 +1369,8 @@ class Coupling:
     def pruning_dim(self): return self.node.pruning_dim # The dimension a parameter's channels are on
     @property
     def inert(self)->bool: return self.node.type in _INERT # Pruning it changes nothing: an op that passes channels through
+    @property
+    def joins(self)->bool: return self.node.type == ops.OPTYPE.CONCAT # A concatenation: pruning it moves the offsets of what it joins
     def __getattr__(self, k):
         "`idxs` and `root_idxs` that `renumber_groups` left as a share `(idxs, root_idxs, start, end)` of its group's `flat`: sliced when first read (a prune event reads the group's alone)"
         if k in ('idxs', 'root_idxs') and (part := self.__dict__.get('_part')) is not None:
@@ -1939,6 +1941,7 @@ def _groupnorm(layer, idxs, _, log):
     n, held = layer.num_channels, [(k, t) for k in ('weight', 'bias') if (t := layer._parameters.get(k)) is not None]
     cut = Cut([(0, _keep(n, idxs))], (n,), held[0][1].device if held else None)
     _put(layer, 'num_channels', cut.keep[0].shape[0])
+    if layer.num_groups == n: _put(layer, 'num_groups', cut.keep[0].shape[0])  # a group per channel: a channel's group goes with it
     for k, t in held: layer._parameters[k] = _replaced(t, cut, log)
 
 def _conv1d(layer, out_idxs, in_idxs, log):

@@ -95,7 +95,7 @@ def granularity(module)->int:
     if isinstance(module, nn.modules.conv._ConvNd):
         if module.groups == module.out_channels or channel_multiplier(module): return 1  # depthwise: each channel is its own slice (with a multiplier, its outputs follow it: `Graph.couplings`)
         return module.groups
-    if isinstance(module, nn.GroupNorm): return module.num_groups
+    if isinstance(module, nn.GroupNorm): return 1 if module.num_groups == module.num_channels else module.num_groups  # a group per channel (MONAI's MedNeXt): each channel normalized alone, so any can go, and its group with it
     if isinstance(module, nn.MultiheadAttention): return module.num_heads
     if isinstance(module, nn.RNNBase): return rnn_dims(module)[0]  # a unit is a channel of each direction
     return 1
@@ -1365,16 +1365,17 @@ def collect_groups(
         n = len(groups)
         add_part(m, cs, len(rest), quiet=True)  # FocalNet's gates, one channel each multiplied into every channel of a context, stay unsaid
         _covered(groups[n:], covered)
-    for e in graph.embeddings():  # an embedding's width, where only recurrent layers read it (fastai's AWD-LSTM; a transformer's is its residual stream), or where it meets other embeddings alone, in a product summed over the channels (fastai's `EmbeddingDotBias`: its users' and items' factors)
+    for e in graph.embeddings():  # an embedding's width, where only layers' inputs read it, recurrent ones (fastai's AWD-LSTM; a transformer's is its residual stream) or not, joined with others or not (fastai's `TabularModel`), or where it meets other embeddings alone, in a product summed over the channels (fastai's `EmbeddingDotBias`: its users' and items' factors)
         if e in seen or e in ignored or names[e] in excluded: continue
         try: cs = [c for c in graph.couplings(e) if not c.inert]
         except Exception: continue
-        if not all(c.module is e or (isinstance(c.module, nn.RNNBase) and not c.is_out) or (isinstance(c.module, nn.Embedding) and c.is_out and c.module not in ignored)
+        if not all(c.module is e or (isinstance(c.module, (nn.RNNBase, nn.Linear, nn.modules.conv._ConvNd)) and not c.is_out) or c.joins
+                   or (isinstance(c.module, nn.Embedding) and c.is_out and c.module not in ignored)
                    for c in cs) or len(cs) < 2: continue
         units, fixed = channel_units(cs, graph.out_channels(e), 1)
         if units is None or len(units) < 2: continue
-        groups.append(Group(e, names[e], cs, graph.out_channels(e), units, [names[c.module] for c in cs if c.is_out], fixed))
-        seen.update(c.module for c in cs if c.is_out)  # the other embeddings root no group of their own
+        groups.append(Group(e, names[e], cs, graph.out_channels(e), units, [names[c.module] for c in cs if c.is_out and not c.joins], fixed))
+        seen.update(c.module for c in cs if c.is_out and not c.joins)  # the other embeddings root no group of their own
     for m in graph.layers():  # a projected recurrent layer's cells: a group of their own, which nothing outside the layer sees
         if not (isinstance(m, nn.RNNBase) and m.proj_size) or m in ignored or (m, 'cells') in ignored or (name := f'{names[m]}:cells') in excluded: continue
         if names[m] in graph.cells_given: skipped[name] = "its cell state is passed in from outside the layer (hx), at the width it has"

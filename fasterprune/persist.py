@@ -60,11 +60,12 @@ def _saved_width(g, sd:dict)->int|None:
 
 # %% ../nbs/12_persist.ipynb #4d698d6c
 def _axis(m:nn.Module, is_out:bool)->int|None:
-    "The axis of `m`'s weight that holds all its output (or input) channels: linear layers, ungrouped convolutions (a grouped one's outputs), BatchNorm's outputs; else None"
+    "The axis of `m`'s weight that holds all its output (or input) channels: linear layers, ungrouped convolutions (a grouped one's outputs), BatchNorm's outputs, an embedding's width; else None"
     if isinstance(m, nn.Linear): return 0 if is_out else 1
     if isinstance(m, nn.modules.conv._ConvNd):
         if m.groups != 1 and (m.transposed or not is_out): return None
         return int(is_out == m.transposed)
+    if isinstance(m, nn.Embedding): return 1 if is_out else None
     return 0 if isinstance(m, nn.modules.batchnorm._BatchNorm) and is_out else None
 
 def _pieces_of(graph, g, unit_of:np.ndarray)->list:

@@ -592,13 +592,21 @@ class Pruner:
         "The integer channel targets at `fraction` of the target: a prune at two fractions differs only if these do"
         return integer_targets(self.groups, self.target, fraction, self.n_init)
 
+    @property
+    def unpruned_widths(self)->dict:
+        "`{root name: channels before pruning}` of every group, and of the roots pruned below two channels, which left `groups`: what `measure_from` takes"
+        return {self.names[r]: self.n_init[r] for r in self._gone if r in self.names} | {g.name: self.n_init[g.root] for g in self.groups}
+
     def measure_from(self,
         widths:dict, # `{root name: channels}` of the unpruned model, as `load_pruned` records them
         macs:float=None, # MACs of the unpruned model
     ):
-        "Measure the target against `widths` (`{root name: channels}`) and `macs` of the unpruned model a resumed run started from"
+        "Measure the target against `widths` (`{root name: channels}`) and `macs` of the unpruned model a resumed run started from; a root of `widths` pruned below two channels, which roots no group now, counts as pruned that far (`pct_removed`)"
         for g in self.groups:
             if g.name in widths: self.n_init[g.root] = widths[g.name]
+        now, by_name = {g.name for g in self.groups} | set(self.skipped) | set(self.excluded), {n: m for m, n in self.names.items()}
+        for m, n in ((by_name[k], n) for k, n in widths.items() if k not in now and k in by_name):
+            if m in self.graph.layers() + self.graph.embeddings() and (w := self.graph.out_channels(m)) < min(2, n): self._gone[m], self.n_init[m] = w, n
         if macs is not None: self.macs_before = macs
 
     def pct_removed(self)->float:
