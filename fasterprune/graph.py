@@ -1393,8 +1393,20 @@ class ForwardError(ValueError):
     "The model's forward failed on `example_inputs` while it was traced: nothing was pruned"
 
 # %% ../nbs/03_graph.ipynb #5743edc6
+class _Root(torch.Tensor):
+    "An empty tensor that stands for a layer's output for torch-pruning to trace from: it reads only `grad_fn` and `shape`, here the output's (the output itself, kept, would hold every activation of the forward)"
+    @property
+    def grad_fn(self): return self.__dict__['fn']
+    @property
+    def shape(self): return self.__dict__['size']
+    @classmethod
+    def of(cls, fn, size:torch.Size)->'_Root':
+        t = torch.Tensor._make_subclass(cls, torch.empty(0))
+        t.__dict__.update(fn=fn, size=size)
+        return t
+
 class _layer_outputs:
-    "Within the context, the tensors the layers with trainable weights of `model` return (the first of a tuple), in order; `unreached(outs)`: those the tensors `outs` do not depend on, as the trace must follow them too"
+    "Within the context, the autograd nodes and shapes of what the layers with trainable weights of `model` return (the first tensor of a tuple), in order; `unreached(outs)`: those the tensors `outs` do not depend on, as the trace must follow them too"
     def __init__(self, model:nn.Module): self.model = model
     def __enter__(self):
         self.outs = []
@@ -1403,18 +1415,18 @@ class _layer_outputs:
         return self
     def _kept(self, m, i, o):
         if isinstance(o, (tuple, list)) and o: o = o[0]
-        if isinstance(o, torch.Tensor) and o.grad_fn is not None: self.outs.append(o)
+        if isinstance(o, torch.Tensor) and o.grad_fn is not None: self.outs.append((o.grad_fn, o.shape))  # the node, not the tensor: torch-pruning keeps every layer's node anyway
     def __exit__(self, *args):
         for h in self.hooks: h.remove()
     def unreached(self, outs:list)->list:
-        "The layers' outputs that no tensor of `outs` depends on (a deep-supervision head computed and not returned): walked back from `outs` through the autograd graph"
+        "Stand-ins (`_Root`) for the layers' outputs that no tensor of `outs` depends on (a deep-supervision head computed and not returned), found walking back from `outs` through the autograd graph"
         seen, todo = set(), [t.grad_fn for t in outs if t.grad_fn is not None]
         while todo:
             f = todo.pop()
             if f in seen: continue
             seen.add(f)
             todo.extend(g for g, _ in f.next_functions if g is not None)
-        res, self.outs = [o for o in self.outs if o.grad_fn not in seen], []
+        res, self.outs = [_Root.of(fn, size) for fn, size in self.outs if fn not in seen], []
         return res
 
 # %% ../nbs/03_graph.ipynb #a964bb4c

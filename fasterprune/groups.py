@@ -236,7 +236,7 @@ def group_parts(
 # %% ../nbs/04_groups.ipynb #c59b1dd6
 ATTENTION = ('heads', 'head_dim', 'none')  # the first is the default everywhere
 
-_FUSED = (('qkv', 'proj', 'num_heads'), ('to_qkv', 'merge', 'n_heads'), ('qkv', 'proj', 'heads'), ('pwise', 'o_proj', 'num_heads'))  # timm, torchvision's Swin; torchvision's MaxViT; timm's Hiera; timm's LowFormer and CPUBone (`ConvAttention`)
+_FUSED = (('qkv', 'proj', 'num_heads'), ('to_qkv', 'merge', 'n_heads'), ('qkv', 'proj', 'heads'), ('pwise', 'o_proj', 'num_heads'), ('qkv', 'out_proj', 'num_heads'))  # timm, torchvision's Swin; torchvision's MaxViT; timm's Hiera; timm's LowFormer and CPUBone (`ConvAttention`); MONAI's `SABlock`
 
 def pointwise_of(m)->nn.Conv2d|None:
     "`m` if it is a 1x1 convolution over all its inputs (groups 1, stride 1): a linear layer over the channels of each pixel (timm CoAtNet's `qkv` and `proj`), else None"
@@ -369,12 +369,12 @@ def halo_attention_of(m:nn.Module)->HaloParts|None:
 
 # %% ../nbs/04_groups.ipynb #9506ee00
 def fused_names(m:nn.Module)->tuple|None:
-    "`(query-key-value projection, output projection, head count)`: the names attention `m` gives them, if it holds a linear `qkv` (or `to_qkv`; or one wrapped with a norm, `linear_of`; or ConViT's `qk`, `gated_attention_of`) and an int `num_heads` (or `n_heads`)"
+    "`(query-key-value projection, output projection, head count)`: the names attention `m` gives them (`_FUSED`; its output projection named as it has it: `proj`, or `out_proj` in MONAI's `SABlock`), if it holds a linear `qkv` (or `to_qkv`; or one wrapped with a norm, `linear_of`; or ConViT's `qk`, `gated_attention_of`) and an int `num_heads` (or `n_heads`)"
     if _gated_layers(m) is not None: return 'qk', 'proj', 'num_heads'
     if _query_kv_layers(m) is not None or _halo_layers(m) is not None: return 'kv', 'proj', 'num_heads'
     if (s := _separate_layers(m)) is not None: return s[0], 'proj', 'num_heads'
-    for q, o, h in _FUSED:
-        if _projection(m._modules.get(q)) is not None and isinstance(n := getattr(m, h, None), int) and not isinstance(n, bool): return q, o, h
+    found = [(q, o, h) for q, o, h in _FUSED if _projection(m._modules.get(q)) is not None and isinstance(n := getattr(m, h, None), int) and not isinstance(n, bool)]
+    return next((f for f in found if f[1] in m._modules), found[0] if found else None)  # the names of its output projection too, where it has one
 
 # %% ../nbs/04_groups.ipynb #2e616691
 def fused_layers(m:nn.Module)->tuple:

@@ -61,9 +61,12 @@ def head_rows(module:nn.Module)->int:
 
 # %% ../nbs/06_transaction.ipynb #2e745859
 def sync_head_count(module:nn.Module, h:str, old:int, new:int):
-    "Where `module` and its submodules keep `old` heads, as an int attribute `h` or as the last of a shape `(N, N, heads)`, `new` instead (timm MaxViT's `rel_pos` keeps a head count of its own; CoAtNet's `bias_shape` ends in it)"
+    "Where `module` and its submodules keep `old` heads, as an int attribute `h`, as the last of a shape `(N, N, heads)`, or as an axis length of an einops `Rearrange`, `new` instead (timm MaxViT's `rel_pos` keeps a head count of its own; CoAtNet's `bias_shape` ends in it)"
     for m in module.modules():
         if type(vars(m).get(h)) is int and vars(m)[h] == old: setattr(m, h, new)
+        if isinstance(ls := vars(m).get('axes_lengths'), dict) and isinstance(vars(m).get('_axes_lengths'), tuple) and list(ls.values()).count(old) == 1:  # einops' `Rearrange` given the head count as an axis length (MONAI's `SABlock`: `l=num_heads`)
+            m.axes_lengths = {k: new if v == old else v for k, v in ls.items()}
+            m._axes_lengths = tuple(m.axes_lengths.items())  # what its forward reads
         for k, v in list(vars(m).items()):
             if 'shape' in k and type(v) is tuple and len(v) == 3 and v[0] == v[1] and v[2] == old and all(type(i) is int for i in v): setattr(m, k, (*v[:2], new))  # a bias `(N, N, heads)`, not a window's shape
 
