@@ -198,9 +198,9 @@ def macs_from_terms(terms:dict)->int:
 
 # %% ../nbs/02_counting.ipynb #2e439192
 def layer_widths(model:nn.Module)->dict:
-    "`{name: (in, out)}` channels of every conv, linear, attention and recurrent layer"
-    return {n: layer_io(m) for n, m in model.named_modules()
-            if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear, nn.MultiheadAttention, nn.RNNBase)) or is_conv1d(m)}
+    "`{name: (in, out)}` channels of every conv, linear, attention and recurrent layer, and `(entries, width)` of every embedding"
+    return {n: layer_io(m) if not isinstance(m, nn.Embedding) else (m.num_embeddings, m.embedding_dim) for n, m in model.named_modules()
+            if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear, nn.MultiheadAttention, nn.RNNBase, nn.Embedding)) or is_conv1d(m)}
 
 # %% ../nbs/02_counting.ipynb #8815b270
 def output_tensors(out)->list:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 @dataclass
 class PruneReport:
     "What pruning changed: channels per layer, and parameters and MACs in total"
-    layers: list # `(name, (in, out) before, (in, out) after)` per conv, linear and attention layer
+    layers: list # `(name, (in, out) before, (in, out) after)` per conv, linear, attention and recurrent layer (an embedding: `(entries, width)`)
     params: tuple # Parameters before and after
     macs: tuple # MACs of one forward on the example inputs, before and after
     latency: dict = None # With a latency target: milliseconds `before`, `requested`, `predicted` and `measured` now, in `runtime`
