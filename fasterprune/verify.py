@@ -200,14 +200,14 @@ def inexact_groups(
             model = make()
             owners = {p: m for m in model.modules() for p in m.parameters(recurse=False)}
             widths, scales = _mixing_inputs(model, example), {n: s for n, m in model.named_modules() if (s := _scale(m)) is not None}
-            mixing = {m for m in owners.values() if mixes_channels(m, {0, 1})}  # judged as they are before the prune (a GroupNorm pruned to a channel per group mixed them before)
+            per_channel = {m for m in owners.values() if isinstance(m, nn.GroupNorm) and not mixes_channels(m)}  # a group per channel before the prune (one pruned down to a channel per group mixed them)
             alone = Pruner(model, {root: 50}, example_inputs=example, verbose=False, **kwargs)
             try: alone.prune_model()
             except RuntimeError as e:  # the pruner cannot prune this group alone; in the whole model it leaves it alone
                 if 'no longer runs' in str(e): continue
                 raise
             kinds = {type(m).__name__ for p, (_, cut) in alone.param_changes.items()  # its weights cut where they mix
-                     if (m := owners.get(p)) is not None and m in mixing and (isinstance(m, nn.GroupNorm) or mixes_channels(m, {d for d, _ in cut}))}
+                     if (m := owners.get(p)) is not None and m not in per_channel and (isinstance(m, nn.GroupNorm) or mixes_channels(m, {d for d, _ in cut}))}
             kinds |= {_kind(model, n) for n, shapes in _mixing_inputs(model, example).items() if widths.get(n) != shapes}  # its inputs narrower (a norm without weights, ECA, an attention's scale)
             kinds |= {type(model.get_submodule(n)).__name__ for n, s in scales.items() if _scale(model.get_submodule(n)) != s}  # its scale set anew (an attention's head width)
             if kinds: res[root] = kinds
