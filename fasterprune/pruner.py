@@ -604,9 +604,9 @@ class Pruner:
         "Measure the target against `widths` (`{root name: channels}`) and `macs` of the unpruned model a resumed run started from; a root of `widths` pruned below two channels, which roots no group now, counts as pruned that far (`pct_removed`)"
         for g in self.groups:
             if g.name in widths: self.n_init[g.root] = widths[g.name]
-        now, by_name = {g.name for g in self.groups} | set(self.skipped) | set(self.excluded), {n: m for m, n in self.names.items()}
-        for m, n in ((by_name[k], n) for k, n in widths.items() if k not in now and k in by_name):
-            if m in self.graph.layers() + self.graph.embeddings() and (w := self.graph.out_channels(m)) < min(2, n): self._gone[m], self.n_init[m] = w, n
+        named, layers = {g.name for g in self.groups} | set(self.skipped) | set(self.excluded), set(self.graph.layers() + self.graph.embeddings())
+        for m, n in self.names.items():  # the rest: pruned below two channels, they root no group now
+            if n in widths and n not in named and m in layers and (w := self.graph.out_channels(m)) < 2 and w < widths[n]: self._gone[m], self.n_init[m] = w, widths[n]
         if macs is not None: self.macs_before = macs
 
     def pct_removed(self)->float:
