@@ -2301,6 +2301,21 @@ def sync_splits(self:Graph, model:nn.Module):
         if getattr(m, k) != new: setattr(m, k, new)
     self.sync_norms(model)
 
+# %% ../nbs/03_graph.ipynb #c7980048
+@patch
+def shuffle_after_split(self:Graph, layer:nn.Module, hops:int=8)->bool:
+    "Whether `layer`'s outputs reach, within `hops` ops, a channel shuffle (`shuffles`) a split of the channels feeds or follows (ShuffleNet V2's blocks): no channel-to-channel map follows such a stream"
+    def near(start, step, want, n):
+        todo, seen = [(start, 0)], {start}
+        while todo:
+            node, d = todo.pop()
+            if want(node): return node
+            for o in step(node) if d < n else ():
+                if o not in seen: seen.add(o); todo.append((o, d + 1))
+    start = self.dg.module2node.get(layer)
+    shuffle = start and near(start, lambda n: n.outputs, lambda n: getattr(n.module, 'fp_shuffle', None) is not None, hops)
+    return bool(shuffle) and near(shuffle, lambda n: n.inputs + n.outputs, lambda n: n.type == ops.OPTYPE.SPLIT, 4) is not None
+
 # %% ../nbs/03_graph.ipynb #eac570f6
 @patch
 def prune_bias_parts(self:Graph, log:dict, twins:tuple=()):

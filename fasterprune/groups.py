@@ -1179,6 +1179,12 @@ def computed_weight(m)->str|None:
             return (f"computes its {h._tensor_name} as {h._tensor_name}_orig times a mask of `torch.nn.utils.prune` ({type(h).__name__}), which fasterprune "
                     f"does not cut: make the mask permanent first (`torch.nn.utils.prune.remove(layer, {h._tensor_name!r})`)")
 
+def _shuffle_reason(why:str)->str:
+    "The reason a group whose channels pass a channel shuffle after a split (`Graph.shuffle_after_split`) stays, with what torch-pruning's maps said (`why`)"
+    return ("its channels pass a channel shuffle after a split (ShuffleNet's blocks): an exact prune must keep, in every block down the "
+            "stage, the half passed through as wide as the branch and interleaved with it in the same order, a constraint on counts that "
+            f"torch-pruning's channel-to-channel maps cannot hold, so it stays whole ({why})")
+
 # %% ../nbs/04_groups.ipynb #b7aad02c
 def _covered(groups:list, covered:dict=None)->dict:
     "`{layer: its outputs}` that `groups` prune, added to `covered`"
@@ -1304,9 +1310,11 @@ def collect_groups(
                 take(g); continue  # whole heads: its own layers, with those per head; the others the misread map coupled root groups of their own, or say why not
             seen.update([m] + [c.module for c in cs if c.is_out])  # the layers a misread map coupled root no group of their own either
             if att is not None and interleaved(att, name, take): continue  # CoAtNet at 224x224
-            skipped[name] = f"torch-pruning cannot map channels through {getattr(e, 'through', 'a reshape')} ({e})"; continue
+            why = f"torch-pruning cannot map channels through {getattr(e, 'through', 'a reshape')} ({e})"
+            skipped[name] = _shuffle_reason(why) if graph.shuffle_after_split(m) else why; continue
         except Exception as e:  # torch-pruning could not follow the channels: leave the group alone
-            seen.add(m); skipped[name] = f"torch-pruning could not build its group ({type(e).__name__}: {e})"; continue
+            why = f"torch-pruning could not build its group ({type(e).__name__}: {e})"
+            seen.add(m); skipped[name] = _shuffle_reason(why) if graph.shuffle_after_split(m) else why; continue
         if not sets_channels(m) and m not in deferred and any(
                 c.is_out and c.module is not m and sets_channels(c.module) and len(np.unique(c.idxs.numpy())) < graph.out_channels(c.module) for c in cs):
             deferred.add(m); layers.append(m); continue  # a depthwise conv reading part of a layer's outputs (InceptionNeXt, MambaOut): that layer roots the group, all of its outputs
