@@ -15,7 +15,8 @@ local, `large_final`) two ways, alternating them in rounds (these machines are n
   couplings renumbered with NumPy. No checks, no rollback, no bookkeeping, nothing for twins, hooks, heads,
   reports or any other model. The first event is the engine's in both (it traces, checks and plans as always).
 
-Both fits end at the same widths (checked). Columns, medians over the later events: ms per event, the copies of
+Both fits end at the same widths (checked). Columns, medians over the later events: ms per event (the callback's
+`after_batch` of the event's batch, as `callback.Timer` times it for part 2), the copies of
 the tensors it replaced made again right after it (`callback.copy_floor`: the floor), the time it spent scoring,
 and the event over the copies and the scoring. What separates the two paths is the engine's generality; what
 separates the minimal path from the floor is the Python that any event must run per layer, parameter and group.
@@ -31,7 +32,7 @@ import fasterprune.groups
 from fasterprune.all import *
 from fasterprune.graph import Cut, _keep
 from fasterprune.planning import kept
-from callback import image_dls, copy_floor
+from callback import image_dls, Timer, SCORES, _timed
 
 class MinimalGroup:
     "A plain group as `MinimalEvents` keeps it: `[module, dim, layer indices, root indices]` per layer that holds weights"
@@ -119,63 +120,45 @@ class MinimalEvents:
             g.n -= int(mask.sum())
         return changes
 
-SCORING = [0.]  # seconds the engine's event spent in `channel_scores`
-_channel_scores = fasterprune.groups.channel_scores
-def _timed_scores(*args, **kwargs):
-    t = time.perf_counter()
-    try: return _channel_scores(*args, **kwargs)
-    finally: SCORING[0] += time.perf_counter() - t
-
-class Events(PruneCallback):
-    "`PruneCallback` that times its later events (with `minimal`: run by `MinimalEvents`), their copies made alone and their scoring"
-    def __init__(self, minimal:bool, **kwargs): super().__init__(**kwargs); self.minimal = minimal
-    def before_fit(self): super().before_fit(); self.k, self.path, self.rows = 0, None, []
+class MinimalTimer(Timer):
+    "`callback.Timer` whose events after the first run `MinimalEvents`, their scoring counted in `SCORES` as the engine's is"
+    def before_fit(self): super().before_fit(); self.minimal = None
     def prune(self, fraction):
-        self.k += 1
-        if self.minimal and self.k > 1:
-            if self.path is None: self.path = MinimalEvents(self.pruner, self.opt)
-            held = self._hold_zero_grads()
-            t = time.perf_counter()
-            changes = self.path(fraction)
-            dt = time.perf_counter() - t
-            gone = {id(p) for p in changes}
-            for p, g in held:
-                if id(p) not in gone: p.grad = g
-            self.fraction = fraction
-            self.rows.append((dt, copy_floor(changes, self.opt, False), self.path.scoring))
-            return
-        prune_to = self.pruner.prune_to
-        def keep(*args, **kwargs): prune_to(*args, **kwargs); self._changes = self.pruner.param_changes
-        self.pruner.prune_to, SCORING[0] = keep, 0.
-        t = time.perf_counter()
-        try: super().prune(fraction)
-        finally: del self.pruner.prune_to
-        if self.k > 1: self.rows.append((time.perf_counter() - t, copy_floor(self._changes, self.opt, False), SCORING[0]))
+        if not self.events_t: return super().prune(fraction)  # the first: the engine's, which traces, checks and plans
+        if self.minimal is None: self.minimal = MinimalEvents(self.pruner, self.opt)
+        self._copied_grads = not getattr(self, '_zeroed', False)
+        held = self._hold_zero_grads()  # as `PruneCallback.prune`: no zeros copied right after a step
+        self._changes = self.minimal(fraction)
+        SCORES[0] += self.minimal.scoring
+        gone = {id(p) for p in self._changes}
+        for p, g in held:
+            if id(p) not in gone: p.grad = g
+        self.fraction = fraction
 
 MODELS = {'resnet18': tvm.resnet18, 'resnet50': tvm.resnet50}
 
 def fit(arch:str, minimal:bool, n:int=60):
     "`(rows, widths)` of one fit of `arch` pruned with the engine or the minimal path"
     learn = Learner(image_dls(n=16 * n, size=64, bs=16), MODELS[arch](weights=None, num_classes=10), loss_func=CrossEntropyLossFlat())
-    cb = Events(minimal, pruning_ratio=50, schedule=agp, criteria=large_final)
+    cb = (MinimalTimer if minimal else Timer)(pruning_ratio=50, schedule=agp, criteria=large_final)
     with learn.no_bar(), learn.no_logging(), warnings.catch_warnings():
         warnings.simplefilter('ignore')
         learn.fit(1, 1e-3, cbs=cb)
     learn.model(torch.randn(2, 3, 64, 64))  # the pruned model runs
     for p in learn.model.parameters():  # and the optimizer's state follows it
         assert all(v.shape == p.shape for v in learn.opt.state.get(p, {}).values() if isinstance(v, torch.Tensor) and v.dim()), 'optimizer state'
-    return cb.rows, [m.weight.shape for m in learn.model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    return list(zip(cb.events_t, cb.floor_t, cb.scores_t))[1:], [m.weight.shape for m in learn.model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--models', default='resnet18,resnet50')
     args = ap.parse_args()
-    fasterprune.groups.channel_scores = _timed_scores
+    fasterprune.groups.channel_scores = _timed(fasterprune.groups.channel_scores, SCORES)  # the engine's scoring, counted as part 2 counts it
     print(f"{'model':<10}{'path':<9}{'round':>6}{'events':>7}{'ms/event':>10}{'copies alone':>14}{'scoring':>9}"
           f"{'event/alone':>13}{'event/(alone+scoring)':>23}")
     for arch in args.models.split(','):
-        widths = {}
+        widths = {}  # the last round's of each path
         for r in range(args.rounds):
             for minimal in (r % 2 == 1, r % 2 == 0):  # alternating which runs first
                 rows, widths[minimal] = fit(arch, minimal)
